@@ -1,0 +1,297 @@
+//! TOML configuration. Resolution order: `--config FILE`, else `$SCALETOP_CONFIG`, else the XDG
+//! config file if it exists, else the built-in demo. Every key is documented in
+//! `config.example.toml`, which a test parses.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration::parse_duration;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub general: GeneralConfig,
+    pub demo: DemoConfig,
+    pub ui: UiConfig,
+    /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Overrides the built-in keymap.
+    pub keys: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            general: GeneralConfig::default(),
+            demo: DemoConfig::default(),
+            ui: UiConfig::default(),
+            keys: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneralConfig {
+    /// Every file scaletop writes goes here, through the guarded writer.
+    pub output_dir: PathBuf,
+    /// Refuse every write (emit, accept, report).
+    pub readonly: bool,
+    /// tracing filter for the log file, e.g. "info" or "scaletop=debug".
+    pub log_level: String,
+}
+
+impl Default for GeneralConfig {
+    fn default() -> Self {
+        Self {
+            output_dir: PathBuf::from("./scaletop-out"),
+            readonly: false,
+            log_level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Built-in scenario the simulator runs when no other source is configured.
+    pub scenario: String,
+    pub seed: u64,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            scenario: "ecommerce".into(),
+            seed: 42,
+            speed: 60.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    /// Highest redraw rate for live data, per second. Keys and resizes redraw at once.
+    pub max_fps: f64,
+    /// History kept in memory per series, e.g. "24h" (at the store's step).
+    pub history: String,
+    /// Initial time window of charts, e.g. "2h".
+    pub chart_window: String,
+    /// Use colours. `NO_COLOR` in the environment also turns them off.
+    pub color: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            max_fps: 4.0,
+            history: "24h".into(),
+            chart_window: "2h".into(),
+            color: true,
+        }
+    }
+}
+
+/// Where the configuration came from, printed by `--version`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigSource {
+    Flag(PathBuf),
+    Env(PathBuf),
+    Xdg(PathBuf),
+    BuiltIn,
+}
+
+impl ConfigSource {
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::Flag(p) => format!("{} (--config)", p.display()),
+            ConfigSource::Env(p) => format!("{} ($SCALETOP_CONFIG)", p.display()),
+            ConfigSource::Xdg(p) => format!("{} (user config)", p.display()),
+            ConfigSource::BuiltIn => "built-in defaults (demo)".into(),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ConfigSource::Flag(p) | ConfigSource::Env(p) | ConfigSource::Xdg(p) => Some(p),
+            ConfigSource::BuiltIn => None,
+        }
+    }
+}
+
+/// A config problem, naming file, line and key.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{file}:{line}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Picks the config file by precedence. `env_value` is `$SCALETOP_CONFIG`, `xdg` the default
+/// path (used only if it exists).
+pub fn resolve_source(
+    flag: Option<&Path>,
+    env_value: Option<&str>,
+    xdg: Option<&Path>,
+) -> ConfigSource {
+    if let Some(p) = flag {
+        return ConfigSource::Flag(p.to_path_buf());
+    }
+    if let Some(v) = env_value.filter(|v| !v.is_empty()) {
+        return ConfigSource::Env(PathBuf::from(v));
+    }
+    match xdg {
+        Some(p) if p.is_file() => ConfigSource::Xdg(p.to_path_buf()),
+        _ => ConfigSource::BuiltIn,
+    }
+}
+
+/// Loads the config from its source.
+pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
+    let Some(path) = source.path() else {
+        return Ok(Config::default());
+    };
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: file.clone(),
+        line: 0,
+        message: format!("cannot read config: {e}"),
+    })?;
+    parse(&text, &file)
+}
+
+/// Parses and validates config text; `file` is used in error messages.
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        let key = line_key(text, line);
+        let message = e.message().trim().to_string();
+        ConfigError {
+            file: file.to_string(),
+            line,
+            message: match key {
+                Some(k) if !message.contains(&format!("`{k}`")) => format!("key `{k}`: {message}"),
+                _ => message,
+            },
+        }
+    })?;
+    validate(&config, text, file)?;
+    Ok(config)
+}
+
+/// The key assigned on a 1-based line, if that line is `key = value`.
+fn line_key(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let (k, _) = l.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
+}
+
+/// Line of the first `key =` in the text, for semantic errors found after parsing.
+fn find_key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.split_once('=')
+                .is_some_and(|(k, _)| k.trim() == key || k.trim() == format!("\"{key}\""))
+        })
+        .map(|i| i + 1)
+        .unwrap_or(0)
+}
+
+fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
+    let err = |key: &str, message: String| ConfigError {
+        file: file.to_string(),
+        line: find_key_line(text, key),
+        message: format!("key `{key}`: {message}"),
+    };
+    if !(c.demo.speed.is_finite() && c.demo.speed > 0.0 && c.demo.speed <= 100_000.0) {
+        return Err(err(
+            "speed",
+            format!("must be between 0 and 100000, got {}", c.demo.speed),
+        ));
+    }
+    if !(c.ui.max_fps.is_finite() && c.ui.max_fps > 0.0 && c.ui.max_fps <= 60.0) {
+        return Err(err(
+            "max_fps",
+            format!("must be between 0 and 60, got {}", c.ui.max_fps),
+        ));
+    }
+    for key in ["history", "chart_window"] {
+        let v = if key == "history" {
+            &c.ui.history
+        } else {
+            &c.ui.chart_window
+        };
+        parse_duration(v).map_err(|e| err(key, e))?;
+    }
+    crate::tui::keymap::Keymap::with_overrides(&c.keys).map_err(|(action, message)| {
+        let key = action.clone();
+        ConfigError {
+            file: file.to_string(),
+            line: find_key_line(text, &key),
+            message: format!("key `keys.{action}`: {message}"),
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_demo() {
+        assert_eq!(parse("", "x.toml"), Ok(Config::default()));
+    }
+
+    #[test]
+    fn wrong_type_names_file_line_and_key() {
+        let text = "[demo]\nscenario = \"game\"\nspeed = \"fast\"\n";
+        let e = parse(text, "c.toml").unwrap_err();
+        assert_eq!(e.file, "c.toml");
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("speed"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_line() {
+        let text = "[ui]\nmax_fps = 4\ncolour = true\n";
+        let e = parse(text, "c.toml").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key() {
+        let e = parse("[demo]\n\nspeed = -1.0\n", "c.toml").unwrap_err();
+        assert_eq!((e.line, e.message.contains("speed")), (3, true), "{e}");
+        let e = parse("[ui]\nhistory = \"forever\"\n", "c.toml").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn precedence_flag_env_xdg_builtin() {
+        let dir = std::env::temp_dir();
+        let flag = dir.join("a.toml");
+        assert_eq!(
+            resolve_source(Some(&flag), Some("b.toml"), None),
+            ConfigSource::Flag(flag.clone())
+        );
+        assert_eq!(
+            resolve_source(None, Some("b.toml"), None),
+            ConfigSource::Env("b.toml".into())
+        );
+        let missing = dir.join("scaletop-no-such-config.toml");
+        assert_eq!(
+            resolve_source(None, None, Some(&missing)),
+            ConfigSource::BuiltIn
+        );
+    }
+}

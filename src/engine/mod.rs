@@ -1,0 +1,5 @@
+//! The engine: plain synchronous Rust, no I/O, no async, no clock reads. Functions from series
+//! and config to results; the TUI runs heavy ones on `spawn_blocking`.
+
+pub mod events;
+pub mod latency;

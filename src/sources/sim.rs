@@ -1,0 +1,1 @@
+//! STUB — the live simulator source (to be written by the simulator work).
