@@ -1,0 +1,545 @@
+//! The Kubernetes HorizontalPodAutoscaler controller's arithmetic, step by step as in
+//! kubernetes/kubernetes `pkg/controller/podautoscaler/replica_calculator.go`
+//! (GetResourceReplicas, calcPlainMetricReplicas, getUsageRatioReplicaCount,
+//! Get{Object,External}PerPodMetricReplicas; `Tolerances.isWithin`) and `horizontal.go`
+//! (computeReplicasForMetrics, stabilizeRecommendationWithBehaviors,
+//! convertDesiredReplicasWithBehaviorRate, calculateScale{Up,Down}Limit..., storeScaleEvent).
+//!
+//! Pods are modelled as identical: every ready pod reports the same value. Pods that exist but
+//! are not ready (still starting) are the controller's "unready" pods; the replay reports no
+//! "missing" pods (a ready pod always has metrics).
+
+use super::hpa_spec::{
+    HpaMetric, ResolvedHpa, ResolvedRules, ScalingPolicyType, SelectPolicy,
+    DEFAULT_SYNC_PERIOD_SECONDS,
+};
+
+/// What the controller sees of the pods at one sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodCounts {
+    /// `scale.spec.replicas`: the current desired count.
+    pub spec_replicas: u32,
+    pub ready: u32,
+    /// Pods that exist but are not ready yet.
+    pub unready: u32,
+}
+
+/// The current value of one HPA metric, as the metrics APIs would return it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MetricValue {
+    /// Resource utilization: mean usage of ready pods in percent of their request.
+    UtilizationPercent(f64),
+    /// Per-pod mean of ready pods (Resource AverageValue, Pods metrics).
+    PerPodAverage(f64),
+    /// Object or External metric total.
+    Total(f64),
+    /// Not available this sync (an invalid metric for the controller).
+    Missing,
+}
+
+/// One metric's proposal and the arithmetic behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricProposal {
+    pub metric: String,
+    /// usage / target, as the controller computed it (after its integer truncation).
+    pub usage_ratio: Option<f64>,
+    pub within_tolerance: bool,
+    pub replicas: Option<u32>,
+    pub note: String,
+}
+
+/// Why the controller ended where it did, for "explain this scaling event".
+#[derive(Debug, Clone, PartialEq)]
+pub struct HpaExplanation {
+    pub proposals: Vec<MetricProposal>,
+    /// Largest proposal over valid metrics (before stabilization).
+    pub metric_desired: Option<u32>,
+    /// Lowest recommendation inside the scale-up window and highest inside the scale-down
+    /// window, the bounds stabilization applied.
+    pub stabilization_up_bound: u32,
+    pub stabilization_down_bound: u32,
+    pub stabilized: u32,
+    /// The rate limit that capped the change, if one did ("ScaleUpLimit", "TooManyReplicas", ...).
+    pub limit_reason: Option<&'static str>,
+    pub desired: u32,
+}
+
+impl HpaExplanation {
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.proposals {
+            out.push(match (p.usage_ratio, p.replicas) {
+                (Some(r), Some(n)) => format!(
+                    "{}: ratio {:.3}{} -> {} replicas {}",
+                    p.metric,
+                    r,
+                    if p.within_tolerance {
+                        " (within tolerance)"
+                    } else {
+                        ""
+                    },
+                    n,
+                    p.note
+                ),
+                _ => format!("{}: invalid ({})", p.metric, p.note),
+            });
+        }
+        match self.metric_desired {
+            Some(d) => out.push(format!("largest proposal: {d}")),
+            None => out.push("no valid proposal: replicas unchanged".into()),
+        }
+        out.push(format!(
+            "stabilization: up-window min {}, down-window max {} -> {}",
+            self.stabilization_up_bound, self.stabilization_down_bound, self.stabilized
+        ));
+        if let Some(r) = self.limit_reason {
+            out.push(format!("rate limit {r} -> {}", self.desired));
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Recommendation {
+    at: i64,
+    replicas: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ScaleEvent {
+    at: i64,
+    change: u32,
+    outdated: bool,
+}
+
+/// The controller state of one HPA: recommendations and scale events, as horizontal.go keeps
+/// them per HPA key.
+#[derive(Debug, Clone)]
+pub struct HpaController {
+    pub hpa: ResolvedHpa,
+    pub sync_period_seconds: u32,
+    recommendations: Vec<Recommendation>,
+    scale_up_events: Vec<ScaleEvent>,
+    scale_down_events: Vec<ScaleEvent>,
+}
+
+fn is_within(ratio: f64, rules_up: &ResolvedRules, rules_down: &ResolvedRules) -> bool {
+    // replica_calculator.go Tolerances.isWithin: a closed band, compared in float64.
+    (1.0 - rules_down.tolerance) <= ratio && ratio <= (1.0 + rules_up.tolerance)
+}
+
+fn ceil_u32(x: f64) -> u32 {
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= f64::from(i32::MAX) {
+        i32::MAX as u32
+    } else {
+        x.ceil() as u32
+    }
+}
+
+impl HpaController {
+    pub fn new(hpa: ResolvedHpa) -> Self {
+        Self {
+            hpa,
+            sync_period_seconds: DEFAULT_SYNC_PERIOD_SECONDS,
+            recommendations: Vec::new(),
+            scale_up_events: Vec::new(),
+            scale_down_events: Vec::new(),
+        }
+    }
+
+    fn within(&self, ratio: f64) -> bool {
+        is_within(ratio, &self.hpa.scale_up, &self.hpa.scale_down)
+    }
+
+    /// Replica proposal for one metric (replica_calculator.go).
+    pub fn propose(
+        &self,
+        metric: &HpaMetric,
+        value: MetricValue,
+        pods: PodCounts,
+    ) -> MetricProposal {
+        let name = metric.name().to_string();
+        let current = pods.spec_replicas;
+        let invalid = |note: &str| MetricProposal {
+            metric: name.clone(),
+            usage_ratio: None,
+            within_tolerance: false,
+            replicas: None,
+            note: note.to_string(),
+        };
+        let value_f = match value {
+            MetricValue::Missing => return invalid("metric missing"),
+            MetricValue::UtilizationPercent(v)
+            | MetricValue::PerPodAverage(v)
+            | MetricValue::Total(v) => v,
+        };
+        if !value_f.is_finite() || value_f < 0.0 {
+            return invalid("metric value not a non-negative number");
+        }
+        match metric {
+            HpaMetric::ResourceUtilization { target_percent, .. } => {
+                if pods.ready == 0 {
+                    return invalid("no ready pods report metrics");
+                }
+                // GetResourceUtilizationRatio: int32(metricsTotal*100/requestsTotal).
+                let target = f64::from(*target_percent);
+                let utilization = value_f.floor();
+                let ratio = utilization / target;
+                self.per_pod_replicas(name, ratio, pods, |ready, counted| {
+                    (value_f * ready / counted).floor() / target
+                })
+            }
+            HpaMetric::ResourceAverageValue { target, .. }
+            | HpaMetric::PodsAverageValue { target, .. } => {
+                if pods.ready == 0 {
+                    return invalid("no ready pods report metrics");
+                }
+                // GetMetricUsageRatio: mean in milli-units, integer division.
+                let target_milli = (target * 1000.0).round();
+                let ratio = (value_f * 1000.0).floor() / target_milli;
+                self.per_pod_replicas(name, ratio, pods, |ready, counted| {
+                    (value_f * 1000.0 * ready / counted).floor() / target_milli
+                })
+            }
+            HpaMetric::Value { target, .. } => {
+                // getUsageRatioReplicaCount.
+                let ratio = (value_f * 1000.0).round() / (target * 1000.0).round();
+                if current == 0 {
+                    return MetricProposal {
+                        metric: name,
+                        usage_ratio: Some(ratio),
+                        within_tolerance: false,
+                        replicas: Some(ceil_u32(ratio)),
+                        note: "(scale from zero)".into(),
+                    };
+                }
+                let within = self.within(ratio);
+                MetricProposal {
+                    metric: name,
+                    usage_ratio: Some(ratio),
+                    within_tolerance: within,
+                    replicas: Some(if within {
+                        current
+                    } else {
+                        ceil_u32(ratio * f64::from(pods.ready))
+                    }),
+                    note: format!("x {} ready", pods.ready),
+                }
+            }
+            HpaMetric::AverageValue { target, .. } => {
+                // Get{Object,External}PerPodMetricReplicas: status replicas = existing pods.
+                let status = pods.ready + pods.unready;
+                let ratio = value_f / (target * f64::from(status.max(1)));
+                let within = status > 0 && self.within(ratio);
+                MetricProposal {
+                    metric: name,
+                    usage_ratio: Some(ratio),
+                    within_tolerance: within,
+                    replicas: Some(if within {
+                        status
+                    } else {
+                        ceil_u32(value_f / target)
+                    }),
+                    note: format!("total {value_f:.1} / {target} per pod"),
+                }
+            }
+        }
+    }
+
+    /// The ready/unready handling shared by utilization and plain per-pod metrics.
+    /// `ratio_with_unready(ready, counted)` recomputes the ratio when unready pods count as 0
+    /// (multiplying before dividing, as the controller's integer sums do).
+    fn per_pod_replicas(
+        &self,
+        metric: String,
+        ratio: f64,
+        pods: PodCounts,
+        ratio_with_unready: impl Fn(f64, f64) -> f64,
+    ) -> MetricProposal {
+        let current = pods.spec_replicas;
+        let scale_up_with_unready = pods.unready > 0 && ratio > 1.0;
+        if !scale_up_with_unready {
+            let within = self.within(ratio);
+            return MetricProposal {
+                metric,
+                usage_ratio: Some(ratio),
+                within_tolerance: within,
+                replicas: Some(if within {
+                    current
+                } else {
+                    ceil_u32(ratio * f64::from(pods.ready))
+                }),
+                note: format!("x {} ready", pods.ready),
+            };
+        }
+        let counted = pods.ready + pods.unready;
+        let new_ratio = ratio_with_unready(f64::from(pods.ready), f64::from(counted));
+        let keep = |note: &str| MetricProposal {
+            metric: metric.clone(),
+            usage_ratio: Some(new_ratio),
+            within_tolerance: true,
+            replicas: Some(current),
+            note: note.to_string(),
+        };
+        if self.within(new_ratio) || new_ratio < 1.0 {
+            return keep("(unready pods counted at 0: no change)");
+        }
+        let new_replicas = ceil_u32(new_ratio * f64::from(counted));
+        if new_replicas < current {
+            return keep("(unready pods counted at 0: direction would flip)");
+        }
+        MetricProposal {
+            metric,
+            usage_ratio: Some(new_ratio),
+            within_tolerance: false,
+            replicas: Some(new_replicas),
+            note: format!("x {counted} pods, {} unready counted at 0", pods.unready),
+        }
+    }
+
+    /// One controller sync at `now` (seconds). `values` holds one value per HPA metric, in spec
+    /// order. Returns the new desired replica count and the arithmetic that produced it.
+    pub fn sync(&mut self, now: i64, pods: PodCounts, values: &[MetricValue]) -> HpaExplanation {
+        let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
+        let current = pods.spec_replicas;
+        let mut explanation = HpaExplanation {
+            proposals: Vec::new(),
+            metric_desired: None,
+            stabilization_up_bound: current,
+            stabilization_down_bound: current,
+            stabilized: current,
+            limit_reason: None,
+            desired: current,
+        };
+        // reconcileAutoscaler: out-of-range current counts are corrected first.
+        if current > max || current < min {
+            let d = current.clamp(min, max);
+            explanation.limit_reason = Some(if current > max {
+                "TooManyReplicas"
+            } else {
+                "TooFewReplicas"
+            });
+            explanation.desired = d;
+            self.record_scale(now, current, d);
+            return explanation;
+        }
+        let metrics = self.hpa.metrics.clone();
+        let proposals: Vec<MetricProposal> = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let v = values.get(i).copied().unwrap_or(MetricValue::Missing);
+                self.propose(m, v, pods)
+            })
+            .collect();
+        let invalid = proposals.iter().filter(|p| p.replicas.is_none()).count();
+        let best = proposals.iter().filter_map(|p| p.replicas).max();
+        explanation.proposals = proposals;
+        // computeReplicasForMetrics: no decision when all metrics are invalid, or when some are
+        // invalid and the valid ones would scale down.
+        let metric_desired = match best {
+            Some(b) if invalid == 0 || b >= current => b,
+            _ => return explanation,
+        };
+        explanation.metric_desired = Some(metric_desired);
+
+        let (stabilized, up_bound, down_bound) = self.stabilize(now, current, metric_desired);
+        explanation.stabilization_up_bound = up_bound;
+        explanation.stabilization_down_bound = down_bound;
+        explanation.stabilized = stabilized;
+        let (desired, reason) = self.rate_limit(now, current, stabilized);
+        explanation.limit_reason = reason;
+        explanation.desired = desired;
+        self.record_scale(now, current, desired);
+        explanation
+    }
+
+    /// stabilizeRecommendationWithBehaviors.
+    fn stabilize(&mut self, now: i64, current: u32, desired: u32) -> (u32, u32, u32) {
+        let up_cutoff = now - i64::from(self.hpa.scale_up.stabilization_window_seconds);
+        let down_cutoff = now - i64::from(self.hpa.scale_down.stabilization_window_seconds);
+        let mut up = desired;
+        let mut down = desired;
+        let mut old_sample: Option<usize> = None;
+        for (i, r) in self.recommendations.iter().enumerate() {
+            if r.at > up_cutoff {
+                up = up.min(r.replicas);
+            }
+            if r.at > down_cutoff {
+                down = down.max(r.replicas);
+            }
+            if r.at < up_cutoff && r.at < down_cutoff {
+                old_sample = Some(i);
+            }
+        }
+        let stabilized = current.max(up).min(down);
+        let rec = Recommendation {
+            at: now,
+            replicas: desired,
+        };
+        match old_sample {
+            Some(i) => self.recommendations[i] = rec,
+            None => self.recommendations.push(rec),
+        }
+        (stabilized, up, down)
+    }
+
+    /// convertDesiredReplicasWithBehaviorRate.
+    fn rate_limit(&self, now: i64, current: u32, desired: u32) -> (u32, Option<&'static str>) {
+        let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
+        if desired > current {
+            let limit = scale_up_limit(
+                now,
+                current,
+                &self.scale_up_events,
+                &self.scale_down_events,
+                &self.hpa.scale_up,
+            )
+            .max(i64::from(current));
+            let (allowed, reason) = if i64::from(max) > limit {
+                (limit as u32, "ScaleUpLimit")
+            } else {
+                (max, "TooManyReplicas")
+            };
+            if desired > allowed {
+                return (allowed, Some(reason));
+            }
+        } else if desired < current {
+            let limit = scale_down_limit(
+                now,
+                current,
+                &self.scale_up_events,
+                &self.scale_down_events,
+                &self.hpa.scale_down,
+            )
+            .min(i64::from(current));
+            let (allowed, reason) = if i64::from(min) < limit {
+                (limit.max(0) as u32, "ScaleDownLimit")
+            } else {
+                (min, "TooFewReplicas")
+            };
+            if desired < allowed {
+                return (allowed, Some(reason));
+            }
+        }
+        (desired, None)
+    }
+
+    /// storeScaleEvent: reuse an outdated slot or append.
+    fn record_scale(&mut self, now: i64, from: u32, to: u32) {
+        if to == from {
+            return;
+        }
+        let (events, longest, change) = if to > from {
+            (
+                &mut self.scale_up_events,
+                self.hpa.scale_up.longest_period_seconds(),
+                to - from,
+            )
+        } else {
+            (
+                &mut self.scale_down_events,
+                self.hpa.scale_down.longest_period_seconds(),
+                from - to,
+            )
+        };
+        let cutoff = now - i64::from(longest);
+        for e in events.iter_mut() {
+            if e.at < cutoff {
+                e.outdated = true;
+            }
+        }
+        let ev = ScaleEvent {
+            at: now,
+            change,
+            outdated: false,
+        };
+        match events.iter_mut().find(|e| e.outdated) {
+            Some(slot) => *slot = ev,
+            None => events.push(ev),
+        }
+    }
+}
+
+/// getReplicasChangePerPeriod: replicas changed by events after now - period.
+fn change_in_period(now: i64, period_seconds: u32, events: &[ScaleEvent]) -> i64 {
+    let cutoff = now - i64::from(period_seconds);
+    events
+        .iter()
+        .filter(|e| e.at > cutoff && !e.outdated)
+        .map(|e| i64::from(e.change))
+        .sum()
+}
+
+/// calculateScaleUpLimitWithScalingRules.
+fn scale_up_limit(
+    now: i64,
+    current: u32,
+    up_events: &[ScaleEvent],
+    down_events: &[ScaleEvent],
+    rules: &ResolvedRules,
+) -> i64 {
+    let pick: fn(i64, i64) -> i64 = match rules.select_policy {
+        SelectPolicy::Disabled => return i64::from(current),
+        SelectPolicy::Min => i64::min,
+        SelectPolicy::Max => i64::max,
+    };
+    let mut result = if rules.select_policy == SelectPolicy::Min {
+        i64::from(i32::MAX)
+    } else {
+        i64::from(i32::MIN)
+    };
+    for p in &rules.policies {
+        let added = change_in_period(now, p.period_seconds, up_events);
+        let deleted = change_in_period(now, p.period_seconds, down_events);
+        let start = i64::from(current) - added + deleted;
+        let proposed = match p.kind {
+            ScalingPolicyType::Pods => start + i64::from(p.value),
+            ScalingPolicyType::Percent => {
+                (start as f64 * (1.0 + f64::from(p.value) / 100.0)).ceil() as i64
+            }
+        };
+        result = pick(result, proposed);
+    }
+    result
+}
+
+/// calculateScaleDownLimitWithBehaviors.
+fn scale_down_limit(
+    now: i64,
+    current: u32,
+    up_events: &[ScaleEvent],
+    down_events: &[ScaleEvent],
+    rules: &ResolvedRules,
+) -> i64 {
+    // For scale-down the smallest change ('Min') is the highest replica count.
+    let pick: fn(i64, i64) -> i64 = match rules.select_policy {
+        SelectPolicy::Disabled => return i64::from(current),
+        SelectPolicy::Min => i64::max,
+        SelectPolicy::Max => i64::min,
+    };
+    let mut result = if rules.select_policy == SelectPolicy::Min {
+        i64::from(i32::MIN)
+    } else {
+        i64::from(i32::MAX)
+    };
+    for p in &rules.policies {
+        let added = change_in_period(now, p.period_seconds, up_events);
+        let deleted = change_in_period(now, p.period_seconds, down_events);
+        let start = i64::from(current) - added + deleted;
+        let proposed = match p.kind {
+            ScalingPolicyType::Pods => start - i64::from(p.value),
+            // int32(float64(periodStartReplicas) * (1 - value/100)): truncation.
+            ScalingPolicyType::Percent => {
+                (start as f64 * (1.0 - f64::from(p.value) / 100.0)) as i64
+            }
+        };
+        result = pick(result, proposed);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests;
