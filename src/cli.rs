@@ -46,6 +46,8 @@ pub enum Command {
     /// The simulator: list scenarios, export their data and ground truth.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Replay a scaling policy over a demand series (a dry run of the policy).
+    Simulate(crate::commands::simulate::SimulateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +144,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
     match &cli.command {
         Some(Command::Sim(cmd)) => run_sim(cmd, &cfg),
+        Some(Command::Simulate(args)) => crate::commands::simulate::run(args),
         None => {
             if let Some(name) = cli.demo.as_deref().filter(|n| !n.is_empty()) {
                 cfg.demo.scenario = name.to_string();

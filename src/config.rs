@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::duration::parse_duration;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub general: GeneralConfig,
@@ -17,17 +17,6 @@ pub struct Config {
     pub ui: UiConfig,
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Overrides the built-in keymap.
     pub keys: BTreeMap<String, Vec<String>>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            general: GeneralConfig::default(),
-            demo: DemoConfig::default(),
-            ui: UiConfig::default(),
-            keys: BTreeMap::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

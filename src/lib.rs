@@ -4,9 +4,11 @@
 //! UI task; the `engine` is pure synchronous code called by the TUI and the headless commands.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod engine;
+pub mod input;
 pub mod model;
 pub mod paths;
 pub mod sim;

@@ -35,7 +35,10 @@ fn example_documents_every_key() {
     let mut documented = Vec::new();
     keys("", &example, &mut documented);
     let missing: Vec<_> = known.iter().filter(|k| !documented.contains(k)).collect();
-    assert!(missing.is_empty(), "keys missing from config.example.toml: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "keys missing from config.example.toml: {missing:?}"
+    );
     // Every action the keymap knows is listed in the example's [keys] comment.
     for b in scaletop::tui::keymap::BINDINGS {
         assert!(

@@ -4,3 +4,4 @@
 pub mod events;
 pub mod latency;
 pub mod policy;
+pub mod replay;

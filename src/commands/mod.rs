@@ -1,0 +1,4 @@
+//! Headless commands beyond the simulator: each parses its input, calls the engine and
+//! prints the engine's result structs.
+
+pub mod simulate;

@@ -1,0 +1,306 @@
+//! `scaletop simulate`: replay a policy file over a demand series and report what would have
+//! happened.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::cli::{CliError, Format};
+use crate::duration::parse_duration;
+use crate::engine::policy::hpa::HpaController;
+use crate::engine::policy::hpa_spec::HpaManifest;
+use crate::engine::replay::{self, ExtraSeries, Replay, ReplayInput};
+use crate::input::{self, Series};
+use crate::model::{CapacityModel, Slo};
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Demand series: CSV `timestamp,value`, long-form CSV `timestamp,group,metric,value`, or
+    /// a Prometheus query_range JSON response.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Policy file: a Kubernetes HorizontalPodAutoscaler (autoscaling/v2) manifest.
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// Group to replay when the input holds several.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Metric of the input that is demand (requests per second).
+    #[arg(long, default_value = "request_rate")]
+    pub metric: String,
+    /// Requests per second one ready replica serves at 100% CPU of its request.
+    #[arg(long, value_name = "RPS")]
+    pub capacity_per_replica: f64,
+    /// Concurrent requests one replica works on (M/M/c servers per replica).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: u32,
+    /// Time from scale-up decision to ready, e.g. 45s or 2m.
+    #[arg(long, default_value = "60s")]
+    pub startup: String,
+    /// Price of one replica-hour in USD.
+    #[arg(long, default_value_t = 0.0)]
+    pub price: f64,
+    /// Requests slower than this time out and count as dropped.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Replicas at the start (default: what the first demand needs at the target).
+    #[arg(long)]
+    pub initial_replicas: Option<u32>,
+    /// p95 latency objective in milliseconds (SLA-violation minutes count against it).
+    #[arg(long, default_value_t = 200.0)]
+    pub slo_p95_ms: f64,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    schema: &'static str,
+    policy: &'a str,
+    group: &'a str,
+    #[serde(flatten)]
+    replay: &'a Replay,
+}
+
+fn usage(e: impl std::fmt::Display) -> CliError {
+    CliError::usage(e.to_string())
+}
+
+/// Picks the demand series and the other metrics of its group.
+fn select<'a>(
+    series: &'a [Series],
+    group: Option<&str>,
+    metric: &str,
+) -> Result<(&'a Series, Vec<&'a Series>), CliError> {
+    let single = series.len() == 1 && series[0].metric == "value";
+    if single {
+        return Ok((&series[0], Vec::new()));
+    }
+    let groups: std::collections::BTreeSet<&str> =
+        series.iter().map(|s| s.group.as_str()).collect();
+    let group = match group {
+        Some(g) if groups.contains(g) => g,
+        Some(g) => {
+            return Err(usage(format!(
+                "--group '{g}' is not in the input (groups: {})",
+                groups.into_iter().collect::<Vec<_>>().join(", ")
+            )))
+        }
+        None if groups.len() == 1 => groups.into_iter().next().unwrap_or_default(),
+        None => {
+            return Err(usage(format!(
+                "the input holds several groups; choose one with --group ({})",
+                groups.into_iter().collect::<Vec<_>>().join(", ")
+            )))
+        }
+    };
+    let demand = series
+        .iter()
+        .find(|s| s.group == group && s.metric == metric)
+        .ok_or_else(|| {
+            usage(format!(
+                "group '{group}' has no '{metric}' series (see --metric)"
+            ))
+        })?;
+    let extra = series
+        .iter()
+        .filter(|s| s.group == group && s.metric != metric)
+        .collect();
+    Ok((demand, extra))
+}
+
+pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
+    let series = input::read_file(&args.input).map_err(usage)?;
+    let policy_text = std::fs::read_to_string(&args.policy)
+        .map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
+    let hpa = HpaManifest::from_yaml(&policy_text)
+        .and_then(|m| m.resolve())
+        .map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
+    let (demand, extra) = select(&series, args.group.as_deref(), &args.metric)?;
+    let step = demand.step_seconds().ok_or_else(|| {
+        usage(format!(
+            "{}: need at least two points",
+            args.input.display()
+        ))
+    })?;
+    let (start, demand_values) = demand.regular(step);
+    let aligned: Vec<(String, Vec<f64>)> = extra
+        .iter()
+        .map(|s| {
+            let (s0, v) = s.regular(step);
+            // Align to the demand's grid; outside the series is missing.
+            let offset = (s0 - start) / step;
+            let values = (0..demand_values.len() as i64)
+                .map(|i| {
+                    usize::try_from(i - offset)
+                        .ok()
+                        .and_then(|j| v.get(j).copied())
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+            (s.metric.clone(), values)
+        })
+        .collect();
+    let duration_ms = |flag: &str, text: &str| {
+        parse_duration(text)
+            .map_err(|e| usage(format!("--{flag}: {e}")))
+            .map(|d| d.as_secs())
+    };
+    let startup = duration_ms("startup", &args.startup)?;
+    let timeout_s = duration_ms("timeout", &args.timeout)?;
+    for (flag, v) in [
+        ("capacity-per-replica", args.capacity_per_replica),
+        ("slo-p95-ms", args.slo_p95_ms),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(usage(format!(
+                "--{flag} must be a positive number, got {v}"
+            )));
+        }
+    }
+    if !(args.price.is_finite() && args.price >= 0.0) {
+        return Err(usage(format!(
+            "--price must be 0 or more, got {}",
+            args.price
+        )));
+    }
+    let cap = CapacityModel {
+        capacity_per_replica_rps: args.capacity_per_replica,
+        concurrency_per_replica: args.concurrency.max(1),
+        startup_seconds: u32::try_from(startup).unwrap_or(u32::MAX),
+        warmup_seconds: 0,
+        min_replicas: hpa.min_replicas,
+        max_replicas: hpa.max_replicas,
+        warm_pool_size: 0,
+        warm_pool_startup_seconds: 0,
+        usd_per_replica_hour: args.price,
+        timeout_ms: timeout_s.max(1) as f64 * 1000.0,
+    };
+    let slo = Slo {
+        p95_latency_ms: args.slo_p95_ms,
+        ..Slo::default()
+    };
+    let input = ReplayInput {
+        start,
+        step_seconds: step,
+        demand_rps: &demand_values,
+        extra: aligned
+            .iter()
+            .map(|(name, values)| ExtraSeries {
+                name: name.clone(),
+                values,
+            })
+            .collect(),
+    };
+    let name = if hpa.name.is_empty() {
+        demand.group.clone()
+    } else {
+        hpa.name.clone()
+    };
+    let group = replay::file_group(&demand.group);
+    let result = replay::replay_hpa(
+        HpaController::new(hpa),
+        &input,
+        &cap,
+        &slo,
+        args.initial_replicas,
+        &group,
+    )
+    .map_err(usage)?;
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        Format::Json => serde_json::to_writer(
+            &mut out,
+            &Output {
+                schema: "scaletop.replay/v1",
+                policy: &name,
+                group: &demand.group,
+                replay: &result,
+            },
+        )
+        .map_err(std::io::Error::other)
+        .and_then(|_| writeln!(out)),
+        Format::Csv => write_steps_csv(&mut out, &result),
+        Format::Table | Format::Md => write_summary(&mut out, &name, &result, &slo),
+    };
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| usage(format!("cannot write output: {e}"))),
+    }
+}
+
+fn write_steps_csv(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "timestamp,demand,replicas,ready,utilization,p95_ms,p99_ms,dropped_rps"
+    )?;
+    for s in &r.steps {
+        writeln!(
+            out,
+            "{},{},{},{},{:.2},{:.1},{:.1},{:.3}",
+            s.timestamp.to_rfc3339(),
+            s.demand,
+            s.replicas,
+            s.ready,
+            s.utilization,
+            s.p95_ms,
+            s.p99_ms,
+            s.dropped_rps
+        )?;
+    }
+    Ok(())
+}
+
+fn write_summary(out: &mut dyn Write, name: &str, r: &Replay, slo: &Slo) -> std::io::Result<()> {
+    let s = &r.summary;
+    let tts = s
+        .max_time_to_scale_seconds
+        .map_or("—".to_string(), |t| format!("{t}s"));
+    writeln!(
+        out,
+        "Replay of HPA '{name}' over {:.1} h ({} steps)",
+        s.duration_hours, s.steps
+    )?;
+    let rows = [
+        (
+            "cost",
+            format!("${:.2}  (${:.0}/month)", s.cost_usd, s.cost_usd_per_month),
+        ),
+        (
+            "replica-hours",
+            format!(
+                "{:.1}  (wasted {:.1})",
+                s.replica_hours, s.wasted_replica_hours
+            ),
+        ),
+        ("peak replicas", s.peak_replicas.to_string()),
+        (
+            "scale events",
+            format!(
+                "{} up, {} down, {} thrash",
+                s.scale_up_events, s.scale_down_events, s.thrash_events
+            ),
+        ),
+        (
+            "SLA violation",
+            format!(
+                "{:.0} min (p95 > {} ms or drops)",
+                s.sla_violation_minutes, slo.p95_latency_ms
+            ),
+        ),
+        ("availability", format!("{:.4}%", s.availability * 100.0)),
+        ("worst p95", format!("{:.0} ms", s.p95_ms_worst)),
+        (
+            "time to scale",
+            format!("max {tts} over {} episodes", s.time_to_scale_seconds.len()),
+        ),
+        ("minutes at max", format!("{:.0}", s.minutes_at_max)),
+    ];
+    for (k, v) in rows {
+        writeln!(out, "  {k:<15} {v}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,485 @@
+//! Replays a scaling policy tick by tick over a demand series: what the autoscaler would have
+//! done, and what users would have felt (latency, drops), cost and thrash.
+//!
+//! Pods are created when the policy raises the desired count and become ready after the
+//! capacity model's startup time (warm-pool instances start faster); on scale-down, pods not
+//! yet ready go first. Ready pods share demand evenly; latency comes from the one M/M/c model.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::events::{mark_thrash, DEFAULT_THRASH_WINDOW_SECONDS};
+use super::latency::LatencyTable;
+use super::policy::hpa::{HpaController, MetricValue, PodCounts};
+use super::policy::hpa_spec::HpaMetric;
+use crate::model::{CapacityModel, GroupId, Platform, ScalingEvent, Slo};
+
+/// Metric names that mean "the group's request rate" in policies.
+pub const REQUEST_RATE_ALIASES: &[&str] = &[
+    "request_rate",
+    "requests_per_second",
+    "requests",
+    "rps",
+    "http_requests",
+    "http_requests_per_second",
+    "http_requests_total",
+];
+
+/// A named extra input series (a total over the group), aligned with the demand.
+#[derive(Debug, Clone)]
+pub struct ExtraSeries<'a> {
+    pub name: String,
+    pub values: &'a [f64],
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplayInput<'a> {
+    /// Unix seconds of the first value.
+    pub start: i64,
+    pub step_seconds: i64,
+    /// Requests per second per step; NaN = missing (held from the previous step).
+    pub demand_rps: &'a [f64],
+    pub extra: Vec<ExtraSeries<'a>>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReplayError {
+    #[error(
+        "policy metric '{0}' is not in the input (give it as a series, or scale on request rate)"
+    )]
+    MissingMetric(String),
+    #[error("demand is empty")]
+    EmptyDemand,
+    #[error("demand value {value} at step {index} is negative or not a number")]
+    BadDemand { index: usize, value: f64 },
+    #[error("step must be positive, got {0}")]
+    BadStep(i64),
+    #[error("capacity: {0}")]
+    BadCapacity(String),
+}
+
+/// One output step.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayStep {
+    pub timestamp: DateTime<Utc>,
+    pub demand: f64,
+    /// Desired replicas (the scale's spec.replicas) at the end of the step.
+    pub replicas: u32,
+    pub ready: u32,
+    /// Offered CPU utilization of ready pods, percent of capacity.
+    pub utilization: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub dropped_rps: f64,
+}
+
+/// A scaling decision the replay took, with the arithmetic behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayEvent {
+    pub event: ScalingEvent,
+    pub explanation: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplaySummary {
+    pub steps: usize,
+    pub duration_hours: f64,
+    pub cost_usd: f64,
+    /// Cost scaled to a 730-hour month.
+    pub cost_usd_per_month: f64,
+    pub replica_hours: f64,
+    /// Ready replica-hours beyond what demand needed at the policy's target utilization.
+    pub wasted_replica_hours: f64,
+    pub sla_violation_minutes: f64,
+    pub availability: f64,
+    pub requests: f64,
+    pub dropped_requests: f64,
+    pub scale_up_events: usize,
+    pub scale_down_events: usize,
+    pub thrash_events: usize,
+    pub peak_replicas: u32,
+    pub minutes_at_max: f64,
+    /// Seconds from demand exceeding ready capacity at target to capacity covering it again,
+    /// one entry per episode that ended inside the replay.
+    pub time_to_scale_seconds: Vec<i64>,
+    pub max_time_to_scale_seconds: Option<i64>,
+    pub p95_ms_worst: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Replay {
+    pub summary: ReplaySummary,
+    pub steps: Vec<ReplayStep>,
+    pub events: Vec<ReplayEvent>,
+}
+
+/// Where each HPA metric's value comes from during the replay.
+#[derive(Debug, Clone, Copy)]
+enum MetricFeed {
+    CpuFromDemand,
+    DemandTotal,
+    DemandPerPod,
+    ExtraTotal(usize),
+    ExtraPerPod(usize),
+    /// Resource utilization read from an input series already in percent.
+    ExtraPercent(usize),
+}
+
+fn feeds(hpa: &HpaController, input: &ReplayInput) -> Result<Vec<MetricFeed>, ReplayError> {
+    let extra = |name: &str| input.extra.iter().position(|e| e.name == name);
+    hpa.hpa
+        .metrics
+        .iter()
+        .map(|m| {
+            let name = m.name();
+            let is_rate = REQUEST_RATE_ALIASES.contains(&name);
+            Ok(match m {
+                HpaMetric::ResourceUtilization { resource, .. } if resource == "cpu" => {
+                    MetricFeed::CpuFromDemand
+                }
+                HpaMetric::ResourceUtilization { resource, .. } => {
+                    let key = format!("{resource}_utilization");
+                    MetricFeed::ExtraPercent(
+                        extra(&key).ok_or_else(|| ReplayError::MissingMetric(key.clone()))?,
+                    )
+                }
+                HpaMetric::PodsAverageValue { .. } | HpaMetric::ResourceAverageValue { .. } => {
+                    if is_rate {
+                        MetricFeed::DemandPerPod
+                    } else {
+                        MetricFeed::ExtraPerPod(
+                            extra(name).ok_or_else(|| ReplayError::MissingMetric(name.into()))?,
+                        )
+                    }
+                }
+                HpaMetric::Value { .. } | HpaMetric::AverageValue { .. } => {
+                    if is_rate {
+                        MetricFeed::DemandTotal
+                    } else {
+                        MetricFeed::ExtraTotal(
+                            extra(name).ok_or_else(|| ReplayError::MissingMetric(name.into()))?,
+                        )
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Target utilization of the policy as a fraction (for waste and time to scale): the CPU
+/// target if there is one, else 1.
+fn target_fraction(hpa: &HpaController) -> f64 {
+    hpa.hpa
+        .metrics
+        .iter()
+        .find_map(|m| match m {
+            HpaMetric::ResourceUtilization {
+                resource,
+                target_percent,
+            } if resource == "cpu" => Some(f64::from(*target_percent) / 100.0),
+            _ => None,
+        })
+        .unwrap_or(1.0)
+}
+
+/// Pods of the replayed group: ready count plus the ready times of starting pods.
+#[derive(Debug, Default)]
+struct Pods {
+    ready: u32,
+    /// Ready-at times of starting pods, oldest request first.
+    starting: VecDeque<i64>,
+    warm_pool_left: u32,
+}
+
+impl Pods {
+    fn total(&self) -> u32 {
+        self.ready + self.starting.len() as u32
+    }
+
+    fn promote(&mut self, now: i64) {
+        while self.starting.front().is_some_and(|&t| t <= now) {
+            self.starting.pop_front();
+            self.ready += 1;
+        }
+    }
+
+    fn scale_to(&mut self, now: i64, target: u32, cap: &CapacityModel) {
+        let total = self.total();
+        if target > total {
+            for _ in 0..(target - total) {
+                let startup = if self.warm_pool_left > 0 {
+                    self.warm_pool_left -= 1;
+                    cap.warm_pool_startup_seconds
+                } else {
+                    cap.startup_seconds
+                };
+                self.starting.push_back(now + i64::from(startup));
+            }
+            // Warm-pool pods may be ready before older cold starts.
+            self.starting.make_contiguous().sort_unstable();
+        } else {
+            let mut remove = total - target;
+            while remove > 0 && self.starting.pop_back().is_some() {
+                remove -= 1;
+            }
+            self.ready -= remove.min(self.ready);
+            // Removed instances return to the warm pool.
+            self.warm_pool_left = (self.warm_pool_left + (total - target)).min(cap.warm_pool_size);
+        }
+    }
+}
+
+fn validate(input: &ReplayInput, cap: &CapacityModel) -> Result<(), ReplayError> {
+    if input.step_seconds <= 0 {
+        return Err(ReplayError::BadStep(input.step_seconds));
+    }
+    if input.demand_rps.is_empty() {
+        return Err(ReplayError::EmptyDemand);
+    }
+    if let Some((index, &value)) = input
+        .demand_rps
+        .iter()
+        .enumerate()
+        .find(|(_, v)| **v < 0.0 || v.is_infinite())
+    {
+        return Err(ReplayError::BadDemand { index, value });
+    }
+    if !(cap.capacity_per_replica_rps > 0.0 && cap.capacity_per_replica_rps.is_finite()) {
+        return Err(ReplayError::BadCapacity(
+            "capacity per replica must be a positive number".into(),
+        ));
+    }
+    if cap.concurrency_per_replica == 0 {
+        return Err(ReplayError::BadCapacity(
+            "concurrency must be at least 1".into(),
+        ));
+    }
+    if !(cap.usd_per_replica_hour >= 0.0 && cap.usd_per_replica_hour.is_finite()) {
+        return Err(ReplayError::BadCapacity(
+            "price must be a non-negative number".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Replays an HPA over the input. `initial_replicas` defaults to what the first demand needs
+/// at the policy's target, within min/max.
+pub fn replay_hpa(
+    mut hpa: HpaController,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    initial_replicas: Option<u32>,
+    group: &GroupId,
+) -> Result<Replay, ReplayError> {
+    validate(input, cap)?;
+    let feeds = feeds(&hpa, input)?;
+    let target = target_fraction(&hpa);
+    let (min, max) = (hpa.hpa.min_replicas, hpa.hpa.max_replicas);
+    let sync = i64::from(hpa.sync_period_seconds.max(1));
+    // Tick at the sync period when the step is a multiple of it, else at the step.
+    let tick = if input.step_seconds % sync == 0 {
+        sync
+    } else {
+        input.step_seconds
+    };
+    let ticks_per_step = input.step_seconds / tick;
+    let step_hours = input.step_seconds as f64 / 3600.0;
+    let first_demand = input
+        .demand_rps
+        .iter()
+        .copied()
+        .find(|v| !v.is_nan())
+        .unwrap_or(0.0);
+    let initial = initial_replicas
+        .unwrap_or_else(|| (first_demand / (cap.capacity_per_replica_rps * target)).ceil() as u32);
+    let mut spec = initial.clamp(min.max(1).min(max), max);
+    let mut pods = Pods {
+        ready: spec,
+        starting: VecDeque::new(),
+        warm_pool_left: cap.warm_pool_size,
+    };
+    let service_ms = cap.service_time_ms();
+    let mut latency = LatencyTable::new(service_ms, cap.timeout_ms);
+    let mut steps = Vec::with_capacity(input.demand_rps.len());
+    let mut events: Vec<ReplayEvent> = Vec::new();
+    let mut s = ReplaySummary::default();
+    let mut values = vec![MetricValue::Missing; feeds.len()];
+    let mut demand = first_demand;
+    let mut last_sync: Option<i64> = None;
+    let mut episode_start: Option<i64> = None;
+    let tolerance = hpa.hpa.scale_up.tolerance;
+
+    for (i, &raw) in input.demand_rps.iter().enumerate() {
+        if !raw.is_nan() {
+            demand = raw;
+        }
+        let step_start = input.start + i as i64 * input.step_seconds;
+        for k in 0..ticks_per_step {
+            let now = step_start + k * tick;
+            pods.promote(now);
+            // Time to scale (CONTRACTS.md), measured at tick resolution, with the policy's
+            // tolerance so a steady state inside the band does not count as unserved.
+            let ready_at_target =
+                f64::from(pods.ready) * cap.capacity_per_replica_rps * target * (1.0 + tolerance);
+            match (demand > ready_at_target, episode_start) {
+                (true, None) => episode_start = Some(now),
+                (false, Some(t0)) => {
+                    s.time_to_scale_seconds.push(now - t0);
+                    episode_start = None;
+                }
+                _ => {}
+            }
+            if last_sync.is_none_or(|t| now - t >= sync) {
+                last_sync = Some(now);
+                for (slot, feed) in values.iter_mut().zip(&feeds) {
+                    *slot = metric_value(*feed, demand, pods.ready, cap, input, i);
+                }
+                let counts = PodCounts {
+                    spec_replicas: spec,
+                    ready: pods.ready,
+                    unready: pods.starting.len() as u32,
+                };
+                let e = hpa.sync(now, counts, &values);
+                if e.desired != spec {
+                    events.push(ReplayEvent {
+                        event: ScalingEvent {
+                            at: to_time(now),
+                            group: group.clone(),
+                            from_replicas: spec,
+                            to_replicas: e.desired,
+                            reason: e.lines().first().cloned().unwrap_or_default(),
+                            demand: Some(demand),
+                            thrash: false,
+                        },
+                        explanation: e.lines(),
+                    });
+                    spec = e.desired;
+                    pods.scale_to(now, spec, cap);
+                }
+            }
+        }
+        let end = step_start + input.step_seconds;
+        pods.promote(end);
+        let servers = pods.ready * cap.concurrency_per_replica;
+        let l = latency.get(demand, servers);
+        let ready_capacity = f64::from(pods.ready) * cap.capacity_per_replica_rps;
+        let utilization = if pods.ready == 0 {
+            f64::NAN
+        } else {
+            100.0 * demand / ready_capacity
+        };
+        // Summary figures.
+        let provisioned = f64::from(pods.total());
+        s.replica_hours += provisioned * step_hours;
+        let needed = (demand / (cap.capacity_per_replica_rps * target))
+            .ceil()
+            .max(f64::from(min));
+        s.wasted_replica_hours += (f64::from(pods.ready) - needed).max(0.0) * step_hours;
+        s.requests += demand * input.step_seconds as f64;
+        s.dropped_requests += l.dropped_rps * input.step_seconds as f64;
+        if l.p95_ms > slo.p95_latency_ms || l.dropped_rps > 0.0 {
+            s.sla_violation_minutes += input.step_seconds as f64 / 60.0;
+        }
+        if spec >= max && demand > ready_capacity * target {
+            s.minutes_at_max += input.step_seconds as f64 / 60.0;
+        }
+        s.peak_replicas = s.peak_replicas.max(pods.total());
+        s.p95_ms_worst = s.p95_ms_worst.max(l.p95_ms);
+        steps.push(ReplayStep {
+            timestamp: to_time(step_start),
+            demand,
+            replicas: spec,
+            ready: pods.ready,
+            utilization,
+            p95_ms: l.p95_ms,
+            p99_ms: l.p99_ms,
+            dropped_rps: l.dropped_rps,
+        });
+    }
+
+    let mut evs: Vec<ScalingEvent> = events.iter().map(|e| e.event.clone()).collect();
+    s.thrash_events = mark_thrash(
+        &mut evs,
+        DEFAULT_THRASH_WINDOW_SECONDS,
+        hpa.hpa.scale_down.tolerance,
+    );
+    for (re, e) in events.iter_mut().zip(evs) {
+        re.event.thrash = e.thrash;
+    }
+    s.scale_up_events = events
+        .iter()
+        .filter(|e| e.event.to_replicas > e.event.from_replicas)
+        .count();
+    s.scale_down_events = events.len() - s.scale_up_events;
+    s.steps = steps.len();
+    s.duration_hours = steps.len() as f64 * step_hours;
+    s.cost_usd = s.replica_hours * cap.usd_per_replica_hour;
+    s.cost_usd_per_month = if s.duration_hours > 0.0 {
+        s.cost_usd / s.duration_hours * 730.0
+    } else {
+        0.0
+    };
+    s.availability = if s.requests > 0.0 {
+        1.0 - s.dropped_requests / s.requests
+    } else {
+        1.0
+    };
+    s.max_time_to_scale_seconds = s.time_to_scale_seconds.iter().copied().max();
+    Ok(Replay {
+        summary: s,
+        steps,
+        events,
+    })
+}
+
+fn metric_value(
+    feed: MetricFeed,
+    demand: f64,
+    ready: u32,
+    cap: &CapacityModel,
+    input: &ReplayInput,
+    i: usize,
+) -> MetricValue {
+    let extra = |k: usize| {
+        input.extra[k]
+            .values
+            .get(i)
+            .copied()
+            .filter(|v| v.is_finite())
+    };
+    let per_pod = |total: f64| {
+        if ready == 0 {
+            MetricValue::Missing
+        } else {
+            MetricValue::PerPodAverage(total / f64::from(ready))
+        }
+    };
+    match feed {
+        MetricFeed::CpuFromDemand if ready == 0 => MetricValue::Missing,
+        MetricFeed::CpuFromDemand => MetricValue::UtilizationPercent(
+            100.0 * demand / (f64::from(ready) * cap.capacity_per_replica_rps),
+        ),
+        MetricFeed::DemandTotal => MetricValue::Total(demand),
+        MetricFeed::DemandPerPod => per_pod(demand),
+        MetricFeed::ExtraTotal(k) => extra(k).map_or(MetricValue::Missing, MetricValue::Total),
+        MetricFeed::ExtraPerPod(k) => extra(k).map_or(MetricValue::Missing, per_pod),
+        MetricFeed::ExtraPercent(k) => {
+            extra(k).map_or(MetricValue::Missing, MetricValue::UtilizationPercent)
+        }
+    }
+}
+
+fn to_time(unix_seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(unix_seconds, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// The group id used for replays of a file (no platform identity).
+pub fn file_group(name: &str) -> GroupId {
+    GroupId::new(Platform::K8s, "replay", name)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,154 @@
+//! Replay behaviour: worked cost figures, scale-up timing, overload, bad input, and
+//! properties (bounds, steadiness, monotonicity in capacity).
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::engine::policy::hpa_spec::HpaManifest;
+
+fn hpa(min: u32, max: u32, extra_metric: &str) -> HpaController {
+    let text = format!(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec:\n  minReplicas: {min}\n  maxReplicas: {max}\n  metrics:\n  - type: Resource\n    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 50}}}}\n{extra_metric}"
+    );
+    HpaController::new(HpaManifest::from_yaml(&text).unwrap().resolve().unwrap())
+}
+
+fn cap(rps: f64, startup: u32) -> CapacityModel {
+    CapacityModel {
+        capacity_per_replica_rps: rps,
+        concurrency_per_replica: 8,
+        startup_seconds: startup,
+        warmup_seconds: 0,
+        min_replicas: 1,
+        max_replicas: 100,
+        warm_pool_size: 0,
+        warm_pool_startup_seconds: 0,
+        usd_per_replica_hour: 0.192,
+        timeout_ms: 5_000.0,
+    }
+}
+
+fn run(h: HpaController, demand: &[f64], c: &CapacityModel) -> Replay {
+    let input = ReplayInput {
+        start: 1_700_000_000,
+        step_seconds: 60,
+        demand_rps: demand,
+        extra: Vec::new(),
+    };
+    replay_hpa(h, &input, c, &Slo::default(), None, &file_group("web")).unwrap()
+}
+
+#[test]
+fn fixed_fleet_cost_is_replicas_times_price_times_hours() {
+    // min = max = 10 for one hour at $0.192/h: $1.92; a 730 h month: $1401.60.
+    let r = run(hpa(10, 10, ""), &[100.0; 60], &cap(100.0, 60));
+    assert!((r.summary.cost_usd - 1.92).abs() < 1e-9, "{:?}", r.summary);
+    assert!((r.summary.cost_usd_per_month - 1401.6).abs() < 1e-6);
+    assert_eq!(r.summary.scale_up_events + r.summary.scale_down_events, 0);
+}
+
+#[test]
+fn step_up_scales_within_startup_plus_a_sync() {
+    // 4 pods at 50% of 100 rps each; demand doubles at minute 30.
+    let mut d = vec![200.0; 30];
+    d.extend(vec![400.0; 60]);
+    let r = run(hpa(1, 100, ""), &d, &cap(100.0, 60));
+    assert_eq!(r.steps[29].replicas, 4);
+    assert_eq!(r.steps.last().unwrap().replicas, 8);
+    assert_eq!(r.summary.scale_up_events, 1);
+    // Decided at the first sync of minute 30, ready 60 s later: one episode of 1-2 minutes.
+    assert_eq!(r.summary.time_to_scale_seconds.len(), 1);
+    let tts = r.summary.time_to_scale_seconds[0];
+    assert!((60..=120).contains(&tts), "time to scale {tts}");
+    assert_eq!(r.summary.thrash_events, 0);
+}
+
+#[test]
+fn overload_at_max_drops_requests() {
+    let r = run(hpa(1, 5, ""), &[2_000.0; 30], &cap(100.0, 30));
+    assert_eq!(r.summary.peak_replicas, 5);
+    assert!(r.summary.dropped_requests > 0.0);
+    assert!(r.summary.availability < 0.5);
+    assert!(r.summary.minutes_at_max > 20.0);
+    assert_eq!(r.summary.p95_ms_worst, 5_000.0);
+    assert!(r.summary.sla_violation_minutes >= 29.0);
+}
+
+#[test]
+fn bad_input_is_named() {
+    let c = cap(100.0, 60);
+    let queue = "  - type: External\n    external: {metric: {name: queue_depth}, target: {type: AverageValue, averageValue: 30}}\n";
+    let input = ReplayInput {
+        start: 0,
+        step_seconds: 60,
+        demand_rps: &[1.0, 2.0],
+        extra: Vec::new(),
+    };
+    let e = replay_hpa(
+        hpa(1, 10, queue),
+        &input,
+        &c,
+        &Slo::default(),
+        None,
+        &file_group("w"),
+    )
+    .unwrap_err();
+    assert_eq!(e, ReplayError::MissingMetric("queue_depth".into()));
+    let input = ReplayInput {
+        demand_rps: &[1.0, -2.0],
+        ..input
+    };
+    let e = replay_hpa(
+        hpa(1, 10, ""),
+        &input,
+        &c,
+        &Slo::default(),
+        None,
+        &file_group("w"),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ReplayError::BadDemand { index: 1, .. }));
+}
+
+#[test]
+fn explained_events_carry_the_arithmetic() {
+    let mut d = vec![200.0; 10];
+    d.extend(vec![400.0; 10]);
+    let r = run(hpa(1, 100, ""), &d, &cap(100.0, 60));
+    let e = &r.events[0];
+    assert_eq!((e.event.from_replicas, e.event.to_replicas), (4, 8));
+    assert!(
+        e.explanation.iter().any(|l| l.contains("cpu: ratio 2.000")),
+        "{:?}",
+        e.explanation
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn replicas_stay_within_bounds(demand in prop::collection::vec(0.0f64..5_000.0, 5..120), min in 1u32..5, extra in 0u32..20) {
+        let max = min + extra;
+        let r = run(hpa(min, max, ""), &demand, &cap(100.0, 30));
+        for s in &r.steps {
+            prop_assert!(s.replicas >= min && s.replicas <= max, "{} not in [{min}, {max}]", s.replicas);
+        }
+    }
+
+    #[test]
+    fn constant_demand_settles(level in 10.0f64..3_000.0) {
+        // After the scale-down window has passed, nothing moves.
+        let r = run(hpa(1, 200, ""), &vec![level; 60], &cap(100.0, 30));
+        let late = r.events.iter().filter(|e| e.event.at.timestamp() >= 1_700_000_000 + 15 * 60).count();
+        prop_assert_eq!(late, 0);
+    }
+
+    #[test]
+    fn more_capacity_never_needs_more_replicas(demand in prop::collection::vec(0.0f64..3_000.0, 5..90), rps in 20.0f64..200.0, more in 1.0f64..3.0) {
+        let small = run(hpa(1, 1_000, ""), &demand, &cap(rps, 30));
+        let big = run(hpa(1, 1_000, ""), &demand, &cap(rps * more, 30));
+        prop_assert!(big.summary.peak_replicas <= small.summary.peak_replicas);
+        prop_assert!(big.summary.replica_hours <= small.summary.replica_hours + 1e-9);
+    }
+}

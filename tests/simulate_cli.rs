@@ -1,0 +1,141 @@
+//! `scaletop simulate` end to end: the real binary on files, JSON shape, and bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const HPA: &str = include_str!("fixtures/hpa-cpu70.yaml");
+
+fn scaletop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args(args)
+        .output()
+        .expect("run scaletop")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write fixture");
+    p.to_string_lossy().into_owned()
+}
+
+/// Two hours at 1-minute steps: 300 rps, then 900 rps from minute 60.
+fn demand_csv() -> String {
+    let mut s = String::from("timestamp,group,metric,value\n");
+    for i in 0..120 {
+        let v = if i < 60 { 300 } else { 900 };
+        s.push_str(&format!(
+            "{},web,request_rate,{v}\n",
+            1_700_000_000 + i * 60
+        ));
+    }
+    s
+}
+
+#[test]
+fn json_has_steps_and_summary_and_scales_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "d.csv", &demand_csv());
+    let policy = write(dir.path(), "hpa.yaml", HPA);
+    let o = scaletop(&[
+        "simulate",
+        "--input",
+        &input,
+        "--policy",
+        &policy,
+        "--capacity-per-replica",
+        "50",
+        "--concurrency",
+        "2",
+        "--price",
+        "0.192",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["schema"], "scaletop.replay/v1");
+    let steps = v["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 120);
+    for key in [
+        "timestamp",
+        "demand",
+        "replicas",
+        "ready",
+        "utilization",
+        "p95_ms",
+    ] {
+        assert!(steps[0].get(key).is_some(), "step lacks {key}");
+    }
+    // 300 rps at 70% of 50 rps per replica needs ceil(300/35) = 9; 900 rps needs 26 > max 20.
+    assert_eq!(steps[10]["replicas"], 9);
+    assert_eq!(steps[119]["replicas"], 20);
+    let s = &v["summary"];
+    assert!(s["minutes_at_max"].as_f64().unwrap_or(0.0) > 30.0, "{s}");
+    assert!(s["scale_up_events"].as_u64().unwrap_or(0) >= 1);
+}
+
+#[test]
+fn bad_policy_and_input_exit_2_naming_the_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "d.csv", &demand_csv());
+    let cases = [
+        (HPA.replace("HorizontalPodAutoscaler", "Deployment"), "kind"),
+        (
+            HPA.replace("minReplicas: 2", "minReplicas: 50"),
+            "spec.minReplicas",
+        ),
+        (
+            HPA.replace("name: cpu", "name: memory"),
+            "memory_utilization",
+        ),
+    ];
+    for (policy_text, needle) in cases {
+        let policy = write(dir.path(), "p.yaml", &policy_text);
+        let o = scaletop(&[
+            "simulate",
+            "--input",
+            &input,
+            "--policy",
+            &policy,
+            "--capacity-per-replica",
+            "50",
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{needle} not in: {err}");
+    }
+    let policy = write(dir.path(), "hpa.yaml", HPA);
+    let neg = write(dir.path(), "neg.csv", "timestamp,value\n0,5\n60,-3\n");
+    let o = scaletop(&[
+        "simulate",
+        "--input",
+        &neg,
+        "--policy",
+        &policy,
+        "--capacity-per-replica",
+        "50",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let garbage = write(dir.path(), "g.csv", "timestamp,value\n0,5\n60,lots\n");
+    let o = scaletop(&[
+        "simulate",
+        "--input",
+        &garbage,
+        "--policy",
+        &policy,
+        "--capacity-per-replica",
+        "50",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("g.csv:3"));
+    let o = scaletop(&[
+        "simulate",
+        "--input",
+        &input,
+        "--policy",
+        &policy,
+        "--capacity-per-replica",
+        "NaN",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
