@@ -139,13 +139,15 @@ pub fn parse_csv(text: &str, file: &str) -> Result<Vec<Series>, InputError> {
     let long = match cols.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["timestamp", "value"] => false,
         ["timestamp", "group", "metric", "value"] => true,
-        _ => return Err(err(
-            file,
-            header_line,
-            format!(
+        _ => {
+            return Err(err(
+                file,
+                header_line,
+                format!(
                 "header '{header}': expected 'timestamp,value' or 'timestamp,group,metric,value'"
             ),
-        )),
+            ))
+        }
     };
     let mut by_key: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();
     for (n, line) in lines {
