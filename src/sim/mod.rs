@@ -1,46 +1,39 @@
-//! STUB — to be replaced by the simulator work (API contract only).
-use std::io::Write;
+//! The simulator: built-in scenarios (embedded TOML), a demand generator per group, the
+//! capacity + latency model of CONTRACTS.md, the group's current policy acting on it, derived
+//! metrics, CSV export and the planted ground truth. Deterministic per seed.
 
-use serde::Serialize;
+mod demand;
+mod export;
+mod group;
+mod latency_table;
+pub mod policy;
+mod scenario;
+mod simulator;
+pub mod spec;
+mod spikes;
+mod truth;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ScenarioSummary {
-    pub name: String,
-    pub title: String,
-    pub groups: usize,
-    pub description: String,
-}
+pub use export::{export_csv, round_for_output, ExportSpec, CSV_HEADER};
+pub use group::{reported_metrics, METRIC_COUNT};
+pub use scenario::{built_in_names, catalog, Scenario, ScenarioSummary, SimGroup};
+pub use simulator::{tick_count, SimStep, Simulator, StepFrame};
+pub use spikes::Spike;
+pub use truth::{
+    truth, EventTruth, GroupTruth, PitfallTruth, SpikeTruth, Truth, UnmetTarget, WasteTruth,
+    TRUTH_SCHEMA,
+};
 
-pub fn catalog() -> Vec<ScenarioSummary> {
-    Vec::new()
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SimError(pub String);
-
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    pub name: String,
-}
-
-impl Scenario {
-    pub fn load(name: &str) -> Result<Scenario, SimError> {
-        Err(SimError(format!("unknown scenario '{name}'")))
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct ExportSpec {
-    pub seed: u64,
-    pub duration_seconds: u64,
-    pub step_seconds: u64,
-}
-
-pub fn export_csv(_s: &Scenario, _spec: &ExportSpec, _w: &mut dyn Write) -> std::io::Result<u64> {
-    Ok(0)
-}
-
-pub fn truth(_s: &Scenario, _spec: &ExportSpec) -> serde_json::Value {
-    serde_json::Value::Null
+/// Why a scenario could not be loaded. Display is one line naming the scenario and the place.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    #[error("unknown scenario '{name}' (known: {known})")]
+    UnknownScenario { name: String, known: String },
+    #[error("{origin}{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Parse {
+        origin: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
 }
