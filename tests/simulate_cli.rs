@@ -139,3 +139,72 @@ fn bad_policy_and_input_exit_2_naming_the_problem() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn load_tests_pass_and_fail_with_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roomy = write(
+        dir.path(),
+        "roomy.yaml",
+        &HPA.replace("maxReplicas: 20", "maxReplicas: 1000"),
+    );
+    let tight = write(dir.path(), "tight.yaml", HPA);
+    let args = |policy: &str, test: &str| {
+        scaletop(&[
+            "simulate",
+            "--test",
+            test,
+            "--base-rps",
+            "200",
+            "--policy",
+            policy,
+            "--capacity-per-replica",
+            "50",
+            "--concurrency",
+            "2",
+            "--startup",
+            "45s",
+            "--format",
+            "json",
+        ])
+    };
+    // A ramp to 10x with room to grow: scaled in time, SLA kept.
+    let o = args(&roomy, "ramp");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["verdict"]["passed"], true);
+    // max 20 replicas of 50 rps cannot carry 2000 rps: the ramp must fail, naming why.
+    let o = args(&tight, "ramp");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("time to scale"), "{err}");
+    // After a 10x peak, the default 100%-per-15s scale-down drops to what the truncated
+    // utilization suggests (200 rps on 58 pods = 6.9% -> 6% -> 5 pods for 5.7 pods of load)
+    // and scales straight back up: a thrash pair the scale-down test must report.
+    let o = args(&roomy, "scale-down");
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let thrash = v["verdict"]["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "no thrash"))
+        .cloned()
+        .expect("thrash check");
+    assert_eq!(thrash["passed"], false, "{thrash}");
+    let o = scaletop(&[
+        "simulate",
+        "--test",
+        "soak",
+        "--base-rps",
+        "1",
+        "--policy",
+        &roomy,
+        "--capacity-per-replica",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{CliError, Format};
 use crate::duration::parse_duration;
+use crate::engine::loadtest::{self, LoadTest, Verdict, LOAD_TEST_STEP_SECONDS};
 use crate::engine::policy::hpa::HpaController;
 use crate::engine::policy::hpa_spec::HpaManifest;
 use crate::engine::replay::{self, ExtraSeries, Replay, ReplayInput};
@@ -19,8 +20,21 @@ use crate::model::{CapacityModel, Slo};
 pub struct SimulateArgs {
     /// Demand series: CSV `timestamp,value`, long-form CSV `timestamp,group,metric,value`, or
     /// a Prometheus query_range JSON response.
+    #[arg(long, required_unless_present = "test")]
+    pub input: Option<PathBuf>,
+    /// Run a load test instead of replaying history: ramp (to 10x), spike (to
+    /// --spike-factor x) or scale-down (10x then base). Exit 1 when a check fails.
     #[arg(long)]
-    pub input: PathBuf,
+    pub test: Option<LoadTest>,
+    /// Base load of the test, requests per second (default: median of --input).
+    #[arg(long)]
+    pub base_rps: Option<f64>,
+    /// Spike height for --test spike, as a multiple of the base.
+    #[arg(long, default_value_t = 100.0)]
+    pub spike_factor: f64,
+    /// Longest acceptable time to scale for --test, e.g. 5m.
+    #[arg(long, default_value = "5m")]
+    pub max_time_to_scale: String,
     /// Policy file: a Kubernetes HorizontalPodAutoscaler (autoscaling/v2) manifest.
     #[arg(long)]
     pub policy: PathBuf,
@@ -60,8 +74,58 @@ struct Output<'a> {
     schema: &'static str,
     policy: &'a str,
     group: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<&'a Verdict>,
     #[serde(flatten)]
     replay: &'a Replay,
+}
+
+/// The demand to replay and the other series of its group, on one grid.
+struct Demand {
+    group: String,
+    start: i64,
+    step: i64,
+    values: Vec<f64>,
+    extra: Vec<(String, Vec<f64>)>,
+}
+
+fn demand_from_input(path: &std::path::Path, args: &SimulateArgs) -> Result<Demand, CliError> {
+    let series = input::read_file(path).map_err(usage)?;
+    let (demand, extra) = select(&series, args.group.as_deref(), &args.metric)?;
+    let step = demand
+        .step_seconds()
+        .ok_or_else(|| usage(format!("{}: need at least two points", path.display())))?;
+    let (start, values) = demand.regular(step);
+    let extra = extra
+        .iter()
+        .map(|s| {
+            let (s0, v) = s.regular(step);
+            // Align to the demand's grid; outside the series is missing.
+            let offset = (s0 - start) / step;
+            let aligned = (0..values.len() as i64)
+                .map(|i| {
+                    usize::try_from(i - offset)
+                        .ok()
+                        .and_then(|j| v.get(j).copied())
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+            (s.metric.clone(), aligned)
+        })
+        .collect();
+    Ok(Demand {
+        group: demand.group.clone(),
+        start,
+        step,
+        values,
+        extra,
+    })
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
 }
 
 fn usage(e: impl std::fmt::Display) -> CliError {
@@ -112,37 +176,38 @@ fn select<'a>(
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
-    let series = input::read_file(&args.input).map_err(usage)?;
     let policy_text = std::fs::read_to_string(&args.policy)
         .map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
     let hpa = HpaManifest::from_yaml(&policy_text)
         .and_then(|m| m.resolve())
         .map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
-    let (demand, extra) = select(&series, args.group.as_deref(), &args.metric)?;
-    let step = demand.step_seconds().ok_or_else(|| {
-        usage(format!(
-            "{}: need at least two points",
-            args.input.display()
-        ))
-    })?;
-    let (start, demand_values) = demand.regular(step);
-    let aligned: Vec<(String, Vec<f64>)> = extra
-        .iter()
-        .map(|s| {
-            let (s0, v) = s.regular(step);
-            // Align to the demand's grid; outside the series is missing.
-            let offset = (s0 - start) / step;
-            let values = (0..demand_values.len() as i64)
-                .map(|i| {
-                    usize::try_from(i - offset)
-                        .ok()
-                        .and_then(|j| v.get(j).copied())
-                        .unwrap_or(f64::NAN)
-                })
-                .collect();
-            (s.metric.clone(), values)
-        })
-        .collect();
+    let history = match &args.input {
+        Some(path) => Some(demand_from_input(path, args)?),
+        None => None,
+    };
+    let demand = match args.test {
+        None => history.ok_or_else(|| usage("--input is required without --test"))?,
+        Some(test) => {
+            let base = match (args.base_rps, &history) {
+                (Some(b), _) => b,
+                (None, Some(h)) => median(&h.values).unwrap_or(0.0),
+                (None, None) => return Err(usage("--test needs --base-rps or --input")),
+            };
+            if !(base.is_finite() && base > 0.0) {
+                return Err(usage(format!("base load must be positive, got {base}")));
+            }
+            if !(args.spike_factor.is_finite() && args.spike_factor >= 1.0) {
+                return Err(usage("--spike-factor must be at least 1"));
+            }
+            Demand {
+                group: history.map_or_else(|| "loadtest".to_string(), |h| h.group),
+                start: 0,
+                step: LOAD_TEST_STEP_SECONDS,
+                values: loadtest::build_demand(test, base, args.spike_factor),
+                extra: Vec::new(),
+            }
+        }
+    };
     let duration_ms = |flag: &str, text: &str| {
         parse_duration(text)
             .map_err(|e| usage(format!("--{flag}: {e}")))
@@ -178,15 +243,18 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         usd_per_replica_hour: args.price,
         timeout_ms: timeout_s.max(1) as f64 * 1000.0,
     };
+    let max_tts = duration_ms("max-time-to-scale", &args.max_time_to_scale)?;
     let slo = Slo {
         p95_latency_ms: args.slo_p95_ms,
+        max_time_to_scale_seconds: u32::try_from(max_tts).unwrap_or(u32::MAX),
         ..Slo::default()
     };
     let input = ReplayInput {
-        start,
-        step_seconds: step,
-        demand_rps: &demand_values,
-        extra: aligned
+        start: demand.start,
+        step_seconds: demand.step,
+        demand_rps: &demand.values,
+        extra: demand
+            .extra
             .iter()
             .map(|(name, values)| ExtraSeries {
                 name: name.clone(),
@@ -209,6 +277,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         &group,
     )
     .map_err(usage)?;
+    let verdict = args
+        .test
+        .map(|t| loadtest::judge(t, &result, &slo, cap.capacity_per_replica_rps));
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         Format::Json => serde_json::to_writer(
@@ -217,19 +288,56 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
                 schema: "scaletop.replay/v1",
                 policy: &name,
                 group: &demand.group,
+                verdict: verdict.as_ref(),
                 replay: &result,
             },
         )
         .map_err(std::io::Error::other)
         .and_then(|_| writeln!(out)),
         Format::Csv => write_steps_csv(&mut out, &result),
-        Format::Table | Format::Md => write_summary(&mut out, &name, &result, &slo),
+        Format::Table | Format::Md => {
+            write_summary(&mut out, &name, &result, &slo).and_then(|_| {
+                verdict
+                    .as_ref()
+                    .map_or(Ok(()), |v| write_verdict(&mut out, v))
+            })
+        }
     };
     match written {
         // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| usage(format!("cannot write output: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.map_err(|e| usage(format!("cannot write output: {e}")))?,
     }
+    match verdict {
+        Some(v) if !v.passed => Err(CliError {
+            code: 1,
+            message: format!(
+                "{:?} test failed: {}",
+                v.test,
+                v.checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn write_verdict(out: &mut dyn Write, v: &Verdict) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Load test {:?}: {}",
+        v.test,
+        if v.passed { "PASS" } else { "FAIL" }
+    )?;
+    for c in &v.checks {
+        let mark = if c.passed { "pass" } else { "FAIL" };
+        writeln!(out, "  [{mark}] {:<24} {}", c.name, c.detail)?;
+    }
+    Ok(())
 }
 
 fn write_steps_csv(out: &mut dyn Write, r: &Replay) -> std::io::Result<()> {

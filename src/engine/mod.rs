@@ -3,5 +3,6 @@
 
 pub mod events;
 pub mod latency;
+pub mod loadtest;
 pub mod policy;
 pub mod replay;

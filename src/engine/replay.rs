@@ -105,6 +105,8 @@ pub struct ReplaySummary {
     /// one entry per episode that ended inside the replay.
     pub time_to_scale_seconds: Vec<i64>,
     pub max_time_to_scale_seconds: Option<i64>,
+    /// Demand still exceeded ready capacity at target when the replay ended.
+    pub scale_episode_open_at_end: bool,
     pub p95_ms_worst: f64,
 }
 
@@ -428,6 +430,7 @@ pub fn replay_hpa(
         1.0
     };
     s.max_time_to_scale_seconds = s.time_to_scale_seconds.iter().copied().max();
+    s.scale_episode_open_at_end = episode_start.is_some();
     Ok(Replay {
         summary: s,
         steps,
