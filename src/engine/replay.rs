@@ -12,20 +12,9 @@ use serde::Serialize;
 
 use super::events::{mark_thrash, DEFAULT_THRASH_WINDOW_SECONDS};
 use super::latency::LatencyTable;
-use super::policy::hpa::{HpaController, MetricValue, PodCounts};
-use super::policy::hpa_spec::HpaMetric;
+use super::policy::hpa::HpaController;
+use super::policy::{Autoscaler, Observation, PodCounts};
 use crate::model::{CapacityModel, GroupId, Platform, ScalingEvent, Slo};
-
-/// Metric names that mean "the group's request rate" in policies.
-pub const REQUEST_RATE_ALIASES: &[&str] = &[
-    "request_rate",
-    "requests_per_second",
-    "requests",
-    "rps",
-    "http_requests",
-    "http_requests_per_second",
-    "http_requests_total",
-];
 
 /// A named extra input series (a total over the group), aligned with the demand.
 #[derive(Debug, Clone)]
@@ -117,75 +106,6 @@ pub struct Replay {
     pub events: Vec<ReplayEvent>,
 }
 
-/// Where each HPA metric's value comes from during the replay.
-#[derive(Debug, Clone, Copy)]
-enum MetricFeed {
-    CpuFromDemand,
-    DemandTotal,
-    DemandPerPod,
-    ExtraTotal(usize),
-    ExtraPerPod(usize),
-    /// Resource utilization read from an input series already in percent.
-    ExtraPercent(usize),
-}
-
-fn feeds(hpa: &HpaController, input: &ReplayInput) -> Result<Vec<MetricFeed>, ReplayError> {
-    let extra = |name: &str| input.extra.iter().position(|e| e.name == name);
-    hpa.hpa
-        .metrics
-        .iter()
-        .map(|m| {
-            let name = m.name();
-            let is_rate = REQUEST_RATE_ALIASES.contains(&name);
-            Ok(match m {
-                HpaMetric::ResourceUtilization { resource, .. } if resource == "cpu" => {
-                    MetricFeed::CpuFromDemand
-                }
-                HpaMetric::ResourceUtilization { resource, .. } => {
-                    let key = format!("{resource}_utilization");
-                    MetricFeed::ExtraPercent(
-                        extra(&key).ok_or_else(|| ReplayError::MissingMetric(key.clone()))?,
-                    )
-                }
-                HpaMetric::PodsAverageValue { .. } | HpaMetric::ResourceAverageValue { .. } => {
-                    if is_rate {
-                        MetricFeed::DemandPerPod
-                    } else {
-                        MetricFeed::ExtraPerPod(
-                            extra(name).ok_or_else(|| ReplayError::MissingMetric(name.into()))?,
-                        )
-                    }
-                }
-                HpaMetric::Value { .. } | HpaMetric::AverageValue { .. } => {
-                    if is_rate {
-                        MetricFeed::DemandTotal
-                    } else {
-                        MetricFeed::ExtraTotal(
-                            extra(name).ok_or_else(|| ReplayError::MissingMetric(name.into()))?,
-                        )
-                    }
-                }
-            })
-        })
-        .collect()
-}
-
-/// Target utilization of the policy as a fraction (for waste and time to scale): the CPU
-/// target if there is one, else 1.
-fn target_fraction(hpa: &HpaController) -> f64 {
-    hpa.hpa
-        .metrics
-        .iter()
-        .find_map(|m| match m {
-            HpaMetric::ResourceUtilization {
-                resource,
-                target_percent,
-            } if resource == "cpu" => Some(f64::from(*target_percent) / 100.0),
-            _ => None,
-        })
-        .unwrap_or(1.0)
-}
-
 /// Pods of the replayed group: ready count plus the ready times of starting pods.
 #[derive(Debug, Default)]
 struct Pods {
@@ -266,8 +186,7 @@ fn validate(input: &ReplayInput, cap: &CapacityModel) -> Result<(), ReplayError>
     Ok(())
 }
 
-/// Replays an HPA over the input. `initial_replicas` defaults to what the first demand needs
-/// at the policy's target, within min/max.
+/// Replays an HPA over the input (see [`replay`]).
 pub fn replay_hpa(
     mut hpa: HpaController,
     input: &ReplayInput,
@@ -276,11 +195,30 @@ pub fn replay_hpa(
     initial_replicas: Option<u32>,
     group: &GroupId,
 ) -> Result<Replay, ReplayError> {
+    replay(&mut hpa, input, cap, slo, initial_replicas, group)
+}
+
+/// Replays any autoscaler over the input. `initial_replicas` defaults to what the first demand
+/// needs at the policy's target, within min/max.
+pub fn replay(
+    policy: &mut dyn Autoscaler,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    initial_replicas: Option<u32>,
+    group: &GroupId,
+) -> Result<Replay, ReplayError> {
     validate(input, cap)?;
-    let feeds = feeds(&hpa, input)?;
-    let target = target_fraction(&hpa);
-    let (min, max) = (hpa.hpa.min_replicas, hpa.hpa.max_replicas);
-    let sync = i64::from(hpa.sync_period_seconds.max(1));
+    if let Some(missing) = policy
+        .required_series()
+        .into_iter()
+        .find(|name| !input.extra.iter().any(|e| &e.name == name))
+    {
+        return Err(ReplayError::MissingMetric(missing));
+    }
+    let target = policy.target_utilization();
+    let (min, max) = policy.bounds();
+    let sync = i64::from(policy.decision_period_seconds().max(1));
     // Tick at the sync period when the step is a multiple of it, else at the step.
     let tick = if input.step_seconds % sync == 0 {
         sync
@@ -308,11 +246,15 @@ pub fn replay_hpa(
     let mut steps = Vec::with_capacity(input.demand_rps.len());
     let mut events: Vec<ReplayEvent> = Vec::new();
     let mut s = ReplaySummary::default();
-    let mut values = vec![MetricValue::Missing; feeds.len()];
+    let mut extra_now: Vec<(&str, f64)> = input
+        .extra
+        .iter()
+        .map(|e| (e.name.as_str(), f64::NAN))
+        .collect();
     let mut demand = first_demand;
     let mut last_sync: Option<i64> = None;
     let mut episode_start: Option<i64> = None;
-    let tolerance = hpa.hpa.scale_up.tolerance;
+    let tolerance = policy.tolerance();
 
     for (i, &raw) in input.demand_rps.iter().enumerate() {
         if !raw.is_nan() {
@@ -336,15 +278,21 @@ pub fn replay_hpa(
             }
             if last_sync.is_none_or(|t| now - t >= sync) {
                 last_sync = Some(now);
-                for (slot, feed) in values.iter_mut().zip(&feeds) {
-                    *slot = metric_value(*feed, demand, pods.ready, cap, input, i);
+                for (slot, series) in extra_now.iter_mut().zip(&input.extra) {
+                    slot.1 = series.values.get(i).copied().unwrap_or(f64::NAN);
                 }
-                let counts = PodCounts {
-                    spec_replicas: spec,
-                    ready: pods.ready,
-                    unready: pods.starting.len() as u32,
+                let obs = Observation {
+                    now,
+                    pods: PodCounts {
+                        spec_replicas: spec,
+                        ready: pods.ready,
+                        unready: pods.starting.len() as u32,
+                    },
+                    demand_rps: demand,
+                    capacity_per_replica_rps: cap.capacity_per_replica_rps,
+                    extra: &extra_now,
                 };
-                let e = hpa.sync(now, counts, &values);
+                let e = policy.decide(&obs);
                 if e.desired != spec {
                     events.push(ReplayEvent {
                         event: ScalingEvent {
@@ -352,11 +300,11 @@ pub fn replay_hpa(
                             group: group.clone(),
                             from_replicas: spec,
                             to_replicas: e.desired,
-                            reason: e.lines().first().cloned().unwrap_or_default(),
+                            reason: e.explanation.first().cloned().unwrap_or_default(),
                             demand: Some(demand),
                             thrash: false,
                         },
-                        explanation: e.lines(),
+                        explanation: e.explanation,
                     });
                     spec = e.desired;
                     pods.scale_to(now, spec, cap);
@@ -403,11 +351,7 @@ pub fn replay_hpa(
     }
 
     let mut evs: Vec<ScalingEvent> = events.iter().map(|e| e.event.clone()).collect();
-    s.thrash_events = mark_thrash(
-        &mut evs,
-        DEFAULT_THRASH_WINDOW_SECONDS,
-        hpa.hpa.scale_down.tolerance,
-    );
+    s.thrash_events = mark_thrash(&mut evs, DEFAULT_THRASH_WINDOW_SECONDS, policy.tolerance());
     for (re, e) in events.iter_mut().zip(evs) {
         re.event.thrash = e.thrash;
     }
@@ -436,43 +380,6 @@ pub fn replay_hpa(
         steps,
         events,
     })
-}
-
-fn metric_value(
-    feed: MetricFeed,
-    demand: f64,
-    ready: u32,
-    cap: &CapacityModel,
-    input: &ReplayInput,
-    i: usize,
-) -> MetricValue {
-    let extra = |k: usize| {
-        input.extra[k]
-            .values
-            .get(i)
-            .copied()
-            .filter(|v| v.is_finite())
-    };
-    let per_pod = |total: f64| {
-        if ready == 0 {
-            MetricValue::Missing
-        } else {
-            MetricValue::PerPodAverage(total / f64::from(ready))
-        }
-    };
-    match feed {
-        MetricFeed::CpuFromDemand if ready == 0 => MetricValue::Missing,
-        MetricFeed::CpuFromDemand => MetricValue::UtilizationPercent(
-            100.0 * demand / (f64::from(ready) * cap.capacity_per_replica_rps),
-        ),
-        MetricFeed::DemandTotal => MetricValue::Total(demand),
-        MetricFeed::DemandPerPod => per_pod(demand),
-        MetricFeed::ExtraTotal(k) => extra(k).map_or(MetricValue::Missing, MetricValue::Total),
-        MetricFeed::ExtraPerPod(k) => extra(k).map_or(MetricValue::Missing, per_pod),
-        MetricFeed::ExtraPercent(k) => {
-            extra(k).map_or(MetricValue::Missing, MetricValue::UtilizationPercent)
-        }
-    }
 }
 
 fn to_time(unix_seconds: i64) -> DateTime<Utc> {

@@ -9,20 +9,13 @@
 //! are not ready (still starting) are the controller's "unready" pods; the replay reports no
 //! "missing" pods (a ready pod always has metrics).
 
+pub use super::PodCounts;
+use super::{is_request_rate, Autoscaler, Decision, Observation};
+
 use super::hpa_spec::{
     HpaMetric, ResolvedHpa, ResolvedRules, ScalingPolicyType, SelectPolicy,
     DEFAULT_SYNC_PERIOD_SECONDS,
 };
-
-/// What the controller sees of the pods at one sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PodCounts {
-    /// `scale.spec.replicas`: the current desired count.
-    pub spec_replicas: u32,
-    pub ready: u32,
-    /// Pods that exist but are not ready yet.
-    pub unready: u32,
-}
 
 /// The current value of one HPA metric, as the metrics APIs would return it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -459,6 +452,117 @@ impl HpaController {
         match events.iter_mut().find(|e| e.outdated) {
             Some(slot) => *slot = ev,
             None => events.push(ev),
+        }
+    }
+}
+
+impl HpaController {
+    /// The value of one HPA metric in a replay observation: CPU from demand and capacity,
+    /// request-rate metrics from demand, anything else from the named input series
+    /// (`<resource>_utilization` in percent for other resources; totals for the rest).
+    fn observe(metric: &HpaMetric, obs: &Observation) -> MetricValue {
+        let ready = obs.pods.ready;
+        let per_pod = |total: Option<f64>| match total {
+            Some(t) if ready > 0 => MetricValue::PerPodAverage(t / f64::from(ready)),
+            _ => MetricValue::Missing,
+        };
+        let total = |name: &str| {
+            if is_request_rate(name) {
+                Some(obs.demand_rps)
+            } else {
+                obs.extra(name)
+            }
+        };
+        match metric {
+            HpaMetric::ResourceUtilization { resource, .. } if resource == "cpu" => obs
+                .cpu_percent()
+                .map_or(MetricValue::Missing, MetricValue::UtilizationPercent),
+            HpaMetric::ResourceUtilization { resource, .. } => obs
+                .extra(&format!("{resource}_utilization"))
+                .map_or(MetricValue::Missing, MetricValue::UtilizationPercent),
+            HpaMetric::ResourceAverageValue { resource: name, .. }
+            | HpaMetric::PodsAverageValue { name, .. } => per_pod(total(name)),
+            HpaMetric::Value { name, .. } | HpaMetric::AverageValue { name, .. } => {
+                total(name).map_or(MetricValue::Missing, MetricValue::Total)
+            }
+        }
+    }
+}
+
+impl Autoscaler for HpaController {
+    fn describe(&self) -> String {
+        let metrics: Vec<String> = self
+            .hpa
+            .metrics
+            .iter()
+            .map(|m| match m {
+                HpaMetric::ResourceUtilization {
+                    resource,
+                    target_percent,
+                } => format!("{resource} {target_percent}%"),
+                HpaMetric::ResourceAverageValue { resource, target } => {
+                    format!("{resource} {target}/pod")
+                }
+                HpaMetric::PodsAverageValue { name, target }
+                | HpaMetric::AverageValue { name, target } => format!("{name} {target}/pod"),
+                HpaMetric::Value { name, target } => format!("{name} {target}"),
+            })
+            .collect();
+        format!("HPA {}: {}", self.hpa.name, metrics.join(", "))
+    }
+
+    fn bounds(&self) -> (u32, u32) {
+        (self.hpa.min_replicas, self.hpa.max_replicas)
+    }
+
+    fn decision_period_seconds(&self) -> u32 {
+        self.sync_period_seconds
+    }
+
+    fn target_utilization(&self) -> f64 {
+        self.hpa
+            .metrics
+            .iter()
+            .find_map(|m| match m {
+                HpaMetric::ResourceUtilization {
+                    resource,
+                    target_percent,
+                } if resource == "cpu" => Some(f64::from(*target_percent) / 100.0),
+                _ => None,
+            })
+            .unwrap_or(1.0)
+    }
+
+    fn tolerance(&self) -> f64 {
+        self.hpa.scale_up.tolerance
+    }
+
+    fn required_series(&self) -> Vec<String> {
+        self.hpa
+            .metrics
+            .iter()
+            .filter_map(|m| match m {
+                HpaMetric::ResourceUtilization { resource, .. } if resource == "cpu" => None,
+                HpaMetric::ResourceUtilization { resource, .. } => {
+                    Some(format!("{resource}_utilization"))
+                }
+                other if is_request_rate(other.name()) => None,
+                other => Some(other.name().to_string()),
+            })
+            .collect()
+    }
+
+    fn decide(&mut self, obs: &Observation) -> Decision {
+        let values: Vec<MetricValue> = self
+            .hpa
+            .metrics
+            .iter()
+            .map(|m| Self::observe(m, obs))
+            .collect();
+        let e = self.sync(obs.now, obs.pods, &values);
+        Decision {
+            desired: e.desired,
+            explanation: e.lines(),
         }
     }
 }

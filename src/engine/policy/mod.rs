@@ -5,6 +5,88 @@ pub mod hpa;
 pub mod hpa_spec;
 pub mod quantity;
 
+/// What the platform sees of the group's instances at one decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodCounts {
+    /// The current desired count (`spec.replicas`, an ASG's DesiredCapacity).
+    pub spec_replicas: u32,
+    pub ready: u32,
+    /// Instances that exist but are not ready (starting or warming up).
+    pub unready: u32,
+}
+
+/// What an autoscaler sees at one decision: the group's demand and any extra input series.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    /// Unix seconds.
+    pub now: i64,
+    pub pods: PodCounts,
+    pub demand_rps: f64,
+    /// Requests per second one ready instance serves at 100% CPU.
+    pub capacity_per_replica_rps: f64,
+    /// Extra input series at this moment, by name; NaN when missing.
+    pub extra: &'a [(&'a str, f64)],
+}
+
+impl Observation<'_> {
+    /// Mean CPU utilization of ready instances, percent (None with no ready instance).
+    pub fn cpu_percent(&self) -> Option<f64> {
+        (self.pods.ready > 0).then(|| {
+            100.0 * self.demand_rps / (f64::from(self.pods.ready) * self.capacity_per_replica_rps)
+        })
+    }
+
+    /// A named extra series' value, None when absent or missing at this moment.
+    pub fn extra(&self, name: &str) -> Option<f64> {
+        self.extra
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .filter(|v| v.is_finite())
+    }
+}
+
+/// An autoscaler's answer at one decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub desired: u32,
+    /// The arithmetic behind it, first line the headline ("cpu: ratio 1.43 -> 10").
+    pub explanation: Vec<String>,
+}
+
+/// One platform's scaling algorithm, driven by the replay (and the simulator).
+pub trait Autoscaler {
+    /// One line, e.g. "HPA web: cpu 70%".
+    fn describe(&self) -> String;
+    /// (min, max) instances.
+    fn bounds(&self) -> (u32, u32);
+    /// Seconds between decisions (HPA sync 15 s; CloudWatch alarms 60 s).
+    fn decision_period_seconds(&self) -> u32;
+    /// Share of capacity the policy aims to use, for waste and time to scale (1 if none).
+    fn target_utilization(&self) -> f64;
+    /// Relative band inside which the policy does not act.
+    fn tolerance(&self) -> f64;
+    /// Extra input series the policy reads; a replay refuses to start without them.
+    fn required_series(&self) -> Vec<String>;
+    fn decide(&mut self, obs: &Observation) -> Decision;
+}
+
+/// Metric names that mean "the group's request rate" in policies.
+pub const REQUEST_RATE_ALIASES: &[&str] = &[
+    "request_rate",
+    "requests_per_second",
+    "requests",
+    "rps",
+    "http_requests",
+    "http_requests_per_second",
+    "http_requests_total",
+    "ALBRequestCountPerTarget",
+];
+
+pub fn is_request_rate(name: &str) -> bool {
+    REQUEST_RATE_ALIASES.contains(&name)
+}
+
 /// A policy file that cannot be used, naming the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolicyError {

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::engine::policy::hpa::{MetricValue, PodCounts};
+
 use crate::engine::policy::hpa_spec::HpaManifest;
 
 fn hpa(min: u32, max: u32, extra_metric: &str) -> HpaController {
