@@ -123,9 +123,13 @@ impl Scenario {
     /// Parses and validates a scenario file; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, SimError> {
         let spec: ScenarioSpec = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = e.span().map(|s| {
+                text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1
+            });
             SimError::Parse {
                 origin: origin.to_string(),
                 line,
@@ -342,8 +346,13 @@ fn resolve_group(
     })
 }
 
+/// A finite number above zero (NaN is not).
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
 fn instance_capacity(c: &CapacitySpec) -> Result<CapacityModel, String> {
-    if !(c.capacity_per_replica_rps > 0.0) || c.concurrency_per_replica == 0 {
+    if !positive(c.capacity_per_replica_rps) || c.concurrency_per_replica == 0 {
         return Err("capacity_per_replica_rps and concurrency_per_replica must be > 0".into());
     }
     if c.min_replicas > c.max_replicas || c.max_replicas == 0 {
@@ -352,7 +361,7 @@ fn instance_capacity(c: &CapacitySpec) -> Result<CapacityModel, String> {
             c.min_replicas, c.max_replicas
         ));
     }
-    if !(c.timeout_ms > 0.0) {
+    if !positive(c.timeout_ms) {
         return Err("timeout_ms must be > 0".into());
     }
     Ok(CapacityModel {
@@ -377,7 +386,7 @@ pub const LAMBDA_USD_PER_REQUEST: f64 = 0.20 / 1_000_000.0;
 /// A function tier as a capacity model: a "replica" is one execution environment serving one
 /// request at a time; starting one is a cold start.
 fn serverless_capacity(s: &ServerlessSpec) -> Result<CapacityModel, String> {
-    if !(s.duration_ms > 0.0) || s.concurrency_limit == 0 || s.memory_mb == 0 {
+    if !positive(s.duration_ms) || s.concurrency_limit == 0 || s.memory_mb == 0 {
         return Err("serverless duration_ms, memory_mb and concurrency_limit must be > 0".into());
     }
     Ok(CapacityModel {
@@ -419,7 +428,7 @@ fn policy_model(p: &PolicySpec) -> Result<PolicyModel, String> {
             scale_up_cooldown_seconds,
             scale_down_stabilization_seconds,
         } => {
-            if targets.is_empty() || targets.iter().any(|t| !(t.target > 0.0)) {
+            if targets.is_empty() || targets.iter().any(|t| !positive(t.target)) {
                 return Err("target_tracking needs targets with target > 0".into());
             }
             if let Some(t) = targets.iter().find(|t| !super::policy::supports(t.metric)) {
@@ -439,4 +448,101 @@ fn policy_model(p: &PolicySpec) -> Result<PolicyModel, String> {
             })
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "tiny"
+title = "Tiny"
+description = "one group"
+platform = "sim"
+scope = "test"
+start = "2026-01-05T00:00:00Z"
+
+[[groups]]
+name = "web"
+labels = { team = "t" }
+
+[groups.demand]
+base_rps = 100.0
+
+[groups.capacity]
+capacity_per_replica_rps = 50.0
+concurrency_per_replica = 4
+startup_seconds = 60
+min_replicas = 1
+max_replicas = 10
+usd_per_replica_hour = 0.1
+timeout_ms = 1000.0
+
+[groups.policy]
+kind = "target_tracking"
+targets = [{ metric = "cpu_utilization", target = 70.0 }]
+"#;
+
+    #[test]
+    fn every_built_in_scenario_parses_and_validates() {
+        for name in built_in_names() {
+            let s = Scenario::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(s.name(), name);
+            assert!(!s.groups().is_empty());
+        }
+        assert_eq!(catalog().len(), 6);
+        assert!(catalog().iter().all(|c| c.groups > 0));
+    }
+
+    #[test]
+    fn a_minimal_scenario_resolves_defaults() {
+        let s = Scenario::from_toml(MINIMAL, "tiny.toml").expect("valid");
+        let g = &s.groups()[0];
+        assert_eq!(g.labels.get("service").map(String::as_str), Some("web"));
+        assert_eq!(
+            g.policy.as_ref().map(|p| p.provenance),
+            Some(PolicyProvenance::SimulatorScenario)
+        );
+    }
+
+    #[test]
+    fn unknown_field_is_named_with_its_line() {
+        let text = MINIMAL.replace("base_rps = 100.0", "base_rps = 100.0\nbase_rsp = 3.0");
+        let e = Scenario::from_toml(&text, "tiny.toml").expect_err("typo rejected");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("base_rsp") && msg.contains("tiny.toml line 15"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "one line: {msg}");
+    }
+
+    #[test]
+    fn wrong_type_and_bad_values_are_clear() {
+        let text = MINIMAL.replace("max_replicas = 10", "max_replicas = \"ten\"");
+        let msg = Scenario::from_toml(&text, "tiny.toml")
+            .expect_err("type")
+            .to_string();
+        assert!(
+            msg.contains("tiny.toml line") && !msg.contains('\n'),
+            "{msg}"
+        );
+        let text = MINIMAL.replace("max_replicas = 10", "max_replicas = 0");
+        let msg = Scenario::from_toml(&text, "tiny.toml")
+            .expect_err("range")
+            .to_string();
+        assert!(
+            msg.contains("group 'web'") && msg.contains("max_replicas"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unknown_scenario_lists_the_known_ones() {
+        let msg = Scenario::load("nope").expect_err("unknown").to_string();
+        assert_eq!(
+            msg,
+            "unknown scenario 'nope' (known: ecommerce, microservices, database, serverless, multiregion, game)"
+        );
+    }
 }

@@ -188,3 +188,71 @@ impl Simulator {
         self.now_unix += step as i64;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Demand far above what max replicas can serve.
+    const OVERLOAD: &str = r#"
+name = "overload"
+title = "Overload"
+description = "demand 10x max capacity"
+platform = "sim"
+scope = "test"
+start = "2026-01-05T00:00:00Z"
+
+[[groups]]
+name = "web"
+
+[groups.demand]
+base_rps = 5000.0
+noise = 0.0
+
+[groups.capacity]
+capacity_per_replica_rps = 100.0
+concurrency_per_replica = 10
+startup_seconds = 60
+min_replicas = 1
+max_replicas = 5
+usd_per_replica_hour = 0.1
+timeout_ms = 1500.0
+
+[groups.policy]
+kind = "target_tracking"
+targets = [{ metric = "cpu_utilization", target = 70.0 }]
+"#;
+
+    #[test]
+    fn overload_drops_requests_hits_timeout_and_pins_max_replicas() {
+        let s = Scenario::from_toml(OVERLOAD, "overload.toml").expect("valid");
+        let mut sim = Simulator::new(&s, 1);
+        let mut last = sim.new_frame();
+        for _ in 0..30 {
+            sim.advance_frame(60, &mut last);
+        }
+        let v = &last.values[0];
+        let get = |m: MetricKind| v[m as usize];
+        assert_eq!(get(MetricKind::ReplicasReady), 5.0);
+        assert_eq!(get(MetricKind::ReplicasDesired), 5.0);
+        assert_eq!(get(MetricKind::LatencyP95Ms), 1500.0);
+        // 5000 req/s offered, 5 x 100 served.
+        assert!((get(MetricKind::DroppedRate) - 4500.0).abs() < 1.0, "{v:?}");
+        assert!(get(MetricKind::ErrorRate) > 0.89);
+        assert!(get(MetricKind::CpuUtilization) > 95.0);
+    }
+
+    #[test]
+    fn same_seed_same_run() {
+        let s = Scenario::load("game").expect("built-in");
+        let run = |seed| {
+            let mut sim = Simulator::new(&s, seed);
+            (0..200)
+                .flat_map(|_| sim.advance(60).samples)
+                .map(|x| x.value)
+                .collect::<Vec<f64>>()
+        };
+        assert_eq!(run(3), run(3));
+        assert_ne!(run(3), run(4));
+    }
+}
