@@ -208,3 +208,55 @@ fn load_tests_pass_and_fail_with_exit_codes() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn aws_target_tracking_config_replays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "d.csv", &demand_csv());
+    let policy = write(
+        dir.path(),
+        "asg.json",
+        include_str!("fixtures/asg-target-tracking.json"),
+    );
+    let o = scaletop(&[
+        "simulate",
+        "--input",
+        &input,
+        "--policy",
+        &policy,
+        "--capacity-per-replica",
+        "50",
+        "--concurrency",
+        "2",
+        "--startup",
+        "2m",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let steps = v["steps"].as_array().expect("steps");
+    // 300 rps at a 50% CPU target of 50 rps instances: 12 instances; 900 rps: 36.
+    assert_eq!(steps[30]["replicas"], 12);
+    assert_eq!(steps[119]["replicas"], 36);
+    // Demand triples at 1_700_003_600 (23:13:20); the scale-out waits for the third
+    // one-minute datapoint above target, 23:15:20.
+    let first_up = v["events"][0]["event"]["at"].as_str().expect("event time");
+    assert_eq!(first_up, "2023-11-14T23:15:20Z");
+    let broken = write(
+        dir.path(),
+        "bad.json",
+        r#"{"MinSize": 3, "MaxSize": 1, "ScalingPolicies": []}"#,
+    );
+    let o = scaletop(&[
+        "simulate",
+        "--input",
+        &input,
+        "--policy",
+        &broken,
+        "--capacity-per-replica",
+        "50",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("MinSize"));
+}

@@ -10,8 +10,7 @@ use serde::Serialize;
 use crate::cli::{CliError, Format};
 use crate::duration::parse_duration;
 use crate::engine::loadtest::{self, LoadTest, Verdict, LOAD_TEST_STEP_SECONDS};
-use crate::engine::policy::hpa::HpaController;
-use crate::engine::policy::hpa_spec::HpaManifest;
+use crate::engine::policy::parse_policy;
 use crate::engine::replay::{self, ExtraSeries, Replay, ReplayInput};
 use crate::input::{self, Series};
 use crate::model::{CapacityModel, Slo};
@@ -35,7 +34,9 @@ pub struct SimulateArgs {
     /// Longest acceptable time to scale for --test, e.g. 5m.
     #[arg(long, default_value = "5m")]
     pub max_time_to_scale: String,
-    /// Policy file: a Kubernetes HorizontalPodAutoscaler (autoscaling/v2) manifest.
+    /// Policy file: a Kubernetes HorizontalPodAutoscaler (autoscaling/v2) manifest, or an EC2
+    /// Auto Scaling group's scaling configuration (JSON: MinSize, MaxSize, ScalingPolicies as
+    /// in PutScalingPolicy, Alarms as in PutMetricAlarm).
     #[arg(long)]
     pub policy: PathBuf,
     /// Group to replay when the input holds several.
@@ -178,9 +179,9 @@ fn select<'a>(
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     let policy_text = std::fs::read_to_string(&args.policy)
         .map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
-    let hpa = HpaManifest::from_yaml(&policy_text)
-        .and_then(|m| m.resolve())
-        .map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
+    let mut policy =
+        parse_policy(&policy_text).map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
+    let (min_replicas, max_replicas) = policy.bounds();
     let history = match &args.input {
         Some(path) => Some(demand_from_input(path, args)?),
         None => None,
@@ -236,8 +237,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         concurrency_per_replica: args.concurrency.max(1),
         startup_seconds: u32::try_from(startup).unwrap_or(u32::MAX),
         warmup_seconds: 0,
-        min_replicas: hpa.min_replicas,
-        max_replicas: hpa.max_replicas,
+        min_replicas,
+        max_replicas,
         warm_pool_size: 0,
         warm_pool_startup_seconds: 0,
         usd_per_replica_hour: args.price,
@@ -262,14 +263,10 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             })
             .collect(),
     };
-    let name = if hpa.name.is_empty() {
-        demand.group.clone()
-    } else {
-        hpa.name.clone()
-    };
+    let name = policy.describe();
     let group = replay::file_group(&demand.group);
-    let result = replay::replay_hpa(
-        HpaController::new(hpa),
+    let result = replay::replay(
+        policy.as_mut(),
         &input,
         &cap,
         &slo,
@@ -369,7 +366,7 @@ fn write_summary(out: &mut dyn Write, name: &str, r: &Replay, slo: &Slo) -> std:
         .map_or("—".to_string(), |t| format!("{t}s"));
     writeln!(
         out,
-        "Replay of HPA '{name}' over {:.1} h ({} steps)",
+        "Replay of {name} over {:.1} h ({} steps)",
         s.duration_hours, s.steps
     )?;
     let rows = [

@@ -1,6 +1,8 @@
 //! Platform scaling policies, faithful to each platform's documented algorithm, and the
 //! errors of reading them.
 
+pub mod aws;
+pub mod aws_spec;
 pub mod hpa;
 pub mod hpa_spec;
 pub mod quantity;
@@ -94,4 +96,18 @@ pub enum PolicyError {
     Parse { message: String },
     #[error("{field}: {message}")]
     Field { field: String, message: String },
+}
+
+/// Reads a policy file in its platform's own format: an HPA manifest (YAML or JSON,
+/// `kind: HorizontalPodAutoscaler`) or an EC2 Auto Scaling group's scaling configuration
+/// (JSON with `ScalingPolicies`).
+pub fn parse_policy(text: &str) -> Result<Box<dyn Autoscaler + Send>, PolicyError> {
+    let looks_like_asg = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .is_some_and(|v| v.get("ScalingPolicies").is_some() || v.get("MaxSize").is_some());
+    if looks_like_asg {
+        return Ok(Box::new(aws::AsgAutoscaler::from_json(text)?));
+    }
+    let hpa = hpa_spec::HpaManifest::from_yaml(text)?.resolve()?;
+    Ok(Box::new(hpa::HpaController::new(hpa)))
 }

@@ -1,0 +1,207 @@
+//! EC2 Auto Scaling behaviour against the EC2 Auto Scaling User Guide's worked examples
+//! ("Step and simple scaling policies", "Target tracking scaling policies").
+
+use super::*;
+use crate::engine::policy::PodCounts;
+
+fn obs(now: i64, spec: u32, ready: u32, cpu: f64) -> (i64, PodCounts, f64) {
+    // Demand chosen so that CPU of ready instances is `cpu` at 100 rps per instance.
+    (
+        now,
+        PodCounts {
+            spec_replicas: spec,
+            ready,
+            unready: spec.saturating_sub(ready),
+        },
+        cpu * f64::from(ready),
+    )
+}
+
+fn decide(a: &mut AsgAutoscaler, o: (i64, PodCounts, f64)) -> Decision {
+    a.decide(&Observation {
+        now: o.0,
+        pods: o.1,
+        demand_rps: o.2,
+        capacity_per_replica_rps: 100.0,
+        extra: &[],
+    })
+}
+
+fn target_tracking(target: f64, extra: &str) -> AsgAutoscaler {
+    AsgAutoscaler::from_json(&format!(
+        r#"{{"AutoScalingGroupName":"web","MinSize":2,"MaxSize":40,"ScalingPolicies":[
+        {{"PolicyName":"cpu","PolicyType":"TargetTrackingScaling","TargetTrackingConfiguration":
+          {{"PredefinedMetricSpecification":{{"PredefinedMetricType":"ASGAverageCPUUtilization"}},"TargetValue":{target}{extra}}}}}]}}"#
+    ))
+    .expect("valid config")
+}
+
+/// The guide's step scaling example: CPU alarm at 50 for scale-out with +10% for 60-70 and
+/// +30% above 70; alarm at 40 for scale-in with -10% for 30-40 and -30% below 30.
+fn guide_step_policies() -> AsgAutoscaler {
+    AsgAutoscaler::from_json(r#"{"MinSize":1,"MaxSize":100,"ScalingPolicies":[
+      {"PolicyName":"out","PolicyType":"StepScaling","AdjustmentType":"PercentChangeInCapacity",
+       "StepAdjustments":[{"MetricIntervalLowerBound":0,"MetricIntervalUpperBound":10,"ScalingAdjustment":0},
+                          {"MetricIntervalLowerBound":10,"MetricIntervalUpperBound":20,"ScalingAdjustment":10},
+                          {"MetricIntervalLowerBound":20,"ScalingAdjustment":30}]},
+      {"PolicyName":"in","PolicyType":"StepScaling","AdjustmentType":"PercentChangeInCapacity",
+       "StepAdjustments":[{"MetricIntervalLowerBound":-10,"MetricIntervalUpperBound":0,"ScalingAdjustment":-10},
+                          {"MetricIntervalUpperBound":-10,"ScalingAdjustment":-30}]}],
+     "Alarms":[
+      {"AlarmName":"high","MetricName":"CPUUtilization","EvaluationPeriods":1,"Threshold":50,"ComparisonOperator":"GreaterThanOrEqualToThreshold","AlarmActions":["out"]},
+      {"AlarmName":"low","MetricName":"CPUUtilization","EvaluationPeriods":1,"Threshold":40,"ComparisonOperator":"LessThanOrEqualToThreshold","AlarmActions":["in"]}]}"#)
+    .expect("valid config")
+}
+
+#[test]
+fn guide_step_example_scale_out_and_in() {
+    // 10 instances at 60%: +10% -> 11. At 70%: +30% -> 13. At 35%: -10% -> 9. At 25%: -30% -> 7.
+    assert_eq!(
+        decide(&mut guide_step_policies(), obs(0, 10, 10, 60.0)).desired,
+        11
+    );
+    assert_eq!(
+        decide(&mut guide_step_policies(), obs(0, 10, 10, 70.0)).desired,
+        13
+    );
+    assert_eq!(
+        decide(&mut guide_step_policies(), obs(0, 10, 10, 35.0)).desired,
+        9
+    );
+    assert_eq!(
+        decide(&mut guide_step_policies(), obs(0, 10, 10, 25.0)).desired,
+        7
+    );
+    // 55% is in the 0-10 step: no change.
+    assert_eq!(
+        decide(&mut guide_step_policies(), obs(0, 10, 10, 55.0)).desired,
+        10
+    );
+}
+
+#[test]
+fn percent_rounding_as_documented() {
+    use AdjustmentType::PercentChangeInCapacity as P;
+    assert_eq!(apply_adjustment(5, P, 10, None), 6, "0.5 rounds to 1");
+    assert_eq!(
+        apply_adjustment(25, P, 10, None),
+        27,
+        "2.5 rounds down to 2"
+    );
+    assert_eq!(
+        apply_adjustment(25, P, 10, Some(3)),
+        28,
+        "MinAdjustmentMagnitude 3"
+    );
+    assert_eq!(apply_adjustment(5, P, -10, None), 4, "-0.5 rounds to -1");
+    assert_eq!(
+        apply_adjustment(25, P, -10, None),
+        23,
+        "-2.5 rounds toward zero to -2"
+    );
+    assert_eq!(
+        apply_adjustment(7, AdjustmentType::ExactCapacity, 3, None),
+        3
+    );
+}
+
+#[test]
+fn step_scale_out_counts_warming_instances() {
+    // The guide: 10 in service, 2 warming from a +2 step; the same step fires again -> nothing
+    // added; a +3 step adds only 1 more.
+    let mut a = AsgAutoscaler::from_json(r#"{"MinSize":1,"MaxSize":100,"ScalingPolicies":[
+      {"PolicyName":"out","PolicyType":"StepScaling","AdjustmentType":"ChangeInCapacity",
+       "StepAdjustments":[{"MetricIntervalLowerBound":0,"MetricIntervalUpperBound":20,"ScalingAdjustment":2},
+                          {"MetricIntervalLowerBound":20,"ScalingAdjustment":3}]}],
+     "Alarms":[{"AlarmName":"high","MetricName":"CPUUtilization","EvaluationPeriods":1,"Threshold":60,"ComparisonOperator":"GreaterThanThreshold","AlarmActions":["out"]}]}"#).unwrap();
+    assert_eq!(decide(&mut a, obs(0, 12, 10, 70.0)).desired, 12);
+    assert_eq!(decide(&mut a, obs(60, 12, 10, 85.0)).desired, 13);
+}
+
+#[test]
+fn target_tracking_waits_3_minutes_then_scales_proportionally() {
+    let mut a = target_tracking(50.0, "");
+    // 10 instances at 80%: nothing for 2 datapoints, then ceil(10 x 80/50) = 16.
+    assert_eq!(decide(&mut a, obs(0, 10, 10, 80.0)).desired, 10);
+    assert_eq!(decide(&mut a, obs(60, 10, 10, 80.0)).desired, 10);
+    let d = decide(&mut a, obs(120, 10, 10, 80.0));
+    assert_eq!(d.desired, 16, "{:?}", d.explanation);
+    // While 6 warm up, the metric of the 10 counted stays high: no more than 16 is asked.
+    assert_eq!(decide(&mut a, obs(180, 16, 10, 80.0)).desired, 16);
+}
+
+#[test]
+fn target_tracking_scales_in_after_15_minutes_under_90_percent() {
+    let mut a = target_tracking(50.0, "");
+    for m in 0..14 {
+        assert_eq!(
+            decide(&mut a, obs(m * 60, 10, 10, 30.0)).desired,
+            10,
+            "minute {m}"
+        );
+    }
+    // 15th datapoint below 45: ceil(10 x 30/50) = 6.
+    assert_eq!(decide(&mut a, obs(14 * 60, 10, 10, 30.0)).desired, 6);
+    // 46% is under the target but not under 45: never scales in.
+    let mut a = target_tracking(50.0, "");
+    for m in 0..30 {
+        assert_eq!(decide(&mut a, obs(m * 60, 10, 10, 46.0)).desired, 10);
+    }
+}
+
+#[test]
+fn disable_scale_in_and_no_scale_in_while_warming() {
+    let mut a = target_tracking(50.0, r#","DisableScaleIn":true"#);
+    for m in 0..30 {
+        assert_eq!(decide(&mut a, obs(m * 60, 10, 10, 10.0)).desired, 10);
+    }
+    let mut a = target_tracking(50.0, "");
+    for m in 0..30 {
+        // One instance always warming (11 desired, 10 ready).
+        assert_eq!(decide(&mut a, obs(m * 60, 11, 10, 10.0)).desired, 11);
+    }
+}
+
+#[test]
+fn several_target_tracking_policies_scale_in_only_together() {
+    let mut a = AsgAutoscaler::from_json(r#"{"MinSize":1,"MaxSize":100,"ScalingPolicies":[
+      {"PolicyName":"cpu","PolicyType":"TargetTrackingScaling","TargetTrackingConfiguration":{"PredefinedMetricSpecification":{"PredefinedMetricType":"ASGAverageCPUUtilization"},"TargetValue":50}},
+      {"PolicyName":"req","PolicyType":"TargetTrackingScaling","TargetTrackingConfiguration":{"PredefinedMetricSpecification":{"PredefinedMetricType":"ALBRequestCountPerTarget"},"TargetValue":1500}}]}"#).unwrap();
+    // CPU 20% wants in; requests per target = 20 rps x 60 = 1200/min < 1350: also in.
+    // Both agree after 15 min: the larger of ceil(10 x 20/50) = 4 and ceil(10 x 1200/1500) = 8.
+    let mut last = 10;
+    for m in 0..15 {
+        last = decide(&mut a, obs(m * 60, 10, 10, 20.0)).desired;
+    }
+    assert_eq!(last, 8);
+}
+
+#[test]
+fn simple_scaling_honours_cooldown_after_instances_are_in_service() {
+    let mut a = AsgAutoscaler::from_json(r#"{"MinSize":1,"MaxSize":100,"DefaultCooldown":300,"ScalingPolicies":[
+      {"PolicyName":"add2","PolicyType":"SimpleScaling","AdjustmentType":"ChangeInCapacity","ScalingAdjustment":2}],
+     "Alarms":[{"AlarmName":"high","MetricName":"CPUUtilization","EvaluationPeriods":1,"Threshold":70,"ComparisonOperator":"GreaterThanThreshold","AlarmActions":["add2"]}]}"#).unwrap();
+    assert_eq!(decide(&mut a, obs(0, 4, 4, 90.0)).desired, 6);
+    // Instances launching: no further activity.
+    assert_eq!(decide(&mut a, obs(60, 6, 4, 90.0)).desired, 6);
+    // In service at 120 s; the cooldown runs to 420 s.
+    assert_eq!(decide(&mut a, obs(120, 6, 6, 90.0)).desired, 6);
+    assert_eq!(decide(&mut a, obs(360, 6, 6, 90.0)).desired, 6);
+    assert_eq!(decide(&mut a, obs(420, 6, 6, 90.0)).desired, 8);
+}
+
+#[test]
+fn config_errors_name_the_field() {
+    let e =
+        AsgAutoscaler::from_json(r#"{"MinSize":5,"MaxSize":2,"ScalingPolicies":[]}"#).unwrap_err();
+    assert!(e.to_string().contains("MinSize"), "{e}");
+    let e = AsgAutoscaler::from_json(r#"{"MinSize":1,"MaxSize":2,"ScalingPolicies":[{"PolicyName":"x","PolicyType":"StepScaling","AdjustmentType":"ChangeInCapacity","StepAdjustments":[{"ScalingAdjustment":1}]}]}"#).unwrap_err();
+    assert!(e.to_string().contains("no alarm"), "{e}");
+    let e = AsgAutoscaler::from_json(r#"{"MinSize":1,"MaxSize":2,"ScalingPolicies":[{"PolicyName":"x","PolicyType":"TargetTrackingScaling"}]}"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ScalingPolicies[0].TargetTrackingConfiguration"),
+        "{e}"
+    );
+    assert!(AsgAutoscaler::from_json("{").is_err());
+}

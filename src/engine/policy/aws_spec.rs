@@ -1,0 +1,263 @@
+//! An EC2 Auto Scaling group's scaling configuration in the AWS API's own shapes: the group's
+//! limits (CreateAutoScalingGroup), its policies (PutScalingPolicy request objects) and the
+//! CloudWatch alarms that drive step and simple policies (PutMetricAlarm). This is what
+//! `aws autoscaling describe-policies` / `cloudwatch describe-alarms` give back, gathered in one
+//! JSON document.
+
+use serde::{Deserialize, Serialize};
+
+use super::PolicyError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsgScalingConfig {
+    #[serde(default)]
+    pub auto_scaling_group_name: String,
+    pub min_size: u32,
+    pub max_size: u32,
+    /// Seconds before a new instance's metrics count (EC2 Auto Scaling default instance warmup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_instance_warmup: Option<u32>,
+    /// Simple-scaling cooldown, seconds (API default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_cooldown: Option<u32>,
+    #[serde(default)]
+    pub scaling_policies: Vec<ScalingPolicy>,
+    #[serde(default)]
+    pub alarms: Vec<MetricAlarm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScalingPolicy {
+    pub policy_name: String,
+    pub policy_type: PolicyType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_tracking_configuration: Option<TargetTrackingConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustment_type: Option<AdjustmentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_adjustments: Option<Vec<StepAdjustment>>,
+    /// Simple scaling: the adjustment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling_adjustment: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_adjustment_magnitude: Option<i32>,
+    /// Simple scaling cooldown, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_instance_warmup: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyType {
+    TargetTrackingScaling,
+    StepScaling,
+    SimpleScaling,
+    PredictiveScaling,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdjustmentType {
+    ChangeInCapacity,
+    ExactCapacity,
+    PercentChangeInCapacity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetTrackingConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predefined_metric_specification: Option<PredefinedMetric>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customized_metric_specification: Option<CustomizedMetric>,
+    pub target_value: f64,
+    #[serde(default)]
+    pub disable_scale_in: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PredefinedMetric {
+    pub predefined_metric_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomizedMetric {
+    pub metric_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StepAdjustment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_interval_lower_bound: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_interval_upper_bound: Option<f64>,
+    pub scaling_adjustment: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricAlarm {
+    pub alarm_name: String,
+    pub metric_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    /// Seconds per datapoint (60 with detailed monitoring).
+    #[serde(default = "default_period")]
+    pub period: u32,
+    pub evaluation_periods: u32,
+    /// M of "M out of N" (defaults to N).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<u32>,
+    pub threshold: f64,
+    pub comparison_operator: ComparisonOperator,
+    /// Policy names this alarm executes.
+    #[serde(default)]
+    pub alarm_actions: Vec<String>,
+}
+
+fn default_period() -> u32 {
+    60
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ComparisonOperator {
+    GreaterThanOrEqualToThreshold,
+    GreaterThanThreshold,
+    LessThanThreshold,
+    LessThanOrEqualToThreshold,
+}
+
+impl ComparisonOperator {
+    pub fn breached(self, value: f64, threshold: f64) -> bool {
+        match self {
+            ComparisonOperator::GreaterThanOrEqualToThreshold => value >= threshold,
+            ComparisonOperator::GreaterThanThreshold => value > threshold,
+            ComparisonOperator::LessThanThreshold => value < threshold,
+            ComparisonOperator::LessThanOrEqualToThreshold => value <= threshold,
+        }
+    }
+}
+
+fn field(path: String, message: impl Into<String>) -> PolicyError {
+    PolicyError::Field {
+        field: path,
+        message: message.into(),
+    }
+}
+
+impl AsgScalingConfig {
+    pub fn from_json(text: &str) -> Result<Self, PolicyError> {
+        let c: AsgScalingConfig = serde_json::from_str(text).map_err(|e| PolicyError::Parse {
+            message: format!("line {}: {e}", e.line()),
+        })?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), PolicyError> {
+        if self.max_size == 0 {
+            return Err(field("MaxSize".into(), "must be at least 1"));
+        }
+        if self.min_size > self.max_size {
+            return Err(field(
+                "MinSize".into(),
+                format!(
+                    "MinSize {} is greater than MaxSize {}",
+                    self.min_size, self.max_size
+                ),
+            ));
+        }
+        if self.scaling_policies.is_empty() {
+            return Err(field("ScalingPolicies".into(), "no scaling policy given"));
+        }
+        for (i, p) in self.scaling_policies.iter().enumerate() {
+            let at = |f: &str| format!("ScalingPolicies[{i}].{f}");
+            match p.policy_type {
+                PolicyType::TargetTrackingScaling => {
+                    let t = p.target_tracking_configuration.as_ref().ok_or_else(|| {
+                        field(
+                            at("TargetTrackingConfiguration"),
+                            "is required for TargetTrackingScaling",
+                        )
+                    })?;
+                    if !(t.target_value.is_finite() && t.target_value > 0.0) {
+                        return Err(field(
+                            at("TargetTrackingConfiguration.TargetValue"),
+                            "must be a positive number",
+                        ));
+                    }
+                    if t.predefined_metric_specification.is_none()
+                        && t.customized_metric_specification.is_none()
+                    {
+                        return Err(field(
+                            at("TargetTrackingConfiguration"),
+                            "needs PredefinedMetricSpecification or CustomizedMetricSpecification",
+                        ));
+                    }
+                }
+                PolicyType::StepScaling => {
+                    let steps = p.step_adjustments.as_ref().ok_or_else(|| {
+                        field(at("StepAdjustments"), "is required for StepScaling")
+                    })?;
+                    if steps.is_empty() {
+                        return Err(field(at("StepAdjustments"), "must not be empty"));
+                    }
+                    if p.adjustment_type.is_none() {
+                        return Err(field(at("AdjustmentType"), "is required for StepScaling"));
+                    }
+                }
+                PolicyType::SimpleScaling => {
+                    if p.scaling_adjustment.is_none() || p.adjustment_type.is_none() {
+                        return Err(field(
+                            at("ScalingAdjustment"),
+                            "SimpleScaling needs ScalingAdjustment and AdjustmentType",
+                        ));
+                    }
+                }
+                PolicyType::PredictiveScaling => {
+                    return Err(field(
+                        at("PolicyType"),
+                        "PredictiveScaling replay is not supported yet",
+                    ))
+                }
+            }
+            if matches!(
+                p.policy_type,
+                PolicyType::StepScaling | PolicyType::SimpleScaling
+            ) && !self
+                .alarms
+                .iter()
+                .any(|a| a.alarm_actions.contains(&p.policy_name))
+            {
+                return Err(field(
+                    at("PolicyName"),
+                    format!("no alarm in Alarms executes policy '{}'", p.policy_name),
+                ));
+            }
+        }
+        for (i, a) in self.alarms.iter().enumerate() {
+            if a.evaluation_periods == 0 || a.period == 0 {
+                return Err(field(
+                    format!("Alarms[{i}].EvaluationPeriods"),
+                    "EvaluationPeriods and Period must be at least 1",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
