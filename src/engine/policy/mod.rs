@@ -5,6 +5,7 @@ pub mod aws;
 pub mod aws_spec;
 pub mod hpa;
 pub mod hpa_spec;
+pub mod keda;
 pub mod quantity;
 
 /// What the platform sees of the group's instances at one decision.
@@ -99,14 +100,20 @@ pub enum PolicyError {
 }
 
 /// Reads a policy file in its platform's own format: an HPA manifest (YAML or JSON,
-/// `kind: HorizontalPodAutoscaler`) or an EC2 Auto Scaling group's scaling configuration
-/// (JSON with `ScalingPolicies`).
+/// `kind: HorizontalPodAutoscaler`), a KEDA `ScaledObject`, or an EC2 Auto Scaling group's
+/// scaling configuration (JSON with `ScalingPolicies`).
 pub fn parse_policy(text: &str) -> Result<Box<dyn Autoscaler + Send>, PolicyError> {
     let looks_like_asg = serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .is_some_and(|v| v.get("ScalingPolicies").is_some() || v.get("MaxSize").is_some());
     if looks_like_asg {
         return Ok(Box::new(aws::AsgAutoscaler::from_json(text)?));
+    }
+    let kind = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string));
+    if kind.as_deref() == Some("ScaledObject") {
+        return Ok(Box::new(keda::KedaAutoscaler::from_yaml(text)?));
     }
     let hpa = hpa_spec::HpaManifest::from_yaml(text)?.resolve()?;
     Ok(Box::new(hpa::HpaController::new(hpa)))
