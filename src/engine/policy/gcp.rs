@@ -1,0 +1,458 @@
+//! Google Compute Engine managed instance group autoscaler (compute `autoscalers` resource,
+//! `autoscalingPolicy`), as the Compute Engine docs describe it:
+//!
+//! - Each signal recommends `ceil(counted VMs x utilization / target)`; the autoscaler takes
+//!   the largest recommendation over CPU, load-balancing and custom-metric signals
+//!   (GAUGE custom metrics with a per-VM target; a group-total metric with
+//!   `singleInstanceAssignment` recommends `ceil(total / assignment)`).
+//! - VMs inside the initialization period (`coolDownPeriodSec`, default 60 s) do not
+//!   contribute usage data.
+//! - Scale-in uses the largest recommendation of the last 10 minutes (the stabilization
+//!   period), and `scaleInControl` caps how far below the group's peak size in the trailing
+//!   `timeWindowSec` it may go (`maxScaledInReplicas` fixed or percent).
+//! - `mode`: ON, ONLY_SCALE_OUT, OFF.
+//!
+//! Not modelled: predictive autoscaling and scaling schedules (later work).
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use super::{is_request_rate, Autoscaler, Decision, Observation, PolicyError};
+
+/// The autoscaler re-evaluates about once a minute.
+const DECISION_SECONDS: u32 = 60;
+/// The documented scale-in stabilization period.
+pub const STABILIZATION_SECONDS: i64 = 600;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GcpAutoscaler {
+    #[serde(default)]
+    pub name: String,
+    pub autoscaling_policy: AutoscalingPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoscalingPolicy {
+    #[serde(default)]
+    pub min_num_replicas: u32,
+    pub max_num_replicas: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cool_down_period_sec: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_utilization: Option<CpuUtilization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancing_utilization: Option<LoadBalancingUtilization>,
+    #[serde(default)]
+    pub custom_metric_utilizations: Vec<CustomMetricUtilization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_in_control: Option<ScaleInControl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CpuUtilization {
+    /// 0-1.
+    pub utilization_target: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictive_method: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancingUtilization {
+    /// Share of the backend's serving capacity (0-1).
+    pub utilization_target: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomMetricUtilization {
+    pub metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_target: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_target_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_instance_assignment: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaleInControl {
+    pub max_scaled_in_replicas: FixedOrPercent,
+    #[serde(default)]
+    pub time_window_sec: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FixedOrPercent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MigAutoscaler {
+    pub config: GcpAutoscaler,
+    /// (time, recommendation) over the stabilization period.
+    recommendations: VecDeque<(i64, u32)>,
+    /// (time, group size) over the scale-in control window.
+    sizes: VecDeque<(i64, u32)>,
+}
+
+fn field(path: &str, message: impl Into<String>) -> PolicyError {
+    PolicyError::Field {
+        field: path.to_string(),
+        message: message.into(),
+    }
+}
+
+impl MigAutoscaler {
+    pub fn from_json(text: &str) -> Result<Self, PolicyError> {
+        let config: GcpAutoscaler = serde_json::from_str(text).map_err(|e| PolicyError::Parse {
+            message: format!("line {}: {e}", e.line()),
+        })?;
+        let p = &config.autoscaling_policy;
+        if p.max_num_replicas == 0 || p.min_num_replicas > p.max_num_replicas {
+            return Err(field(
+                "autoscalingPolicy.minNumReplicas",
+                format!(
+                    "minNumReplicas {} must not exceed maxNumReplicas {} (> 0)",
+                    p.min_num_replicas, p.max_num_replicas
+                ),
+            ));
+        }
+        let in_range = |v: f64| v.is_finite() && v > 0.0 && v <= 1.0;
+        if let Some(c) = &p.cpu_utilization {
+            if !in_range(c.utilization_target) {
+                return Err(field(
+                    "autoscalingPolicy.cpuUtilization.utilizationTarget",
+                    "must be in (0, 1]",
+                ));
+            }
+        }
+        if let Some(l) = &p.load_balancing_utilization {
+            if !in_range(l.utilization_target) {
+                return Err(field(
+                    "autoscalingPolicy.loadBalancingUtilization.utilizationTarget",
+                    "must be in (0, 1]",
+                ));
+            }
+        }
+        for (i, c) in p.custom_metric_utilizations.iter().enumerate() {
+            if c.utilization_target.is_none() && c.single_instance_assignment.is_none() {
+                return Err(field(
+                    &format!("autoscalingPolicy.customMetricUtilizations[{i}]"),
+                    "needs utilizationTarget or singleInstanceAssignment",
+                ));
+            }
+        }
+        if let Some(m) = p.mode.as_deref() {
+            if !matches!(m, "ON" | "ONLY_SCALE_OUT" | "OFF" | "ONLY_UP") {
+                return Err(field(
+                    "autoscalingPolicy.mode",
+                    format!("unknown mode '{m}'"),
+                ));
+            }
+        }
+        Ok(Self {
+            config,
+            recommendations: VecDeque::new(),
+            sizes: VecDeque::new(),
+        })
+    }
+
+    fn policy(&self) -> &AutoscalingPolicy {
+        &self.config.autoscaling_policy
+    }
+}
+
+impl Autoscaler for MigAutoscaler {
+    fn describe(&self) -> String {
+        let p = self.policy();
+        let mut parts = Vec::new();
+        if let Some(c) = &p.cpu_utilization {
+            parts.push(format!("cpu {:.0}%", c.utilization_target * 100.0));
+        }
+        if let Some(l) = &p.load_balancing_utilization {
+            parts.push(format!("lb {:.0}%", l.utilization_target * 100.0));
+        }
+        parts.extend(
+            p.custom_metric_utilizations
+                .iter()
+                .map(|c| c.metric.clone()),
+        );
+        format!("GCP autoscaler {}: {}", self.config.name, parts.join(", "))
+    }
+
+    fn bounds(&self) -> (u32, u32) {
+        (
+            self.policy().min_num_replicas,
+            self.policy().max_num_replicas,
+        )
+    }
+
+    fn decision_period_seconds(&self) -> u32 {
+        DECISION_SECONDS
+    }
+
+    fn target_utilization(&self) -> f64 {
+        self.policy()
+            .cpu_utilization
+            .as_ref()
+            .map_or(1.0, |c| c.utilization_target)
+    }
+
+    fn tolerance(&self) -> f64 {
+        0.0
+    }
+
+    fn required_series(&self) -> Vec<String> {
+        self.policy()
+            .custom_metric_utilizations
+            .iter()
+            .map(|c| metric_series(&c.metric))
+            .filter(|m| !is_request_rate(m))
+            .collect()
+    }
+
+    fn decide(&mut self, obs: &Observation) -> Decision {
+        let p = self.config.autoscaling_policy.clone();
+        let counted = f64::from(obs.pods.ready);
+        let current = obs.pods.spec_replicas;
+        let mut lines = Vec::new();
+        let mut best: Option<u32> = None;
+        let mut propose = |label: String, n: f64, lines: &mut Vec<String>| {
+            let r = n.ceil().max(0.0) as u32;
+            lines.push(format!("{label} -> {r}"));
+            best = Some(best.map_or(r, |b| b.max(r)));
+        };
+        if let (Some(c), Some(cpu)) = (&p.cpu_utilization, obs.cpu_percent()) {
+            let u = cpu / 100.0;
+            propose(
+                format!(
+                    "cpu {:.0}% vs target {:.0}%: ceil({counted} x {u:.2}/{})",
+                    cpu,
+                    c.utilization_target * 100.0,
+                    c.utilization_target
+                ),
+                counted * u / c.utilization_target,
+                &mut lines,
+            );
+        }
+        if let (Some(l), Some(cpu)) = (&p.load_balancing_utilization, obs.cpu_percent()) {
+            // Serving capacity = the capacity model's requests per second per VM.
+            let u = cpu / 100.0;
+            propose(
+                format!(
+                    "load balancing {:.0}% of capacity vs {:.0}%",
+                    u * 100.0,
+                    l.utilization_target * 100.0
+                ),
+                counted * u / l.utilization_target,
+                &mut lines,
+            );
+        }
+        for c in &p.custom_metric_utilizations {
+            let name = metric_series(&c.metric);
+            let total = if is_request_rate(&name) {
+                Some(obs.demand_rps)
+            } else {
+                obs.extra(&name)
+            };
+            let Some(total) = total else {
+                lines.push(format!("{}: no data", c.metric));
+                continue;
+            };
+            match (c.single_instance_assignment, c.utilization_target) {
+                (Some(a), _) if a > 0.0 => propose(
+                    format!("{}: {total:.1} / {a} per VM", c.metric),
+                    total / a,
+                    &mut lines,
+                ),
+                (_, Some(t)) if t > 0.0 && counted > 0.0 => {
+                    let per_vm = total / counted;
+                    propose(
+                        format!("{}: {per_vm:.1} per VM vs {t}", c.metric),
+                        counted * per_vm / t,
+                        &mut lines,
+                    )
+                }
+                _ => {}
+            }
+        }
+        let Some(raw) = best else {
+            return Decision {
+                desired: current,
+                explanation: vec!["no signal available: size unchanged".into()],
+            };
+        };
+        // Stabilization: for scale-in use the largest recommendation of the last 10 minutes.
+        self.recommendations.push_back((obs.now, raw));
+        while self
+            .recommendations
+            .front()
+            .is_some_and(|(t, _)| obs.now - t >= STABILIZATION_SECONDS)
+        {
+            self.recommendations.pop_front();
+        }
+        let stabilized = self
+            .recommendations
+            .iter()
+            .map(|(_, r)| *r)
+            .max()
+            .unwrap_or(raw);
+        let mut desired = if raw >= current {
+            raw
+        } else {
+            stabilized.min(current)
+        };
+        if raw < current && stabilized > raw {
+            lines.push(format!(
+                "stabilization: highest of last 10 min is {stabilized}"
+            ));
+        }
+        // Scale-in controls: no lower than peak size in the window minus the allowance.
+        if let Some(sic) = &p.scale_in_control {
+            let window = i64::from(sic.time_window_sec);
+            while self
+                .sizes
+                .front()
+                .is_some_and(|(t, _)| obs.now - t > window)
+            {
+                self.sizes.pop_front();
+            }
+            let peak = self
+                .sizes
+                .iter()
+                .map(|(_, s)| *s)
+                .max()
+                .unwrap_or(current)
+                .max(current);
+            let allowance = match (
+                &sic.max_scaled_in_replicas.fixed,
+                &sic.max_scaled_in_replicas.percent,
+            ) {
+                (Some(f), _) => *f,
+                (None, Some(pct)) => (f64::from(peak) * f64::from(*pct) / 100.0).ceil() as u32,
+                (None, None) => peak,
+            };
+            let floor = peak.saturating_sub(allowance);
+            if desired < floor {
+                lines.push(format!("scale-in control: peak {peak} in {window}s, at most {allowance} fewer -> {floor}"));
+                desired = floor;
+            }
+        }
+        match p.mode.as_deref() {
+            Some("OFF") => desired = current,
+            Some("ONLY_SCALE_OUT") | Some("ONLY_UP") if desired < current => {
+                lines.push("mode ONLY_SCALE_OUT: no scale-in".into());
+                desired = current;
+            }
+            _ => {}
+        }
+        let desired = desired.clamp(p.min_num_replicas, p.max_num_replicas);
+        self.sizes.push_back((obs.now, desired));
+        Decision {
+            desired,
+            explanation: lines,
+        }
+    }
+}
+
+/// Input series name of a Cloud Monitoring metric type: its last path segment
+/// (`custom.googleapis.com/queue_depth` -> `queue_depth`).
+fn metric_series(metric: &str) -> String {
+    metric.rsplit('/').next().unwrap_or(metric).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::policy::PodCounts;
+
+    fn asc(extra: &str) -> MigAutoscaler {
+        MigAutoscaler::from_json(&format!(
+            r#"{{"name":"web","autoscalingPolicy":{{"minNumReplicas":2,"maxNumReplicas":50,
+                "cpuUtilization":{{"utilizationTarget":0.6}}{extra}}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn at(a: &mut MigAutoscaler, now: i64, size: u32, cpu: f64) -> u32 {
+        a.decide(&Observation {
+            now,
+            pods: PodCounts {
+                spec_replicas: size,
+                ready: size,
+                unready: 0,
+            },
+            demand_rps: cpu * f64::from(size),
+            capacity_per_replica_rps: 100.0,
+            extra: &[],
+        })
+        .desired
+    }
+
+    #[test]
+    fn cpu_target_worked_example() {
+        // 10 VMs at 90% CPU with a 60% target: ceil(10 x 0.9/0.6) = 15.
+        assert_eq!(at(&mut asc(""), 0, 10, 90.0), 15);
+    }
+
+    #[test]
+    fn scale_in_waits_out_the_10_minute_stabilization() {
+        let mut a = asc("");
+        assert_eq!(at(&mut a, 0, 10, 60.0), 10);
+        // Load halves: recommendations of 5, but the t=0 recommendation of 10 holds for 10 min.
+        for t in (60..600).step_by(60) {
+            assert_eq!(at(&mut a, t, 10, 30.0), 10, "t={t}");
+        }
+        assert_eq!(at(&mut a, 600, 10, 30.0), 5);
+    }
+
+    #[test]
+    fn scale_in_control_limits_removal_in_window() {
+        let mut a =
+            asc(r#","scaleInControl":{"maxScaledInReplicas":{"fixed":2},"timeWindowSec":1200}"#);
+        assert_eq!(at(&mut a, 0, 20, 60.0), 20);
+        // Demand needs 5 VMs. The 10-minute stabilization holds 20 until t=600; then the
+        // 20-VM peak (last seen at t=540) allows at most 2 fewer until it leaves the 1200 s
+        // window after t=1740; then the 18-VM peak allows 16.
+        let mut size = 20;
+        let mut trace = std::collections::BTreeMap::new();
+        for t in (60..=1800).step_by(60) {
+            size = at(&mut a, t, size, 60.0 * 5.0 / f64::from(size));
+            trace.insert(t, size);
+        }
+        assert_eq!(
+            (trace[&540], trace[&600], trace[&1740], trace[&1800]),
+            (20, 18, 18, 16)
+        );
+        let mut b =
+            asc(r#","scaleInControl":{"maxScaledInReplicas":{"fixed":2},"timeWindowSec":1200}"#);
+        at(&mut b, 0, 20, 60.0);
+        assert_eq!(at(&mut b, 660, 20, 15.0), 18);
+    }
+
+    #[test]
+    fn only_scale_out_mode_and_bad_configs() {
+        let mut a = asc(r#","mode":"ONLY_SCALE_OUT""#);
+        assert_eq!(at(&mut a, 0, 10, 90.0), 15);
+        assert_eq!(at(&mut a, 700, 15, 5.0), 15);
+        let e = MigAutoscaler::from_json(
+            r#"{"autoscalingPolicy":{"minNumReplicas":3,"maxNumReplicas":2}}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("minNumReplicas"), "{e}");
+        let e = MigAutoscaler::from_json(r#"{"autoscalingPolicy":{"maxNumReplicas":2,"cpuUtilization":{"utilizationTarget":60}}}"#).unwrap_err();
+        assert!(e.to_string().contains("utilizationTarget"), "{e}");
+    }
+}
