@@ -260,3 +260,65 @@ fn aws_target_tracking_config_replays() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("MinSize"));
 }
+
+#[test]
+fn every_platform_format_replays_and_follows_demand() {
+    // The same tripling of demand through each platform's own policy format: each must end
+    // with more capacity than it started with, and say which policy it read.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "d.csv", &demand_csv());
+    let cases = [
+        ("hpa-cpu70.yaml", HPA, "HPA"),
+        (
+            "asg.json",
+            include_str!("fixtures/asg-target-tracking.json"),
+            "ASG",
+        ),
+        (
+            "keda.yaml",
+            include_str!("fixtures/keda-queue.yaml"),
+            "KEDA",
+        ),
+        (
+            "gcp.json",
+            include_str!("fixtures/gcp-autoscaler.json"),
+            "GCP",
+        ),
+        (
+            "azure.json",
+            include_str!("fixtures/azure-autoscale.json"),
+            "Azure",
+        ),
+    ];
+    for (name, text, label) in cases {
+        let policy = write(dir.path(), name, text);
+        let o = scaletop(&[
+            "simulate",
+            "--input",
+            &input,
+            "--policy",
+            &policy,
+            "--capacity-per-replica",
+            "50",
+            "--concurrency",
+            "2",
+            "--format",
+            "json",
+        ]);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert!(
+            v["policy"].as_str().unwrap_or("").starts_with(label),
+            "{name}: {}",
+            v["policy"]
+        );
+        let steps = v["steps"].as_array().expect("steps");
+        let first = steps[30]["replicas"].as_u64().unwrap_or(0);
+        let last = steps[119]["replicas"].as_u64().unwrap_or(0);
+        assert!(last >= 2 * first, "{name}: {first} -> {last}");
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod aws_spec;
+pub mod azure;
 pub mod gcp;
 pub mod hpa;
 pub mod hpa_spec;
@@ -102,21 +103,19 @@ pub enum PolicyError {
 
 /// Reads a policy file in its platform's own format: an HPA manifest (YAML or JSON,
 /// `kind: HorizontalPodAutoscaler`), a KEDA `ScaledObject`, an EC2 Auto Scaling group's
-/// scaling configuration (JSON with `ScalingPolicies`), or a GCP autoscaler resource (JSON with
-/// `autoscalingPolicy`).
+/// scaling configuration (JSON with `ScalingPolicies`), a GCP autoscaler resource (JSON with
+/// `autoscalingPolicy`), or an Azure autoscale setting (JSON with `properties.profiles`).
 pub fn parse_policy(text: &str) -> Result<Box<dyn Autoscaler + Send>, PolicyError> {
-    let looks_like_asg = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .is_some_and(|v| v.get("ScalingPolicies").is_some() || v.get("MaxSize").is_some());
-    let json = serde_json::from_str::<serde_json::Value>(text).ok();
-    if json
-        .as_ref()
-        .is_some_and(|v| v.get("autoscalingPolicy").is_some())
-    {
-        return Ok(Box::new(gcp::MigAutoscaler::from_json(text)?));
-    }
-    if looks_like_asg {
-        return Ok(Box::new(aws::AsgAutoscaler::from_json(text)?));
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        if json.pointer("/properties/profiles").is_some() {
+            return Ok(Box::new(azure::AzureAutoscaler::from_json(text)?));
+        }
+        if json.get("autoscalingPolicy").is_some() {
+            return Ok(Box::new(gcp::MigAutoscaler::from_json(text)?));
+        }
+        if json.get("ScalingPolicies").is_some() || json.get("MaxSize").is_some() {
+            return Ok(Box::new(aws::AsgAutoscaler::from_json(text)?));
+        }
     }
     let kind = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
         .ok()
