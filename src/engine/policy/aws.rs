@@ -18,14 +18,22 @@
 //!   instances are in service and its cooldown (policy Cooldown, else DefaultCooldown, 300 s)
 //!   has passed.
 //!
+//! - Scheduled actions: at each occurrence (one-off StartTime, or a UTC cron Recurrence between
+//!   StartTime and EndTime) MinSize/MaxSize/DesiredCapacity are set; dynamic scaling then works
+//!   inside the new limits.
+//!
 //! Not modelled: the exact amount AWS removes on a target-tracking scale-in beyond the
-//! proportional formula (AWS says only that it scales in "gradually"), predictive scaling and
-//! scheduled actions (later work).
+//! proportional formula (AWS says only that it scales in "gradually"), and predictive scaling
+//! (later work).
 
 use std::collections::VecDeque;
 
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
 use super::aws_spec::{
-    AdjustmentType, AsgScalingConfig, MetricAlarm, PolicyType, ScalingPolicy,
+    AdjustmentType, AsgScalingConfig, MetricAlarm, PolicyType, ScalingPolicy, ScheduledAction,
     TargetTrackingConfiguration,
 };
 use super::{is_request_rate, Autoscaler, Decision, Observation, PolicyError};
@@ -136,6 +144,56 @@ pub struct AsgAutoscaler {
     pub config: AsgScalingConfig,
     target_tracking: Vec<TargetTracking>,
     alarm_policies: Vec<AlarmPolicy>,
+    schedules: Vec<Schedule>,
+    min_size: u32,
+    max_size: u32,
+    last_decision: Option<i64>,
+}
+
+/// A scheduled action with its parsed times.
+#[derive(Debug, Clone)]
+struct Schedule {
+    action: ScheduledAction,
+    cron: Option<croner::Cron>,
+    start: Option<i64>,
+    end: Option<i64>,
+}
+
+impl Schedule {
+    fn new(action: &ScheduledAction) -> Self {
+        let time = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|d| d.timestamp())
+        };
+        Schedule {
+            cron: action
+                .recurrence
+                .as_deref()
+                .and_then(|r| croner::Cron::from_str(r).ok()),
+            start: time(&action.start_time),
+            end: time(&action.end_time),
+            action: action.clone(),
+        }
+    }
+
+    /// Whether the action runs in (after, now].
+    fn fires(&self, after: i64, now: i64) -> bool {
+        let within = |t: i64| t > after && t <= now;
+        match &self.cron {
+            None => self.start.is_some_and(within),
+            Some(cron) => {
+                let from = after.max(self.start.map_or(i64::MIN, |s| s - 1));
+                let Some(from_dt) = DateTime::<Utc>::from_timestamp(from, 0) else {
+                    return false;
+                };
+                cron.find_next_occurrence(&from_dt, false)
+                    .ok()
+                    .map(|d| d.timestamp())
+                    .is_some_and(|t| within(t) && self.end.is_none_or(|e| t <= e))
+            }
+        }
+    }
 }
 
 fn tt_metric(t: &TargetTrackingConfiguration) -> (MetricSource, String) {
@@ -237,10 +295,15 @@ impl AsgAutoscaler {
                 }
             }
         }
+        let schedules = config.scheduled_actions.iter().map(Schedule::new).collect();
         Ok(Self {
+            min_size: config.min_size,
+            max_size: config.max_size,
             config,
             target_tracking,
             alarm_policies,
+            schedules,
+            last_decision: None,
         })
     }
 
@@ -274,7 +337,21 @@ impl Autoscaler for AsgAutoscaler {
     }
 
     fn bounds(&self) -> (u32, u32) {
-        (self.config.min_size, self.config.max_size)
+        // The configured limits; scheduled actions move them during a replay.
+        let lows = self
+            .config
+            .scheduled_actions
+            .iter()
+            .filter_map(|a| a.min_size);
+        let highs = self
+            .config
+            .scheduled_actions
+            .iter()
+            .filter_map(|a| a.max_size);
+        (
+            lows.fold(self.config.min_size, u32::min),
+            highs.fold(self.config.max_size, u32::max),
+        )
     }
 
     fn decision_period_seconds(&self) -> u32 {
@@ -307,11 +384,38 @@ impl Autoscaler for AsgAutoscaler {
     }
 
     fn decide(&mut self, obs: &Observation) -> Decision {
-        let (min, max) = (self.config.min_size, self.config.max_size);
+        let mut lines = Vec::new();
+        let after = self
+            .last_decision
+            .unwrap_or(obs.now - i64::from(DATAPOINT_SECONDS));
+        self.last_decision = Some(obs.now);
+        let mut scheduled_desired = None;
+        for s in &self.schedules {
+            if s.fires(after, obs.now) {
+                let a = &s.action;
+                self.min_size = a.min_size.unwrap_or(self.min_size);
+                self.max_size = a.max_size.unwrap_or(self.max_size);
+                scheduled_desired = a.desired_capacity.or(scheduled_desired);
+                lines.push(format!(
+                    "scheduled action {}: min {} max {} desired {}",
+                    a.scheduled_action_name,
+                    self.min_size,
+                    self.max_size,
+                    a.desired_capacity
+                        .map_or("unchanged".to_string(), |d| d.to_string())
+                ));
+            }
+        }
+        let (min, max) = (self.min_size, self.max_size.max(self.min_size));
         let spec = obs.pods.spec_replicas;
+        if let Some(d) = scheduled_desired {
+            return Decision {
+                desired: d.clamp(min, max),
+                explanation: lines,
+            };
+        }
         let counted = obs.pods.ready;
         let warming = obs.pods.unready > 0;
-        let mut lines = Vec::new();
         let mut out: Option<u32> = None;
         let mut tt_in: Vec<Option<u32>> = Vec::new();
 

@@ -25,6 +25,29 @@ pub struct AsgScalingConfig {
     pub scaling_policies: Vec<ScalingPolicy>,
     #[serde(default)]
     pub alarms: Vec<MetricAlarm>,
+    /// PutScheduledUpdateGroupAction requests.
+    #[serde(default)]
+    pub scheduled_actions: Vec<ScheduledAction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduledAction {
+    pub scheduled_action_name: String,
+    /// RFC 3339; the first (or only) run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// Unix cron, five fields, UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_capacity: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,8 +205,33 @@ impl AsgScalingConfig {
                 ),
             ));
         }
-        if self.scaling_policies.is_empty() {
-            return Err(field("ScalingPolicies".into(), "no scaling policy given"));
+        if self.scaling_policies.is_empty() && self.scheduled_actions.is_empty() {
+            return Err(field(
+                "ScalingPolicies".into(),
+                "no scaling policy or scheduled action given",
+            ));
+        }
+        for (i, a) in self.scheduled_actions.iter().enumerate() {
+            let at = |f: &str| format!("ScheduledActions[{i}].{f}");
+            if a.recurrence.is_none() && a.start_time.is_none() {
+                return Err(field(at("Recurrence"), "needs Recurrence or StartTime"));
+            }
+            if a.min_size.is_none() && a.max_size.is_none() && a.desired_capacity.is_none() {
+                return Err(field(
+                    at("DesiredCapacity"),
+                    "needs MinSize, MaxSize or DesiredCapacity",
+                ));
+            }
+            if let Some(r) = &a.recurrence {
+                <croner::Cron as std::str::FromStr>::from_str(r)
+                    .map_err(|e| field(at("Recurrence"), format!("'{r}': {e}")))?;
+            }
+            for (name, t) in [("StartTime", &a.start_time), ("EndTime", &a.end_time)] {
+                if let Some(t) = t {
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .map_err(|e| field(at(name), format!("'{t}': {e}")))?;
+                }
+            }
         }
         for (i, p) in self.scaling_policies.iter().enumerate() {
             let at = |f: &str| format!("ScalingPolicies[{i}].{f}");

@@ -205,3 +205,44 @@ fn config_errors_name_the_field() {
     );
     assert!(AsgAutoscaler::from_json("{").is_err());
 }
+
+#[test]
+fn scheduled_actions_move_limits_and_desired() {
+    // Weekdays 08:00 UTC: at least 20; 20:00 UTC: back to 2. 2024-01-01 was a Monday.
+    let mut a = AsgAutoscaler::from_json(r#"{"MinSize":2,"MaxSize":40,"ScalingPolicies":[
+      {"PolicyName":"cpu","PolicyType":"TargetTrackingScaling","TargetTrackingConfiguration":{"PredefinedMetricSpecification":{"PredefinedMetricType":"ASGAverageCPUUtilization"},"TargetValue":50}}],
+     "ScheduledActions":[
+      {"ScheduledActionName":"morning","Recurrence":"0 8 * * 1-5","MinSize":20,"DesiredCapacity":20},
+      {"ScheduledActionName":"evening","Recurrence":"0 20 * * 1-5","MinSize":2}]}"#).unwrap();
+    let monday_0759 = 1_704_095_940;
+    assert_eq!(decide(&mut a, obs(monday_0759, 5, 5, 50.0)).desired, 5);
+    let d = decide(&mut a, obs(monday_0759 + 60, 5, 5, 50.0));
+    assert_eq!(d.desired, 20, "{:?}", d.explanation);
+    // Low load cannot take it under the scheduled minimum.
+    let mut last = 20;
+    for m in 2..40 {
+        last = decide(&mut a, obs(monday_0759 + m * 60, 20, 20, 5.0)).desired;
+    }
+    assert_eq!(last, 20);
+    // Saturday 08:00 does not fire.
+    let mut b = AsgAutoscaler::from_json(
+        r#"{"MinSize":2,"MaxSize":40,"ScheduledActions":[
+      {"ScheduledActionName":"morning","Recurrence":"0 8 * * 1-5","DesiredCapacity":20}]}"#,
+    )
+    .unwrap();
+    let saturday_0759 = monday_0759 + 5 * 86_400;
+    decide(&mut b, obs(saturday_0759, 5, 5, 50.0));
+    assert_eq!(
+        decide(&mut b, obs(saturday_0759 + 60, 5, 5, 50.0)).desired,
+        5
+    );
+    let e = AsgAutoscaler::from_json(
+        r#"{"MinSize":2,"MaxSize":40,"ScheduledActions":[
+      {"ScheduledActionName":"x","Recurrence":"every morning","DesiredCapacity":20}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("ScheduledActions[0].Recurrence"),
+        "{e}"
+    );
+}
