@@ -22,9 +22,10 @@
 //!   StartTime and EndTime) MinSize/MaxSize/DesiredCapacity are set; dynamic scaling then works
 //!   inside the new limits.
 //!
+//! - Predictive scaling: see `aws_predictive`.
+//!
 //! Not modelled: the exact amount AWS removes on a target-tracking scale-in beyond the
-//! proportional formula (AWS says only that it scales in "gradually"), and predictive scaling
-//! (later work).
+//! proportional formula (AWS says only that it scales in "gradually").
 
 use std::collections::VecDeque;
 
@@ -32,6 +33,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
+use super::aws_predictive::Predictive;
 use super::aws_spec::{
     AdjustmentType, AsgScalingConfig, MetricAlarm, PolicyType, ScalingPolicy, ScheduledAction,
     TargetTrackingConfiguration,
@@ -144,6 +146,7 @@ pub struct AsgAutoscaler {
     pub config: AsgScalingConfig,
     target_tracking: Vec<TargetTracking>,
     alarm_policies: Vec<AlarmPolicy>,
+    predictive: Vec<Predictive>,
     schedules: Vec<Schedule>,
     min_size: u32,
     max_size: u32,
@@ -249,6 +252,7 @@ impl AsgAutoscaler {
     pub fn new(config: AsgScalingConfig) -> Result<Self, PolicyError> {
         let mut target_tracking = Vec::new();
         let mut alarm_policies = Vec::new();
+        let mut predictive = Vec::new();
         for p in config
             .scaling_policies
             .iter()
@@ -287,12 +291,7 @@ impl AsgAutoscaler {
                         cooldown_until: i64::MIN,
                     });
                 }
-                PolicyType::PredictiveScaling => {
-                    return Err(PolicyError::Field {
-                        field: format!("ScalingPolicies[{}]", p.policy_name),
-                        message: "PredictiveScaling replay is not supported yet".into(),
-                    })
-                }
+                PolicyType::PredictiveScaling => predictive.extend(Predictive::new(p)),
             }
         }
         let schedules = config.scheduled_actions.iter().map(Schedule::new).collect();
@@ -302,6 +301,7 @@ impl AsgAutoscaler {
             config,
             target_tracking,
             alarm_policies,
+            predictive,
             schedules,
             last_decision: None,
         })
@@ -539,6 +539,19 @@ impl Autoscaler for AsgAutoscaler {
                 (None, None) => spec,
             },
         };
+        // Predictive scaling raises the floor for the hour; it never scales in.
+        let mut max = max;
+        let mut proposal = proposal;
+        for p in &mut self.predictive {
+            p.observe(obs);
+            if let Some(f) = p.forecast(obs.now, max) {
+                lines.push(f.line.clone());
+                if f.acts {
+                    max = f.max_size;
+                    proposal = proposal.max(f.capacity);
+                }
+            }
+        }
         let desired = proposal.clamp(min, max);
         if desired != proposal {
             lines.push(format!("clamped to [{min}, {max}] -> {desired}"));

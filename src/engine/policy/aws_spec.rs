@@ -73,6 +73,34 @@ pub struct ScalingPolicy {
     pub estimated_instance_warmup: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictive_scaling_configuration: Option<PredictiveScalingConfiguration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PredictiveScalingConfiguration {
+    pub metric_specifications: Vec<PredictiveMetricSpecification>,
+    /// ForecastOnly (default) or ForecastAndScale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Seconds to launch ahead of the forecast hour (0-3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_buffer_time: Option<u32>,
+    /// HonorMaxCapacity (default) or IncreaseMaxCapacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_capacity_breach_behavior: Option<String>,
+    /// Percent above the forecast MaxSize may rise to with IncreaseMaxCapacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_capacity_buffer: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PredictiveMetricSpecification {
+    pub target_value: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predefined_metric_pair_specification: Option<PredefinedMetric>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,10 +306,40 @@ impl AsgScalingConfig {
                     }
                 }
                 PolicyType::PredictiveScaling => {
-                    return Err(field(
-                        at("PolicyType"),
-                        "PredictiveScaling replay is not supported yet",
-                    ))
+                    let c = p.predictive_scaling_configuration.as_ref().ok_or_else(|| {
+                        field(
+                            at("PredictiveScalingConfiguration"),
+                            "is required for PredictiveScaling",
+                        )
+                    })?;
+                    let m = c.metric_specifications.first().ok_or_else(|| {
+                        field(
+                            at("PredictiveScalingConfiguration.MetricSpecifications"),
+                            "needs one metric specification",
+                        )
+                    })?;
+                    if !(m.target_value.is_finite() && m.target_value > 0.0) {
+                        return Err(field(
+                            at("PredictiveScalingConfiguration.MetricSpecifications[0].TargetValue"),
+                            "must be a positive number",
+                        ));
+                    }
+                    let pair = m
+                        .predefined_metric_pair_specification
+                        .as_ref()
+                        .map(|p| p.predefined_metric_type.as_str());
+                    if !matches!(pair, Some("ASGCPUUtilization" | "ALBRequestCount")) {
+                        return Err(field(
+                            at("PredictiveScalingConfiguration.MetricSpecifications[0].PredefinedMetricPairSpecification"),
+                            "replay supports the ASGCPUUtilization and ALBRequestCount metric pairs",
+                        ));
+                    }
+                    if c.scheduling_buffer_time.is_some_and(|b| b > 3600) {
+                        return Err(field(
+                            at("PredictiveScalingConfiguration.SchedulingBufferTime"),
+                            "must be at most 3600",
+                        ));
+                    }
                 }
             }
             if matches!(

@@ -2,6 +2,7 @@
 //! errors of reading them.
 
 pub mod aws;
+pub mod aws_predictive;
 pub mod aws_spec;
 pub mod azure;
 pub mod gcp;

@@ -246,3 +246,95 @@ fn scheduled_actions_move_limits_and_desired() {
         "{e}"
     );
 }
+
+fn business_hours_demand(days: i64) -> Vec<f64> {
+    // 1-minute steps from midnight: 100 rps, 1000 rps from 09:00 to 17:00.
+    (0..days * 1440)
+        .map(|m| {
+            if (540..1020).contains(&(m % 1440)) {
+                1000.0
+            } else {
+                100.0
+            }
+        })
+        .collect()
+}
+
+fn replay_asg(config: &str, demand: &[f64]) -> crate::engine::replay::Replay {
+    use crate::engine::replay::{file_group, replay, ReplayInput};
+    use crate::model::{CapacityModel, Slo};
+    let mut a = AsgAutoscaler::from_json(config).unwrap();
+    let cap = CapacityModel {
+        capacity_per_replica_rps: 100.0,
+        concurrency_per_replica: 4,
+        startup_seconds: 120,
+        warmup_seconds: 0,
+        min_replicas: 1,
+        max_replicas: 100,
+        warm_pool_size: 0,
+        warm_pool_startup_seconds: 0,
+        usd_per_replica_hour: 0.1,
+        timeout_ms: 10_000.0,
+    };
+    let input = ReplayInput {
+        start: 1_704_067_200,
+        step_seconds: 60,
+        demand_rps: demand,
+        extra: Vec::new(),
+    };
+    replay(
+        &mut a,
+        &input,
+        &cap,
+        &Slo::default(),
+        None,
+        &file_group("web"),
+    )
+    .unwrap()
+}
+
+const TT_50: &str = r#"{"PolicyName":"cpu","PolicyType":"TargetTrackingScaling","TargetTrackingConfiguration":{"PredefinedMetricSpecification":{"PredefinedMetricType":"ASGAverageCPUUtilization"},"TargetValue":50}}"#;
+
+fn predictive(mode: &str) -> String {
+    format!(
+        r#"{{"MinSize":1,"MaxSize":100,"ScalingPolicies":[{TT_50},
+        {{"PolicyName":"forecast","PolicyType":"PredictiveScaling","PredictiveScalingConfiguration":{{
+          "MetricSpecifications":[{{"TargetValue":50,"PredefinedMetricPairSpecification":{{"PredefinedMetricType":"ASGCPUUtilization"}}}}],
+          "Mode":"{mode}","SchedulingBufferTime":600}}}}]}}"#
+    )
+}
+
+#[test]
+fn predictive_scaling_launches_ahead_of_the_daily_ramp() {
+    let demand = business_hours_demand(3);
+    let reactive = replay_asg(
+        &format!(r#"{{"MinSize":1,"MaxSize":100,"ScalingPolicies":[{TT_50}]}}"#),
+        &demand,
+    );
+    let ahead = replay_asg(&predictive("ForecastAndScale"), &demand);
+    let only = replay_asg(&predictive("ForecastOnly"), &demand);
+    // Every morning the reactive policy waits 3 datapoints plus a 2-minute start.
+    assert_eq!(reactive.summary.time_to_scale_seconds.len(), 3);
+    // Day 1 has no forecast (24 h of history needed); on days 2 and 3 capacity is ready at 09:00.
+    assert_eq!(
+        ahead.summary.time_to_scale_seconds.len(),
+        1,
+        "{:?}",
+        ahead.summary.time_to_scale_seconds
+    );
+    let at_0900_day3 = &ahead.steps[2 * 1440 + 540];
+    assert!(
+        at_0900_day3.ready >= 20,
+        "ready {} at 09:00 on day 3",
+        at_0900_day3.ready
+    );
+    // ForecastOnly computes but does not act.
+    assert_eq!(
+        only.summary.time_to_scale_seconds,
+        reactive.summary.time_to_scale_seconds
+    );
+    assert!(ahead.events.iter().any(|e| e
+        .explanation
+        .iter()
+        .any(|l| l.contains("same hour yesterday"))));
+}
