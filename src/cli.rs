@@ -48,6 +48,9 @@ pub enum Command {
     Sim(SimCommand),
     /// Replay a scaling policy over a demand series (a dry run of the policy).
     Simulate(crate::commands::simulate::SimulateArgs),
+    /// Workload and resource analysis: patterns, peaks, anomalies, growth, utilization,
+    /// bottlenecks, rightsizing, waste.
+    Analyze(crate::commands::analyze::AnalyzeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +148,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Some(Command::Sim(cmd)) => run_sim(cmd, &cfg),
         Some(Command::Simulate(args)) => crate::commands::simulate::run(args),
+        Some(Command::Analyze(args)) => crate::commands::analyze::run(args),
         None => {
             if let Some(name) = cli.demo.as_deref().filter(|n| !n.is_empty()) {
                 cfg.demo.scenario = name.to_string();

@@ -1,4 +1,5 @@
 //! Headless commands beyond the simulator: each parses its input, calls the engine and
 //! prints the engine's result structs.
 
+pub mod analyze;
 pub mod simulate;

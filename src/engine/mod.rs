@@ -1,6 +1,7 @@
 //! The engine: plain synchronous Rust, no I/O, no async, no clock reads. Functions from series
 //! and config to results; the TUI runs heavy ones on `spawn_blocking`.
 
+pub mod analysis;
 pub mod events;
 pub mod latency;
 pub mod loadtest;
