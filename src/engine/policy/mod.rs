@@ -2,6 +2,7 @@
 //! errors of reading them.
 
 pub mod aws;
+pub mod aws_appscaling;
 pub mod aws_predictive;
 pub mod aws_spec;
 pub mod azure;
@@ -105,11 +106,16 @@ pub enum PolicyError {
 /// Reads a policy file in its platform's own format: an HPA manifest (YAML or JSON,
 /// `kind: HorizontalPodAutoscaler`), a KEDA `ScaledObject`, an EC2 Auto Scaling group's
 /// scaling configuration (JSON with `ScalingPolicies`), a GCP autoscaler resource (JSON with
-/// `autoscalingPolicy`), or an Azure autoscale setting (JSON with `properties.profiles`).
+/// `autoscalingPolicy`), an Azure autoscale setting (JSON with `properties.profiles`), or an
+/// Application Auto Scaling target (JSON with `ScalableDimension`: Aurora replicas, Lambda
+/// provisioned concurrency).
 pub fn parse_policy(text: &str) -> Result<Box<dyn Autoscaler + Send>, PolicyError> {
     if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
         if json.pointer("/properties/profiles").is_some() {
             return Ok(Box::new(azure::AzureAutoscaler::from_json(text)?));
+        }
+        if json.get("ScalableDimension").is_some() {
+            return Ok(Box::new(aws_appscaling::AppAutoscaler::from_json(text)?));
         }
         if json.get("autoscalingPolicy").is_some() {
             return Ok(Box::new(gcp::MigAutoscaler::from_json(text)?));
