@@ -1,12 +1,17 @@
 //! A lazily filled table of [`crate::engine::latency::latency`] (CONTRACTS.md allows "a
-//! precomputed table where speed needs it"): utilization is quantized to 1/4096 of capacity,
-//! so long exports call the Erlang C model once per (servers, load bin) instead of per tick.
+//! precomputed table where speed needs it"): utilization is quantized on a log scale of its
+//! headroom (1 - utilization, 1/64 of a neper per bin: fine near saturation where latency
+//! moves, coarse when idle where it does not), so exports call the Erlang C model once per
+//! (servers, load bin) instead of per tick.
 
 use std::collections::HashMap;
 
 use crate::engine::latency::{latency, Latency};
 
-const BINS: f64 = 4096.0;
+/// Bins per neper of headroom.
+const BINS_PER_NEPER: f64 = 64.0;
+/// Headroom below this is computed exactly (deep saturation).
+const MIN_HEADROOM: f64 = 1e-4;
 /// Bound on remembered entries per group; the table restarts when full.
 const MAX_ENTRIES: usize = 200_000;
 
@@ -33,12 +38,13 @@ impl LatencyTable {
         {
             return latency(arrival_rps, servers, service_time_ms, timeout_ms);
         }
-        let bin = (arrival_rps / capacity_rps * BINS).round();
-        if bin <= 0.0 || bin >= BINS {
+        let headroom = 1.0 - arrival_rps / capacity_rps;
+        if headroom < MIN_HEADROOM {
             return latency(arrival_rps, servers, service_time_ms, timeout_ms);
         }
+        let bin = (-headroom.ln() * BINS_PER_NEPER).round().max(1.0);
         let key = (u64::from(servers) << 32) | bin as u64;
-        let binned_arrival = bin / BINS * capacity_rps;
+        let binned_arrival = (1.0 - (-bin / BINS_PER_NEPER).exp()) * capacity_rps;
         if self.entries.len() >= MAX_ENTRIES {
             self.entries.clear();
         }
