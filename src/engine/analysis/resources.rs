@@ -30,7 +30,7 @@ const DEFAULT_SCALING_METRIC: &str = "cpu_utilization";
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScalingMetric {
     pub metric: String,
-    /// "given", "inferred" (the metric the replica count holds steady) or "assumed".
+    /// "given" (--scaling-metric) or "assumed" (CPU, the HPA default, when nothing says).
     pub source: &'static str,
 }
 
@@ -48,8 +48,8 @@ pub struct GroupResources {
     pub provisioning: Option<Provisioning>,
 }
 
-/// Analyses each group's resources. The scaling metric of every group is inferred (or
-/// assumed to be CPU); use [`analyze_groups_with`] to pass known ones.
+/// Analyses each group's resources. The scaling metric of every group is assumed to be CPU;
+/// use [`analyze_groups_with`] to pass known ones.
 pub fn analyze_groups(inputs: &[SeriesInput]) -> (Vec<GroupResources>, Vec<Recommendation>) {
     analyze_groups_with(inputs, &BTreeMap::new())
 }
@@ -145,14 +145,6 @@ fn analyze_group(
             source: "given",
         })
         .or_else(|| {
-            replicas
-                .and_then(|r| infer_scaling_metric(r, &resources))
-                .map(|m| ScalingMetric {
-                    metric: m.to_string(),
-                    source: "inferred",
-                })
-        })
-        .or_else(|| {
             a.by_metric
                 .contains_key(DEFAULT_SCALING_METRIC)
                 .then(|| ScalingMetric {
@@ -200,10 +192,16 @@ fn analyze_group(
         }
     }
 
+    // An autoscaler is acting when replicas move; then the resource it tracks is not resized.
+    let replicas_move = replicas.is_some_and(|r| {
+        stats::quantile(r, 1.0)
+            .zip(stats::quantile(r, 0.0))
+            .is_some_and(|(hi, lo)| hi > lo)
+    });
     let hpa_on = |m: &str| {
         scaling
             .as_ref()
-            .is_some_and(|s| s.metric == m && s.source != "assumed")
+            .is_some_and(|s| s.metric == m && (s.source == "given" || replicas_move))
     };
     let mut rightsizing = Vec::new();
     if let Some(cpu) = a.by_metric.get("cpu_utilization") {
@@ -257,31 +255,6 @@ fn analyze_group(
         },
         rec,
     ))
-}
-
-/// The metric a target-tracking autoscaler holds steady while replicas move: among times the
-/// replica count is above its floor, the utilization with the smallest spread around its mean.
-fn infer_scaling_metric<'a>(replicas: &[f64], resources: &[(&'a str, &[f64])]) -> Option<&'a str> {
-    let floor = stats::quantile(replicas, 0.0)?;
-    let scaled: Vec<usize> = replicas
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.is_finite() && **r > floor)
-        .map(|(i, _)| i)
-        .collect();
-    // The autoscaler must have acted for a fair share of the time.
-    if scaled.len() * 10 < replicas.len() {
-        return None;
-    }
-    resources
-        .iter()
-        .filter_map(|(m, v)| {
-            let xs: Vec<f64> = scaled.iter().map(|&i| v[i]).collect();
-            let (mean, var) = stats::mean_var(&xs)?;
-            (mean > 0.0).then(|| (*m, var.sqrt() / mean))
-        })
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(m, _)| m)
 }
 
 /// Queue depth that climbs far above its usual level: the workers fall behind at peaks.
