@@ -1,0 +1,426 @@
+//! App state and `update`: every key becomes an [`Action`] (through the one keymap table) or a
+//! text edit of the filter / palette input, and only `update` changes the state. Rendering reads
+//! the state and the store and changes nothing.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::config::Config;
+use crate::duration::{format_duration, parse_duration};
+use crate::model::GroupId;
+use crate::store::Store;
+use crate::tui::figures::{GroupFigures, ReadAt};
+use crate::tui::keymap::{Action, Keymap};
+use crate::tui::panes::palette::{PaletteCommand, PaletteState};
+use crate::tui::tab::Tab;
+use crate::tui::theme::Theme;
+
+/// Chart windows `+`/`-` step through, seconds.
+pub const ZOOM_STEPS: [i64; 10] = [
+    900, 1800, 3600, 7200, 21_600, 43_200, 86_400, 259_200, 604_800, 1_209_600,
+];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Pane {
+    #[default]
+    None,
+    Help,
+    Palette(PaletteState),
+}
+
+/// The `/` filter: a substring of the group name, shared by Overview and Events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FilterState {
+    pub text: String,
+    /// Keys go into `text` while editing.
+    pub editing: bool,
+}
+
+impl FilterState {
+    pub fn matches(&self, name: &str) -> bool {
+        self.text.is_empty() || contains_ignore_case(name, &self.text)
+    }
+}
+
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Name,
+    Replicas,
+    Cpu,
+    Memory,
+    RequestRate,
+    P95,
+    Cost,
+}
+
+impl SortColumn {
+    pub fn next(self) -> SortColumn {
+        use SortColumn::*;
+        match self {
+            Name => Replicas,
+            Replicas => Cpu,
+            Cpu => Memory,
+            Memory => RequestRate,
+            RequestRate => P95,
+            P95 => Cost,
+            Cost => Name,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortColumn::Name => "name",
+            SortColumn::Replicas => "replicas",
+            SortColumn::Cpu => "cpu",
+            SortColumn::Memory => "memory",
+            SortColumn::RequestRate => "req/s",
+            SortColumn::P95 => "p95",
+            SortColumn::Cost => "cost/h",
+        }
+    }
+
+    fn key(self, f: &GroupFigures) -> Option<f64> {
+        match self {
+            SortColumn::Name => None,
+            SortColumn::Replicas => f.desired.or(f.ready),
+            SortColumn::Cpu => f.cpu_pct,
+            SortColumn::Memory => f.memory_pct,
+            SortColumn::RequestRate => f.request_rate,
+            SortColumn::P95 => f.p95_ms,
+            SortColumn::Cost => f.usd_per_hour,
+        }
+    }
+}
+
+/// The chart time window: how long, and whether it follows live data or is frozen at an end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeView {
+    pub window_seconds: i64,
+    /// `Some(end)` when frozen (by `f` or by scrolling back), Unix seconds.
+    pub frozen_end: Option<i64>,
+}
+
+impl TimeView {
+    /// End of the window: the frozen end, else the newest data.
+    pub fn end(&self, store: &Store) -> Option<i64> {
+        self.frozen_end
+            .or_else(|| store.now().map(|t| t.timestamp()))
+    }
+
+    pub fn read_at(&self) -> ReadAt {
+        match self.frozen_end {
+            Some(t) => ReadAt::At(t),
+            None => ReadAt::Latest,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub tab: Tab,
+    /// Where `Esc` returns to after a drill-in.
+    pub back_stack: Vec<Tab>,
+    pub pane: Pane,
+    pub filter: FilterState,
+    pub sort: SortColumn,
+    /// Overview rows: group indices in the store, filtered and sorted (refreshed by `sync`).
+    pub rows: Vec<usize>,
+    /// Cursor in `rows`.
+    pub cursor: usize,
+    /// The selected group; kept by identity so the cursor follows it when rows re-sort.
+    pub selected: Option<GroupId>,
+    /// The group the Utilization tab shows.
+    pub focus: Option<GroupId>,
+    /// Rows scrolled from the newest event.
+    pub events_offset: usize,
+    pub sources_cursor: usize,
+    pub time: TimeView,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// "demo ecommerce (simulator)", shown in the header.
+    pub source_label: String,
+    /// Wall time the last update arrived, for "updated Xs ago".
+    pub last_data_at: Option<DateTime<Utc>>,
+    /// One-line feedback in the footer (e.g. "range 6h"), cleared by the next key.
+    pub status: Option<String>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(cfg: &Config, theme: Theme, source_label: String) -> App {
+        let window_seconds = parse_duration(&cfg.ui.chart_window)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(7200)
+            .max(60);
+        let keymap = Keymap::with_overrides(&cfg.keys).unwrap_or_else(|_| Keymap::builtin());
+        App {
+            tab: Tab::Overview,
+            back_stack: Vec::new(),
+            pane: Pane::None,
+            filter: FilterState::default(),
+            sort: SortColumn::Name,
+            rows: Vec::new(),
+            cursor: 0,
+            selected: None,
+            focus: None,
+            events_offset: 0,
+            sources_cursor: 0,
+            time: TimeView {
+                window_seconds,
+                frozen_end: None,
+            },
+            keymap,
+            theme,
+            source_label,
+            last_data_at: None,
+            status: None,
+            quit: false,
+        }
+    }
+
+    /// Refreshes state derived from the store: Overview rows (filter + sort) and the cursor.
+    pub fn sync(&mut self, store: &Store) {
+        let at = self.time.read_at();
+        let groups = store.groups();
+        let mut keyed: Vec<(usize, Option<f64>)> = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| self.filter.matches(&g.id.name))
+            .map(|(i, _)| (i, self.sort.key(&GroupFigures::read(store, i, at))))
+            .collect();
+        let name = |i: usize| &groups[i].id;
+        match self.sort {
+            SortColumn::Name => keyed.sort_by(|a, b| name(a.0).cmp(name(b.0))),
+            // Largest first; missing values last, so a gap never looks like the top entry.
+            _ => keyed.sort_by(|a, b| match (a.1, b.1) {
+                (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| name(a.0).cmp(name(b.0))),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => name(a.0).cmp(name(b.0)),
+            }),
+        }
+        self.rows = keyed.into_iter().map(|(i, _)| i).collect();
+        let found = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.rows.iter().position(|&i| &groups[i].id == id));
+        self.cursor = match found {
+            Some(pos) => pos,
+            None => self.cursor.min(self.rows.len().saturating_sub(1)),
+        };
+        self.selected = self.rows.get(self.cursor).map(|&i| groups[i].id.clone());
+        if self.focus.is_none() {
+            self.focus = self.selected.clone();
+        }
+        let sources = store.health().count();
+        self.sources_cursor = self.sources_cursor.min(sources.saturating_sub(1));
+    }
+
+    /// A key press: text input first (palette, filter), else the keymap.
+    pub fn on_key(&mut self, key: KeyEvent, store: &Store) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        self.status = None;
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return;
+        }
+        if let Pane::Palette(palette) = &mut self.pane {
+            match key.code {
+                KeyCode::Esc => self.pane = Pane::None,
+                KeyCode::Enter => {
+                    let command = palette.chosen(store);
+                    self.pane = Pane::None;
+                    match command {
+                        Some(c) => self.run_command(c, store),
+                        None => self.status = Some("no matching command".into()),
+                    }
+                }
+                KeyCode::Up => palette.move_selection(-1),
+                KeyCode::Down | KeyCode::Tab => palette.move_selection(1),
+                KeyCode::Backspace => palette.pop_char(),
+                KeyCode::Char(c) => palette.push_char(c),
+                _ => {}
+            }
+            return;
+        }
+        if self.filter.editing {
+            match key.code {
+                KeyCode::Esc => {
+                    self.filter = FilterState::default();
+                }
+                KeyCode::Enter => self.filter.editing = false,
+                KeyCode::Backspace => {
+                    self.filter.text.pop();
+                }
+                KeyCode::Char(c) => self.filter.text.push(c),
+                _ => {}
+            }
+            self.events_offset = 0;
+            self.sync(store);
+            return;
+        }
+        if let Some(action) = self.keymap.action_for(&key) {
+            self.update(action, store);
+        }
+    }
+
+    /// Applies one action. Panes see actions first: help closes on `?`/`Esc`.
+    pub fn update(&mut self, action: Action, store: &Store) {
+        if self.pane == Pane::Help {
+            match action {
+                Action::Help | Action::Back => self.pane = Pane::None,
+                Action::Quit => self.quit = true,
+                _ => {}
+            }
+            return;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::NextTab => self.tab = self.tab.next(),
+            Action::PrevTab => self.tab = self.tab.prev(),
+            Action::GoTab(i) => {
+                if let Some(t) = Tab::from_index(usize::from(i)) {
+                    self.tab = t;
+                }
+            }
+            Action::Up => self.move_cursor(-1, store),
+            Action::Down => self.move_cursor(1, store),
+            Action::PageUp => self.move_cursor(-20, store),
+            Action::PageDown => self.move_cursor(20, store),
+            Action::Top => self.move_cursor(i64::MIN / 2, store),
+            Action::Bottom => self.move_cursor(i64::MAX / 2, store),
+            Action::Enter => self.drill_in(store),
+            Action::Back => self.back(),
+            Action::Filter => {
+                self.filter.editing = true;
+            }
+            Action::Palette => self.pane = Pane::Palette(PaletteState::default()),
+            Action::Help => self.pane = Pane::Help,
+            Action::Freeze => {
+                self.time.frozen_end = match self.time.frozen_end {
+                    Some(_) => None,
+                    None => store.now().map(|t| t.timestamp()),
+                };
+            }
+            Action::ZoomIn => self.zoom(-1),
+            Action::ZoomOut => self.zoom(1),
+            Action::ScrollBack => self.scroll(-1, store),
+            Action::ScrollForward => self.scroll(1, store),
+            Action::Sort => self.sort = self.sort.next(),
+            Action::Recommendations => {
+                self.status = Some("recommendations: not built yet — see issue #9".into())
+            }
+            Action::Tuning => self.status = Some("tuning: not built yet — see issue #7".into()),
+            Action::Accept => {
+                self.status = Some("accept: nothing to accept yet — see issue #9".into())
+            }
+            Action::MarkLoadTest => {
+                self.status = Some("load-test window: not built yet — see issue #10".into())
+            }
+        }
+        self.sync(store);
+    }
+
+    fn move_cursor(&mut self, delta: i64, store: &Store) {
+        let step = |pos: usize, len: usize| -> usize {
+            let max = len.saturating_sub(1) as i64;
+            (pos as i64).saturating_add(delta).clamp(0, max.max(0)) as usize
+        };
+        match self.tab {
+            Tab::Overview => {
+                self.cursor = step(self.cursor, self.rows.len());
+                self.selected = self
+                    .rows
+                    .get(self.cursor)
+                    .map(|&i| store.groups()[i].id.clone());
+            }
+            Tab::Events => {
+                // Newest first: "down" goes to older events.
+                let len = store.events().len();
+                self.events_offset = step(self.events_offset, len);
+            }
+            Tab::Sources => {
+                self.sources_cursor = step(self.sources_cursor, store.health().count());
+            }
+            _ => {}
+        }
+    }
+
+    fn drill_in(&mut self, _store: &Store) {
+        if self.tab == Tab::Overview && self.selected.is_some() {
+            self.back_stack.push(self.tab);
+            self.focus = self.selected.clone();
+            self.tab = Tab::Utilization;
+        }
+    }
+
+    /// `Esc`: close what is open, innermost first; then clear the filter where it applies
+    /// (Overview, Events); then go back.
+    fn back(&mut self) {
+        let filtered_tab = matches!(self.tab, Tab::Overview | Tab::Events);
+        if self.pane != Pane::None {
+            self.pane = Pane::None;
+        } else if filtered_tab && !self.filter.text.is_empty() {
+            self.filter = FilterState::default();
+        } else if let Some(t) = self.back_stack.pop() {
+            self.tab = t;
+        }
+    }
+
+    fn zoom(&mut self, direction: i64) {
+        let current = self.time.window_seconds;
+        let next = if direction < 0 {
+            ZOOM_STEPS.iter().rev().find(|&&s| s < current)
+        } else {
+            ZOOM_STEPS.iter().find(|&&s| s > current)
+        };
+        if let Some(&s) = next {
+            self.time.window_seconds = s;
+        }
+    }
+
+    /// Moves the window by a quarter of its length. Scrolling back freezes the view; scrolling
+    /// forward past the newest data stays frozen at the newest data until `f` resumes live.
+    fn scroll(&mut self, direction: i64, store: &Store) {
+        let Some(newest) = store.now().map(|t| t.timestamp()) else {
+            return;
+        };
+        let end = self.time.frozen_end.unwrap_or(newest);
+        let step = (self.time.window_seconds / 4).max(store.step_seconds());
+        self.time.frozen_end = Some((end + direction * step).min(newest));
+    }
+
+    pub fn run_command(&mut self, command: PaletteCommand, store: &Store) {
+        match command {
+            PaletteCommand::GoTab(t) => self.tab = t,
+            PaletteCommand::GoGroup(id) => {
+                if self.tab != Tab::Utilization {
+                    self.back_stack.push(self.tab);
+                }
+                self.selected = Some(id.clone());
+                self.focus = Some(id);
+                self.tab = Tab::Utilization;
+            }
+            PaletteCommand::Range(seconds) => {
+                self.time.window_seconds = seconds;
+                self.status = Some(format!(
+                    "time range {}",
+                    format_duration(std::time::Duration::from_secs(seconds as u64))
+                ));
+            }
+            PaletteCommand::Quit => self.quit = true,
+        }
+        self.sync(store);
+    }
+
+    /// The group the Utilization tab shows, as an index into the store.
+    pub fn focus_index(&self, store: &Store) -> Option<usize> {
+        self.focus.as_ref().and_then(|id| store.group_index(id))
+    }
+}

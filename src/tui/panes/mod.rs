@@ -1,0 +1,5 @@
+//! Panes drawn over any tab: help, the command palette, the filter line.
+
+pub mod filter;
+pub mod help;
+pub mod palette;

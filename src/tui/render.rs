@@ -1,0 +1,144 @@
+//! The frame: header, tab bar, the current tab, filter line, footer hints, panes on top.
+//! Pure: reads the app and the store, takes the wall-clock `now` for ages, changes nothing.
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs, Wrap};
+use ratatui::Frame;
+
+use crate::store::Store;
+use crate::tui::app::{App, Pane};
+use crate::tui::keymap::Action;
+use crate::tui::panes::{filter, help, palette};
+use crate::tui::tab::Tab;
+use crate::tui::tabs;
+use crate::tui::widgets::{fmt_age, fmt_time};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        render_too_small(app, frame, area);
+        return;
+    }
+    let filter_rows = u16::from(filter::visible(&app.filter));
+    let [header, tab_bar, body, filter_area, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(filter_rows),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(app, store, now, frame, header);
+    render_tab_bar(app, frame, tab_bar);
+    match app.tab {
+        Tab::Overview => tabs::overview::render(app, store, frame, body),
+        Tab::Events => tabs::events::render(app, store, frame, body),
+        Tab::Utilization => tabs::utilization::render(app, store, frame, body),
+        Tab::Sources => tabs::sources::render(app, store, now, frame, body),
+        other => {
+            let (issue, will_show) = other.not_built().unwrap_or((2, "this view"));
+            tabs::not_built::render(other, issue, will_show, &app.theme, frame, body)
+        }
+    }
+    if filter_rows > 0 {
+        filter::render(&app.filter, &app.theme, frame, filter_area);
+    }
+    render_footer(app, frame, footer);
+    match &app.pane {
+        Pane::None => {}
+        Pane::Help => help::render(&app.keymap, &app.theme, frame, body),
+        Pane::Palette(state) => palette::render(state, store, &app.theme, frame, body),
+    }
+}
+
+fn render_header(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let sim_time = store
+        .now()
+        .map(|t| fmt_time(t.timestamp()))
+        .unwrap_or_else(|| "waiting for data…".into());
+    let mut spans = vec![
+        Span::raw(" scaletop │ "),
+        Span::raw(app.source_label.as_str()),
+        Span::raw(format!(" │ data time {sim_time} UTC │ ")),
+        Span::raw(format!("{} groups │ ", store.groups().len())),
+    ];
+    match app.time.frozen_end {
+        Some(end) => spans.push(Span::styled(
+            format!(" FROZEN at {} ", fmt_time(end)),
+            theme.frozen(),
+        )),
+        None => spans.push(Span::raw("LIVE")),
+    }
+    if app.last_data_at.is_some() {
+        spans.push(Span::raw(format!(
+            " │ updated {}",
+            fmt_age(app.last_data_at, now)
+        )));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme.header_bar()),
+        area,
+    );
+}
+
+fn render_tab_bar(app: &App, frame: &mut Frame, area: Rect) {
+    let titles: Vec<Line> = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
+        .collect();
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(app.tab.index())
+            .highlight_style(app.theme.tab_active())
+            .divider("·"),
+        area,
+    );
+}
+
+fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let line = match &app.status {
+        Some(message) => Line::from(Span::styled(format!(" {message}"), theme.warn())),
+        None => {
+            let mut spans = Vec::new();
+            for (keys, description) in app.keymap.hint_rows() {
+                spans.push(Span::styled(format!(" {keys}"), theme.key()));
+                spans.push(Span::raw(format!(" {description} ")));
+            }
+            if app.tab == Tab::Overview {
+                let keys = app.keymap.keys_label(Action::Sort);
+                spans.push(Span::styled(format!(" {keys}"), theme.key()));
+                spans.push(Span::raw(" sort "));
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn render_too_small(app: &App, frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from(Span::styled("Terminal too small", app.theme.alert())),
+        Line::from(format!(
+            "{}x{} — scaletop needs at least {MIN_WIDTH}x{MIN_HEIGHT}.",
+            area.width, area.height
+        )),
+        Line::from("Enlarge the window; q quits."),
+    ];
+    let top = area.height.saturating_sub(3) / 2;
+    frame.render_widget(
+        Paragraph::new(text).centered().wrap(Wrap { trim: true }),
+        Rect {
+            y: area.y + top,
+            height: area.height - top,
+            ..area
+        },
+    );
+}

@@ -1,0 +1,145 @@
+//! The main loop: `select!` over terminal input, source updates and a slow clock. It redraws
+//! only when something changed — at once for keys and resizes, at most `max_fps` times a second
+//! for live data — and drains every queued update before drawing once.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use color_eyre::eyre::eyre;
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::sources::Update;
+use crate::store::Store;
+use crate::tui::app::App;
+use crate::tui::render::render;
+
+/// Updates applied per batch before input gets a turn, so a flood cannot starve the keys.
+const MAX_UPDATES_PER_BATCH: usize = 20_000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct LoopSettings {
+    /// Highest redraw rate for data-driven redraws.
+    pub max_fps: f64,
+    /// The slow clock that refreshes ages ("updated 3s ago").
+    pub clock_period: Duration,
+}
+
+impl LoopSettings {
+    pub fn new(max_fps: f64) -> Self {
+        Self {
+            max_fps,
+            clock_period: Duration::from_secs(1),
+        }
+    }
+
+    fn min_frame_interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.max_fps.clamp(0.1, 60.0))
+    }
+}
+
+/// What the loop did, for tests and logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoopStats {
+    pub frames: u64,
+    pub updates: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Dirty {
+    Clean,
+    /// Data or clock changed: redraw when the frame budget allows.
+    Data,
+    /// The user did something: redraw now.
+    Now,
+}
+
+/// Runs until the app quits or input ends. `now` is the wall clock (injected for tests).
+pub async fn run_loop<B, I>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    store: &mut Store,
+    mut input: I,
+    mut updates: mpsc::Receiver<Update>,
+    now: impl Fn() -> DateTime<Utc>,
+    settings: LoopSettings,
+) -> color_eyre::Result<LoopStats>
+where
+    B: Backend,
+    I: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let min_interval = settings.min_frame_interval();
+    let mut clock = tokio::time::interval_at(
+        Instant::now() + settings.clock_period,
+        settings.clock_period,
+    );
+    clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut stats = LoopStats::default();
+    let mut dirty = Dirty::Now; // the first frame, before any data
+    let mut last_draw = Instant::now();
+    let mut updates_open = true;
+    app.sync(store);
+
+    loop {
+        if app.quit {
+            break;
+        }
+        let due = match dirty {
+            Dirty::Now => true,
+            Dirty::Data => last_draw.elapsed() >= min_interval,
+            Dirty::Clean => false,
+        };
+        if due {
+            terminal
+                .draw(|frame| render(app, store, now(), frame))
+                .map_err(|e| eyre!("cannot draw to the terminal: {e}"))?;
+            stats.frames += 1;
+            last_draw = Instant::now();
+            dirty = Dirty::Clean;
+        }
+        let deadline = last_draw + min_interval;
+
+        tokio::select! {
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) => {
+                    app.on_key(key, store);
+                    dirty = Dirty::Now;
+                }
+                Some(Ok(Event::Resize(..))) => dirty = Dirty::Now,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(eyre!("cannot read terminal input: {e}")),
+                None => break,
+            },
+            update = updates.recv(), if updates_open => match update {
+                Some(first) => {
+                    let before = store.generation();
+                    store.apply(first);
+                    stats.updates += 1;
+                    let mut drained = 1;
+                    while drained < MAX_UPDATES_PER_BATCH {
+                        let Ok(next) = updates.try_recv() else { break };
+                        store.apply(next);
+                        drained += 1;
+                    }
+                    stats.updates += drained as u64 - 1;
+                    if store.generation() != before {
+                        app.last_data_at = Some(now());
+                        app.sync(store);
+                        dirty = dirty.max(Dirty::Data);
+                    }
+                }
+                None => {
+                    tracing::info!("all sources closed their channel");
+                    updates_open = false;
+                }
+            },
+            _ = clock.tick() => dirty = dirty.max(Dirty::Data),
+            _ = tokio::time::sleep_until(deadline), if dirty == Dirty::Data => {}
+        }
+    }
+    Ok(stats)
+}

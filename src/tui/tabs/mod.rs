@@ -1,0 +1,7 @@
+//! One file per tab. Each renders from `&App` and `&Store` and changes nothing.
+
+pub mod events;
+pub mod not_built;
+pub mod overview;
+pub mod sources;
+pub mod utilization;

@@ -1,0 +1,194 @@
+//! Overview: one row per group — replicas, utilization, demand, latency, cost, demand trend.
+//! Only the rows on screen are built, so 500 groups cost what 40 do.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use crate::model::MetricKind;
+use crate::store::{SeriesRing, Store};
+use crate::tui::app::{App, SortColumn};
+use crate::tui::figures::GroupFigures;
+use crate::tui::widgets::{fmt_compact, fmt_opt, sparkline, MISSING};
+
+/// Columns before the sparkline: (title, width, sort column it shows).
+const COLUMNS: [(&str, u16, Option<SortColumn>); 9] = [
+    ("GROUP", 26, Some(SortColumn::Name)),
+    ("SCOPE", 24, None),
+    ("READY/DESIRED", 14, Some(SortColumn::Replicas)),
+    ("MIN–MAX", 10, None),
+    ("CPU %", 7, Some(SortColumn::Cpu)),
+    ("MEM %", 7, Some(SortColumn::Memory)),
+    ("REQ/S", 8, Some(SortColumn::RequestRate)),
+    ("P95 MS", 8, Some(SortColumn::P95)),
+    ("$/H", 8, Some(SortColumn::Cost)),
+];
+
+/// At most this many points are read per sparkline, however long the window.
+const SPARK_POINTS_PER_CELL: usize = 4;
+
+pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let title = Line::from(vec![
+        Span::styled(format!(" Groups ({}) ", app.rows.len()), theme.title()),
+        Span::styled(format!("sort: {} ", app.sort.label()), theme.dim()),
+    ]);
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    if store.groups().is_empty() {
+        frame.render_widget(
+            Paragraph::new("waiting for data… (no group reported yet)")
+                .style(theme.dim())
+                .centered(),
+            centered_line(inner),
+        );
+        return;
+    }
+    if app.rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(format!("no group matches filter '{}'", app.filter.text))
+                .style(theme.warn())
+                .centered(),
+            centered_line(inner),
+        );
+        return;
+    }
+
+    let fixed: u16 = COLUMNS.iter().map(|c| c.1 + 1).sum();
+    let spark_width = inner.width.saturating_sub(fixed).max(1);
+    let body_height = inner.height.saturating_sub(1) as usize;
+    // Keep the cursor on screen; no stored scroll offset keeps render pure.
+    let offset = app
+        .cursor
+        .saturating_sub(body_height.saturating_sub(1))
+        .min(app.rows.len().saturating_sub(body_height));
+    let end = app.time.end(store);
+    let at = app.time.read_at();
+
+    let rows: Vec<Row> = app.rows[offset..]
+        .iter()
+        .take(body_height)
+        .enumerate()
+        .map(|(i, &g)| {
+            let figures = GroupFigures::read(store, g, at);
+            let trend = match (store.series(g, MetricKind::RequestRate), end) {
+                (Some(series), Some(end)) => sparkline(
+                    &sample_window(series, end, app.time.window_seconds, spark_width as usize),
+                    spark_width as usize,
+                ),
+                _ => String::new(),
+            };
+            let row = group_row(app, store, g, &figures, trend);
+            if offset + i == app.cursor {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+
+    let header = {
+        let mut cells: Vec<Cell> = COLUMNS
+            .iter()
+            .map(|(name, _, sort)| {
+                let marker = match *sort == Some(app.sort) {
+                    true if app.sort == SortColumn::Name => "▲",
+                    true => "▼",
+                    false => "",
+                };
+                Cell::from(format!("{name}{marker}"))
+            })
+            .collect();
+        cells.push(Cell::from(format!(
+            "REQ/S TREND ({})",
+            crate::duration::format_duration(std::time::Duration::from_secs(
+                app.time.window_seconds as u64
+            ))
+        )));
+        Row::new(cells).style(theme.table_header())
+    };
+    let widths: Vec<Constraint> = COLUMNS
+        .iter()
+        .map(|c| Constraint::Length(c.1))
+        .chain([Constraint::Min(1)])
+        .collect();
+    frame.render_widget(Table::new(rows, widths).header(header), inner);
+}
+
+fn group_row<'a>(
+    app: &App,
+    store: &'a Store,
+    g: usize,
+    f: &GroupFigures,
+    trend: String,
+) -> Row<'a> {
+    let theme = &app.theme;
+    let id = &store.groups()[g].id;
+    let replicas = format!("{}/{}", fmt_opt(f.ready, 0), fmt_opt(f.desired, 0));
+    let bounds = match (f.min, f.max) {
+        (None, None) => MISSING.to_string(),
+        (min, max) => format!("{}–{}", fmt_opt(min, 0), fmt_opt(max, 0)),
+    };
+    let (replicas_cell, bounds_cell) = if f.at_max() {
+        (
+            Cell::from(Span::styled(format!("{replicas} MAX"), theme.alert())),
+            Cell::from(Span::styled(bounds, theme.alert())),
+        )
+    } else {
+        (Cell::from(replicas), Cell::from(bounds))
+    };
+    let pct = |v: Option<f64>| -> Cell<'static> {
+        let style = match v {
+            Some(p) if p >= 90.0 => theme.alert(),
+            Some(p) if p >= 75.0 => theme.warn(),
+            _ => Style::new(),
+        };
+        Cell::from(Span::styled(fmt_opt(v, 0), style))
+    };
+    Row::new(vec![
+        Cell::from(id.name.as_str()),
+        Cell::from(Span::styled(id.scope.as_str(), theme.dim())),
+        replicas_cell,
+        bounds_cell,
+        pct(f.cpu_pct),
+        pct(f.memory_pct),
+        Cell::from(fmt_compact(f.request_rate)),
+        Cell::from(fmt_opt(f.p95_ms, 0)),
+        Cell::from(fmt_opt(f.usd_per_hour, 2)),
+        Cell::from(Span::styled(trend, theme.series(0))),
+    ])
+}
+
+/// About `cells × 4` evenly spaced points of the window ending at `end`, oldest first. Reads a
+/// bounded number of slots however long the window, instead of every slot in it.
+pub fn sample_window(
+    series: &SeriesRing,
+    end: i64,
+    window_seconds: i64,
+    cells: usize,
+) -> Vec<Option<f64>> {
+    let step = series.step_seconds();
+    let slots = (window_seconds / step).max(1) as usize;
+    let points = (cells * SPARK_POINTS_PER_CELL).max(1);
+    if slots <= points {
+        return series.window(end, slots);
+    }
+    let start = end - window_seconds + step;
+    (0..points)
+        .map(|k| {
+            series.at(start + (k as i64 * (window_seconds - step)) / (points as i64 - 1).max(1))
+        })
+        .collect()
+}
+
+fn centered_line(area: Rect) -> Rect {
+    Rect {
+        y: area.y + area.height / 2,
+        height: 1.min(area.height),
+        ..area
+    }
+}

@@ -1,0 +1,337 @@
+//! The real app on a `TestBackend`: snapshots of each tab and pane (fixed data, fixed clock),
+//! key-driven navigation, colour of the cells that matter, and the run loop itself.
+
+mod tui_support;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use scaletop::store::Store;
+use scaletop::tui::app::{App, Pane};
+use scaletop::tui::render::render;
+use scaletop::tui::run_loop::{run_loop, LoopSettings};
+use scaletop::tui::tab::Tab;
+use tui_support as fx;
+
+const W: u16 = 160;
+const H: u16 = 48;
+
+fn draw(app: &App, store: &Store, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|f| render(app, store, fx::wall_now(), f))
+        .expect("draw");
+    terminal
+}
+
+fn screen(app: &App, store: &Store) -> String {
+    draw(app, store, W, H).backend().to_string()
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, store: &Store, keys: &str) {
+    for c in keys.chars() {
+        app.on_key(key(KeyCode::Char(c)), store);
+    }
+}
+
+/// Foreground colour where `needle` starts, in the first row that contains both `row` and
+/// `needle`.
+fn fg_at(terminal: &Terminal<TestBackend>, row: &str, needle: &str) -> Option<Color> {
+    let buffer = terminal.backend().buffer();
+    let width = buffer.area.width as usize;
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        if !line.contains(row) {
+            continue;
+        }
+        if let Some(byte) = line.find(needle) {
+            // Columns, not bytes: count the chars before the match (all single-width here).
+            let x = line[..byte].chars().count().min(width - 1);
+            return buffer[(x as u16, y)].fg.into();
+        }
+    }
+    None
+}
+
+#[test]
+fn overview() {
+    let store = fx::store();
+    let app = fx::app(&store);
+    insta::assert_snapshot!(screen(&app, &store));
+}
+
+#[test]
+fn overview_sorted_by_cpu() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "ss");
+    assert_eq!(app.sort.label(), "cpu");
+    let names: Vec<&str> = app
+        .rows
+        .iter()
+        .map(|&i| store.groups()[i].id.name.as_str())
+        .collect();
+    assert_eq!(names.first(), Some(&"payments"), "busiest first: {names:?}");
+    insta::assert_snapshot!(screen(&app, &store));
+}
+
+#[test]
+fn overview_filtered() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "/ch");
+    assert!(app.filter.editing);
+    app.on_key(key(KeyCode::Enter), &store);
+    assert!(!app.filter.editing);
+    assert_eq!(app.rows.len(), 2, "checkout and search contain 'ch'");
+    insta::assert_snapshot!(screen(&app, &store));
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.filter.text, "", "Esc clears the filter");
+    assert_eq!(app.rows.len(), 6);
+}
+
+#[test]
+fn events_newest_first_with_thrash() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "2");
+    assert_eq!(app.tab, Tab::Events);
+    let text = screen(&app, &store);
+    let newest = text.find("payments").expect("payments event shown");
+    let oldest = text.find("checkout").expect("checkout event shown");
+    assert!(newest < oldest, "newest first");
+    assert_eq!(text.matches("THRASH").count(), 2, "both halves flagged");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn drill_in_and_back() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "jjj"); // by name: catalog, checkout, image-resizer, payments
+    app.on_key(key(KeyCode::Enter), &store);
+    assert_eq!(app.tab, Tab::Utilization);
+    assert_eq!(
+        app.focus.as_ref().map(|g| g.name.as_str()),
+        Some("payments")
+    );
+    insta::assert_snapshot!(screen(&app, &store));
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.tab, Tab::Overview, "Esc goes back");
+    assert_eq!(app.cursor, 3, "selection kept");
+}
+
+#[test]
+fn utilization_frozen_and_scrolled() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "3f");
+    assert!(app.time.frozen_end.is_some());
+    app.on_key(key(KeyCode::Left), &store);
+    press(&mut app, &store, "+");
+    assert_eq!(app.time.window_seconds, 3600, "+ zooms in from 2h to 1h");
+    let text = screen(&app, &store);
+    assert!(text.contains("FROZEN"), "{text}");
+    insta::assert_snapshot!(text);
+    press(&mut app, &store, "f");
+    assert_eq!(app.time.frozen_end, None, "f resumes live");
+}
+
+#[test]
+fn sources_with_a_down_source_in_red() {
+    let mut store = fx::store();
+    store.apply(scaletop::sources::Update::Health(fx::down_health()));
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "9");
+    let terminal = draw(&app, &store, W, H);
+    insta::assert_snapshot!(terminal.backend().to_string());
+    assert_eq!(fg_at(&terminal, "prometheus", "DOWN"), Some(Color::Red));
+    assert_eq!(
+        fg_at(&terminal, "prometheus", "connection refused"),
+        Some(Color::Red)
+    );
+    assert_eq!(fg_at(&terminal, "simulator", "UP"), Some(Color::Green));
+}
+
+#[test]
+fn group_at_max_replicas_is_red() {
+    let store = fx::store();
+    let app = fx::app(&store);
+    let terminal = draw(&app, &store, W, H);
+    assert_eq!(fg_at(&terminal, "payments", "12/12 MAX"), Some(Color::Red));
+    // A group with headroom is not.
+    assert_ne!(fg_at(&terminal, "checkout", "/"), Some(Color::Red));
+}
+
+#[test]
+fn missing_memory_is_a_dash() {
+    let store = fx::store();
+    let app = fx::app(&store);
+    let text = screen(&app, &store);
+    let row = text
+        .lines()
+        .find(|l| l.contains("image-resizer"))
+        .expect("row");
+    assert!(row.contains('—'), "missing memory shows as a dash: {row}");
+}
+
+#[test]
+fn not_built_tab_says_so() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "4");
+    let text = screen(&app, &store);
+    assert!(text.contains("not built yet — see issue #4"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn help_overlay_lists_the_keymap() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "?");
+    assert_eq!(app.pane, Pane::Help);
+    let text = screen(&app, &store);
+    for (keys, description) in app.keymap.help_rows() {
+        assert!(
+            text.contains(description),
+            "help lists '{description}' ({keys})"
+        );
+    }
+    insta::assert_snapshot!(text);
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.pane, Pane::None);
+}
+
+#[test]
+fn palette_goes_to_a_group() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, ":sear");
+    insta::assert_snapshot!(screen(&app, &store));
+    app.on_key(key(KeyCode::Enter), &store);
+    assert_eq!(app.pane, Pane::None);
+    assert_eq!(app.tab, Tab::Utilization);
+    assert_eq!(app.focus.as_ref().map(|g| g.name.as_str()), Some("search"));
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.tab, Tab::Overview);
+    press(&mut app, &store, ":range 6h");
+    app.on_key(key(KeyCode::Enter), &store);
+    assert_eq!(app.time.window_seconds, 6 * 3600);
+    press(&mut app, &store, ":quit");
+    app.on_key(key(KeyCode::Enter), &store);
+    assert!(app.quit);
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let store = fx::store();
+    let app = fx::app(&store);
+    let terminal = draw(&app, &store, 70, 20);
+    insta::assert_snapshot!(terminal.backend().to_string());
+}
+
+#[test]
+fn first_frame_before_data() {
+    let store = Store::new(15, 100);
+    let app = fx::app(&store);
+    let text = screen(&app, &store);
+    assert!(text.contains("waiting for data"), "{text}");
+}
+
+#[test]
+fn quit_keys() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    app.on_key(
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        &store,
+    );
+    assert!(app.quit);
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "/q");
+    assert!(!app.quit, "q while typing a filter is text");
+    app.on_key(key(KeyCode::Esc), &store);
+    press(&mut app, &store, "q");
+    assert!(app.quit);
+}
+
+fn keys_after(
+    delay_ms: u64,
+    keys: Vec<KeyEvent>,
+) -> impl futures::Stream<Item = std::io::Result<Event>> + Unpin {
+    use futures::StreamExt;
+    Box::pin(
+        futures::stream::iter(keys)
+            .then(move |k| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+                Ok(Event::Key(k))
+            })
+            .chain(futures::stream::pending()),
+    )
+}
+
+#[tokio::test]
+async fn run_loop_drains_updates_before_drawing_and_quits() {
+    let store_updates = fx::updates(6, fx::STEPS);
+    let sent = store_updates.len() as u64;
+    let (tx, rx) = tokio::sync::mpsc::channel(store_updates.len() + 1);
+    for u in store_updates {
+        tx.try_send(u).expect("channel has room");
+    }
+    let mut store = Store::new(fx::STEP, 5760);
+    let mut app = fx::app(&store);
+    let mut terminal = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    let keys = vec![key(KeyCode::Char('3')), key(KeyCode::Char('q'))];
+    let stats = run_loop(
+        &mut terminal,
+        &mut app,
+        &mut store,
+        keys_after(150, keys),
+        rx,
+        fx::wall_now,
+        LoopSettings::new(4.0),
+    )
+    .await
+    .expect("loop ends cleanly");
+    assert!(app.quit);
+    assert_eq!(app.tab, Tab::Utilization);
+    assert_eq!(stats.updates, sent);
+    assert_eq!(store.groups().len(), 6);
+    // First frame, one data frame after the drain (+ maybe one clock frame), one for '3'.
+    assert!(
+        (2..=5).contains(&stats.frames),
+        "{} updates coalesced into {} frames",
+        stats.updates,
+        stats.frames
+    );
+    drop(tx);
+}
+
+#[tokio::test]
+async fn run_loop_draws_first_frame_without_data() {
+    let (_tx, rx) = tokio::sync::mpsc::channel(1);
+    let mut store = Store::new(fx::STEP, 100);
+    let mut app = fx::app(&store);
+    let mut terminal = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    let stats = run_loop(
+        &mut terminal,
+        &mut app,
+        &mut store,
+        keys_after(50, vec![key(KeyCode::Char('q'))]),
+        rx,
+        fx::wall_now,
+        LoopSettings::new(4.0),
+    )
+    .await
+    .expect("loop ends");
+    assert_eq!(stats.frames, 1);
+    assert!(terminal.backend().to_string().contains("waiting for data"));
+}

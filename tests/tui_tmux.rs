@@ -1,0 +1,188 @@
+//! End to end: the real binary in tmux at 160x48, driven with keys, read from the screen.
+//! Polls the screen (no fixed sleeps) and checks the exit code written after the binary ends.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_scaletop");
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A private tmux server (its own socket) with one session; killed on drop.
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let id = format!("scaletop-e2e-{}", std::process::id());
+        let t = Tmux {
+            socket: id.clone(),
+            session: id,
+        };
+        let status = t
+            .cmd()
+            .args(["-f", "/dev/null", "new-session", "-d", "-s", &t.session])
+            .args(["-x", "160", "-y", "48", command])
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until `pred` holds; panics with the last screen after the timeout.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn wait_for_file(path: &Path) -> String {
+    let start = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if s.ends_with('\n') {
+                return s;
+            }
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "{} never written",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scaletop-tmux-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn demo_in_tmux() {
+    if !tmux_available() {
+        if std::env::var("SCALETOP_REQUIRE_ALL").as_deref() == Ok("1") {
+            panic!("tmux is required (SCALETOP_REQUIRE_ALL=1) but not installed");
+        }
+        eprintln!("SKIPPED: tmux not installed");
+        return;
+    }
+    let dir = temp_dir();
+    let exit_file = dir.join("exit");
+    // Own config and state dirs: no user config is picked up, logs go to the temp dir.
+    let command = format!(
+        "env -u SCALETOP_CONFIG XDG_CONFIG_HOME={d} XDG_STATE_HOME={d} HOME={d} TERM=xterm-256color \
+         {BIN} --demo ecommerce; echo EXIT=$? > {e}",
+        d = dir.display(),
+        e = exit_file.display()
+    );
+    let tmux = Tmux::start(&command);
+
+    // Overview lists the scenario's groups.
+    let screen = tmux.wait_for("the ecommerce groups on Overview", |s| {
+        s.contains("storefront") && s.contains("checkout") && s.contains("search-indexer")
+    });
+    assert!(screen.contains("1 Overview"), "{screen}");
+    assert!(screen.contains("9 Sources"), "{screen}");
+
+    // `3` switches to Utilization.
+    tmux.send(&["3"]);
+    tmux.wait_for("the Utilization tab", |s| s.contains("Demand vs capacity"));
+    tmux.send(&["1"]);
+    tmux.wait_for("back on Overview", |s| s.contains("READY/DESIRED"));
+
+    // `/` filter narrows the rows.
+    tmux.send(&["/", "check"]);
+    tmux.wait_for("the filter to apply", |s| {
+        s.contains("/check") && s.contains("checkout") && !s.contains("storefront")
+    });
+    tmux.send(&["Enter"]);
+    // Enter drills into the (only) group; Esc comes back.
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Utilization for checkout", |s| {
+        s.contains("Demand vs capacity") && s.contains("checkout")
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("Overview again, still filtered", |s| {
+        s.contains("filter: check") && s.contains("READY/DESIRED")
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the filter cleared", |s| {
+        s.contains("storefront") && !s.contains("filter: check")
+    });
+
+    // `:` palette goes to a tab.
+    tmux.send(&[":", "sources"]);
+    tmux.wait_for("the palette", |s| {
+        s.contains("command") && s.contains("tab sources")
+    });
+    tmux.send(&["Enter"]);
+    tmux.wait_for("the Sources tab", |s| {
+        s.contains("LAST OK") && s.contains("UP")
+    });
+
+    // `?` help, closed with Esc.
+    tmux.send(&["?"]);
+    tmux.wait_for("the help overlay", |s| {
+        s.contains("keys") && s.contains("cycle sort column")
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("help closed", |s| !s.contains("cycle sort column"));
+
+    // `q` quits with exit code 0.
+    tmux.send(&["q"]);
+    let exit = wait_for_file(&exit_file);
+    assert_eq!(exit.trim(), "EXIT=0");
+    let _ = std::fs::remove_dir_all(&dir);
+}
