@@ -335,3 +335,54 @@ async fn run_loop_draws_first_frame_without_data() {
     assert_eq!(stats.frames, 1);
     assert!(terminal.backend().to_string().contains("waiting for data"));
 }
+
+#[test]
+fn esc_in_a_drilled_view_goes_back_before_clearing_the_filter() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "/pay");
+    app.on_key(key(KeyCode::Enter), &store);
+    app.on_key(key(KeyCode::Enter), &store);
+    assert_eq!(app.tab, Tab::Utilization);
+    assert_eq!(
+        app.focus.as_ref().map(|g| g.name.as_str()),
+        Some("payments")
+    );
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.tab, Tab::Overview, "first Esc goes back");
+    assert_eq!(app.filter.text, "pay", "filter kept");
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.filter.text, "", "second Esc clears the filter");
+}
+
+#[test]
+fn frozen_overview_shows_values_at_the_frozen_time() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    let live = screen(&app, &store);
+    press(&mut app, &store, "f");
+    assert_eq!(screen(&app, &store).lines().nth(4), live.lines().nth(4));
+    // Scroll back 30 minutes: the figures are read at that time, not the newest.
+    app.on_key(key(KeyCode::Left), &store);
+    let back = screen(&app, &store);
+    assert!(back.contains("FROZEN at 2024-11-29 01:29:45"), "{back}");
+    assert_ne!(back.lines().nth(4), live.lines().nth(4));
+}
+
+#[test]
+fn enter_on_an_event_opens_its_group_at_its_time() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "2j"); // second newest: catalog scaling down (thrash)
+    app.on_key(key(KeyCode::Enter), &store);
+    assert_eq!(app.tab, Tab::Utilization);
+    assert_eq!(app.focus.as_ref().map(|g| g.name.as_str()), Some("catalog"));
+    // Event at step 220, window 2h: the window ends an hour after it, capped at the newest data.
+    let event_at = fx::T0 + 220 * fx::STEP;
+    assert_eq!(
+        app.time.frozen_end,
+        Some((event_at + 3600).min(fx::T0 + (fx::STEPS - 1) * fx::STEP))
+    );
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.tab, Tab::Events);
+}

@@ -352,12 +352,41 @@ impl App {
         }
     }
 
-    fn drill_in(&mut self, _store: &Store) {
-        if self.tab == Tab::Overview && self.selected.is_some() {
-            self.back_stack.push(self.tab);
-            self.focus = self.selected.clone();
-            self.tab = Tab::Utilization;
+    /// `Enter`: Overview opens Utilization for the selected group; Events opens it for the
+    /// event's group, frozen with the event in the middle of the window.
+    fn drill_in(&mut self, store: &Store) {
+        match self.tab {
+            Tab::Overview if self.selected.is_some() => {
+                self.back_stack.push(self.tab);
+                self.focus = self.selected.clone();
+                self.tab = Tab::Utilization;
+            }
+            Tab::Events => {
+                let Some(event) = self.visible_events(store).nth(self.events_offset) else {
+                    return;
+                };
+                let newest = store.now().map_or(i64::MAX, |t| t.timestamp());
+                let end = (event.at.timestamp() + self.time.window_seconds / 2).min(newest);
+                self.focus = Some(event.group.clone());
+                self.time.frozen_end = Some(end);
+                self.back_stack.push(self.tab);
+                self.tab = Tab::Utilization;
+            }
+            _ => {}
         }
+    }
+
+    /// Events the Events tab lists, newest first: the filter applies, and nothing after the
+    /// frozen time.
+    pub fn visible_events<'s>(
+        &'s self,
+        store: &'s Store,
+    ) -> impl Iterator<Item = &'s crate::model::ScalingEvent> + 's {
+        let frozen_end = self.time.frozen_end;
+        store.events().iter().rev().filter(move |e| {
+            self.filter.matches(&e.group.name)
+                && frozen_end.is_none_or(|end| e.at.timestamp() <= end)
+        })
     }
 
     /// `Esc`: close what is open, innermost first; then clear the filter where it applies

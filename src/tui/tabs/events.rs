@@ -33,25 +33,27 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let frozen_end = app.time.frozen_end;
-    let visible = |e: &&ScalingEvent| {
-        app.filter.matches(&e.group.name) && frozen_end.is_none_or(|end| e.at.timestamp() <= end)
-    };
     let body_height = inner.height.saturating_sub(1) as usize;
-    let rows: Vec<Row> = store
-        .events()
-        .iter()
-        .rev()
-        .filter(visible)
+    // The top row is the selected one (Enter opens its group at its time).
+    let rows: Vec<Row> = app
+        .visible_events(store)
         .skip(app.events_offset)
         .take(body_height)
-        .map(|e| event_row(app, e))
+        .enumerate()
+        .map(|(i, e)| {
+            let row = event_row(app, e);
+            if i == 0 {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
         .collect();
     if rows.is_empty() {
         let message = if store.events().is_empty() {
             "no scaling events yet".to_string()
         } else {
-            format!("no event matches filter '{}'", app.filter.text)
+            "no event matches the filter or the frozen time".to_string()
         };
         frame.render_widget(
             Paragraph::new(message).style(theme.dim()).centered(),
