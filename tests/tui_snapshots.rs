@@ -297,7 +297,8 @@ async fn run_loop_drains_updates_before_drawing_and_quits() {
         keys_after(150, keys),
         rx,
         fx::wall_now,
-        LoopSettings::new(4.0),
+        LoopSettings::new(4.0, 5760),
+        &mut |_: &str| Err(color_eyre::eyre::eyre!("no sources in tests")),
     )
     .await
     .expect("loop ends cleanly");
@@ -328,7 +329,8 @@ async fn run_loop_draws_first_frame_without_data() {
         keys_after(50, vec![key(KeyCode::Char('q'))]),
         rx,
         fx::wall_now,
-        LoopSettings::new(4.0),
+        LoopSettings::new(4.0, 5760),
+        &mut |_: &str| Err(color_eyre::eyre::eyre!("no sources in tests")),
     )
     .await
     .expect("loop ends");
@@ -385,4 +387,45 @@ fn enter_on_an_event_opens_its_group_at_its_time() {
     );
     app.on_key(key(KeyCode::Esc), &store);
     assert_eq!(app.tab, Tab::Events);
+}
+
+#[tokio::test]
+async fn palette_switches_scenario_through_the_run_loop() {
+    let (_tx, rx) = tokio::sync::mpsc::channel(1);
+    let mut store = fx::store();
+    let mut app = fx::app(&store);
+    app.scenarios = vec!["ecommerce".into(), "game".into()];
+    let mut terminal = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    let mut keys: Vec<KeyEvent> = ":game".chars().map(|c| key(KeyCode::Char(c))).collect();
+    keys.push(key(KeyCode::Enter));
+    keys.push(key(KeyCode::Char('q')));
+    let mut asked = Vec::new();
+    let mut switch = |name: &str| {
+        asked.push(name.to_string());
+        let updates = fx::updates(2, 10);
+        let (tx, rx) = tokio::sync::mpsc::channel(updates.len());
+        for u in updates {
+            tx.try_send(u).expect("room");
+        }
+        Ok((rx, format!("demo {name}")))
+    };
+    run_loop(
+        &mut terminal,
+        &mut app,
+        &mut store,
+        keys_after(20, keys),
+        rx,
+        fx::wall_now,
+        LoopSettings::new(4.0, 5760),
+        &mut switch,
+    )
+    .await
+    .expect("loop ends");
+    assert_eq!(asked, vec!["game".to_string()]);
+    assert_eq!(app.source_label, "demo game");
+    assert_eq!(
+        store.groups().len(),
+        2,
+        "the store was rebuilt for the new source"
+    );
 }

@@ -147,6 +147,10 @@ pub struct App {
     pub last_data_at: Option<DateTime<Utc>>,
     /// One-line feedback in the footer (e.g. "range 6h"), cleared by the next key.
     pub status: Option<String>,
+    /// Built-in scenarios the palette offers.
+    pub scenarios: Vec<String>,
+    /// A scenario switch asked for from the palette, carried out by the run loop.
+    pub switch_scenario: Option<String>,
     pub quit: bool,
 }
 
@@ -178,6 +182,8 @@ impl App {
             source_label,
             last_data_at: None,
             status: None,
+            scenarios: Vec::new(),
+            switch_scenario: None,
             quit: false,
         }
     }
@@ -234,7 +240,7 @@ impl App {
             match key.code {
                 KeyCode::Esc => self.pane = Pane::None,
                 KeyCode::Enter => {
-                    let command = palette.chosen(store);
+                    let command = palette.chosen(store, &self.scenarios);
                     self.pane = Pane::None;
                     match command {
                         Some(c) => self.run_command(c, store),
@@ -443,9 +449,25 @@ impl App {
                     format_duration(std::time::Duration::from_secs(seconds as u64))
                 ));
             }
+            PaletteCommand::Scenario(name) => self.switch_scenario = Some(name),
             PaletteCommand::Quit => self.quit = true,
         }
         self.sync(store);
+    }
+
+    /// Forgets everything tied to the previous source's data (after a scenario switch).
+    pub fn reset_for_new_source(&mut self, source_label: String) {
+        self.source_label = source_label;
+        self.rows.clear();
+        self.cursor = 0;
+        self.selected = None;
+        self.focus = None;
+        self.events_offset = 0;
+        self.sources_cursor = 0;
+        self.time.frozen_end = None;
+        self.last_data_at = None;
+        self.back_stack.clear();
+        self.tab = Tab::Overview;
     }
 
     /// The group the Utilization tab shows, as an index into the store.

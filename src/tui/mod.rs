@@ -28,6 +28,9 @@ use theme::Theme;
 /// The store's step: one slot per 15 s of data time.
 pub const STORE_STEP_SECONDS: i64 = 15;
 
+/// Updates queued between a source and the UI before the source waits.
+const UPDATE_CHANNEL_CAPACITY: usize = 4096;
+
 /// Slots per series for the configured history.
 pub fn history_slots(cfg: &Config) -> usize {
     let seconds = parse_duration(&cfg.ui.history)
@@ -46,13 +49,25 @@ pub fn run(cfg: Config) -> color_eyre::Result<()> {
 }
 
 async fn run_async(cfg: Config) -> color_eyre::Result<()> {
-    let (tx, rx) = mpsc::channel(4096);
+    let (tx, rx) = mpsc::channel(UPDATE_CHANNEL_CAPACITY);
     let theme = Theme::from_config(cfg.ui.color, std::env::var("NO_COLOR").ok().as_deref());
     let mut app = App::new(&cfg, theme, source_tasks::label(&cfg));
+    app.scenarios = crate::sim::catalog().into_iter().map(|s| s.name).collect();
     let mut store = Store::new(STORE_STEP_SECONDS, history_slots(&cfg));
-    let tasks = source_tasks::spawn(&cfg, tx)?;
+    let mut tasks = source_tasks::spawn(&cfg, tx)?;
 
     let mut terminal = terminal::init()?;
+    let mut switch_source = |name: &str| {
+        let mut next = cfg.clone();
+        next.demo.scenario = name.to_string();
+        let (tx, rx) = mpsc::channel(UPDATE_CHANNEL_CAPACITY);
+        let started = source_tasks::spawn(&next, tx)?;
+        for task in tasks.drain(..) {
+            task.abort();
+        }
+        tasks.extend(started);
+        Ok((rx, source_tasks::label(&next)))
+    };
     let result = run_loop(
         &mut terminal,
         &mut app,
@@ -60,7 +75,8 @@ async fn run_async(cfg: Config) -> color_eyre::Result<()> {
         EventStream::new(),
         rx,
         Utc::now,
-        LoopSettings::new(cfg.ui.max_fps),
+        LoopSettings::new(cfg.ui.max_fps, history_slots(&cfg)),
+        &mut switch_source,
     )
     .await;
     terminal::restore();

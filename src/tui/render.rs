@@ -52,7 +52,9 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
     match &app.pane {
         Pane::None => {}
         Pane::Help => help::render(&app.keymap, &app.theme, frame, body),
-        Pane::Palette(state) => palette::render(state, store, &app.theme, frame, body),
+        Pane::Palette(state) => {
+            palette::render(state, store, &app.scenarios, &app.theme, frame, body)
+        }
     }
 }
 

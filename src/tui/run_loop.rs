@@ -27,13 +27,16 @@ pub struct LoopSettings {
     pub max_fps: f64,
     /// The slow clock that refreshes ages ("updated 3s ago").
     pub clock_period: Duration,
+    /// Slots per series when the store is rebuilt for a new source.
+    pub history_slots: usize,
 }
 
 impl LoopSettings {
-    pub fn new(max_fps: f64) -> Self {
+    pub fn new(max_fps: f64, history_slots: usize) -> Self {
         Self {
             max_fps,
             clock_period: Duration::from_secs(1),
+            history_slots,
         }
     }
 
@@ -41,6 +44,10 @@ impl LoopSettings {
         Duration::from_secs_f64(1.0 / self.max_fps.clamp(0.1, 60.0))
     }
 }
+
+/// Restarts the sources on another scenario; returns the new update channel and header label.
+pub type SwitchSource<'a> =
+    dyn FnMut(&str) -> color_eyre::Result<(mpsc::Receiver<Update>, String)> + 'a;
 
 /// What the loop did, for tests and logs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,6 +66,7 @@ enum Dirty {
 }
 
 /// Runs until the app quits or input ends. `now` is the wall clock (injected for tests).
+#[allow(clippy::too_many_arguments)] // each is one of the loop's inputs; a struct would hide that
 pub async fn run_loop<B, I>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -67,6 +75,7 @@ pub async fn run_loop<B, I>(
     mut updates: mpsc::Receiver<Update>,
     now: impl Fn() -> DateTime<Utc>,
     settings: LoopSettings,
+    switch_source: &mut SwitchSource<'_>,
 ) -> color_eyre::Result<LoopStats>
 where
     B: Backend,
@@ -107,6 +116,20 @@ where
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) => {
                     app.on_key(key, store);
+                    if let Some(name) = app.switch_scenario.take() {
+                        match switch_source(&name) {
+                            Ok((receiver, label)) => {
+                                updates = receiver;
+                                updates_open = true;
+                                *store = Store::new(store.step_seconds(), settings.history_slots);
+                                app.reset_for_new_source(label);
+                                app.sync(store);
+                            }
+                            Err(e) => {
+                                app.status = Some(format!("cannot switch to '{name}': {e}"));
+                            }
+                        }
+                    }
                     dirty = Dirty::Now;
                 }
                 Some(Ok(Event::Resize(..))) => dirty = Dirty::Now,

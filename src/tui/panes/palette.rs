@@ -18,6 +18,8 @@ pub enum PaletteCommand {
     GoGroup(GroupId),
     /// Chart window, seconds.
     Range(i64),
+    /// Restart the demo on another built-in scenario.
+    Scenario(String),
     Quit,
 }
 
@@ -49,7 +51,7 @@ impl PaletteState {
     }
 
     /// The command Enter runs: a fully typed `range DUR`, else the selected match.
-    pub fn chosen(&self, store: &Store) -> Option<PaletteCommand> {
+    pub fn chosen(&self, store: &Store, scenarios: &[String]) -> Option<PaletteCommand> {
         if let Some(rest) = self.input.trim().strip_prefix("range ") {
             if let Ok(d) = parse_duration(rest) {
                 if d.as_secs() >= 60 {
@@ -57,7 +59,7 @@ impl PaletteState {
                 }
             }
         }
-        let matches = matching(&self.input, &candidates(store));
+        let matches = matching(&self.input, &candidates(store, scenarios));
         let pick = self.selection.min(matches.len().saturating_sub(1));
         matches.into_iter().nth(pick).map(|c| c.command)
     }
@@ -70,7 +72,7 @@ pub struct Candidate {
 }
 
 /// Everything the palette can run right now.
-pub fn candidates(store: &Store) -> Vec<Candidate> {
+pub fn candidates(store: &Store, scenarios: &[String]) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Tab::ALL
         .iter()
         .map(|t| Candidate {
@@ -90,6 +92,10 @@ pub fn candidates(store: &Store) -> Vec<Candidate> {
             label: format!("range {r}"),
             command: PaletteCommand::Range(secs),
         })
+    }));
+    out.extend(scenarios.iter().map(|name| Candidate {
+        label: format!("scenario {name}"),
+        command: PaletteCommand::Scenario(name.clone()),
     }));
     out.push(Candidate {
         label: "quit".into(),
@@ -134,7 +140,14 @@ pub fn matching(input: &str, all: &[Candidate]) -> Vec<Candidate> {
     scored.into_iter().map(|(_, i)| all[i].clone()).collect()
 }
 
-pub fn render(state: &PaletteState, store: &Store, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(
+    state: &PaletteState,
+    store: &Store,
+    scenarios: &[String],
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let width = 64.min(area.width.saturating_sub(4));
     let height = (MAX_LISTED as u16 + 4).min(area.height.saturating_sub(2));
     let popup = Rect {
@@ -160,11 +173,11 @@ pub fn render(state: &PaletteState, store: &Store, theme: &Theme, frame: &mut Fr
         ])),
         input_area,
     );
-    let matches = matching(&state.input, &candidates(store));
+    let matches = matching(&state.input, &candidates(store, scenarios));
     let selected = state.selection.min(matches.len().saturating_sub(1));
     let items: Vec<ListItem> = if matches.is_empty() {
         vec![ListItem::new(Span::styled(
-            "no match (try: tab, group, range 6h, quit)",
+            "no match (try: tab, group, range 6h, scenario, quit)",
             theme.dim(),
         ))]
     } else {
@@ -206,16 +219,27 @@ mod tests {
             input: "range 90m".into(),
             selection: 0,
         };
-        assert_eq!(p.chosen(&store), Some(PaletteCommand::Range(5400)));
+        assert_eq!(p.chosen(&store, &[]), Some(PaletteCommand::Range(5400)));
         let p = PaletteState {
             input: "qui".into(),
             selection: 0,
         };
-        assert_eq!(p.chosen(&store), Some(PaletteCommand::Quit));
+        assert_eq!(p.chosen(&store, &[]), Some(PaletteCommand::Quit));
         let p = PaletteState {
             input: "sources".into(),
             selection: 0,
         };
-        assert_eq!(p.chosen(&store), Some(PaletteCommand::GoTab(Tab::Sources)));
+        assert_eq!(
+            p.chosen(&store, &[]),
+            Some(PaletteCommand::GoTab(Tab::Sources))
+        );
+        let p = PaletteState {
+            input: "game".into(),
+            selection: 0,
+        };
+        assert_eq!(
+            p.chosen(&store, &["game".to_string()]),
+            Some(PaletteCommand::Scenario("game".into()))
+        );
     }
 }
