@@ -84,6 +84,15 @@ fn bench(c: &mut Criterion) {
                 .expect("draw");
         })
     });
+    // The floor: a frame that draws one line, to show what the backend diff itself costs.
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    group.bench_function("floor_one_line", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| f.render_widget(ratatui::widgets::Paragraph::new("x"), f.area()))
+                .expect("draw");
+        })
+    });
     group.finish();
 }
 

@@ -429,3 +429,13 @@ async fn palette_switches_scenario_through_the_run_loop() {
         "the store was rebuilt for the new source"
     );
 }
+
+#[test]
+fn overview_at_the_minimum_size_keeps_every_tab_and_column() {
+    let store = fx::store();
+    let app = fx::app(&store);
+    let text = draw(&app, &store, 80, 24).backend().to_string();
+    assert!(text.contains("9 Sources"), "{text}");
+    assert!(text.contains("recommendations"), "{text}");
+    insta::assert_snapshot!(text);
+}

@@ -344,7 +344,8 @@ impl App {
                 self.selected = self
                     .rows
                     .get(self.cursor)
-                    .map(|&i| store.groups()[i].id.clone());
+                    .and_then(|&i| store.groups().get(i))
+                    .map(|g| g.id.clone());
             }
             Tab::Events => {
                 // Newest first: "down" goes to older events.

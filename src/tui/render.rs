@@ -64,12 +64,8 @@ fn render_header(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame
         .now()
         .map(|t| fmt_time(t.timestamp()))
         .unwrap_or_else(|| "waiting for data…".into());
-    let mut spans = vec![
-        Span::raw(" scaletop │ "),
-        Span::raw(app.source_label.as_str()),
-        Span::raw(format!(" │ data time {sim_time} UTC │ ")),
-        Span::raw(format!("{} groups │ ", store.groups().len())),
-    ];
+    // Most important first, so a narrow terminal cuts the least useful part.
+    let mut spans = vec![Span::raw(" scaletop │ ")];
     match app.time.frozen_end {
         Some(end) => spans.push(Span::styled(
             format!(" FROZEN at {} ", fmt_time(end)),
@@ -77,31 +73,49 @@ fn render_header(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame
         )),
         None => spans.push(Span::raw("LIVE")),
     }
+    spans.push(Span::raw(format!(
+        " │ {} groups │ data time {sim_time} UTC",
+        store.groups().len()
+    )));
     if app.last_data_at.is_some() {
         spans.push(Span::raw(format!(
             " │ updated {}",
             fmt_age(app.last_data_at, now)
         )));
     }
+    spans.push(Span::raw(format!(" │ {}", app.source_label)));
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(theme.header_bar()),
         area,
     );
 }
 
+/// Short titles so all nine tabs fit in 80 columns.
+const SHORT_TITLES: [&str; 9] = [
+    "Overview", "Events", "Util", "Work", "Forecast", "Policy", "Cost", "Alerts", "Sources",
+];
+/// Width the full tab bar needs ("1 Overview · 2 Events · ...").
+const FULL_TAB_BAR_WIDTH: u16 = 112;
+
 fn render_tab_bar(app: &App, frame: &mut Frame, area: Rect) {
+    let full = area.width >= FULL_TAB_BAR_WIDTH;
     let titles: Vec<Line> = Tab::ALL
         .iter()
         .enumerate()
-        .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
+        .map(|(i, t)| {
+            let title = if full { t.title() } else { SHORT_TITLES[i] };
+            Line::from(format!("{} {title}", i + 1))
+        })
         .collect();
-    frame.render_widget(
-        Tabs::new(titles)
-            .select(app.tab.index())
-            .highlight_style(app.theme.tab_active())
-            .divider("·"),
-        area,
-    );
+    let tabs = Tabs::new(titles)
+        .select(app.tab.index())
+        .highlight_style(app.theme.tab_active());
+    let tabs = if full {
+        tabs.divider("·")
+    } else {
+        tabs.divider("").padding("", " ")
+    };
+    frame.render_widget(tabs, area);
 }
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {

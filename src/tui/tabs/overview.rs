@@ -13,8 +13,10 @@ use crate::tui::app::{App, SortColumn};
 use crate::tui::figures::GroupFigures;
 use crate::tui::widgets::{fmt_compact, fmt_opt, sparkline, MISSING};
 
-/// Columns before the sparkline: (title, width, sort column it shows).
-const COLUMNS: [(&str, u16, Option<SortColumn>); 9] = [
+type Column = (&'static str, u16, Option<SortColumn>);
+
+/// Columns before the sparkline on a wide terminal: (title, width, sort column it shows).
+const WIDE: [Column; 9] = [
     ("GROUP", 26, Some(SortColumn::Name)),
     ("SCOPE", 24, None),
     ("READY/DESIRED", 14, Some(SortColumn::Replicas)),
@@ -25,6 +27,22 @@ const COLUMNS: [(&str, u16, Option<SortColumn>); 9] = [
     ("P95 MS", 8, Some(SortColumn::P95)),
     ("$/H", 8, Some(SortColumn::Cost)),
 ];
+
+/// The same without scope, narrower, for terminals under `WIDE_MIN_WIDTH` columns.
+const NARROW: [Column; 8] = [
+    ("GROUP", 20, Some(SortColumn::Name)),
+    ("RDY/DES", 11, Some(SortColumn::Replicas)),
+    ("MIN–MAX", 8, None),
+    ("CPU%", 5, Some(SortColumn::Cpu)),
+    ("MEM%", 5, Some(SortColumn::Memory)),
+    ("REQ/S", 6, Some(SortColumn::RequestRate)),
+    ("P95", 5, Some(SortColumn::P95)),
+    ("$/H", 6, Some(SortColumn::Cost)),
+];
+
+const WIDE_MIN_WIDTH: u16 = 150;
+/// A sparkline narrower than this says nothing; the column is dropped.
+const MIN_SPARK_WIDTH: u16 = 8;
 
 /// At most this many points are read per sparkline, however long the window.
 const SPARK_POINTS_PER_CELL: usize = 4;
@@ -58,8 +76,11 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
         return;
     }
 
-    let fixed: u16 = COLUMNS.iter().map(|c| c.1 + 1).sum();
-    let spark_width = inner.width.saturating_sub(fixed).max(1);
+    let wide = inner.width >= WIDE_MIN_WIDTH;
+    let columns: &[Column] = if wide { &WIDE } else { &NARROW };
+    let fixed: u16 = columns.iter().map(|c| c.1 + 1).sum();
+    let spark_width = inner.width.saturating_sub(fixed);
+    let show_trend = spark_width >= MIN_SPARK_WIDTH;
     let body_height = inner.height.saturating_sub(1) as usize;
     // Keep the cursor on screen; no stored scroll offset keeps render pure.
     let offset = app
@@ -76,13 +97,13 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
         .map(|(i, &g)| {
             let figures = GroupFigures::read(store, g, at);
             let trend = match (store.series(g, MetricKind::RequestRate), end) {
-                (Some(series), Some(end)) => sparkline(
+                (Some(series), Some(end)) if show_trend => sparkline(
                     &sample_window(series, end, app.time.window_seconds, spark_width as usize),
                     spark_width as usize,
                 ),
                 _ => String::new(),
             };
-            let row = group_row(app, store, g, &figures, trend);
+            let row = group_row(app, store, g, &figures, trend, wide);
             if offset + i == app.cursor {
                 row.style(theme.selected())
             } else {
@@ -92,7 +113,7 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
         .collect();
 
     let header = {
-        let mut cells: Vec<Cell> = COLUMNS
+        let mut cells: Vec<Cell> = columns
             .iter()
             .map(|(name, _, sort)| {
                 let marker = match *sort == Some(app.sort) {
@@ -103,18 +124,20 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
                 Cell::from(format!("{name}{marker}"))
             })
             .collect();
-        cells.push(Cell::from(format!(
-            "REQ/S TREND ({})",
-            crate::duration::format_duration(std::time::Duration::from_secs(
-                app.time.window_seconds as u64
-            ))
-        )));
+        if show_trend {
+            cells.push(Cell::from(format!(
+                "REQ/S TREND ({})",
+                crate::duration::format_duration(std::time::Duration::from_secs(
+                    app.time.window_seconds as u64
+                ))
+            )));
+        }
         Row::new(cells).style(theme.table_header())
     };
-    let widths: Vec<Constraint> = COLUMNS
+    let widths: Vec<Constraint> = columns
         .iter()
         .map(|c| Constraint::Length(c.1))
-        .chain([Constraint::Min(1)])
+        .chain(show_trend.then_some(Constraint::Min(1)))
         .collect();
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
@@ -125,6 +148,7 @@ fn group_row<'a>(
     g: usize,
     f: &GroupFigures,
     trend: String,
+    wide: bool,
 ) -> Row<'a> {
     let theme = &app.theme;
     let id = &store.groups()[g].id;
@@ -149,9 +173,11 @@ fn group_row<'a>(
         };
         Cell::from(Span::styled(fmt_opt(v, 0), style))
     };
-    Row::new(vec![
-        Cell::from(id.name.as_str()),
-        Cell::from(Span::styled(id.scope.as_str(), theme.dim())),
+    let mut cells = vec![Cell::from(id.name.as_str())];
+    if wide {
+        cells.push(Cell::from(Span::styled(id.scope.as_str(), theme.dim())));
+    }
+    cells.extend([
         replicas_cell,
         bounds_cell,
         pct(f.cpu_pct),
@@ -160,7 +186,8 @@ fn group_row<'a>(
         Cell::from(fmt_opt(f.p95_ms, 0)),
         Cell::from(fmt_opt(f.usd_per_hour, 2)),
         Cell::from(Span::styled(trend, theme.series(0))),
-    ])
+    ]);
+    Row::new(cells)
 }
 
 /// About `cells × 4` evenly spaced points of the window ending at `end`, oldest first. Reads a

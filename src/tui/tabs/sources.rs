@@ -69,14 +69,14 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame, a
     ])
     .style(theme.table_header());
     let widths = [
-        Constraint::Length(18),
-        Constraint::Length(12),
-        Constraint::Length(32),
-        Constraint::Length(9),
+        Constraint::Length(14),
         Constraint::Length(10),
+        Constraint::Fill(1),
         Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Min(10),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Fill(2),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
