@@ -98,7 +98,7 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
             let figures = GroupFigures::read(store, g, at);
             let trend = match (store.series(g, MetricKind::RequestRate), end) {
                 (Some(series), Some(end)) if show_trend => sparkline(
-                    &sample_window(series, end, app.time.window_seconds, spark_width as usize),
+                    &bucket_means(series, end, app.time.window_seconds, spark_width as usize),
                     spark_width as usize,
                 ),
                 _ => String::new(),
@@ -190,24 +190,36 @@ fn group_row<'a>(
     Row::new(cells)
 }
 
-/// About `cells × 4` evenly spaced points of the window ending at `end`, oldest first. Reads a
-/// bounded number of slots however long the window, instead of every slot in it.
-pub fn sample_window(
+/// One mean per cell over the window ending at `end`, oldest first. Buckets are aligned to
+/// absolute time, so a new sample only changes the newest cell instead of shifting every bar
+/// (less redraw output, no shimmer). Each bucket reads at most `SPARK_POINTS_PER_CELL` slots,
+/// so a 14-day window costs what a 2-hour one does.
+pub fn bucket_means(
     series: &SeriesRing,
     end: i64,
     window_seconds: i64,
     cells: usize,
 ) -> Vec<Option<f64>> {
     let step = series.step_seconds();
-    let slots = (window_seconds / step).max(1) as usize;
-    let points = (cells * SPARK_POINTS_PER_CELL).max(1);
-    if slots <= points {
-        return series.window(end, slots);
-    }
-    let start = end - window_seconds + step;
-    (0..points)
-        .map(|k| {
-            series.at(start + (k as i64 * (window_seconds - step)) / (points as i64 - 1).max(1))
+    let cells_i = cells.max(1) as i64;
+    let slots = (window_seconds / step).max(1);
+    let per_bucket_slots = ((slots + cells_i - 1) / cells_i).max(1);
+    let bucket = per_bucket_slots * step;
+    let newest_start = end.div_euclid(bucket) * bucket;
+    let reads = (per_bucket_slots as usize).min(SPARK_POINTS_PER_CELL) as i64;
+    (0..cells_i)
+        .map(|b| {
+            let start = newest_start - (cells_i - 1 - b) * bucket;
+            // Read backwards from the bucket's last slot (or `end`), so the newest cell
+            // always includes the newest sample.
+            let last = (start + bucket - step).min(end);
+            let stride = (per_bucket_slots / reads).max(1) * step;
+            let (sum, n) = (0..reads)
+                .map(|k| last - k * stride)
+                .filter(|&t| t >= start)
+                .filter_map(|t| series.at(t))
+                .fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
+            (n > 0).then(|| sum / f64::from(n))
         })
         .collect()
 }
@@ -217,5 +229,36 @@ fn centered_line(area: Rect) -> Rect {
         y: area.y + area.height / 2,
         height: 1.min(area.height),
         ..area
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_aligned_so_old_cells_do_not_move() {
+        let mut ring = SeriesRing::new(15, 1000);
+        for k in 0..400 {
+            ring.push(k * 15, k as f64);
+        }
+        // 8 cells over 1h of 15 s slots: 30 slots (450 s) per cell.
+        let a = bucket_means(&ring, 390 * 15, 3600, 8);
+        let b = bucket_means(&ring, 391 * 15, 3600, 8);
+        assert_eq!(a.len(), 8);
+        assert_eq!(a[..7], b[..7], "only the newest cell changes");
+        // Nothing after `end` is read.
+        let end = 390 * 15;
+        let newest_start = end / 450 * 450;
+        assert!(a[7].is_some_and(|v| v <= 390.0 && v >= (newest_start / 15) as f64));
+    }
+
+    #[test]
+    fn empty_buckets_stay_missing() {
+        let mut ring = SeriesRing::new(15, 1000);
+        ring.push(10_000 * 15, 5.0);
+        let v = bucket_means(&ring, 10_000 * 15, 3600, 4);
+        assert_eq!(v[..3], [None, None, None]);
+        assert_eq!(v[3], Some(5.0));
     }
 }
