@@ -115,56 +115,66 @@ pub fn latency(arrival_rps: f64, servers: u32, service_time_ms: f64, timeout_ms:
     }
 }
 
-/// Memoised [`latency`] for replays that call it once per step: per server count, exact
-/// values at utilization buckets are computed on first use and interpolated linearly between
-/// them (relative error well under 1% for the quantiles; overload is computed exactly).
-#[derive(Debug)]
+/// Memoised [`latency`] for the simulator and the replay, which call it once per tick
+/// (CONTRACTS.md: "a precomputed table where speed needs it"). Utilization is binned on a log
+/// scale of its headroom (1 - utilization; 64 bins per neper: fine near saturation where
+/// latency moves, coarse when idle where it does not); exact values at bin edges are computed
+/// on first use and interpolated between. Entries are bounded; idle and overload are computed
+/// directly (closed forms).
+#[derive(Debug, Clone, Default)]
 pub struct LatencyTable {
-    service_time_ms: f64,
-    timeout_ms: f64,
-    /// servers -> bucket edge -> (p95, p99, late share, wait probability); NaN = not computed.
-    rows: std::collections::HashMap<u32, Vec<[f64; 4]>>,
+    /// (servers, bin, service time bits, timeout bits) -> (p95, p99, late share, P(wait)).
+    entries: std::collections::HashMap<(u32, u32, u64, u64), [f64; 4]>,
 }
 
-const BUCKETS: usize = 2048;
+/// Bins per neper of headroom.
+const BINS_PER_NEPER: f64 = 64.0;
+/// Headroom below this is computed exactly (deep saturation).
+const MIN_HEADROOM: f64 = 1e-4;
+/// Bound on remembered entries; the table restarts when full.
+const MAX_ENTRIES: usize = 200_000;
 
 impl LatencyTable {
-    pub fn new(service_time_ms: f64, timeout_ms: f64) -> Self {
-        Self {
-            service_time_ms,
-            timeout_ms,
-            rows: std::collections::HashMap::new(),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    pub fn get(&mut self, arrival_rps: f64, servers: u32) -> Latency {
-        let mu = 1000.0 / self.service_time_ms;
-        let capacity = f64::from(servers) * mu;
+    pub fn get(
+        &mut self,
+        arrival_rps: f64,
+        servers: u32,
+        service_time_ms: f64,
+        timeout_ms: f64,
+    ) -> Latency {
+        let capacity = f64::from(servers) * 1000.0 / service_time_ms;
         if servers == 0 || arrival_rps.is_nan() || arrival_rps <= 0.0 || arrival_rps >= capacity {
-            return latency(arrival_rps, servers, self.service_time_ms, self.timeout_ms);
+            return latency(arrival_rps, servers, service_time_ms, timeout_ms);
         }
         let rho = arrival_rps / capacity;
-        let x = rho * BUCKETS as f64;
-        let i = (x.floor() as usize).min(BUCKETS - 1);
-        let frac = x - i as f64;
-        let (st, to) = (self.service_time_ms, self.timeout_ms);
-        let row = self
-            .rows
-            .entry(servers)
-            .or_insert_with(|| vec![[f64::NAN; 4]; BUCKETS + 1]);
-        let mut edge = |k: usize| {
-            if row[k][0].is_nan() {
-                // The last edge (rho = 1) is unstable; use a point just below it.
-                let r = (k as f64 / BUCKETS as f64).min(1.0 - 0.25 / BUCKETS as f64);
-                let a = r * capacity;
-                let l = latency(a, servers, st, to);
-                let late = if a > 0.0 { l.dropped_rps / a } else { 0.0 };
-                row[k] = [l.p95_ms, l.p99_ms, late, l.wait_probability];
-            }
-            row[k]
+        let headroom = 1.0 - rho;
+        if headroom < MIN_HEADROOM {
+            return latency(arrival_rps, servers, service_time_ms, timeout_ms);
+        }
+        let x = -headroom.ln() * BINS_PER_NEPER;
+        let b0 = x.floor();
+        let frac = x - b0;
+        if self.entries.len() >= MAX_ENTRIES {
+            self.entries.clear();
+        }
+        let (st, to) = (service_time_ms.to_bits(), timeout_ms.to_bits());
+        let mut edge = |b: f64| -> [f64; 4] {
+            *self
+                .entries
+                .entry((servers, b as u32, st, to))
+                .or_insert_with(|| {
+                    let a = (1.0 - (-b / BINS_PER_NEPER).exp()) * capacity;
+                    let l = latency(a, servers, service_time_ms, timeout_ms);
+                    let late = if a > 0.0 { l.dropped_rps / a } else { 0.0 };
+                    [l.p95_ms, l.p99_ms, late, l.wait_probability]
+                })
         };
-        let (lo, hi) = (edge(i), edge(i + 1));
-        let mix = |j: usize| lo[j] + (hi[j] - lo[j]) * frac;
+        let (lo, hi) = (edge(b0), edge(b0 + 1.0));
+        let mix = |k: usize| lo[k] + (hi[k] - lo[k]) * frac;
         Latency {
             p95_ms: mix(0),
             p99_ms: mix(1),
@@ -231,12 +241,12 @@ mod tests {
 
     #[test]
     fn table_matches_exact_model() {
-        let mut t = LatencyTable::new(80.0, 5_000.0);
-        for servers in [4u32, 32, 400] {
+        let mut t = LatencyTable::new();
+        for servers in [1u32, 4, 32, 400, 640] {
             for k in 1..60 {
                 let rps = f64::from(servers) * 12.5 * f64::from(k) / 60.0;
                 let exact = latency(rps, servers, 80.0, 5_000.0);
-                let got = t.get(rps, servers);
+                let got = t.get(rps, servers, 80.0, 5_000.0);
                 let rel = (got.p95_ms - exact.p95_ms).abs() / exact.p95_ms;
                 assert!(
                     rel < 0.01,

@@ -242,7 +242,7 @@ pub fn replay(
         warm_pool_left: cap.warm_pool_size,
     };
     let service_ms = cap.service_time_ms();
-    let mut latency = LatencyTable::new(service_ms, cap.timeout_ms);
+    let mut latency = LatencyTable::new();
     let mut steps = Vec::with_capacity(input.demand_rps.len());
     let mut events: Vec<ReplayEvent> = Vec::new();
     let mut s = ReplaySummary::default();
@@ -314,7 +314,7 @@ pub fn replay(
         let end = step_start + input.step_seconds;
         pods.promote(end);
         let servers = pods.ready * cap.concurrency_per_replica;
-        let l = latency.get(demand, servers);
+        let l = latency.get(demand, servers, service_ms, cap.timeout_ms);
         let ready_capacity = f64::from(pods.ready) * cap.capacity_per_replica_rps;
         let utilization = if pods.ready == 0 {
             f64::NAN

@@ -7,10 +7,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::demand::{mix_seed, DemandShape, NoiseProcess};
-use super::latency_table::LatencyTable;
 use super::policy::{self, Observation, PolicyState};
 use super::scenario::{SimGroup, LAMBDA_USD_PER_REQUEST};
 use super::spec::GroupKind;
+use crate::engine::latency::LatencyTable;
 use crate::model::MetricKind;
 
 pub const METRIC_COUNT: usize = MetricKind::ALL.len();

@@ -5,7 +5,6 @@
 mod demand;
 mod export;
 mod group;
-mod latency_table;
 pub mod policy;
 mod scenario;
 mod simulator;
