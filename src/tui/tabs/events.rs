@@ -67,9 +67,10 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     }
     let header =
         Row::new(["TIME (UTC)", "GROUP", "REPLICAS", "FLAG", "REASON"]).style(theme.table_header());
+    let group_width = if inner.width >= 120 { 26 } else { 18 };
     let widths = [
         Constraint::Length(19),
-        Constraint::Length(26),
+        Constraint::Length(group_width),
         Constraint::Length(14),
         Constraint::Length(8),
         Constraint::Min(10),
