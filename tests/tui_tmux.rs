@@ -126,10 +126,14 @@ fn demo_in_tmux() {
     let dir = temp_dir();
     let exit_file = dir.join("exit");
     // Own config and state dirs: no user config is picked up, logs go to the temp dir.
+    let stty_file = dir.join("stty");
+    // After the binary: record the terminal modes (raw mode must be off again), then the exit
+    // code, last, so the exit file appearing means both are written.
     let command = format!(
         "env -u SCALETOP_CONFIG XDG_CONFIG_HOME={d} XDG_STATE_HOME={d} HOME={d} TERM=xterm-256color \
-         {BIN} --demo ecommerce; echo EXIT=$? > {e}",
+         {BIN} --demo ecommerce; code=$?; stty -a > {s}; echo EXIT=$code > {e}",
         d = dir.display(),
+        s = stty_file.display(),
         e = exit_file.display()
     );
     let tmux = Tmux::start(&command);
@@ -189,5 +193,13 @@ fn demo_in_tmux() {
     tmux.send(&["q"]);
     let exit = wait_for_file(&exit_file);
     assert_eq!(exit.trim(), "EXIT=0");
+    let modes = std::fs::read_to_string(&stty_file).expect("stty output");
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    for mode in ["icanon", "echo", "isig"] {
+        assert!(
+            words.contains(&mode),
+            "terminal left in raw mode ({mode} off):\n{modes}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
