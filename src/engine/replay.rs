@@ -290,6 +290,7 @@ pub fn replay(
                     },
                     demand_rps: demand,
                     capacity_per_replica_rps: cap.capacity_per_replica_rps,
+                    measured_cpu_percent: None,
                     extra: &extra_now,
                 };
                 let e = policy.decide(&obs);

@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::demand::{mix_seed, DemandShape, NoiseProcess};
+use super::platform_policy::PlatformPolicy;
 use super::policy::{self, Observation, PolicyState};
 use super::scenario::{SimGroup, LAMBDA_USD_PER_REQUEST};
 use super::spec::GroupKind;
@@ -153,7 +154,14 @@ impl GroupSim {
                 mix_seed(seed, &[JITTER_STREAM, i]),
             ),
             spot_rng: ChaCha8Rng::seed_from_u64(mix_seed(seed, &[SPOT_STREAM, i])),
-            policy_state: PolicyState::default(),
+            policy_state: PolicyState::with_platform(PlatformPolicy::for_group(
+                group.info.id.platform,
+                group.name(),
+                &group.policy,
+                group.capacity.min_replicas,
+                group.capacity.max_replicas,
+                group.capacity.capacity_per_replica_rps,
+            )),
             desired: initial,
             ready: initial,
             starting: VecDeque::new(),

@@ -5,6 +5,7 @@
 mod demand;
 mod export;
 mod group;
+mod platform_policy;
 pub mod policy;
 mod scenario;
 mod simulator;

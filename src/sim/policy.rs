@@ -1,7 +1,7 @@
-//! The scaling rule the simulator applies for a group's current policy: an HPA-like target
-//! tracking rule (desired = ceil(ready x metric/target) outside the tolerance band, scale-up
-//! cooldown, scale-down stabilization window) and fixed capacity. Kept behind [`decide`] so the
-//! policy-replay work can swap in the exact platform algorithms.
+//! The scaling rule the simulator applies for a group's current policy. k8s and aws groups run
+//! the platforms' real autoscalers (`platform_policy`); otherwise an HPA-like target tracking
+//! rule (desired = ceil(ready x metric/target) outside the tolerance band, scale-up cooldown,
+//! scale-down stabilization window) and fixed capacity, behind [`decide`].
 
 use std::collections::VecDeque;
 
@@ -82,9 +82,21 @@ impl Observation {
 /// Memory of the rule between decisions.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyState {
+    /// The platform's real autoscaler when the group's platform has one (see
+    /// `platform_policy`); the scenario rule below applies otherwise.
+    platform: Option<super::platform_policy::PlatformPolicy>,
     last_scale_up_seconds: Option<f64>,
     /// (time, proposal) within the scale-down stabilization window.
     recent_proposals: VecDeque<(f64, u32)>,
+}
+
+impl PolicyState {
+    pub fn with_platform(platform: Option<super::platform_policy::PlatformPolicy>) -> Self {
+        Self {
+            platform,
+            ..Self::default()
+        }
+    }
 }
 
 /// A change of desired replicas.
@@ -100,6 +112,9 @@ pub fn decide(
     state: &mut PolicyState,
     obs: &Observation,
 ) -> Option<Decision> {
+    if let Some(p) = state.platform.as_mut() {
+        return p.decide(obs);
+    }
     match policy {
         PolicyModel::Fixed { replicas } => {
             let want = (*replicas).clamp(obs.min_replicas, obs.max_replicas);

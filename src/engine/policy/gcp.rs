@@ -396,6 +396,7 @@ mod tests {
             },
             demand_rps: cpu * f64::from(size),
             capacity_per_replica_rps: 100.0,
+            measured_cpu_percent: None,
             extra: &[],
         })
         .desired

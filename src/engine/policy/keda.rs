@@ -432,6 +432,7 @@ spec:
             },
             demand_rps: 0.0,
             capacity_per_replica_rps: 100.0,
+            measured_cpu_percent: None,
             extra: &extra,
         })
         .desired

@@ -31,6 +31,10 @@ pub struct Observation<'a> {
     pub demand_rps: f64,
     /// Requests per second one ready instance serves at 100% CPU.
     pub capacity_per_replica_rps: f64,
+    /// CPU of ready instances as measured (the simulator knows it); a replay leaves it None
+    /// and CPU follows from demand and capacity, since recorded CPU belongs to the recorded
+    /// replica count.
+    pub measured_cpu_percent: Option<f64>,
     /// Extra input series at this moment, by name; NaN when missing.
     pub extra: &'a [(&'a str, f64)],
 }
@@ -38,6 +42,9 @@ pub struct Observation<'a> {
 impl Observation<'_> {
     /// Mean CPU utilization of ready instances, percent (None with no ready instance).
     pub fn cpu_percent(&self) -> Option<f64> {
+        if let Some(measured) = self.measured_cpu_percent {
+            return measured.is_finite().then_some(measured);
+        }
         (self.pods.ready > 0).then(|| {
             100.0 * self.demand_rps / (f64::from(self.pods.ready) * self.capacity_per_replica_rps)
         })

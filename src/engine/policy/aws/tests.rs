@@ -23,6 +23,7 @@ fn decide(a: &mut AsgAutoscaler, o: (i64, PodCounts, f64)) -> Decision {
         pods: o.1,
         demand_rps: o.2,
         capacity_per_replica_rps: 100.0,
+        measured_cpu_percent: None,
         extra: &[],
     })
 }
