@@ -63,6 +63,8 @@ pub enum SimCommand {
     /// Write a scenario's metrics as long-form CSV (timestamp,group,metric,value), or its
     /// planted ground truth as JSON with --truth.
     Export(SimExportArgs),
+    /// Serve the live simulated fleet at /metrics for a real Prometheus to scrape.
+    Serve(crate::commands::sim_serve::SimServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +218,7 @@ fn run_sim(cmd: &SimCommand, cfg: &Config) -> Result<(), CliError> {
             };
             written.map_err(|e| CliError::usage(format!("cannot write output: {e}")))
         }
+        SimCommand::Serve(args) => crate::commands::sim_serve::run(args, cfg),
         SimCommand::Export(args) => {
             let scenario =
                 sim::Scenario::load(&args.scenario).map_err(|e| CliError::usage(e.to_string()))?;

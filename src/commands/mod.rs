@@ -2,4 +2,5 @@
 //! prints the engine's result structs.
 
 pub mod analyze;
+pub mod sim_serve;
 pub mod simulate;
