@@ -1,0 +1,293 @@
+//! Demand forecasting (issue 5): seasonal naive baselines, double-seasonal Holt-Winters,
+//! MSTL + damped-trend ETS and a ridge regression compete per series in a rolling-origin
+//! backtest at the requested horizon; the lowest MASE wins. Its backtest residuals give 80%
+//! and 95% bands whose coverage is checked leaving each origin out. Pure and synchronous:
+//! the TUI runs [`forecast_series`] off the render thread.
+
+pub mod backtest;
+pub mod intervals;
+pub mod metrics;
+pub mod models;
+pub mod optimize;
+pub mod predictive;
+pub mod prepare;
+pub mod runway;
+
+use serde::{Serialize, Serializer};
+
+pub use models::ModelKind;
+pub use runway::Runway;
+
+const HOUR_SECONDS: i64 = 3600;
+const DAY_SECONDS: i64 = 86_400;
+/// Horizons up to this stay at the native step (short-term, for predictive scaling).
+pub const SHORT_HORIZON_SECONDS: i64 = 48 * HOUR_SECONDS;
+/// Horizons beyond this are forecast on daily means (capacity planning).
+pub const DAILY_HORIZON_SECONDS: i64 = 120 * DAY_SECONDS;
+/// Longest horizon accepted, in steps of the forecast resolution.
+pub const MAX_HORIZON_STEPS: usize = 50_000;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ForecastError {
+    #[error("the series has no data (every value is missing)")]
+    NoData,
+    #[error("too few points to forecast: {found} usable, at least {needed} needed")]
+    TooFewPoints { found: usize, needed: usize },
+    #[error("step must be positive, got {0} s")]
+    BadStep(i64),
+    #[error("bad horizon: {0}")]
+    BadHorizon(String),
+    #[error("model '{0}' does not apply to this series (too short for its season?)")]
+    ModelNotApplicable(&'static str),
+    #[error("no model could forecast this series")]
+    NoModel,
+}
+
+/// What the caller asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRequest {
+    pub horizon_seconds: i64,
+    /// A fixed model; None = automatic selection by backtest MASE.
+    pub model: Option<ModelKind>,
+    /// Demand the group serves at its maximum (max replicas x per-replica capacity at the
+    /// target utilization), for the runway.
+    pub capacity: Option<f64>,
+    /// Per-replica capacity, for the replica count the peak needs.
+    pub per_replica: Option<f64>,
+}
+
+impl ForecastRequest {
+    pub fn new(horizon_seconds: i64) -> Self {
+        Self {
+            horizon_seconds,
+            model: None,
+            capacity: None,
+            per_replica: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ForecastPoint {
+    #[serde(serialize_with = "ser_time")]
+    pub timestamp: i64,
+    pub mean: f64,
+    pub lo80: f64,
+    pub hi80: f64,
+    pub lo95: f64,
+    pub hi95: f64,
+}
+
+/// Backtest figures of one model (pooled over origins). Accuracy = 1 - WAPE (CONTRACTS.md);
+/// MASE is scaled by the in-sample daily seasonal naive (one step without a daily cycle).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestSummary {
+    pub mase: Option<f64>,
+    pub wape: Option<f64>,
+    pub mape: Option<f64>,
+    pub accuracy: Option<f64>,
+    /// Leave-one-origin-out coverage of the 80% and 95% bands.
+    pub coverage_80: Option<f64>,
+    pub coverage_95: Option<f64>,
+    pub origins: usize,
+    pub horizon_steps: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CandidateScore {
+    pub model: &'static str,
+    pub mase: Option<f64>,
+    pub wape: Option<f64>,
+    pub mape: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    pub model: &'static str,
+    /// Step of the forecast (the input's, or hourly/daily means for long horizons).
+    pub step_seconds: i64,
+    pub input_step_seconds: i64,
+    pub history_points: usize,
+    pub backtest: BacktestSummary,
+    /// Every model that ran, best first.
+    pub candidates: Vec<CandidateScore>,
+    pub points: Vec<ForecastPoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runway: Option<Runway>,
+    pub anomalies_masked: usize,
+    pub missing_filled: usize,
+    /// Fallbacks and caveats, one sentence each.
+    pub notes: Vec<String>,
+}
+
+/// The forecast resolution for a horizon: native up to 48 h, hourly means beyond, daily
+/// means beyond 120 days (never finer than the input).
+pub fn resolution_seconds(step_seconds: i64, horizon_seconds: i64) -> i64 {
+    let target = if horizon_seconds <= SHORT_HORIZON_SECONDS {
+        step_seconds
+    } else if horizon_seconds <= DAILY_HORIZON_SECONDS {
+        HOUR_SECONDS
+    } else {
+        DAY_SECONDS
+    };
+    if target > step_seconds && target % step_seconds == 0 {
+        target
+    } else {
+        step_seconds
+    }
+}
+
+/// Forecasts a regular series (`values[i]` at `start_unix + i * step_seconds`, NaN = missing)
+/// `req.horizon_seconds` ahead.
+pub fn forecast_series(
+    start_unix: i64,
+    step_seconds: i64,
+    values: &[f64],
+    req: &ForecastRequest,
+) -> Result<Forecast, ForecastError> {
+    if step_seconds <= 0 {
+        return Err(ForecastError::BadStep(step_seconds));
+    }
+    if req.horizon_seconds <= 0 {
+        return Err(ForecastError::BadHorizon("must be positive".into()));
+    }
+    let step = resolution_seconds(step_seconds, req.horizon_seconds);
+    let mut notes = Vec::new();
+    let aggregated;
+    let (start, series) = if step != step_seconds {
+        notes.push(format!(
+            "long horizon: forecast on {} means of the {step_seconds} s input",
+            if step == DAY_SECONDS {
+                "daily"
+            } else {
+                "hourly"
+            }
+        ));
+        aggregated = prepare::aggregate(values, start_unix, step_seconds, step);
+        (aggregated.0, aggregated.1.as_slice())
+    } else {
+        (start_unix, values)
+    };
+    let horizon = usize::try_from(
+        req.horizon_seconds.div_euclid(step) + i64::from(req.horizon_seconds % step != 0),
+    )
+    .unwrap_or(usize::MAX);
+    if horizon > MAX_HORIZON_STEPS {
+        return Err(ForecastError::BadHorizon(format!(
+            "{horizon} steps of {step} s is over the limit of {MAX_HORIZON_STEPS}"
+        )));
+    }
+    let prep = prepare::prepare(series, start, step, horizon)?;
+    notes.extend(prep.notes.iter().cloned());
+    let n = prep.values.len();
+    let longest = prep.ctx.weekly.or(prep.ctx.daily).unwrap_or(1);
+    let plan = backtest::plan(n, horizon, longest).ok_or(ForecastError::TooFewPoints {
+        found: n,
+        needed: (2 * longest).max(16) + 1,
+    })?;
+    if plan.horizon < horizon {
+        notes.push(format!(
+            "history supports a backtest of {} of the {horizon} steps: bands beyond it are widened, not measured",
+            plan.horizon
+        ));
+    }
+    let kinds: Vec<ModelKind> = match req.model {
+        Some(k) if !k.applies(&prep.ctx) => {
+            return Err(ForecastError::ModelNotApplicable(k.name()))
+        }
+        Some(k) => vec![k],
+        None => ModelKind::ALL
+            .into_iter()
+            .filter(|k| k.applies(&prep.ctx))
+            .collect(),
+    };
+    let earliest = plan.origins.first().copied().unwrap_or(n);
+    let scale = metrics::naive_scale(&prep.values[..earliest], prep.ctx.scale_season());
+    let mut runs: Vec<backtest::ModelRun> = kinds
+        .iter()
+        .filter_map(|&k| backtest::run(k, &prep, &plan, scale))
+        .collect();
+    let key = |r: &backtest::ModelRun| r.mase.or(r.mae).unwrap_or(f64::INFINITY);
+    runs.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    // The best model that also fits the whole history.
+    let (chosen, mean) = runs
+        .iter()
+        .find_map(|r| {
+            let fitted = models::fit(r.kind, &prep.values, &prep.ctx)?;
+            let fc = fitted.forecast_from(&prep.values, &prep.ctx, horizon);
+            (fc.len() == horizon).then_some((r, fc))
+        })
+        .ok_or(ForecastError::NoModel)?;
+    let offsets =
+        intervals::offsets(&chosen.residuals, horizon, None).ok_or(ForecastError::NoModel)?;
+    let coverage = intervals::cross_validated_coverage(&chosen.residuals);
+    let floor = if prep.nonnegative {
+        0.0
+    } else {
+        f64::NEG_INFINITY
+    };
+    let last_time = prep.ctx.start_unix + (n as i64 - 1) * step;
+    let points: Vec<ForecastPoint> = mean
+        .iter()
+        .enumerate()
+        .map(|(j, &m)| ForecastPoint {
+            timestamp: last_time + (j as i64 + 1) * step,
+            mean: m.max(floor),
+            lo80: (m + offsets.lo80[j]).max(floor),
+            hi80: (m + offsets.hi80[j]).max(floor),
+            lo95: (m + offsets.lo95[j]).max(floor),
+            hi95: (m + offsets.hi95[j]).max(floor),
+        })
+        .collect();
+    let runway = req
+        .capacity
+        .and_then(|c| runway::runway(&points, c, req.per_replica));
+    Ok(Forecast {
+        model: chosen.kind.name(),
+        step_seconds: step,
+        input_step_seconds: step_seconds,
+        history_points: n,
+        backtest: BacktestSummary {
+            mase: chosen.mase,
+            wape: chosen.wape,
+            mape: chosen.mape,
+            accuracy: chosen.wape.map(|w| 1.0 - w),
+            coverage_80: coverage.map(|c| c.0),
+            coverage_95: coverage.map(|c| c.1),
+            origins: plan.origins.len(),
+            horizon_steps: plan.horizon,
+        },
+        candidates: runs
+            .iter()
+            .map(|r| CandidateScore {
+                model: r.kind.name(),
+                mase: r.mase,
+                wape: r.wape,
+                mape: r.mape,
+            })
+            .collect(),
+        points,
+        runway,
+        anomalies_masked: prep.anomalies,
+        missing_filled: prep.missing,
+        notes,
+    })
+}
+
+/// RFC 3339 UTC, as every scaletop JSON timestamp.
+pub fn format_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| t.to_string())
+}
+
+pub(crate) fn ser_time<S: Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*t))
+}
+
+pub(crate) fn ser_time_opt<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}

@@ -1,0 +1,144 @@
+//! The competing forecast models behind one interface: fit on a training prefix, then
+//! forecast from any longer history with the fitted parameters (the backtest re-runs each
+//! model from several origins without refitting).
+
+pub mod holt_winters;
+pub mod mstl_ets;
+pub mod naive;
+pub mod ridge;
+
+use serde::Serialize;
+
+/// The calendar of a prepared series: seasonal periods in steps (daily, then weekly), and
+/// the time of index 0 for calendar features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesContext {
+    pub start_unix: i64,
+    pub step_seconds: i64,
+    /// Steps per day, when the data holds two days.
+    pub daily: Option<usize>,
+    /// Steps per week, when the data holds two weeks plus a backtest horizon.
+    pub weekly: Option<usize>,
+}
+
+impl SeriesContext {
+    pub fn periods(&self) -> Vec<usize> {
+        self.daily.into_iter().chain(self.weekly).collect()
+    }
+
+    /// The MASE season: one day where there is a daily cycle, else one step.
+    pub fn scale_season(&self) -> usize {
+        self.daily.unwrap_or(1)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Last value (series too short for a daily cycle).
+    Naive,
+    SeasonalNaiveDaily,
+    SeasonalNaiveWeekly,
+    HoltWinters,
+    MstlEts,
+    Ridge,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 6] = [
+        ModelKind::Naive,
+        ModelKind::SeasonalNaiveDaily,
+        ModelKind::SeasonalNaiveWeekly,
+        ModelKind::HoltWinters,
+        ModelKind::MstlEts,
+        ModelKind::Ridge,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Naive => "naive",
+            ModelKind::SeasonalNaiveDaily => "seasonal_naive_daily",
+            ModelKind::SeasonalNaiveWeekly => "seasonal_naive_weekly",
+            ModelKind::HoltWinters => "holt_winters",
+            ModelKind::MstlEts => "mstl_ets",
+            ModelKind::Ridge => "ridge",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ModelKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the model applies to a series with this calendar.
+    pub fn applies(self, ctx: &SeriesContext) -> bool {
+        match self {
+            ModelKind::Naive => ctx.daily.is_none(),
+            ModelKind::SeasonalNaiveDaily => ctx.daily.is_some(),
+            ModelKind::SeasonalNaiveWeekly => ctx.weekly.is_some(),
+            ModelKind::HoltWinters | ModelKind::MstlEts | ModelKind::Ridge => true,
+        }
+    }
+
+    /// The seasonal naive baselines (the bar the others must clear).
+    pub fn is_baseline(self) -> bool {
+        matches!(
+            self,
+            ModelKind::Naive | ModelKind::SeasonalNaiveDaily | ModelKind::SeasonalNaiveWeekly
+        )
+    }
+}
+
+/// A fitted model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fitted {
+    SeasonalNaive { period: usize },
+    HoltWinters(holt_winters::Params),
+    MstlEts(mstl_ets::Params),
+    Ridge(ridge::Model),
+}
+
+/// Fits `kind` on `train` (no missing values). None when the model does not apply or the
+/// data cannot support it.
+pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted> {
+    if !kind.applies(ctx) || train.is_empty() {
+        return None;
+    }
+    let periods = ctx.periods();
+    Some(match kind {
+        ModelKind::Naive => Fitted::SeasonalNaive { period: 1 },
+        ModelKind::SeasonalNaiveDaily => Fitted::SeasonalNaive { period: ctx.daily? },
+        ModelKind::SeasonalNaiveWeekly => Fitted::SeasonalNaive {
+            period: ctx.weekly?,
+        },
+        ModelKind::HoltWinters => Fitted::HoltWinters(holt_winters::fit(train, &periods)),
+        ModelKind::MstlEts => Fitted::MstlEts(mstl_ets::fit(train, ctx.step_seconds, &periods)),
+        ModelKind::Ridge => Fitted::Ridge(ridge::fit(
+            train,
+            ctx.start_unix,
+            ctx.step_seconds,
+            &periods,
+        )?),
+    })
+}
+
+impl Fitted {
+    /// The `horizon` values after `history` (index 0 of `history` is `ctx.start_unix`).
+    /// Empty when the history is too short for the model.
+    pub fn forecast_from(&self, history: &[f64], ctx: &SeriesContext, horizon: usize) -> Vec<f64> {
+        let periods = ctx.periods();
+        let out = match self {
+            Fitted::SeasonalNaive { period } => naive::seasonal_naive(history, *period, horizon),
+            Fitted::HoltWinters(p) => holt_winters::forecast(history, &periods, p, horizon),
+            Fitted::MstlEts(p) => {
+                mstl_ets::forecast(history, ctx.step_seconds, &periods, p, horizon)
+            }
+            Fitted::Ridge(m) => m.forecast(history, horizon),
+        };
+        // A diverging fit is no forecast at all.
+        if out.iter().all(|v| v.is_finite()) {
+            out
+        } else {
+            Vec::new()
+        }
+    }
+}
