@@ -124,7 +124,7 @@ pub fn latency(arrival_rps: f64, servers: u32, service_time_ms: f64, timeout_ms:
 #[derive(Debug, Clone, Default)]
 pub struct LatencyTable {
     /// (servers, bin, service time bits, timeout bits) -> (p95, p99, late share, P(wait)).
-    entries: std::collections::HashMap<(u32, u32, u64, u64), [f64; 4]>,
+    entries: rustc_hash::FxHashMap<(u32, u32, u64, u64), [f64; 4]>,
 }
 
 /// Bins per neper of headroom.

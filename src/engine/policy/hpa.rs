@@ -30,20 +30,67 @@ pub enum MetricValue {
     Missing,
 }
 
-/// One metric's proposal and the arithmetic behind it.
+/// One metric's proposal and the arithmetic behind it. Plain data (no strings) so a sync
+/// allocates nothing for it; [`HpaExplanation::lines`] words it when someone asks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricProposal {
-    pub metric: String,
+    /// Index into the HPA's metrics.
+    pub metric: usize,
     /// usage / target, as the controller computed it (after its integer truncation).
     pub usage_ratio: Option<f64>,
     pub within_tolerance: bool,
     pub replicas: Option<u32>,
-    pub note: String,
+    pub note: ProposalNote,
+}
+
+/// How a proposal was reached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ProposalNote {
+    /// ceil(ratio x ready pods).
+    ReadyPods(u32),
+    ScaleFromZero,
+    /// Unready pods counted at 0 brought the ratio back inside the band (or below 1).
+    UnreadyNoChange,
+    /// Counting unready pods would have flipped the direction.
+    UnreadyDirectionFlip,
+    /// ceil(ratio x all pods) with unready pods at 0.
+    WithUnready {
+        counted: u32,
+        unready: u32,
+    },
+    /// Per-pod target over a total: ceil(total / target).
+    PerPodTotal {
+        total: f64,
+        target: f64,
+    },
+    Invalid(&'static str),
+}
+
+impl std::fmt::Display for ProposalNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProposalNote::ReadyPods(n) => write!(f, "x {n} ready"),
+            ProposalNote::ScaleFromZero => f.write_str("(scale from zero)"),
+            ProposalNote::UnreadyNoChange => f.write_str("(unready pods counted at 0: no change)"),
+            ProposalNote::UnreadyDirectionFlip => {
+                f.write_str("(unready pods counted at 0: direction would flip)")
+            }
+            ProposalNote::WithUnready { counted, unready } => {
+                write!(f, "x {counted} pods, {unready} unready counted at 0")
+            }
+            ProposalNote::PerPodTotal { total, target } => {
+                write!(f, "total {total:.1} / {target} per pod")
+            }
+            ProposalNote::Invalid(why) => f.write_str(why),
+        }
+    }
 }
 
 /// Why the controller ended where it did, for "explain this scaling event".
 #[derive(Debug, Clone, PartialEq)]
 pub struct HpaExplanation {
+    /// The HPA's metric names, shared with the controller.
+    pub metric_names: std::sync::Arc<[String]>,
     pub proposals: Vec<MetricProposal>,
     /// Largest proposal over valid metrics (before stabilization).
     pub metric_desired: Option<u32>,
@@ -61,10 +108,11 @@ impl HpaExplanation {
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         for p in &self.proposals {
+            let name = self.metric_names.get(p.metric).map_or("?", String::as_str);
             out.push(match (p.usage_ratio, p.replicas) {
                 (Some(r), Some(n)) => format!(
                     "{}: ratio {:.3}{} -> {} replicas {}",
-                    p.metric,
+                    name,
                     r,
                     if p.within_tolerance {
                         " (within tolerance)"
@@ -74,7 +122,7 @@ impl HpaExplanation {
                     n,
                     p.note
                 ),
-                _ => format!("{}: invalid ({})", p.metric, p.note),
+                _ => format!("{name}: invalid ({})", p.note),
             });
         }
         match self.metric_desired {
@@ -111,6 +159,10 @@ struct ScaleEvent {
 pub struct HpaController {
     pub hpa: ResolvedHpa,
     pub sync_period_seconds: u32,
+    /// Metric names for explanations, shared so a sync does not copy them.
+    metric_names: std::sync::Arc<[String]>,
+    /// Reused buffer of metric values in `decide`.
+    values: Vec<MetricValue>,
     recommendations: Vec<Recommendation>,
     scale_up_events: Vec<ScaleEvent>,
     scale_down_events: Vec<ScaleEvent>,
@@ -134,6 +186,8 @@ fn ceil_u32(x: f64) -> u32 {
 impl HpaController {
     pub fn new(hpa: ResolvedHpa) -> Self {
         Self {
+            metric_names: hpa.metrics.iter().map(|m| m.name().to_string()).collect(),
+            values: Vec::with_capacity(hpa.metrics.len()),
             hpa,
             sync_period_seconds: DEFAULT_SYNC_PERIOD_SECONDS,
             recommendations: Vec::new(),
@@ -146,21 +200,39 @@ impl HpaController {
         is_within(ratio, &self.hpa.scale_up, &self.hpa.scale_down)
     }
 
-    /// Replica proposal for one metric (replica_calculator.go).
+    /// Replica proposal for one of this HPA's metrics (replica_calculator.go).
     pub fn propose(
         &self,
         metric: &HpaMetric,
         value: MetricValue,
         pods: PodCounts,
     ) -> MetricProposal {
-        let name = metric.name().to_string();
+        let index = self
+            .hpa
+            .metrics
+            .iter()
+            .position(|m| m == metric)
+            .unwrap_or(0);
+        self.propose_at(index, value, pods)
+    }
+
+    fn propose_at(&self, index: usize, value: MetricValue, pods: PodCounts) -> MetricProposal {
+        let Some(metric) = self.hpa.metrics.get(index) else {
+            return MetricProposal {
+                metric: index,
+                usage_ratio: None,
+                within_tolerance: false,
+                replicas: None,
+                note: ProposalNote::Invalid("no such metric"),
+            };
+        };
         let current = pods.spec_replicas;
-        let invalid = |note: &str| MetricProposal {
-            metric: name.clone(),
+        let invalid = |why: &'static str| MetricProposal {
+            metric: index,
             usage_ratio: None,
             within_tolerance: false,
             replicas: None,
-            note: note.to_string(),
+            note: ProposalNote::Invalid(why),
         };
         let value_f = match value {
             MetricValue::Missing => return invalid("metric missing"),
@@ -180,7 +252,7 @@ impl HpaController {
                 let target = f64::from(*target_percent);
                 let utilization = value_f.floor();
                 let ratio = utilization / target;
-                self.per_pod_replicas(name, ratio, pods, |ready, counted| {
+                self.per_pod_replicas(index, ratio, pods, |ready, counted| {
                     (value_f * ready / counted).floor() / target
                 })
             }
@@ -192,7 +264,7 @@ impl HpaController {
                 // GetMetricUsageRatio: mean in milli-units, integer division.
                 let target_milli = (target * 1000.0).round();
                 let ratio = (value_f * 1000.0).floor() / target_milli;
-                self.per_pod_replicas(name, ratio, pods, |ready, counted| {
+                self.per_pod_replicas(index, ratio, pods, |ready, counted| {
                     (value_f * 1000.0 * ready / counted).floor() / target_milli
                 })
             }
@@ -201,16 +273,16 @@ impl HpaController {
                 let ratio = (value_f * 1000.0).round() / (target * 1000.0).round();
                 if current == 0 {
                     return MetricProposal {
-                        metric: name,
+                        metric: index,
                         usage_ratio: Some(ratio),
                         within_tolerance: false,
                         replicas: Some(ceil_u32(ratio)),
-                        note: "(scale from zero)".into(),
+                        note: ProposalNote::ScaleFromZero,
                     };
                 }
                 let within = self.within(ratio);
                 MetricProposal {
-                    metric: name,
+                    metric: index,
                     usage_ratio: Some(ratio),
                     within_tolerance: within,
                     replicas: Some(if within {
@@ -218,7 +290,7 @@ impl HpaController {
                     } else {
                         ceil_u32(ratio * f64::from(pods.ready))
                     }),
-                    note: format!("x {} ready", pods.ready),
+                    note: ProposalNote::ReadyPods(pods.ready),
                 }
             }
             HpaMetric::AverageValue { target, .. } => {
@@ -227,7 +299,7 @@ impl HpaController {
                 let ratio = value_f / (target * f64::from(status.max(1)));
                 let within = status > 0 && self.within(ratio);
                 MetricProposal {
-                    metric: name,
+                    metric: index,
                     usage_ratio: Some(ratio),
                     within_tolerance: within,
                     replicas: Some(if within {
@@ -235,7 +307,10 @@ impl HpaController {
                     } else {
                         ceil_u32(value_f / target)
                     }),
-                    note: format!("total {value_f:.1} / {target} per pod"),
+                    note: ProposalNote::PerPodTotal {
+                        total: value_f,
+                        target: *target,
+                    },
                 }
             }
         }
@@ -246,7 +321,7 @@ impl HpaController {
     /// (multiplying before dividing, as the controller's integer sums do).
     fn per_pod_replicas(
         &self,
-        metric: String,
+        metric: usize,
         ratio: f64,
         pods: PodCounts,
         ratio_with_unready: impl Fn(f64, f64) -> f64,
@@ -264,31 +339,34 @@ impl HpaController {
                 } else {
                     ceil_u32(ratio * f64::from(pods.ready))
                 }),
-                note: format!("x {} ready", pods.ready),
+                note: ProposalNote::ReadyPods(pods.ready),
             };
         }
         let counted = pods.ready + pods.unready;
         let new_ratio = ratio_with_unready(f64::from(pods.ready), f64::from(counted));
-        let keep = |note: &str| MetricProposal {
-            metric: metric.clone(),
+        let keep = |note: ProposalNote| MetricProposal {
+            metric,
             usage_ratio: Some(new_ratio),
             within_tolerance: true,
             replicas: Some(current),
-            note: note.to_string(),
+            note,
         };
         if self.within(new_ratio) || new_ratio < 1.0 {
-            return keep("(unready pods counted at 0: no change)");
+            return keep(ProposalNote::UnreadyNoChange);
         }
         let new_replicas = ceil_u32(new_ratio * f64::from(counted));
         if new_replicas < current {
-            return keep("(unready pods counted at 0: direction would flip)");
+            return keep(ProposalNote::UnreadyDirectionFlip);
         }
         MetricProposal {
             metric,
             usage_ratio: Some(new_ratio),
             within_tolerance: false,
             replicas: Some(new_replicas),
-            note: format!("x {counted} pods, {} unready counted at 0", pods.unready),
+            note: ProposalNote::WithUnready {
+                counted,
+                unready: pods.unready,
+            },
         }
     }
 
@@ -298,6 +376,7 @@ impl HpaController {
         let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
         let current = pods.spec_replicas;
         let mut explanation = HpaExplanation {
+            metric_names: self.metric_names.clone(),
             proposals: Vec::new(),
             metric_desired: None,
             stabilization_up_bound: current,
@@ -318,13 +397,10 @@ impl HpaController {
             self.record_scale(now, current, d);
             return explanation;
         }
-        let metrics = self.hpa.metrics.clone();
-        let proposals: Vec<MetricProposal> = metrics
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
+        let proposals: Vec<MetricProposal> = (0..self.hpa.metrics.len())
+            .map(|i| {
                 let v = values.get(i).copied().unwrap_or(MetricValue::Missing);
-                self.propose(m, v, pods)
+                self.propose_at(i, v, pods)
             })
             .collect();
         let invalid = proposals.iter().filter(|p| p.replicas.is_none()).count();
@@ -553,16 +629,20 @@ impl Autoscaler for HpaController {
     }
 
     fn decide(&mut self, obs: &Observation) -> Decision {
-        let values: Vec<MetricValue> = self
-            .hpa
-            .metrics
-            .iter()
-            .map(|m| Self::observe(m, obs))
-            .collect();
+        let mut values = std::mem::take(&mut self.values);
+        values.clear();
+        values.extend(self.hpa.metrics.iter().map(|m| Self::observe(m, obs)));
         let e = self.sync(obs.now, obs.pods, &values);
+        self.values = values;
+        // Words cost more than the arithmetic: only a change is explained.
+        let explanation = if e.desired != obs.pods.spec_replicas {
+            e.lines()
+        } else {
+            Vec::new()
+        };
         Decision {
             desired: e.desired,
-            explanation: e.lines(),
+            explanation,
         }
     }
 }
