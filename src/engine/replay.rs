@@ -16,6 +16,12 @@ use super::policy::hpa::HpaController;
 use super::policy::{Autoscaler, Observation, PodCounts};
 use crate::model::{CapacityModel, GroupId, Platform, ScalingEvent, Slo};
 
+thread_local! {
+    /// Latency values are a pure function of their inputs; one memo per thread serves every
+    /// replay on it (tuning replays the same group thousands of times).
+    static LATENCY: std::cell::RefCell<LatencyTable> = std::cell::RefCell::new(LatencyTable::new());
+}
+
 /// A named extra input series (a total over the group), aligned with the demand.
 #[derive(Debug, Clone)]
 pub struct ExtraSeries<'a> {
@@ -242,7 +248,6 @@ pub fn replay(
         warm_pool_left: cap.warm_pool_size,
     };
     let service_ms = cap.service_time_ms();
-    let mut latency = LatencyTable::new();
     let mut steps = Vec::with_capacity(input.demand_rps.len());
     let mut events: Vec<ReplayEvent> = Vec::new();
     let mut s = ReplaySummary::default();
@@ -315,7 +320,7 @@ pub fn replay(
         let end = step_start + input.step_seconds;
         pods.promote(end);
         let servers = pods.ready * cap.concurrency_per_replica;
-        let l = latency.get(demand, servers, service_ms, cap.timeout_ms);
+        let l = LATENCY.with_borrow_mut(|t| t.get(demand, servers, service_ms, cap.timeout_ms));
         let ready_capacity = f64::from(pods.ready) * cap.capacity_per_replica_rps;
         let utilization = if pods.ready == 0 {
             f64::NAN
