@@ -17,6 +17,14 @@ pub struct Config {
     pub ui: UiConfig,
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Overrides the built-in keymap.
     pub keys: BTreeMap<String, Vec<String>>,
+    pub sources: SourcesConfig,
+}
+
+/// Live data sources. With none configured the TUI runs the demo simulator.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourcesConfig {
+    pub prometheus: Vec<crate::sources::prometheus::PrometheusSourceConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,6 +228,16 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
         };
         parse_duration(v).map_err(|e| err(key, e))?;
     }
+    let mut names = std::collections::BTreeSet::new();
+    for p in &c.sources.prometheus {
+        if !names.insert(p.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", p.name)));
+        }
+        crate::sources::prometheus::source::PromSourceSettings::from_config(p)
+            .map_err(|e| err("url", format!("source '{}': {e}", p.name)))?;
+        crate::sources::prometheus::client::sanitize_base_url(&p.url)
+            .map_err(|e| err("url", format!("source '{}': {e}", p.name)))?;
+    }
     crate::tui::keymap::Keymap::with_overrides(&c.keys).map_err(|(action, message)| {
         let key = action.clone();
         ConfigError {
@@ -262,6 +280,20 @@ mod tests {
         let e = parse("[demo]\n\nspeed = -1.0\n", "c.toml").unwrap_err();
         assert_eq!((e.line, e.message.contains("speed")), (3, true), "{e}");
         let e = parse("[ui]\nhistory = \"forever\"\n", "c.toml").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn prometheus_sources_parse_and_bad_ones_name_the_problem() {
+        let text = "[[sources.prometheus]]\nname = \"prod\"\nurl = \"https://prom:9090\"\npreset = \"http\"\n\n[sources.prometheus.headers]\nX-Scope-OrgID = \"t1\"\n";
+        let c = parse(text, "c.toml").expect("valid");
+        assert_eq!(c.sources.prometheus[0].preset, "http");
+        assert_eq!(c.sources.prometheus[0].interval, "15s");
+        let e = parse(&text.replace("http\"", "graphite\""), "c.toml").unwrap_err();
+        assert!(e.message.contains("graphite"), "{e}");
+        let e = parse(&text.replace("https://", "ftp://"), "c.toml").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let e = parse("[[sources.prometheus]]\nintervall = \"1s\"\n", "c.toml").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
     }
 

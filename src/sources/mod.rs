@@ -1,6 +1,7 @@
 //! Sources are async tasks that own their connection, timeouts and backoff, and send owned
 //! [`Update`]s to the UI task over a channel. None shares a lock with the UI.
 
+pub mod prometheus;
 pub mod sim;
 
 use chrono::{DateTime, Utc};
@@ -36,6 +37,26 @@ pub struct SourceHealth {
     pub last_ok: Option<DateTime<Utc>>,
     pub updates: u64,
     pub errors: u64,
+    /// What only some sources know (query latency, series count, history held).
+    #[serde(flatten)]
+    pub details: SourceDetails,
+}
+
+/// Optional health details; empty for sources that do not measure them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SourceDetails {
+    /// Query latency over recent requests, milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p50_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p95_ms: Option<f64>,
+    /// Series returned by the last round of queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<u64>,
+    /// Something the user should know that is not an error, e.g. "server holds 3d of the
+    /// 28d backfill asked for".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Everything a source can tell the store.

@@ -52,6 +52,7 @@ fn health(opts: &SimSourceOptions, updates: u64) -> Update {
         last_ok: Some(Utc::now()),
         updates,
         errors: 0,
+        details: Default::default(),
     })
 }
 

@@ -122,6 +122,7 @@ pub fn sim_health(updates: u64) -> SourceHealth {
         last_ok: Some(at(T0 + STEPS * STEP)),
         updates,
         errors: 0,
+        details: Default::default(),
     }
 }
 
@@ -136,6 +137,7 @@ pub fn down_health() -> SourceHealth {
         last_ok: Some(at(T0 + STEPS * STEP - 300)),
         updates: 42,
         errors: 7,
+        details: Default::default(),
     }
 }
 
