@@ -51,6 +51,11 @@ pub enum Command {
     /// Workload and resource analysis: patterns, peaks, anomalies, growth, utilization,
     /// bottlenecks, rightsizing, waste.
     Analyze(crate::commands::analyze::AnalyzeArgs),
+    /// Connect the configured sources, wait for their first data, print groups, events, health.
+    Snapshot(crate::commands::snapshot::SnapshotArgs),
+    /// Data sources: the Prometheus presets and their PromQL.
+    #[command(subcommand)]
+    Sources(crate::commands::sources::SourcesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +156,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sim(cmd)) => run_sim(cmd, &cfg),
         Some(Command::Simulate(args)) => crate::commands::simulate::run(args),
         Some(Command::Analyze(args)) => crate::commands::analyze::run(args),
+        Some(Command::Snapshot(args)) => crate::commands::snapshot::run(args, &cfg),
+        Some(Command::Sources(cmd)) => crate::commands::sources::run(cmd),
         None => {
             if let Some(name) = cli.demo.as_deref().filter(|n| !n.is_empty()) {
                 cfg.demo.scenario = name.to_string();

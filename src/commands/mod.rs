@@ -4,3 +4,5 @@
 pub mod analyze;
 pub mod sim_serve;
 pub mod simulate;
+pub mod snapshot;
+pub mod sources;

@@ -176,12 +176,13 @@ impl PromSource {
                 (align(now - back, step), step)
             }
         };
-        let end = align(now, step);
+        // Evaluated at start + k x step up to now; the newest step is that last one.
+        let end = start + (now - start).div_euclid(step) * step;
         if end < start {
             return Ok(Ok(()));
         }
         let backfilling = self.fetched_until.is_none();
-        let results = self.fetch_metrics(start, end, step).await;
+        let results = self.fetch_metrics(start, now, step).await;
         let mut by_time: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
         let mut desired: BTreeMap<GroupId, Vec<(i64, f64)>> = BTreeMap::new();
         let mut series = 0u64;
