@@ -51,6 +51,8 @@ pub enum Command {
     /// Workload and resource analysis: patterns, peaks, anomalies, growth, utilization,
     /// bottlenecks, rightsizing, waste.
     Analyze(crate::commands::analyze::AnalyzeArgs),
+    /// Demand forecast with 80%/95% bands, backtest figures and the capacity runway.
+    Forecast(crate::commands::forecast::ForecastArgs),
     /// Connect the configured sources, wait for their first data, print groups, events, health.
     Snapshot(crate::commands::snapshot::SnapshotArgs),
     /// Data sources: the Prometheus presets and their PromQL.
@@ -156,6 +158,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sim(cmd)) => run_sim(cmd, &cfg),
         Some(Command::Simulate(args)) => crate::commands::simulate::run(args),
         Some(Command::Analyze(args)) => crate::commands::analyze::run(args),
+        Some(Command::Forecast(args)) => crate::commands::forecast::run(args),
         Some(Command::Snapshot(args)) => crate::commands::snapshot::run(args, &cfg),
         Some(Command::Sources(cmd)) => crate::commands::sources::run(cmd),
         None => {

@@ -2,8 +2,8 @@
 //! and config to results; the TUI runs heavy ones on `spawn_blocking`.
 
 pub mod analysis;
-pub mod forecast;
 pub mod events;
+pub mod forecast;
 pub mod latency;
 pub mod loadtest;
 pub mod policy;

@@ -75,6 +75,7 @@ pub fn prepare(
         step_seconds,
         daily,
         weekly,
+        positive: raw.iter().filter(|v| v.is_finite()).all(|&v| v > 0.0),
     };
     let dec = decompose(raw, step_seconds, &ctx.periods());
     let mask = anomaly_mask(&dec, ANOMALY_SIGMAS);
@@ -93,7 +94,16 @@ pub fn prepare(
         .map(|(i, &v)| if v.is_finite() { v } else { dec.expected(i) })
         .collect();
     // The expectation can itself be missing (no trend nearby): interpolate what is left.
-    let values = stats::fill_gaps(&filled);
+    let mut values = stats::fill_gaps(&filled);
+    // A fill from an additive expectation can dip below zero; logs need it positive.
+    if ctx.positive {
+        let floor = raw
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(f64::INFINITY, f64::min);
+        values.iter_mut().for_each(|v| *v = v.max(floor));
+    }
     if missing > 0 {
         notes.push(format!(
             "{missing} missing points filled from the decomposition"

@@ -19,6 +19,9 @@ pub struct SeriesContext {
     pub daily: Option<usize>,
     /// Steps per week, when the data holds two weeks plus a backtest horizon.
     pub weekly: Option<usize>,
+    /// Every value is > 0: the decomposition and regression models work on logarithms, where
+    /// demand's multiplicative daily x weekly shape becomes additive.
+    pub positive: bool,
 }
 
 impl SeriesContext {
@@ -42,16 +45,20 @@ pub enum ModelKind {
     HoltWinters,
     MstlEts,
     Ridge,
+    /// Mean of Holt-Winters, MSTL-ETS and weekly seasonal naive (fixed membership, so
+    /// the backtest of the mean is honest).
+    Ensemble,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 7] = [
         ModelKind::Naive,
         ModelKind::SeasonalNaiveDaily,
         ModelKind::SeasonalNaiveWeekly,
         ModelKind::HoltWinters,
         ModelKind::MstlEts,
         ModelKind::Ridge,
+        ModelKind::Ensemble,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +69,7 @@ impl ModelKind {
             ModelKind::HoltWinters => "holt_winters",
             ModelKind::MstlEts => "mstl_ets",
             ModelKind::Ridge => "ridge",
+            ModelKind::Ensemble => "ensemble",
         }
     }
 
@@ -75,7 +83,10 @@ impl ModelKind {
             ModelKind::Naive => ctx.daily.is_none(),
             ModelKind::SeasonalNaiveDaily => ctx.daily.is_some(),
             ModelKind::SeasonalNaiveWeekly => ctx.weekly.is_some(),
-            ModelKind::HoltWinters | ModelKind::MstlEts | ModelKind::Ridge => true,
+            ModelKind::HoltWinters
+            | ModelKind::MstlEts
+            | ModelKind::Ridge
+            | ModelKind::Ensemble => true,
         }
     }
 
@@ -91,11 +102,22 @@ impl ModelKind {
 /// A fitted model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fitted {
-    SeasonalNaive { period: usize },
+    SeasonalNaive {
+        period: usize,
+    },
     HoltWinters(holt_winters::Params),
     MstlEts(mstl_ets::Params),
     Ridge(ridge::Model),
+    /// A fitted model run on the logarithm of the series.
+    Log(Box<Fitted>),
+    Ensemble(Vec<Fitted>),
 }
+
+const ENSEMBLE_MEMBERS: [ModelKind; 3] = [
+    ModelKind::HoltWinters,
+    ModelKind::MstlEts,
+    ModelKind::SeasonalNaiveWeekly,
+];
 
 /// Fits `kind` on `train` (no missing values). None when the model does not apply or the
 /// data cannot support it.
@@ -111,13 +133,32 @@ pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted
             period: ctx.weekly?,
         },
         ModelKind::HoltWinters => Fitted::HoltWinters(holt_winters::fit(train, &periods)),
+        ModelKind::MstlEts if ctx.positive => Fitted::Log(Box::new(Fitted::MstlEts(
+            mstl_ets::fit(&ln(train), ctx.step_seconds, &periods),
+        ))),
         ModelKind::MstlEts => Fitted::MstlEts(mstl_ets::fit(train, ctx.step_seconds, &periods)),
+        ModelKind::Ridge if ctx.positive => Fitted::Log(Box::new(Fitted::Ridge(ridge::fit(
+            &ln(train),
+            ctx.start_unix,
+            ctx.step_seconds,
+            &periods,
+        )?))),
         ModelKind::Ridge => Fitted::Ridge(ridge::fit(
             train,
             ctx.start_unix,
             ctx.step_seconds,
             &periods,
         )?),
+        ModelKind::Ensemble => {
+            let members: Vec<Fitted> = ENSEMBLE_MEMBERS
+                .iter()
+                .filter_map(|&k| fit(k, train, ctx))
+                .collect();
+            if members.len() < 2 {
+                return None;
+            }
+            Fitted::Ensemble(members)
+        }
     })
 }
 
@@ -133,6 +174,23 @@ impl Fitted {
                 mstl_ets::forecast(history, ctx.step_seconds, &periods, p, horizon)
             }
             Fitted::Ridge(m) => m.forecast(history, horizon),
+            Fitted::Log(inner) => inner
+                .forecast_from(&ln(history), ctx, horizon)
+                .iter()
+                .map(|v| v.exp())
+                .collect(),
+            Fitted::Ensemble(members) => {
+                let runs: Vec<Vec<f64>> = members
+                    .iter()
+                    .map(|m| m.forecast_from(history, ctx, horizon))
+                    .collect();
+                if runs.iter().any(|r| r.len() != horizon) {
+                    return Vec::new();
+                }
+                (0..horizon)
+                    .map(|j| runs.iter().map(|r| r[j]).sum::<f64>() / runs.len() as f64)
+                    .collect()
+            }
         };
         // A diverging fit is no forecast at all.
         if out.iter().all(|v| v.is_finite()) {
@@ -141,4 +199,8 @@ impl Fitted {
             Vec::new()
         }
     }
+}
+
+fn ln(values: &[f64]) -> Vec<f64> {
+    values.iter().map(|v| v.ln()).collect()
 }

@@ -1,0 +1,281 @@
+//! `scaletop forecast`: demand forecast of one series with 80%/95% bands, the model the
+//! backtest chose and its figures, and the capacity runway when a capacity is given.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::cli::{CliError, Format};
+use crate::duration::parse_duration;
+use crate::engine::forecast::{self, format_time, Forecast, ForecastRequest, ModelKind};
+use crate::input;
+
+/// Longest regular grid accepted (as `analyze`).
+const MAX_POINTS: i64 = 5_000_000;
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Series file: CSV `timestamp,value`, long-form CSV `timestamp,group,metric,value`, or a
+    /// Prometheus query_range JSON response.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// How far ahead, e.g. 24h, 7d, 90d (beyond 48h the forecast is on hourly means, beyond
+    /// 120d on daily means).
+    #[arg(long)]
+    pub horizon: String,
+    /// The group of a multi-series file.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// The metric of a multi-series file.
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Resample the input to this step first (e.g. 1h); default: its native step.
+    #[arg(long)]
+    pub step: Option<String>,
+    /// auto (backtest picks by MASE) or one of: naive, seasonal_naive_daily,
+    /// seasonal_naive_weekly, holt_winters, mstl_ets, ridge.
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// Demand the group serves at max capacity (max replicas x per-replica capacity), in the
+    /// series' units: reports when the upper band first crosses it.
+    #[arg(long)]
+    pub capacity: Option<f64>,
+    /// Per-replica capacity, to say how many replicas the forecast peak needs.
+    #[arg(long)]
+    pub per_replica: Option<f64>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The JSON document: the engine's forecast plus the fit time.
+#[derive(Serialize)]
+struct Output<'a> {
+    group: &'a str,
+    metric: &'a str,
+    fit_ms: f64,
+    #[serde(flatten)]
+    forecast: &'a Forecast,
+}
+
+pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
+    let horizon = parse_duration(&args.horizon)
+        .map_err(|e| CliError::usage(format!("--horizon: {e}")))?
+        .as_secs();
+    let model = match args.model.as_str() {
+        "auto" => None,
+        name => Some(ModelKind::parse(name).ok_or_else(|| {
+            CliError::usage(format!(
+                "--model '{name}': expected auto, naive, seasonal_naive_daily, seasonal_naive_weekly, holt_winters, mstl_ets or ridge"
+            ))
+        })?),
+    };
+    for (flag, v) in [
+        ("--capacity", args.capacity),
+        ("--per-replica", args.per_replica),
+    ] {
+        if v.is_some_and(|c| !(c > 0.0 && c.is_finite())) {
+            return Err(CliError::usage(format!("{flag} must be a positive number")));
+        }
+    }
+    let file = args.input.display().to_string();
+    let all = input::read_file(&args.input).map_err(|e| CliError::usage(e.to_string()))?;
+    let series = pick(&all, args.group.as_deref(), args.metric.as_deref(), &file)?;
+    let step = match &args.step {
+        Some(s) => i64::try_from(
+            parse_duration(s)
+                .map_err(|e| CliError::usage(format!("--step: {e}")))?
+                .as_secs(),
+        )
+        .unwrap_or(0),
+        None => series.step_seconds().unwrap_or(0),
+    };
+    if step <= 0 {
+        return Err(CliError::usage(format!(
+            "{file}: series {}/{} has no usable step (fewer than two distinct timestamps)",
+            series.group, series.metric
+        )));
+    }
+    let span = series.points.last().map_or(0, |p| p.0) - series.points.first().map_or(0, |p| p.0);
+    if span / step > MAX_POINTS {
+        return Err(CliError::usage(format!(
+            "{file}: {span} s at a {step} s step is over {MAX_POINTS} points; pass a coarser --step"
+        )));
+    }
+    let (start, values) = series.regular(step);
+    let req = ForecastRequest {
+        horizon_seconds: i64::try_from(horizon).unwrap_or(i64::MAX),
+        model,
+        capacity: args.capacity,
+        per_replica: args.per_replica,
+    };
+    let began = Instant::now();
+    let fc = forecast::forecast_series(start, step, &values, &req)
+        .map_err(|e| CliError::usage(format!("{file}: {}/{}: {e}", series.group, series.metric)))?;
+    let fit_ms = began.elapsed().as_secs_f64() * 1000.0;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(
+            &mut out,
+            &Output {
+                group: &series.group,
+                metric: &series.metric,
+                fit_ms,
+                forecast: &fc,
+            },
+        )
+        .map_err(std::io::Error::other)
+        .and_then(|_| writeln!(out)),
+        Format::Csv => write_csv(&mut out, &fc),
+        Format::Table | Format::Md => write_table(&mut out, &fc, series, fit_ms),
+    };
+    written
+        .and_then(|_| out.flush())
+        .map_err(|e| CliError::usage(format!("cannot write output: {e}")))
+}
+
+/// The one series the flags name; a single-series file needs no flags.
+fn pick<'a>(
+    all: &'a [input::Series],
+    group: Option<&str>,
+    metric: Option<&str>,
+    file: &str,
+) -> Result<&'a input::Series, CliError> {
+    let matches: Vec<&input::Series> = all
+        .iter()
+        .filter(|s| group.is_none_or(|g| s.group == g) && metric.is_none_or(|m| s.metric == m))
+        .collect();
+    match matches[..] {
+        [one] => Ok(one),
+        [] => Err(CliError::usage(format!(
+            "{file}: no series matches{}{} (has: {})",
+            group.map(|g| format!(" group '{g}'")).unwrap_or_default(),
+            metric.map(|m| format!(" metric '{m}'")).unwrap_or_default(),
+            names(all)
+        ))),
+        _ => Err(CliError::usage(format!(
+            "{file}: {} series match; choose one with --group and --metric (has: {})",
+            matches.len(),
+            names(all)
+        ))),
+    }
+}
+
+fn names(all: &[input::Series]) -> String {
+    let mut v: Vec<String> = all
+        .iter()
+        .take(8)
+        .map(|s| format!("{}/{}", s.group, s.metric))
+        .collect();
+    if all.len() > 8 {
+        v.push(format!("… {} more", all.len() - 8));
+    }
+    v.join(", ")
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or("-".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn num(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or("-".into(), |x| format!("{x:.3}"))
+}
+
+fn write_csv(w: &mut dyn Write, fc: &Forecast) -> std::io::Result<()> {
+    writeln!(w, "timestamp,mean,lo80,hi80,lo95,hi95")?;
+    for p in &fc.points {
+        writeln!(
+            w,
+            "{},{},{},{},{},{}",
+            format_time(p.timestamp),
+            p.mean,
+            p.lo80,
+            p.hi80,
+            p.lo95,
+            p.hi95
+        )?;
+    }
+    Ok(())
+}
+
+fn write_table(
+    w: &mut dyn Write,
+    fc: &Forecast,
+    s: &input::Series,
+    fit_ms: f64,
+) -> std::io::Result<()> {
+    let b = &fc.backtest;
+    writeln!(
+        w,
+        "{}/{}: model {} (step {} s, fit {fit_ms:.0} ms)",
+        s.group, s.metric, fc.model, fc.step_seconds
+    )?;
+    writeln!(
+        w,
+        "backtest ({} origins x {} steps): accuracy {}  MASE {}  MAPE {}  coverage80 {}  coverage95 {}",
+        b.origins,
+        b.horizon_steps,
+        pct(b.accuracy),
+        num(b.mase),
+        pct(b.mape),
+        pct(b.coverage_80),
+        pct(b.coverage_95)
+    )?;
+    for c in &fc.candidates {
+        writeln!(
+            w,
+            "  {:<22} MASE {:>7}  WAPE {:>7}",
+            c.model,
+            num(c.mase),
+            pct(c.wape)
+        )?;
+    }
+    for n in &fc.notes {
+        writeln!(w, "note: {n}")?;
+    }
+    if let Some(r) = &fc.runway {
+        match r.first_crossing {
+            Some(t) => writeln!(
+                w,
+                "runway: upper band exceeds capacity {} at {}; peak {:.1} at {}{}",
+                r.capacity,
+                format_time(t),
+                r.peak_upper,
+                format_time(r.peak_at),
+                r.replicas_needed
+                    .map(|n| format!(" (needs {n} replicas)"))
+                    .unwrap_or_default()
+            )?,
+            None => writeln!(
+                w,
+                "runway: capacity {} holds through the horizon (peak {:.1} at {}, headroom {:.0}%)",
+                r.capacity,
+                r.peak_upper,
+                format_time(r.peak_at),
+                r.headroom_pct
+            )?,
+        }
+    }
+    writeln!(
+        w,
+        "{:<21} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "TIMESTAMP", "MEAN", "LO80", "HI80", "LO95", "HI95"
+    )?;
+    for p in &fc.points {
+        writeln!(
+            w,
+            "{:<21} {:>12.2} {:>12.2} {:>12.2} {:>12.2} {:>12.2}",
+            format_time(p.timestamp),
+            p.mean,
+            p.lo80,
+            p.hi80,
+            p.lo95,
+            p.hi95
+        )?;
+    }
+    Ok(())
+}

