@@ -9,6 +9,7 @@ use ratatui::style::Color;
 use ratatui::Terminal;
 use scaletop::store::Store;
 use scaletop::tui::app::{App, Pane};
+use scaletop::tui::jobs;
 use scaletop::tui::render::render;
 use scaletop::tui::run_loop::{run_loop, LoopSettings};
 use scaletop::tui::tab::Tab;
@@ -186,9 +187,9 @@ fn missing_memory_is_a_dash() {
 fn not_built_tab_says_so() {
     let store = fx::store();
     let mut app = fx::app(&store);
-    press(&mut app, &store, "4");
+    press(&mut app, &store, "5");
     let text = screen(&app, &store);
-    assert!(text.contains("not built yet — see issue #4"), "{text}");
+    assert!(text.contains("not built yet — see issue #5"), "{text}");
     insta::assert_snapshot!(text);
 }
 
@@ -377,6 +378,9 @@ fn enter_on_an_event_opens_its_group_at_its_time() {
     let mut app = fx::app(&store);
     press(&mut app, &store, "2j"); // second newest: catalog scaling down (thrash)
     app.on_key(key(KeyCode::Enter), &store);
+    assert!(matches!(app.pane, Pane::Explain(_)), "Enter explains first");
+    app.on_key(key(KeyCode::Enter), &store);
+    assert_eq!(app.pane, Pane::None);
     assert_eq!(app.tab, Tab::Utilization);
     assert_eq!(app.focus.as_ref().map(|g| g.name.as_str()), Some("catalog"));
     // Event at step 220, window 2h: the window ends an hour after it, capped at the newest data.
@@ -438,4 +442,177 @@ fn overview_at_the_minimum_size_keeps_every_tab_and_column() {
     assert!(text.contains("9 Sources"), "{text}");
     assert!(text.contains("recommendations"), "{text}");
     insta::assert_snapshot!(text);
+}
+
+/// Runs the engine jobs the view asks for, synchronously (the run loop uses spawn_blocking).
+fn run_jobs(app: &mut App, store: &Store) -> usize {
+    let due = jobs::due(app, store);
+    let n = due.len();
+    for job in due {
+        app.apply_job(jobs::run(job));
+    }
+    n
+}
+
+#[test]
+fn workload_tab_with_results() {
+    let store = fx::workload_store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "4");
+    let analysing = screen(&app, &store);
+    assert!(analysing.contains("analysing…"), "{analysing}");
+    assert_eq!(run_jobs(&mut app, &store), 1);
+    assert_eq!(run_jobs(&mut app, &store), 0, "no new data: no new job");
+    let text = screen(&app, &store);
+    for needle in [
+        "hourly",
+        "baseline / peak",
+        "growth",
+        "Anomalies (",
+        "above",
+    ] {
+        assert!(text.contains(needle), "'{needle}' in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn workload_tab_with_too_little_history() {
+    let store = fx::store_steps(6, 120); // 30 minutes
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "4");
+    run_jobs(&mut app, &store);
+    let text = screen(&app, &store);
+    assert!(
+        text.contains("Not enough history (need 1h, have 30m)"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn workload_follows_the_selected_group() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "4");
+    run_jobs(&mut app, &store);
+    let first = app.workload.result.as_ref().map(|o| o.group.name.clone());
+    assert_eq!(first.as_deref(), Some("catalog"));
+    press(&mut app, &store, "j");
+    assert!(
+        screen(&app, &store).contains("analysing…"),
+        "new group: old result hidden"
+    );
+    run_jobs(&mut app, &store);
+    let second = app.workload.result.as_ref().map(|o| o.group.name.clone());
+    assert_eq!(second.as_deref(), Some("checkout"));
+}
+
+#[test]
+fn policies_tab_replays_each_group_beside_what_happened() {
+    let store = fx::platform_store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "6");
+    assert!(screen(&app, &store).contains("replaying each group's policy"));
+    assert_eq!(run_jobs(&mut app, &store), 1);
+    press(&mut app, &store, "j"); // checkout
+    let text = screen(&app, &store);
+    for needle in [
+        "HPA cpu 70% · simulator scenario",
+        "ASG ASGAverageCPUUtilization",
+        "fixed at 3 replicas",
+        "sim groups follow the scenario rule",
+        "fixed at 3 replicas",
+        "checkout replicas — replayed vs observed",
+        "SLA-violation min",
+    ] {
+        assert!(text.contains(needle), "'{needle}' in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn explain_pane_shows_the_moment_and_the_arithmetic() {
+    let store = fx::platform_store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "2"); // newest: checkout's surge
+    app.on_key(key(KeyCode::Enter), &store);
+    let Pane::Explain(state) = &app.pane else {
+        panic!("Enter on an event opens the explain pane");
+    };
+    assert_eq!(state.event.group.name, "checkout");
+    assert!(screen(&app, &store).contains("Replaying the policy up to this event…"));
+    assert_eq!(run_jobs(&mut app, &store), 1);
+    let text = screen(&app, &store);
+    for needle in [
+        "Why did checkout scale",
+        "demand (req/s)",
+        "Policy: HPA cpu 70% · simulator scenario",
+        "cpu: ratio",
+        "stabilization",
+        "matches the event",
+    ] {
+        assert!(text.contains(needle), "'{needle}' in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn enter_explains_an_event_and_esc_closes_it() {
+    let store = fx::platform_store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "2");
+    app.on_key(key(KeyCode::Enter), &store);
+    assert!(matches!(app.pane, Pane::Explain(_)));
+    press(&mut app, &store, "3j");
+    assert_eq!(app.tab, Tab::Events, "other keys do not leave the pane");
+    app.on_key(key(KeyCode::Esc), &store);
+    assert_eq!(app.pane, Pane::None);
+    assert_eq!(app.tab, Tab::Events);
+    // A late answer for the closed pane is dropped.
+    app.on_key(key(KeyCode::Enter), &store);
+    let job = jobs::due(&mut app, &store).pop().expect("explain job");
+    app.on_key(key(KeyCode::Esc), &store);
+    app.apply_job(jobs::run(job));
+    assert_eq!(app.pane, Pane::None);
+}
+
+#[test]
+fn explain_says_why_when_the_policy_cannot_be_replayed() {
+    let store = fx::store(); // simulator-platform groups
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "2");
+    app.on_key(key(KeyCode::Enter), &store);
+    run_jobs(&mut app, &store);
+    let text = screen(&app, &store);
+    assert!(
+        text.contains("No arithmetic to show: sim groups follow the scenario rule"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn run_loop_runs_the_workload_analysis_off_the_ui_thread() {
+    let (_tx, rx) = tokio::sync::mpsc::channel(1);
+    let mut store = fx::workload_store();
+    let mut app = fx::app(&store);
+    let mut terminal = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    let keys = vec![key(KeyCode::Char('4')), key(KeyCode::Char('q'))];
+    run_loop(
+        &mut terminal,
+        &mut app,
+        &mut store,
+        keys_after(1500, keys),
+        rx,
+        fx::wall_now,
+        LoopSettings::new(4.0, 5760),
+        &mut |_: &str| Err(color_eyre::eyre::eyre!("no sources in tests")),
+    )
+    .await
+    .expect("loop ends");
+    assert!(
+        app.workload.result.is_some(),
+        "the analysis came back through the loop"
+    );
+    assert!(terminal.backend().to_string().contains("hourly"));
 }

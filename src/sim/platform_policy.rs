@@ -125,6 +125,46 @@ pub fn asg_config(
     }))
 }
 
+/// The platform autoscaler a group's policy runs on — the same one the simulator drives — for
+/// replays and explanations; Err says, in a line, why this policy cannot be replayed.
+pub fn replayable_autoscaler(
+    platform: Platform,
+    name: &str,
+    policy: &PolicyModel,
+    min: u32,
+    max: u32,
+) -> Result<Box<dyn Autoscaler + Send>, String> {
+    let tt = match policy {
+        PolicyModel::TargetTracking(tt) => tt,
+        PolicyModel::Fixed { replicas } => {
+            return Err(format!(
+                "fixed at {replicas} replicas: no autoscaler to replay"
+            ))
+        }
+        PolicyModel::Unknown => return Err("policy unknown: nothing to replay".into()),
+    };
+    match platform {
+        Platform::K8s => {
+            let m = hpa_manifest(name, tt, min, max)
+                .ok_or("a metric of this policy has no HPA form")?;
+            let hpa = HpaManifest::from_yaml(&m.to_string())
+                .and_then(|m| m.resolve())
+                .map_err(|e| format!("HPA: {e}"))?;
+            Ok(Box::new(HpaController::new(hpa)))
+        }
+        Platform::Aws => {
+            let c = asg_config(name, tt, min, max)
+                .ok_or("EC2 target tracking has no predefined metric for this policy")?;
+            let a = AsgAutoscaler::from_json(&c.to_string()).map_err(|e| format!("ASG: {e}"))?;
+            Ok(Box::new(a))
+        }
+        other => Err(format!(
+            "{} groups follow the scenario rule: no platform model to replay",
+            other.as_str()
+        )),
+    }
+}
+
 impl PlatformPolicy {
     /// The platform's autoscaler for this group, or None to keep the scenario's rule.
     pub fn for_group(

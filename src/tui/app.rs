@@ -10,6 +10,10 @@ use crate::duration::{format_duration, parse_duration};
 use crate::model::GroupId;
 use crate::store::Store;
 use crate::tui::figures::{GroupFigures, ReadAt};
+use crate::tui::jobs::explain::ExplainOutcome;
+use crate::tui::jobs::policies::PoliciesOutcome;
+use crate::tui::jobs::workload::WorkloadOutcome;
+use crate::tui::jobs::{JobOutput, JobSlot};
 use crate::tui::keymap::{Action, Keymap};
 use crate::tui::panes::palette::{PaletteCommand, PaletteState};
 use crate::tui::tab::Tab;
@@ -26,6 +30,16 @@ pub enum Pane {
     None,
     Help,
     Palette(PaletteState),
+    /// Why a scaling event happened (Enter on the Events tab).
+    Explain(Box<ExplainState>),
+}
+
+/// The explain pane: the event, and the policy arithmetic once computed off the UI thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainState {
+    pub event: crate::model::ScalingEvent,
+    pub result: Option<ExplainOutcome>,
+    pub in_flight: bool,
 }
 
 /// The `/` filter: a substring of the group name, shared by Overview and Events.
@@ -151,6 +165,10 @@ pub struct App {
     pub scenarios: Vec<String>,
     /// A scenario switch asked for from the palette, carried out by the run loop.
     pub switch_scenario: Option<String>,
+    /// Workload analysis of the selected group (computed off the UI thread).
+    pub workload: JobSlot<WorkloadOutcome>,
+    /// Policy replays of every group (computed off the UI thread).
+    pub policies: JobSlot<PoliciesOutcome>,
     pub quit: bool,
 }
 
@@ -184,6 +202,8 @@ impl App {
             status: None,
             scenarios: Vec::new(),
             switch_scenario: None,
+            workload: JobSlot::default(),
+            policies: JobSlot::default(),
             quit: false,
         }
     }
@@ -276,7 +296,25 @@ impl App {
         }
     }
 
-    /// Applies one action. Panes see actions first: help closes on `?`/`Esc`.
+    /// A finished engine job: its result replaces the previous one.
+    pub fn apply_job(&mut self, output: JobOutput) {
+        match output {
+            JobOutput::Workload(w) => self.workload.finish(*w),
+            JobOutput::Policies(p) => self.policies.finish(p),
+            JobOutput::Explain(e) => {
+                // Only for the event still on screen; a late answer for a closed pane is dropped.
+                if let Pane::Explain(state) = &mut self.pane {
+                    if state.event == e.event {
+                        state.result = Some(e);
+                        state.in_flight = false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies one action. Panes see actions first: help closes on `?`/`Esc`; the explain pane
+    /// closes on `Esc` and opens Utilization at the event's time on `Enter`.
     pub fn update(&mut self, action: Action, store: &Store) {
         if self.pane == Pane::Help {
             match action {
@@ -284,6 +322,20 @@ impl App {
                 Action::Quit => self.quit = true,
                 _ => {}
             }
+            return;
+        }
+        if let Pane::Explain(state) = &self.pane {
+            match action {
+                Action::Back => self.pane = Pane::None,
+                Action::Quit => self.quit = true,
+                Action::Enter => {
+                    let event = state.event.clone();
+                    self.pane = Pane::None;
+                    self.open_event_in_utilization(&event, store);
+                }
+                _ => {}
+            }
+            self.sync(store);
             return;
         }
         match action {
@@ -339,7 +391,8 @@ impl App {
             (pos as i64).saturating_add(delta).clamp(0, max.max(0)) as usize
         };
         match self.tab {
-            Tab::Overview => {
+            // Workload and Policies follow the Overview selection, so j/k pick the group there too.
+            Tab::Overview | Tab::Workload | Tab::Policies => {
                 self.cursor = step(self.cursor, self.rows.len());
                 self.selected = self
                     .rows
@@ -359,8 +412,8 @@ impl App {
         }
     }
 
-    /// `Enter`: Overview opens Utilization for the selected group; Events opens it for the
-    /// event's group, frozen with the event in the middle of the window.
+    /// `Enter`: Overview opens Utilization for the selected group; Events explains the event
+    /// (and from there, `Enter` opens Utilization at its time).
     fn drill_in(&mut self, store: &Store) {
         match self.tab {
             Tab::Overview if self.selected.is_some() => {
@@ -372,15 +425,24 @@ impl App {
                 let Some(event) = self.visible_events(store).nth(self.events_offset) else {
                     return;
                 };
-                let newest = store.now().map_or(i64::MAX, |t| t.timestamp());
-                let end = (event.at.timestamp() + self.time.window_seconds / 2).min(newest);
-                self.focus = Some(event.group.clone());
-                self.time.frozen_end = Some(end);
-                self.back_stack.push(self.tab);
-                self.tab = Tab::Utilization;
+                self.pane = Pane::Explain(Box::new(ExplainState {
+                    event: event.clone(),
+                    result: None,
+                    in_flight: false,
+                }));
             }
             _ => {}
         }
+    }
+
+    /// Utilization for the event's group, frozen with the event in the middle of the window.
+    fn open_event_in_utilization(&mut self, event: &crate::model::ScalingEvent, store: &Store) {
+        let newest = store.now().map_or(i64::MAX, |t| t.timestamp());
+        let end = (event.at.timestamp() + self.time.window_seconds / 2).min(newest);
+        self.focus = Some(event.group.clone());
+        self.time.frozen_end = Some(end);
+        self.back_stack.push(self.tab);
+        self.tab = Tab::Utilization;
     }
 
     /// Events the Events tab lists, newest first: the filter applies, and nothing after the
@@ -469,6 +531,9 @@ impl App {
         self.last_data_at = None;
         self.back_stack.clear();
         self.tab = Tab::Overview;
+        self.pane = Pane::None;
+        self.workload = JobSlot::default();
+        self.policies = JobSlot::default();
     }
 
     /// The group the Utilization tab shows, as an index into the store.

@@ -2,7 +2,9 @@
 //! only by `App::update`; pure rendering of each tab and pane from the app and the store.
 
 pub mod app;
+pub mod chart;
 pub mod figures;
+pub mod jobs;
 pub mod keymap;
 pub mod panes;
 pub mod render;

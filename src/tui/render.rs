@@ -10,7 +10,7 @@ use ratatui::Frame;
 use crate::store::Store;
 use crate::tui::app::{App, Pane};
 use crate::tui::keymap::Action;
-use crate::tui::panes::{filter, help, palette};
+use crate::tui::panes::{explain, filter, help, palette};
 use crate::tui::tab::Tab;
 use crate::tui::tabs;
 use crate::tui::widgets::{fmt_age, fmt_time};
@@ -39,6 +39,8 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
         Tab::Overview => tabs::overview::render(app, store, frame, body),
         Tab::Events => tabs::events::render(app, store, frame, body),
         Tab::Utilization => tabs::utilization::render(app, store, frame, body),
+        Tab::Workload => tabs::workload::render(app, store, frame, body),
+        Tab::Policies => tabs::policies::render(app, store, frame, body),
         Tab::Sources => tabs::sources::render(app, store, now, frame, body),
         other => {
             let (issue, will_show) = other.not_built().unwrap_or((2, "this view"));
@@ -55,6 +57,7 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
         Pane::Palette(state) => {
             palette::render(state, store, &app.scenarios, &app.theme, frame, body)
         }
+        Pane::Explain(state) => explain::render(state, store, &app.theme, frame, body),
     }
 }
 

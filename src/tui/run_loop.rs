@@ -16,6 +16,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::sources::Update;
 use crate::store::Store;
 use crate::tui::app::App;
+use crate::tui::jobs::{self, JobOutput};
 use crate::tui::render::render;
 
 /// Updates applied per batch before input gets a turn, so a flood cannot starve the keys.
@@ -91,11 +92,20 @@ where
     let mut dirty = Dirty::Now; // the first frame, before any data
     let mut last_draw = Instant::now();
     let mut updates_open = true;
+    // Engine jobs answer here; unbounded so a blocking worker never waits on the UI.
+    let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobOutput>();
     app.sync(store);
 
     loop {
         if app.quit {
             break;
+        }
+        for job in jobs::due(app, store) {
+            let tx = job_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                // The loop may have ended; then nobody wants the answer.
+                let _ = tx.send(jobs::run(job));
+            });
         }
         let due = match dirty {
             Dirty::Now => true,
@@ -160,6 +170,10 @@ where
                     updates_open = false;
                 }
             },
+            Some(output) = job_rx.recv() => {
+                app.apply_job(output);
+                dirty = Dirty::Now;
+            }
             _ = clock.tick() => dirty = dirty.max(Dirty::Data),
             _ = tokio::time::sleep_until(deadline), if dirty == Dirty::Data => {}
         }

@@ -59,17 +59,9 @@ impl Tab {
     /// For tabs whose engine does not exist yet: (issue number, what the tab will show).
     pub fn not_built(self) -> Option<(u32, &'static str)> {
         match self {
-            Tab::Workload => Some((
-                4,
-                "workload analysis: seasonality, trend, anomalies, bottleneck and metric choice",
-            )),
             Tab::Forecast => Some((
                 5,
                 "demand forecasts with confidence bands and capacity runway",
-            )),
-            Tab::Policies => Some((
-                6,
-                "the current policy of each group, replayed, and explain-a-scaling-event",
             )),
             Tab::Cost => Some((
                 8,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use scaletop::config::Config;
 use scaletop::model::{
     CapacityModel, CurrentPolicy, GroupId, GroupInfo, MetricKind, MetricTarget, Platform,
-    PolicyModel, PolicyProvenance, ScalingEvent, TargetTrackingPolicy,
+    PolicyModel, PolicyProvenance, ScalingEvent, Slo, TargetTrackingPolicy,
 };
 use scaletop::sources::{HealthState, Sample, SourceHealth, Update};
 use scaletop::store::Store;
@@ -208,4 +208,144 @@ pub fn app(store: &Store) -> App {
     app.last_data_at = Some(at(T0 + STEPS * STEP));
     app.sync(store);
     app
+}
+
+/// The platform each fixture group runs on in [`platform_store`]: most on Kubernetes (HPA),
+/// `search` on AWS (EC2 target tracking), `image-resizer` left on the simulator's own rule.
+fn platform_of(name: &str) -> Platform {
+    match name {
+        "search" => Platform::Aws,
+        "image-resizer" => Platform::Sim,
+        _ => Platform::K8s,
+    }
+}
+
+fn on_platform(id: &GroupId) -> GroupId {
+    GroupId::new(platform_of(&id.name), id.scope.clone(), id.name.clone())
+}
+
+/// The standard fixture with groups on real platforms, so their policies can be replayed;
+/// `recommendations` has a fixed replica count (nothing to replay).
+pub fn platform_store() -> Store {
+    let mut store = Store::new(STEP, 5760);
+    for u in updates(NAMES.len(), STEPS) {
+        let u = match u {
+            Update::Group(mut info) => {
+                info.id = on_platform(&info.id);
+                // M/M/c p95 of an 80 ms service is ~240 ms: an SLO the replay can meet.
+                info.slo = Some(Slo {
+                    p95_latency_ms: 400.0,
+                    ..Slo::default()
+                });
+                if info.id.name == "recommendations" {
+                    if let Some(p) = info.policy.as_mut() {
+                        p.model = PolicyModel::Fixed { replicas: 3 };
+                    }
+                }
+                Update::Group(info)
+            }
+            Update::Samples { at, samples } => Update::Samples {
+                at,
+                samples: samples
+                    .into_iter()
+                    .map(|s| Sample {
+                        group: on_platform(&s.group),
+                        ..s
+                    })
+                    .collect(),
+            },
+            Update::Event(mut e) => {
+                e.group = on_platform(&e.group);
+                Update::Event(e)
+            }
+            other => other,
+        };
+        store.apply(u);
+    }
+    apply_surge(&mut store);
+    store
+}
+
+/// At the newest step `checkout`'s demand doubles and it scales the way the HPA does:
+/// ceil(ready x integer CPU / 70), at most +max(4, 100%) per sync, within max 40.
+fn apply_surge(store: &mut Store) {
+    let id = on_platform(&group_id(0));
+    let Some(g) = store.group_index(&id) else {
+        return;
+    };
+    let last = T0 + (STEPS - 1) * STEP;
+    let ready = store.latest(g, MetricKind::ReplicasReady).unwrap_or(2.0);
+    let demand = 2.0 * store.latest(g, MetricKind::RequestRate).unwrap_or(500.0);
+    let cpu = 100.0 * demand / (ready * 100.0);
+    let wanted = (ready * cpu.floor() / 70.0).ceil();
+    let to = wanted.min((ready + 4.0).max(2.0 * ready)).min(40.0);
+    let sample = |metric, value| Sample {
+        group: id.clone(),
+        metric,
+        value,
+    };
+    store.apply(Update::Samples {
+        at: at(last),
+        samples: vec![
+            sample(MetricKind::RequestRate, demand),
+            sample(MetricKind::CpuUtilization, cpu),
+            sample(MetricKind::ReplicasDesired, to),
+        ],
+    });
+    store.apply(Update::Event(ScalingEvent {
+        at: at(last),
+        group: id,
+        from_replicas: ready as u32,
+        to_replicas: to as u32,
+        reason: format!("cpu {cpu:.0}% above target 70%"),
+        demand: Some(demand),
+        thrash: false,
+    }));
+}
+
+/// The standard groups with only `steps` steps of data.
+pub fn store_steps(groups: usize, steps: i64) -> Store {
+    let mut store = Store::new(STEP, 5760);
+    for u in updates(groups, steps) {
+        store.apply(u);
+    }
+    store
+}
+
+/// Steps of [`workload_store`]: 12 hours.
+pub const WORKLOAD_STEPS: i64 = 2880;
+
+/// One group, `checkout`, with 12 hours of request rate built from known parts: an hourly
+/// cycle, a 6-hour cycle, a slow rise, a little deterministic noise and one 10-minute spike at
+/// 09:00.
+pub fn workload_store() -> Store {
+    let mut store = Store::new(STEP, 5760);
+    let mut g = info(0);
+    g.id = on_platform(&g.id);
+    store.apply(Update::Group(Box::new(g.clone())));
+    for k in 0..WORKLOAD_STEPS {
+        let t = (k * STEP) as f64;
+        let tau = std::f64::consts::TAU;
+        let noise = ((k * 7919) % 101 - 50) as f64 / 5.0;
+        let spike = if (2160..2200).contains(&k) {
+            900.0
+        } else {
+            0.0
+        };
+        let demand = 600.0
+            + 10.0 * t / 3600.0
+            + 150.0 * (tau * t / 3600.0).sin()
+            + 80.0 * (tau * t / 21_600.0).sin()
+            + noise
+            + spike;
+        store.apply(Update::Samples {
+            at: at(T0 + k * STEP),
+            samples: vec![Sample {
+                group: g.id.clone(),
+                metric: MetricKind::RequestRate,
+                value: demand,
+            }],
+        });
+    }
+    store
 }

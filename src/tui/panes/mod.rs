@@ -1,5 +1,6 @@
 //! Panes drawn over any tab: help, the command palette, the filter line.
 
+pub mod explain;
 pub mod filter;
 pub mod help;
 pub mod palette;

@@ -3,5 +3,7 @@
 pub mod events;
 pub mod not_built;
 pub mod overview;
+pub mod policies;
 pub mod sources;
 pub mod utilization;
+pub mod workload;

@@ -3,19 +3,16 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use crate::duration::format_duration;
 use crate::model::{GroupInfo, MetricKind};
 use crate::store::Store;
 use crate::tui::app::App;
+use crate::tui::chart::{self, bucket_means, ChartSeries, MAX_POINTS};
 use crate::tui::widgets::{fmt_compact, fmt_opt, fmt_time};
-
-/// Most points per chart line; braille gives two dots per cell, so more would not show.
-const MAX_POINTS: usize = 320;
 
 /// One line of a chart: a style and values oldest first (`None` = gap).
 struct Line_ {
@@ -219,43 +216,6 @@ fn render_info(app: &App, info: &GroupInfo, end: i64, area: Rect, frame: &mut Fr
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// Averages `values` into `buckets` buckets; a bucket with no data stays missing.
-fn bucket_means(values: &[Option<f64>], buckets: usize) -> Vec<Option<f64>> {
-    if values.len() <= buckets {
-        return values.to_vec();
-    }
-    (0..buckets)
-        .map(|b| {
-            let start = b * values.len() / buckets;
-            let end = ((b + 1) * values.len() / buckets).max(start + 1);
-            let (sum, n) = values[start..end]
-                .iter()
-                .flatten()
-                .fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
-            (n > 0).then(|| sum / f64::from(n))
-        })
-        .collect()
-}
-
-type Points = Vec<(f64, f64)>;
-
-/// Splits a series into contiguous runs of points so a gap is drawn as a gap.
-fn segments(values: &[Option<f64>]) -> Vec<Points> {
-    let mut out = Vec::new();
-    let mut run = Vec::new();
-    for (i, v) in values.iter().enumerate() {
-        match v {
-            Some(y) => run.push((i as f64, *y)),
-            None if !run.is_empty() => out.push(std::mem::take(&mut run)),
-            None => {}
-        }
-    }
-    if !run.is_empty() {
-        out.push(run);
-    }
-    out
-}
-
 fn chart(
     app: &App,
     frame: &mut Frame,
@@ -265,45 +225,6 @@ fn chart(
     y_floor: Option<f64>,
 ) {
     let theme = &app.theme;
-    let block = Block::default().borders(Borders::ALL).title(title);
-    let points = lines.first().map_or(0, |l| l.values.len());
-    let (lo, hi) = lines
-        .iter()
-        .flat_map(|l| l.values.iter().flatten())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(*v), hi.max(*v))
-        });
-    if !lo.is_finite() {
-        frame.render_widget(
-            Paragraph::new("no data in this window")
-                .style(theme.dim())
-                .centered()
-                .block(block),
-            area,
-        );
-        return;
-    }
-    let lo = y_floor.map_or(lo, |f| f.min(lo));
-    let hi = if (hi - lo).abs() < f64::EPSILON {
-        lo + 1.0
-    } else {
-        hi * 1.1
-    };
-    // Datasets borrow their points, so all runs live here for the whole render.
-    let runs: Vec<Vec<Points>> = lines.iter().map(|l| segments(&l.values)).collect();
-    let mut datasets = Vec::new();
-    for (line, segs) in lines.iter().zip(&runs) {
-        for seg in segs {
-            // No legend (it would cover the newest data); titles name the lines in colour.
-            datasets.push(
-                Dataset::default()
-                    .marker(Marker::Braille)
-                    .graph_type(GraphType::Line)
-                    .style(line.style)
-                    .data(seg),
-            );
-        }
-    }
     let window = app.time.window_seconds;
     let x_labels = vec![
         Span::styled(
@@ -321,19 +242,9 @@ fn chart(
             theme.dim(),
         ),
     ];
-    let y_labels = vec![
-        Span::raw(fmt_compact(Some(lo))),
-        Span::raw(fmt_compact(Some((lo + hi) / 2.0))),
-        Span::raw(fmt_compact(Some(hi))),
-    ];
-    let chart = Chart::new(datasets)
-        .block(block)
-        .x_axis(
-            Axis::default()
-                .bounds([0.0, points.saturating_sub(1).max(1) as f64])
-                .labels(x_labels),
-        )
-        .y_axis(Axis::default().bounds([lo, hi]).labels(y_labels))
-        .legend_position(None);
-    frame.render_widget(chart, area);
+    let series = lines
+        .into_iter()
+        .map(|l| ChartSeries::line(l.style, l.values))
+        .collect();
+    chart::render(frame, area, theme, title, series, x_labels, y_floor);
 }

@@ -1,0 +1,163 @@
+//! Engine work the tabs need — workload analysis, policy replay, explaining a scaling event —
+//! run off the UI thread. The UI thread only copies the inputs out of the store ([`due`]); the
+//! run loop hands each [`Job`] to `spawn_blocking` and feeds the [`JobOutput`] back into
+//! `App::apply_job`, so the app state still changes in one place.
+
+pub mod explain;
+pub mod policies;
+pub mod workload;
+
+use crate::model::{GroupId, MetricKind};
+use crate::store::Store;
+use crate::tui::app::{App, Pane};
+use crate::tui::tab::Tab;
+
+/// Results are recomputed when this much new data time has arrived (or the group changed).
+pub const RECOMPUTE_EVERY_SECONDS: i64 = 30;
+
+/// Owned inputs of one piece of engine work.
+#[derive(Debug)]
+pub enum Job {
+    Workload(workload::WorkloadJob),
+    Policies(policies::PoliciesJob),
+    Explain(Box<explain::ExplainJob>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutput {
+    Workload(Box<workload::WorkloadOutcome>),
+    Policies(policies::PoliciesOutcome),
+    Explain(explain::ExplainOutcome),
+}
+
+/// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
+pub fn run(job: Job) -> JobOutput {
+    match job {
+        Job::Workload(j) => JobOutput::Workload(Box::new(workload::run(j))),
+        Job::Policies(j) => JobOutput::Policies(policies::run(j)),
+        Job::Explain(j) => JobOutput::Explain(explain::run(*j)),
+    }
+}
+
+/// What a result was computed for: a group (or all) at a data time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobKey {
+    pub group: Option<GroupId>,
+    pub data_end: i64,
+}
+
+/// One kind of result: the latest one, and whether a newer one is being computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSlot<T> {
+    pub result: Option<T>,
+    pub in_flight: bool,
+    /// Key of the last job started.
+    pub last: Option<JobKey>,
+}
+
+impl<T> Default for JobSlot<T> {
+    fn default() -> Self {
+        Self {
+            result: None,
+            in_flight: false,
+            last: None,
+        }
+    }
+}
+
+impl<T> JobSlot<T> {
+    /// Whether a job for `key` should start now: one at a time, and only for a new group or
+    /// enough new data.
+    fn wants(&self, key: &JobKey) -> bool {
+        if self.in_flight {
+            return false;
+        }
+        match &self.last {
+            None => true,
+            Some(last) => {
+                last.group != key.group
+                    || (key.data_end - last.data_end).abs() >= RECOMPUTE_EVERY_SECONDS
+            }
+        }
+    }
+
+    fn start(&mut self, key: JobKey) {
+        self.in_flight = true;
+        self.last = Some(key);
+    }
+
+    pub fn finish(&mut self, result: T) {
+        self.result = Some(result);
+        self.in_flight = false;
+    }
+}
+
+/// The jobs the current view needs now, marked in flight. Cheap: copies series out of the store.
+pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let Some(data_end) = store.now().map(|t| t.timestamp()) else {
+        return jobs;
+    };
+    if app.tab == Tab::Workload && app.pane == Pane::None {
+        if let Some(g) = app.selected.clone() {
+            let key = JobKey {
+                group: Some(g.clone()),
+                data_end,
+            };
+            if app.workload.wants(&key) {
+                if let Some(job) = workload::job(store, &g) {
+                    app.workload.start(key);
+                    jobs.push(Job::Workload(job));
+                }
+            }
+        }
+    }
+    if app.tab == Tab::Policies && app.pane == Pane::None {
+        let key = JobKey {
+            group: None,
+            data_end,
+        };
+        if app.policies.wants(&key) {
+            app.policies.start(key);
+            jobs.push(Job::Policies(policies::job(store)));
+        }
+    }
+    if let Pane::Explain(state) = &mut app.pane {
+        if state.result.is_none() && !state.in_flight {
+            state.in_flight = true;
+            jobs.push(Job::Explain(Box::new(explain::job(store, &state.event))));
+        }
+    }
+    jobs
+}
+
+/// The whole history a store holds of one series, oldest first (NaN = missing), with the
+/// timestamp of its first slot. `None` when the series does not exist.
+pub fn history(store: &Store, group: usize, metric: MetricKind) -> Option<(i64, Vec<f64>)> {
+    let ring = store.series(group, metric)?;
+    let end = ring.newest_timestamp()?;
+    Some(history_until(store, group, metric, end, ring.len()))
+}
+
+/// `count` slots of a series ending at `end` (inclusive), NaN where missing.
+pub fn history_until(
+    store: &Store,
+    group: usize,
+    metric: MetricKind,
+    end: i64,
+    count: usize,
+) -> (i64, Vec<f64>) {
+    let step = store.step_seconds();
+    let end = end.div_euclid(step) * step;
+    let start = end - (count as i64 - 1) * step;
+    let values = store
+        .series(group, metric)
+        .map(|s| {
+            s.window(end, count)
+                .into_iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![f64::NAN; count]);
+    (start, values)
+}
