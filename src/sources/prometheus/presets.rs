@@ -235,7 +235,7 @@ mod tests {
             placeholders(r#"rate(x{namespace="{scope}",pod=~"{group}-.*"}[2m])"#),
             vec!["scope", "group"]
         );
-        assert!(placeholders(&kubernetes().queries[4].1.to_string()).is_empty());
+        assert!(placeholders(kubernetes().queries[4].1).is_empty());
         let labels = BTreeMap::from([("group".to_string(), "a\"b".to_string())]);
         assert_eq!(
             substitute(r#"x{pod="{group}"}"#, &labels).expect("known"),

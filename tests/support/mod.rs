@@ -1,0 +1,209 @@
+//! Harness for tests against real servers: start Prometheus, VictoriaMetrics and
+//! `scaletop sim serve` on 127.0.0.1 with temp dirs, poll readiness (no fixed sleeps), kill on
+//! drop. A missing tool skips loudly, or fails with SCALETOP_REQUIRE_ALL=1 (CI).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// True if `tool` is on PATH; otherwise prints SKIPPED (or panics when required).
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var("SCALETOP_REQUIRE_ALL").as_deref() == Ok("1") {
+            panic!("{tool} not installed and SCALETOP_REQUIRE_ALL=1");
+        }
+        eprintln!("SKIPPED: {tool} not installed");
+    }
+    found
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A child process killed when dropped.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Minimal HTTP GET over std (the tests stay independent of the client under test).
+pub fn http_get(addr: SocketAddr, path_and_query: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Some((status, body))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Polls until `ok` holds, up to `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn url_encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Series count of an instant query (0 on any error).
+pub fn series_count(addr: SocketAddr, promql: &str) -> usize {
+    http_get(addr, &format!("/api/v1/query?query={}", url_encode(promql)))
+        .filter(|(s, _)| *s == 200)
+        .and_then(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["data"]["result"].as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
+/// `scaletop sim serve` on a free port; returns the guard and its address.
+pub fn start_sim_serve(scenario: &str, speed: f64) -> (Guard, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args([
+            "sim",
+            "serve",
+            "--scenario",
+            scenario,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--speed", &speed.to_string(), "--seed", "7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("scaletop sim serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = Guard(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("sim serve prints its address");
+    let addr = line
+        .trim()
+        .trim_start_matches("serving http://")
+        .trim_end_matches("/metrics")
+        .parse()
+        .expect("address line");
+    (guard, addr)
+}
+
+pub fn scrape_config(dir: &Path, target: SocketAddr) -> std::path::PathBuf {
+    let path = dir.join("scrape.yml");
+    std::fs::write(
+        &path,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: sim\n    static_configs:\n      - targets: [\"{target}\"]\n"
+        ),
+    )
+    .expect("write scrape config");
+    path
+}
+
+/// Prometheus on `port` with `data` as its TSDB; waits for /-/ready.
+pub fn start_prometheus(config: &Path, data: &Path, port: u16) -> Guard {
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg(format!("--storage.tsdb.path={}", data.display()))
+        .arg("--storage.tsdb.retention.time=400d")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus starts");
+    let guard = Guard(child);
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    wait_until(Duration::from_secs(30), "prometheus /-/ready", || {
+        http_get(addr, "/-/ready").is_some_and(|(s, _)| s == 200)
+    });
+    guard
+}
+
+/// Single-node VictoriaMetrics scraping per `config`; waits for /health.
+pub fn start_victoria(config: &Path, data: &Path, port: u16) -> Guard {
+    let child = Command::new("victoria-metrics")
+        .arg(format!("-storageDataPath={}", data.display()))
+        .arg(format!("-promscrape.config={}", config.display()))
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        // Answer with the newest samples instead of hiding the last 30 s.
+        .arg("-search.latencyOffset=0s")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("victoria-metrics starts");
+    let guard = Guard(child);
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    wait_until(Duration::from_secs(30), "victoria-metrics /health", || {
+        http_get(addr, "/health").is_some_and(|(s, _)| s == 200)
+    });
+    guard
+}
+
+/// Writes a scaletop config with one Prometheus source.
+pub fn source_config(dir: &Path, url: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("scaletop.toml");
+    std::fs::write(
+        &path,
+        format!("[[sources.prometheus]]\nname = \"test\"\nurl = \"{url}\"\nbackfill = \"10m\"\nstep = \"15s\"\ninterval = \"1s\"\ntimeout = \"3s\"\nretries = 1\n{extra}"),
+    )
+    .expect("write config");
+    path
+}
