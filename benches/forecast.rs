@@ -1,0 +1,41 @@
+//! Fit + rolling-origin backtest + 24 h forecast of one 28-day 5-minute series (8,064 points),
+//! automatic selection against the seasonal naive baseline alone, in the same run.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use scaletop::engine::forecast::{forecast_series, ForecastRequest, ModelKind};
+
+fn series() -> Vec<f64> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    (0..28 * 288)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let noise = (state % 1000) as f64 / 1000.0 - 0.5;
+            let t = i as f64;
+            let day = (2.0 * std::f64::consts::PI * t / 288.0).sin();
+            let weekend = if (i / 288) % 7 >= 5 { 0.8 } else { 1.0 };
+            (1000.0 + 400.0 * day) * weekend + 40.0 * noise
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let y = series();
+    let mut g = c.benchmark_group("forecast_28d_5m");
+    g.sample_size(10);
+    g.bench_function("auto_selection_24h", |b| {
+        b.iter(|| forecast_series(0, 300, &y, &ForecastRequest::new(86_400)))
+    });
+    let naive = ForecastRequest {
+        model: Some(ModelKind::SeasonalNaiveWeekly),
+        ..ForecastRequest::new(86_400)
+    };
+    g.bench_function("seasonal_naive_weekly_24h", |b| {
+        b.iter(|| forecast_series(0, 300, &y, &naive))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
