@@ -161,3 +161,28 @@ pub fn history_until(
         .unwrap_or_else(|| vec![f64::NAN; count]);
     (start, values)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Platform;
+
+    fn key(name: &str, data_end: i64) -> JobKey {
+        JobKey {
+            group: Some(GroupId::new(Platform::K8s, "ns", name)),
+            data_end,
+        }
+    }
+
+    #[test]
+    fn one_job_at_a_time_and_only_for_a_new_group_or_enough_new_data() {
+        let mut slot: JobSlot<u32> = JobSlot::default();
+        assert!(slot.wants(&key("web", 0)));
+        slot.start(key("web", 0));
+        assert!(!slot.wants(&key("api", 0)), "one in flight at a time");
+        slot.finish(1);
+        assert!(!slot.wants(&key("web", RECOMPUTE_EVERY_SECONDS - 15)));
+        assert!(slot.wants(&key("web", RECOMPUTE_EVERY_SECONDS)));
+        assert!(slot.wants(&key("api", 15)), "another group at once");
+    }
+}
