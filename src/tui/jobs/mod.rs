@@ -12,8 +12,12 @@ use crate::store::Store;
 use crate::tui::app::{App, Pane};
 use crate::tui::tab::Tab;
 
-/// Results are recomputed when this much new data time has arrived (or the group changed).
+/// The workload analysis is recomputed when this much new data time has arrived (or the
+/// group changed).
 pub const RECOMPUTE_EVERY_SECONDS: i64 = 30;
+/// Replays cover every group's whole history, which a few new samples barely move; at demo
+/// speeds a 30 s cadence would keep a core busy replaying.
+pub const REPLAY_EVERY_SECONDS: i64 = 300;
 
 /// Owned inputs of one piece of engine work.
 #[derive(Debug)]
@@ -68,15 +72,14 @@ impl<T> Default for JobSlot<T> {
 impl<T> JobSlot<T> {
     /// Whether a job for `key` should start now: one at a time, and only for a new group or
     /// enough new data.
-    fn wants(&self, key: &JobKey) -> bool {
+    fn wants(&self, key: &JobKey, every_seconds: i64) -> bool {
         if self.in_flight {
             return false;
         }
         match &self.last {
             None => true,
             Some(last) => {
-                last.group != key.group
-                    || (key.data_end - last.data_end).abs() >= RECOMPUTE_EVERY_SECONDS
+                last.group != key.group || (key.data_end - last.data_end).abs() >= every_seconds
             }
         }
     }
@@ -104,7 +107,7 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
                 group: Some(g.clone()),
                 data_end,
             };
-            if app.workload.wants(&key) {
+            if app.workload.wants(&key, RECOMPUTE_EVERY_SECONDS) {
                 if let Some(job) = workload::job(store, &g) {
                     app.workload.start(key);
                     jobs.push(Job::Workload(job));
@@ -117,7 +120,7 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
             group: None,
             data_end,
         };
-        if app.policies.wants(&key) {
+        if app.policies.wants(&key, REPLAY_EVERY_SECONDS) {
             app.policies.start(key);
             jobs.push(Job::Policies(policies::job(store)));
         }
@@ -177,12 +180,24 @@ mod tests {
     #[test]
     fn one_job_at_a_time_and_only_for_a_new_group_or_enough_new_data() {
         let mut slot: JobSlot<u32> = JobSlot::default();
-        assert!(slot.wants(&key("web", 0)));
+        assert!(slot.wants(&key("web", 0), RECOMPUTE_EVERY_SECONDS));
         slot.start(key("web", 0));
-        assert!(!slot.wants(&key("api", 0)), "one in flight at a time");
+        assert!(
+            !slot.wants(&key("api", 0), RECOMPUTE_EVERY_SECONDS),
+            "one in flight at a time"
+        );
         slot.finish(1);
-        assert!(!slot.wants(&key("web", RECOMPUTE_EVERY_SECONDS - 15)));
-        assert!(slot.wants(&key("web", RECOMPUTE_EVERY_SECONDS)));
-        assert!(slot.wants(&key("api", 15)), "another group at once");
+        assert!(!slot.wants(
+            &key("web", RECOMPUTE_EVERY_SECONDS - 15),
+            RECOMPUTE_EVERY_SECONDS
+        ));
+        assert!(slot.wants(
+            &key("web", RECOMPUTE_EVERY_SECONDS),
+            RECOMPUTE_EVERY_SECONDS
+        ));
+        assert!(
+            slot.wants(&key("api", 15), RECOMPUTE_EVERY_SECONDS),
+            "another group at once"
+        );
     }
 }

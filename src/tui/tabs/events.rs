@@ -27,6 +27,8 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
             theme.alert(),
         ));
     }
+    // Last, so a narrow terminal cuts the hint before the thrash count.
+    title.push(Span::styled("· Enter explains the top event ", theme.dim()));
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::from(title));
@@ -34,7 +36,7 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
 
     let body_height = inner.height.saturating_sub(1) as usize;
-    // The top row is the selected one (Enter opens its group at its time).
+    // The top row is the selected one (Enter explains it).
     let rows: Vec<Row> = app
         .visible_events(store)
         .skip(app.events_offset)

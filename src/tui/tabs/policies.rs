@@ -140,7 +140,7 @@ fn render_table(app: &App, rows: &[&PolicyRow], frame: &mut Frame, area: Rect) {
     let title = Line::from(vec![
         Span::styled(" Policies ", theme.title()),
         Span::styled(
-            "current policy of each group, replayed over the loaded history · j/k select ",
+            "current policy of each group, replayed over the loaded history (every 5 min of data) · j/k select ",
             theme.dim(),
         ),
     ]);
