@@ -15,7 +15,8 @@ use crate::tui::tabs::workload::fmt_span;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{fmt_opt, fmt_time};
 
-const COMPARE_WIDTH: u16 = 50;
+/// Label 18 + two columns of 11 inside borders: fits beside the chart at 80 columns too.
+const COMPARE_WIDTH: u16 = 43;
 
 pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
@@ -205,11 +206,11 @@ fn render_detail(theme: &Theme, row: &PolicyRow, g: &GroupReplay, frame: &mut Fr
     );
     let (rep, obs) = (&g.replayed_figures, &g.observed_figures);
     let line =
-        |label: &str, a: String, b: String| Line::from(format!(" {label:<20}{a:>13}{b:>13}"));
+        |label: &str, a: String, b: String| Line::from(format!(" {label:<18}{a:>11}{b:>11}"));
     let money = |v: f64| format!("${v:.2}");
     let lines = vec![
         Line::from(Span::styled(
-            format!(" {:<20}{:>13}{:>13}", "", "replayed", "observed"),
+            format!(" {:<18}{:>11}{:>11}", "", "replayed", "observed"),
             theme.table_header(),
         )),
         line("history", fmt_span(span), fmt_span(span)),
