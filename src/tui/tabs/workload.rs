@@ -254,8 +254,15 @@ fn figure_lines(theme: &Theme, r: &WorkloadResult) -> Vec<Line<'static>> {
     };
     let ratio = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.2}x"));
     let mut out = vec![head("Pattern")];
+    let history = a.points as i64 * r.step_seconds;
+    let short_for_daily = history < 2 * 86_400;
     if a.seasonality.is_empty() {
-        out.push(kv("periods", "none found".into()));
+        let text = if short_for_daily {
+            "none found (daily needs 2d+: ui.history)"
+        } else {
+            "none found"
+        };
+        out.push(kv("periods", text.into()));
     } else {
         let periods: Vec<String> = a
             .seasonality
@@ -293,7 +300,6 @@ fn figure_lines(theme: &Theme, r: &WorkloadResult) -> Vec<Line<'static>> {
             ratio(a.peak_to_baseline)
         ),
     ));
-    let history = a.points as i64 * r.step_seconds;
     // A month's growth from a few hours is noise; say so rather than print it.
     let growth = match (a.growth_pct_per_month, a.growth_band_pct_per_month) {
         _ if history < MIN_GROWTH_HISTORY_SECONDS => format!(
@@ -313,8 +319,11 @@ fn figure_lines(theme: &Theme, r: &WorkloadResult) -> Vec<Line<'static>> {
     if a.peak_windows.is_empty() {
         let why = if a.seasonality.iter().any(|s| s.period_seconds == 86_400) {
             "none stand out"
+        } else if short_for_daily {
+            // The store keeps `ui.history` (24h by default): too short to see a daily cycle.
+            "none: a daily cycle needs 2d+ (ui.history)"
         } else {
-            "none: needs a daily cycle (2+ days of history)"
+            "none: no daily cycle found"
         };
         out.push(Line::from(Span::styled(format!("  {why}"), theme.dim())));
     }
