@@ -459,12 +459,13 @@ impl HpaController {
     fn rate_limit(&self, now: i64, current: u32, desired: u32) -> (u32, Option<&'static str>) {
         let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
         if desired > current {
-            let limit = scale_up_limit(
+            let limit = rate_limit_bound(
                 now,
                 current,
                 &self.scale_up_events,
                 &self.scale_down_events,
                 &self.hpa.scale_up,
+                Direction::Up,
             )
             .max(i64::from(current));
             let (allowed, reason) = if i64::from(max) > limit {
@@ -476,12 +477,13 @@ impl HpaController {
                 return (allowed, Some(reason));
             }
         } else if desired < current {
-            let limit = scale_down_limit(
+            let limit = rate_limit_bound(
                 now,
                 current,
                 &self.scale_up_events,
                 &self.scale_down_events,
                 &self.hpa.scale_down,
+                Direction::Down,
             )
             .min(i64::from(current));
             let (allowed, reason) = if i64::from(min) < limit {
@@ -657,72 +659,57 @@ fn change_in_period(now: i64, period_seconds: u32, events: &[ScaleEvent]) -> i64
         .sum()
 }
 
-/// calculateScaleUpLimitWithScalingRules.
-fn scale_up_limit(
-    now: i64,
-    current: u32,
-    up_events: &[ScaleEvent],
-    down_events: &[ScaleEvent],
-    rules: &ResolvedRules,
-) -> i64 {
-    let pick: fn(i64, i64) -> i64 = match rules.select_policy {
-        SelectPolicy::Disabled => return i64::from(current),
-        SelectPolicy::Min => i64::min,
-        SelectPolicy::Max => i64::max,
-    };
-    let mut result = if rules.select_policy == SelectPolicy::Min {
-        i64::from(i32::MAX)
-    } else {
-        i64::from(i32::MIN)
-    };
-    for p in &rules.policies {
-        let added = change_in_period(now, p.period_seconds, up_events);
-        let deleted = change_in_period(now, p.period_seconds, down_events);
-        let start = i64::from(current) - added + deleted;
-        let proposed = match p.kind {
-            ScalingPolicyType::Pods => start + i64::from(p.value),
-            ScalingPolicyType::Percent => {
-                (start as f64 * (1.0 + f64::from(p.value) / 100.0)).ceil() as i64
-            }
-        };
-        result = pick(result, proposed);
-    }
-    result
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
 }
 
-/// calculateScaleDownLimitWithBehaviors.
-fn scale_down_limit(
+/// calculateScaleUpLimitWithScalingRules and calculateScaleDownLimitWithBehaviors: each policy
+/// proposes a bound from the replicas at the start of its period; selectPolicy Max picks the
+/// biggest change (for scale-down: the lowest count), Min the smallest, Disabled none.
+fn rate_limit_bound(
     now: i64,
     current: u32,
     up_events: &[ScaleEvent],
     down_events: &[ScaleEvent],
     rules: &ResolvedRules,
+    direction: Direction,
 ) -> i64 {
-    // For scale-down the smallest change ('Min') is the highest replica count.
-    let pick: fn(i64, i64) -> i64 = match rules.select_policy {
-        SelectPolicy::Disabled => return i64::from(current),
-        SelectPolicy::Min => i64::max,
-        SelectPolicy::Max => i64::min,
-    };
-    let mut result = if rules.select_policy == SelectPolicy::Min {
-        i64::from(i32::MIN)
-    } else {
-        i64::from(i32::MAX)
-    };
-    for p in &rules.policies {
+    if rules.select_policy == SelectPolicy::Disabled {
+        return i64::from(current);
+    }
+    let highest_count = matches!(
+        (direction, rules.select_policy),
+        (Direction::Up, SelectPolicy::Max) | (Direction::Down, SelectPolicy::Min)
+    );
+    let proposals = rules.policies.iter().map(|p| {
         let added = change_in_period(now, p.period_seconds, up_events);
         let deleted = change_in_period(now, p.period_seconds, down_events);
         let start = i64::from(current) - added + deleted;
-        let proposed = match p.kind {
-            ScalingPolicyType::Pods => start - i64::from(p.value),
+        match (direction, p.kind) {
+            (Direction::Up, ScalingPolicyType::Pods) => start + i64::from(p.value),
+            (Direction::Up, ScalingPolicyType::Percent) => {
+                (start as f64 * (1.0 + f64::from(p.value) / 100.0)).ceil() as i64
+            }
+            (Direction::Down, ScalingPolicyType::Pods) => start - i64::from(p.value),
             // int32(float64(periodStartReplicas) * (1 - value/100)): truncation.
-            ScalingPolicyType::Percent => {
+            (Direction::Down, ScalingPolicyType::Percent) => {
                 (start as f64 * (1.0 - f64::from(p.value) / 100.0)) as i64
             }
-        };
-        result = pick(result, proposed);
-    }
-    result
+        }
+    });
+    let bound = if highest_count {
+        proposals.max()
+    } else {
+        proposals.min()
+    };
+    // With no policies (rejected at resolve time) upstream starts from the opposite extreme.
+    bound.unwrap_or(if highest_count {
+        i64::from(i32::MIN)
+    } else {
+        i64::from(i32::MAX)
+    })
 }
 
 #[cfg(test)]
