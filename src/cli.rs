@@ -118,6 +118,16 @@ impl CliError {
     }
 }
 
+/// Maps a failure to write a command's output: a closed pipe (`| head`) is the reader's choice,
+/// not an error; anything else is (exit 2).
+pub fn output_error(e: std::io::Error) -> Result<(), CliError> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!("cannot write output: {e}")))
+    }
+}
+
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -226,7 +236,7 @@ fn run_sim(cmd: &SimCommand, cfg: &Config) -> Result<(), CliError> {
                     writeln!(out, "{:<16} {:>3} groups  {}", s.name, s.groups, s.title)
                 }),
             };
-            written.map_err(|e| CliError::usage(format!("cannot write output: {e}")))
+            written.or_else(output_error)
         }
         SimCommand::Serve(args) => crate::commands::sim_serve::run(args, cfg),
         SimCommand::Export(args) => {
@@ -269,9 +279,7 @@ fn write_output(
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            body(&mut w)
-                .and_then(|_| w.flush())
-                .map_err(|e| CliError::usage(format!("cannot write output: {e}")))
+            body(&mut w).and_then(|_| w.flush()).or_else(output_error)
         }
         Some(path) => {
             let fail = |e: std::io::Error| CliError::usage(format!("{}: {e}", path.display()));

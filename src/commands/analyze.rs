@@ -55,7 +55,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<(), CliError> {
     };
     written
         .and_then(|_| out.flush())
-        .map_err(|e| CliError::usage(format!("cannot write output: {e}")))
+        .or_else(crate::cli::output_error)
 }
 
 /// Each series on its own regular grid at its native step.

@@ -133,7 +133,7 @@ pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
     };
     written
         .and_then(|_| out.flush())
-        .map_err(|e| CliError::usage(format!("cannot write output: {e}")))
+        .or_else(crate::cli::output_error)
 }
 
 /// The one series the flags name; a single-series file needs no flags.

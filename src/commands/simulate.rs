@@ -300,11 +300,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             })
         }
     };
-    match written {
-        // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.map_err(|e| usage(format!("cannot write output: {e}")))?,
-    }
+    written.or_else(crate::cli::output_error)?;
     match verdict {
         Some(v) if !v.passed => Err(CliError {
             code: 1,

@@ -74,7 +74,7 @@ pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
             .and_then(|_| writeln!(out)),
         _ => write_table(&mut out, &snapshot),
     };
-    written.map_err(|e| CliError::usage(format!("cannot write output: {e}")))?;
+    written.or_else(crate::cli::output_error)?;
     if all_up {
         Ok(())
     } else {

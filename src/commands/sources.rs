@@ -37,5 +37,5 @@ pub fn run(cmd: &SourcesCommand) -> Result<(), CliError> {
             writeln!(out)
         }),
     };
-    written.map_err(|e| CliError::usage(format!("cannot write output: {e}")))
+    written.or_else(crate::cli::output_error)
 }
