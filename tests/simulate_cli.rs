@@ -18,6 +18,31 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// Runs `simulate` on 50 rps replicas of concurrency 2 with JSON output; `extra` adds flags.
+fn replay_json(input: &str, policy: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "simulate",
+        "--input",
+        input,
+        "--policy",
+        policy,
+        "--capacity-per-replica",
+        "50",
+        "--concurrency",
+        "2",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = scaletop(&args);
+    assert!(
+        o.status.success(),
+        "{policy}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
 /// Two hours at 1-minute steps: 300 rps, then 900 rps from minute 60.
 fn demand_csv() -> String {
     let mut s = String::from("timestamp,group,metric,value\n");
@@ -36,23 +61,7 @@ fn json_has_steps_and_summary_and_scales_up() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = write(dir.path(), "d.csv", &demand_csv());
     let policy = write(dir.path(), "hpa.yaml", HPA);
-    let o = scaletop(&[
-        "simulate",
-        "--input",
-        &input,
-        "--policy",
-        &policy,
-        "--capacity-per-replica",
-        "50",
-        "--concurrency",
-        "2",
-        "--price",
-        "0.192",
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let v = replay_json(&input, &policy, &["--price", "0.192"]);
     assert_eq!(v["schema"], "scaletop.replay/v1");
     let steps = v["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), 120);
@@ -218,23 +227,7 @@ fn aws_target_tracking_config_replays() {
         "asg.json",
         include_str!("fixtures/asg-target-tracking.json"),
     );
-    let o = scaletop(&[
-        "simulate",
-        "--input",
-        &input,
-        "--policy",
-        &policy,
-        "--capacity-per-replica",
-        "50",
-        "--concurrency",
-        "2",
-        "--startup",
-        "2m",
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let v = replay_json(&input, &policy, &["--startup", "2m"]);
     let steps = v["steps"].as_array().expect("steps");
     // 300 rps at a 50% CPU target of 50 rps instances: 12 instances; 900 rps: 36.
     assert_eq!(steps[30]["replicas"], 12);
@@ -292,25 +285,7 @@ fn every_platform_format_replays_and_follows_demand() {
     ];
     for (name, text, label) in cases {
         let policy = write(dir.path(), name, text);
-        let o = scaletop(&[
-            "simulate",
-            "--input",
-            &input,
-            "--policy",
-            &policy,
-            "--capacity-per-replica",
-            "50",
-            "--concurrency",
-            "2",
-            "--format",
-            "json",
-        ]);
-        assert!(
-            o.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let v = replay_json(&input, &policy, &[]);
         assert!(
             v["policy"].as_str().unwrap_or("").starts_with(label),
             "{name}: {}",
