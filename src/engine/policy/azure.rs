@@ -513,7 +513,7 @@ impl Autoscaler for AzureAutoscaler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::policy::PodCounts;
+    use crate::engine::policy::steady_observation;
 
     /// The docs' common pair: +1 when average CPU > 70% over 10 minutes, -1 when < 30%,
     /// 5-minute cooldowns, 2..10 instances.
@@ -526,19 +526,7 @@ mod tests {
          "scaleAction":{"direction":"Decrease","type":"ChangeCount","value":"1","cooldown":"PT5M"}}]}]}}"#;
 
     fn at(a: &mut AzureAutoscaler, now: i64, size: u32, cpu: f64) -> u32 {
-        a.decide(&Observation {
-            now,
-            pods: PodCounts {
-                spec_replicas: size,
-                ready: size,
-                unready: 0,
-            },
-            demand_rps: cpu * f64::from(size),
-            capacity_per_replica_rps: 100.0,
-            measured_cpu_percent: None,
-            extra: &[],
-        })
-        .desired
+        a.decide(&steady_observation(now, size, cpu)).desired
     }
 
     #[test]

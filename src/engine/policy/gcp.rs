@@ -376,7 +376,7 @@ fn metric_series(metric: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::policy::PodCounts;
+    use crate::engine::policy::steady_observation;
 
     fn asc(extra: &str) -> MigAutoscaler {
         MigAutoscaler::from_json(&format!(
@@ -387,19 +387,7 @@ mod tests {
     }
 
     fn at(a: &mut MigAutoscaler, now: i64, size: u32, cpu: f64) -> u32 {
-        a.decide(&Observation {
-            now,
-            pods: PodCounts {
-                spec_replicas: size,
-                ready: size,
-                unready: 0,
-            },
-            demand_rps: cpu * f64::from(size),
-            capacity_per_replica_rps: 100.0,
-            measured_cpu_percent: None,
-            extra: &[],
-        })
-        .desired
+        a.decide(&steady_observation(now, size, cpu)).desired
     }
 
     #[test]

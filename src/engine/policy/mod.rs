@@ -85,6 +85,23 @@ pub trait Autoscaler {
     fn decide(&mut self, obs: &Observation) -> Decision;
 }
 
+/// For tests: `size` ready instances (none starting) at `cpu` percent of 100 rps each.
+#[cfg(test)]
+pub(crate) fn steady_observation(now: i64, size: u32, cpu: f64) -> Observation<'static> {
+    Observation {
+        now,
+        pods: PodCounts {
+            spec_replicas: size,
+            ready: size,
+            unready: 0,
+        },
+        demand_rps: cpu * f64::from(size),
+        capacity_per_replica_rps: 100.0,
+        measured_cpu_percent: None,
+        extra: &[],
+    }
+}
+
 /// Metric names that mean "the group's request rate" in policies.
 pub const REQUEST_RATE_ALIASES: &[&str] = &[
     "request_rate",
