@@ -3,6 +3,7 @@
 //! Shape (../shared/DESIGN.md): async `sources` send owned updates to the `store`, owned by the
 //! UI task; the `engine` is pure synchronous code called by the TUI and the headless commands.
 
+pub mod artifact;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -419,7 +419,7 @@ pub struct Recommendation {
     pub evidence: Vec<String>,
     pub saving_usd_month: Option<f64>,
     pub risk: Risk,
-    /// The proposed change in machine form (a policy, a size, a commitment plan).
+    /// The proposed change in machine form: an [`crate::artifact::Artifact`] as JSON.
     pub artifact: serde_json::Value,
 }
 
