@@ -297,3 +297,66 @@ fn every_platform_format_replays_and_follows_demand() {
         assert!(last >= 2 * first, "{name}: {first} -> {last}");
     }
 }
+
+fn function_replay(input: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "simulate",
+        "--input",
+        input,
+        "--lambda-duration-ms",
+        "100",
+        "--lambda-memory-mb",
+        "1024",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = scaletop(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
+#[test]
+fn lambda_functions_replay_concurrency_throttles_and_provisioned_concurrency() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 300 then 900 req/s x 100 ms: 30 then 90 concurrent.
+    let input = write(dir.path(), "d.csv", &demand_csv());
+
+    // On demand under a limit of 60: a third of the busy hour is throttled.
+    let v = function_replay(&input, &["--concurrency-limit", "60"]);
+    assert_eq!(v["schema"], "scaletop.replay.function/v1");
+    let s = &v["summary"];
+    let throttled = s["throttled_requests"].as_f64().unwrap_or(0.0);
+    let expected = 300.0 * 3600.0; // (900 - 600) req/s for an hour
+    assert!((throttled - expected).abs() < 1.0, "{throttled}");
+    assert!(s["sla_violation_minutes"].as_f64().unwrap_or(0.0) >= 60.0);
+
+    // Fixed provisioned concurrency of 90 covers the busy hour: billed the whole two hours.
+    let v = function_replay(&input, &["--provisioned", "90"]);
+    let steps = v["steps"].as_array().expect("steps");
+    assert!(steps.iter().all(|s| s["provisioned"] == 90));
+    // 2 h x 90 x 1 GB x 3600 s x $0.0000041667 = $2.70 of provisioned charge alone.
+    let cost = v["summary"]["cost_usd"].as_f64().unwrap_or(0.0);
+    assert!(cost > 2.70, "{cost}");
+
+    // Application Auto Scaling raises provisioned concurrency after the step up.
+    let policy = write(
+        dir.path(),
+        "pc.json",
+        include_str!("fixtures/lambda-provisioned.json"),
+    );
+    let o = scaletop(&[
+        "simulate", "--input", &input, "--policy", &policy, "--format", "json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "needs the function duration");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--lambda-duration-ms"));
+    let v = function_replay(&input, &["--policy", &policy]);
+    assert!(v["policy"]
+        .as_str()
+        .unwrap_or("")
+        .contains("ProvisionedConcurrency"));
+    let steps = v["steps"].as_array().expect("steps");
+    let before = steps[55]["provisioned"].as_u64().unwrap_or(0);
+    let after = steps[119]["provisioned"].as_u64().unwrap_or(0);
+    assert!(after > before && after >= 90, "{before} -> {after}");
+}

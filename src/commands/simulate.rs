@@ -15,6 +15,8 @@ use crate::engine::replay::{self, ExtraSeries, Replay, ReplayInput};
 use crate::input::{self, Series};
 use crate::model::{CapacityModel, Slo};
 
+mod serverless;
+
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Demand series: CSV `timestamp,value`, long-form CSV `timestamp,group,metric,value`, or
@@ -34,20 +36,41 @@ pub struct SimulateArgs {
     /// Longest acceptable time to scale for --test, e.g. 5m.
     #[arg(long, default_value = "5m")]
     pub max_time_to_scale: String,
-    /// Policy file: a Kubernetes HorizontalPodAutoscaler (autoscaling/v2) manifest, or an EC2
-    /// Auto Scaling group's scaling configuration (JSON: MinSize, MaxSize, ScalingPolicies as
-    /// in PutScalingPolicy, Alarms as in PutMetricAlarm).
+    /// Policy file: a Kubernetes HorizontalPodAutoscaler (autoscaling/v2) or KEDA ScaledObject
+    /// manifest, an EC2 Auto Scaling group's scaling configuration (JSON: MinSize, MaxSize,
+    /// ScalingPolicies as in PutScalingPolicy, Alarms as in PutMetricAlarm), an Application
+    /// Auto Scaling target (Aurora replicas; Lambda provisioned concurrency replays the
+    /// function's concurrency, see --lambda-duration-ms), a GCP autoscaler or an Azure
+    /// autoscale setting.
+    #[arg(long, required_unless_present_any = ["provisioned", "lambda_duration_ms"])]
+    pub policy: Option<PathBuf>,
+    /// Replay a Lambda function with this fixed provisioned concurrency (0 = on demand only)
+    /// instead of a policy file.
+    #[arg(long, requires = "lambda_duration_ms")]
+    pub provisioned: Option<u32>,
+    /// Lambda: mean duration of one invocation in milliseconds (makes the replay a function
+    /// replay: concurrency, throttles, cold starts).
     #[arg(long)]
-    pub policy: PathBuf,
+    pub lambda_duration_ms: Option<f64>,
+    /// Lambda: memory size in MB.
+    #[arg(long, default_value_t = 1024)]
+    pub lambda_memory_mb: u32,
+    /// Lambda: init duration a cold start adds, in milliseconds.
+    #[arg(long, default_value_t = 400.0)]
+    pub lambda_cold_start_ms: f64,
+    /// Lambda: concurrency limit (reserved concurrency, or the account's 1,000).
+    #[arg(long, default_value_t = 1000)]
+    pub concurrency_limit: u32,
     /// Group to replay when the input holds several.
     #[arg(long)]
     pub group: Option<String>,
     /// Metric of the input that is demand (requests per second).
     #[arg(long, default_value = "request_rate")]
     pub metric: String,
-    /// Requests per second one ready replica serves at 100% CPU of its request.
+    /// Requests per second one ready replica serves at 100% CPU of its request (required for
+    /// instance groups).
     #[arg(long, value_name = "RPS")]
-    pub capacity_per_replica: f64,
+    pub capacity_per_replica: Option<f64>,
     /// Concurrent requests one replica works on (M/M/c servers per replica).
     #[arg(long, default_value_t = 8)]
     pub concurrency: u32,
@@ -177,10 +200,29 @@ fn select<'a>(
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
-    let policy_text = std::fs::read_to_string(&args.policy)
-        .map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
+    let policy_text = match &args.policy {
+        Some(path) => Some(
+            std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    if args.lambda_duration_ms.is_some()
+        || policy_text
+            .as_deref()
+            .is_some_and(serverless::is_lambda_policy)
+    {
+        return serverless::run(args, policy_text.as_deref());
+    }
+    let (Some(policy_path), Some(policy_text)) = (&args.policy, policy_text) else {
+        return Err(usage(
+            "--policy is required (or --provisioned with --lambda-duration-ms)",
+        ));
+    };
+    let capacity_per_replica = args
+        .capacity_per_replica
+        .ok_or_else(|| usage("--capacity-per-replica is required for instance groups"))?;
     let mut policy =
-        parse_policy(&policy_text).map_err(|e| usage(format!("{}: {e}", args.policy.display())))?;
+        parse_policy(&policy_text).map_err(|e| usage(format!("{}: {e}", policy_path.display())))?;
     let (min_replicas, max_replicas) = policy.bounds();
     let history = match &args.input {
         Some(path) => Some(demand_from_input(path, args)?),
@@ -217,7 +259,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     let startup = duration_ms("startup", &args.startup)?;
     let timeout_s = duration_ms("timeout", &args.timeout)?;
     for (flag, v) in [
-        ("capacity-per-replica", args.capacity_per_replica),
+        ("capacity-per-replica", capacity_per_replica),
         ("slo-p95-ms", args.slo_p95_ms),
     ] {
         if !(v.is_finite() && v > 0.0) {
@@ -233,7 +275,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         )));
     }
     let cap = CapacityModel {
-        capacity_per_replica_rps: args.capacity_per_replica,
+        capacity_per_replica_rps: capacity_per_replica,
         concurrency_per_replica: args.concurrency.max(1),
         startup_seconds: u32::try_from(startup).unwrap_or(u32::MAX),
         warmup_seconds: 0,
@@ -276,7 +318,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     .map_err(usage)?;
     let verdict = args
         .test
-        .map(|t| loadtest::judge(t, &result, &slo, cap.capacity_per_replica_rps));
+        .map(|t| loadtest::judge(t, &result, &slo, capacity_per_replica));
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         Format::Json => serde_json::to_writer(

@@ -9,9 +9,10 @@ use rand_chacha::ChaCha8Rng;
 use super::demand::{mix_seed, DemandShape, NoiseProcess};
 use super::platform_policy::PlatformPolicy;
 use super::policy::{self, Observation, PolicyState};
-use super::scenario::{SimGroup, LAMBDA_USD_PER_REQUEST};
+use super::scenario::SimGroup;
 use super::spec::GroupKind;
 use crate::engine::latency::LatencyTable;
+use crate::engine::serverless::{Environments, FunctionStep, LambdaPrices, ProvisionedNow};
 use crate::model::MetricKind;
 
 pub const METRIC_COUNT: usize = MetricKind::ALL.len();
@@ -27,11 +28,6 @@ const SPOT_STREAM: u64 = 3;
 
 /// Share of full capacity a replica delivers while warming up (cold caches, JIT).
 const WARMING_CAPACITY_SHARE: f64 = 0.5;
-/// Execution environments are recycled by the platform every few hours (cold starts even at
-/// steady load).
-const ENVIRONMENT_LIFETIME_SECONDS: f64 = 4.0 * 3600.0;
-/// Provisioned concurrency price, per GB-second (Lambda, us-east-1).
-const PROVISIONED_USD_PER_GB_SECOND: f64 = 0.000_004_166_7;
 
 /// Metrics a group reports.
 pub fn reported_metrics(g: &SimGroup) -> Vec<MetricKind> {
@@ -130,7 +126,7 @@ pub struct GroupSim {
     /// Queue-backed groups: requests waiting beyond what the servers hold.
     backlog_requests: f64,
     /// Serverless: execution environments kept warm.
-    warm_environments: f64,
+    environments: Environments,
     latency_table: LatencyTable,
     pub spot_interruptions: u64,
 }
@@ -167,7 +163,7 @@ impl GroupSim {
             starting: VecDeque::new(),
             warming_until: VecDeque::new(),
             backlog_requests: 0.0,
-            warm_environments: f64::from(group.initial_replicas),
+            environments: Environments::new(f64::from(group.initial_replicas)),
             latency_table: LatencyTable::default(),
             spot_interruptions: 0,
         }
@@ -398,48 +394,30 @@ impl GroupSim {
             return;
         };
         let cap = &self.group.capacity;
-        let duration_s = fs.duration_ms / 1000.0;
-        let limit = f64::from(fs.concurrency_limit);
-        // Little's law: concurrent executions = arrivals x duration.
-        let needed = demand * duration_s;
-        let concurrency = needed.min(limit);
-        let throttled = if needed > limit {
-            demand * (1.0 - limit / needed)
-        } else {
-            0.0
-        };
-        let served = demand - throttled;
-
         let provisioned = f64::from(fs.provisioned_concurrency);
-        let kept = (self.warm_environments * (-dt / fs.keep_warm_seconds).exp()).max(provisioned);
-        let new_environments = (concurrency - kept).max(0.0);
-        let recycled = concurrency * dt / ENVIRONMENT_LIFETIME_SECONDS;
-        self.warm_environments = kept.max(concurrency);
-        let cold_starts_per_second = (new_environments + recycled) / dt;
-        let cold_share = if served > 0.0 {
-            (cold_starts_per_second / served).min(1.0)
-        } else {
-            0.0
-        };
-
-        // Queueing on the tier's environments (M/M/c with c = concurrency limit), plus the
-        // cold-start time for the share of requests that hit one.
-        let lat =
-            self.latency_table
-                .get(served, fs.concurrency_limit, fs.duration_ms, fs.timeout_ms);
-        let p95 = (lat.p95_ms + fs.cold_start_ms * (cold_share / 0.05).min(1.0)).min(fs.timeout_ms);
-        let p99 = (lat.p99_ms + fs.cold_start_ms * (cold_share / 0.01).min(1.0)).min(fs.timeout_ms);
+        let step = self.environments.step(
+            &fs.function_model(),
+            &LambdaPrices::US_EAST_1_X86,
+            ProvisionedNow::steady(provisioned),
+            dt,
+            demand,
+            &mut self.latency_table,
+        );
+        let FunctionStep {
+            concurrency,
+            served_rps: served,
+            throttled_rps: throttled,
+            cold_starts_per_second,
+            p95_ms: p95,
+            p99_ms: p99,
+            cost_usd_per_hour: cost,
+            ..
+        } = step;
         let error_rate = if demand > 0.0 {
             (throttled + served * self.group.resources.base_error_rate) / demand
         } else {
             0.0
         };
-        let gb = f64::from(fs.memory_mb) / 1024.0;
-        let cost = served
-            * 3600.0
-            * (LAMBDA_USD_PER_REQUEST
-                + duration_s * gb * super::scenario::LAMBDA_USD_PER_GB_SECOND)
-            + provisioned * gb * 3600.0 * PROVISIONED_USD_PER_GB_SECOND;
         let environments = concurrency.ceil().max(provisioned);
 
         use MetricKind::*;

@@ -378,11 +378,6 @@ fn instance_capacity(c: &CapacitySpec) -> Result<CapacityModel, String> {
     })
 }
 
-/// Lambda pricing (us-east-1, x86): $0.0000166667 per GB-second.
-pub const LAMBDA_USD_PER_GB_SECOND: f64 = 0.000_016_666_7;
-/// Lambda pricing: $0.20 per million requests.
-pub const LAMBDA_USD_PER_REQUEST: f64 = 0.20 / 1_000_000.0;
-
 /// A function tier as a capacity model: a "replica" is one execution environment serving one
 /// request at a time; starting one is a cold start.
 fn serverless_capacity(s: &ServerlessSpec) -> Result<CapacityModel, String> {
@@ -398,7 +393,9 @@ fn serverless_capacity(s: &ServerlessSpec) -> Result<CapacityModel, String> {
         max_replicas: s.concurrency_limit,
         warm_pool_size: s.provisioned_concurrency,
         warm_pool_startup_seconds: 0,
-        usd_per_replica_hour: f64::from(s.memory_mb) / 1024.0 * 3600.0 * LAMBDA_USD_PER_GB_SECOND,
+        usd_per_replica_hour: f64::from(s.memory_mb) / 1024.0
+            * 3600.0
+            * crate::engine::serverless::LambdaPrices::US_EAST_1_X86.usd_per_gb_second,
         timeout_ms: s.timeout_ms,
     })
 }

@@ -233,6 +233,20 @@ fn default_keep_warm() -> f64 {
     600.0
 }
 
+impl ServerlessSpec {
+    /// The tier as the shared function model (engine::serverless).
+    pub fn function_model(&self) -> crate::engine::serverless::FunctionModel {
+        crate::engine::serverless::FunctionModel {
+            memory_mb: self.memory_mb,
+            duration_ms: self.duration_ms,
+            cold_start_ms: self.cold_start_ms,
+            concurrency_limit: self.concurrency_limit,
+            timeout_ms: self.timeout_ms,
+            keep_warm_seconds: self.keep_warm_seconds,
+        }
+    }
+}
+
 /// How demand turns into CPU, memory, network and disk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
