@@ -5,11 +5,14 @@
 //! 1..N with one External metric per trigger (`threshold` as the target; metricType
 //! AverageValue by default, Value, or Utilization for cpu/memory triggers) plus the
 //! `advanced.horizontalPodAutoscalerConfig.behavior` passed through.
+//! The cron trigger (timezone, start, end, desiredReplicas) is evaluated as KEDA's cron scaler
+//! does (see `CronTrigger`); other triggers read their input series.
 
 use serde::{Deserialize, Serialize};
 
 use super::hpa::HpaController;
 use super::hpa_spec::{Behavior, HpaMetric, ResolvedHpa};
+use super::schedule::{keda_cron_active, parse_time_zone, CronSchedule};
 use super::{is_request_rate, Autoscaler, Decision, Observation, PodCounts, PolicyError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,11 +81,72 @@ pub const DEFAULT_COOLDOWN_PERIOD_SECONDS: u32 = 300;
 pub const DEFAULT_MAX_REPLICA_COUNT: u32 = 100;
 
 /// One trigger after validation: which HPA metric it becomes and its activation threshold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct ResolvedTrigger {
     metric: HpaMetric,
     activation_threshold: f64,
+    cron: Option<CronTrigger>,
 }
+
+/// KEDA's cron scaler: active between `start` and `end`; its metric is `desiredReplicas` while
+/// active and 1 otherwise, against an AverageValue target of 1, so the HPA asks for exactly
+/// `desiredReplicas` pods (or more if another trigger wants more).
+#[derive(Debug, Clone)]
+struct CronTrigger {
+    start: CronSchedule,
+    end: CronSchedule,
+    desired_replicas: u32,
+}
+
+impl CronTrigger {
+    fn value(&self, now: i64) -> (bool, f64) {
+        let active = keda_cron_active(&self.start, &self.end, now);
+        (
+            active,
+            if active {
+                f64::from(self.desired_replicas)
+            } else {
+                1.0
+            },
+        )
+    }
+}
+
+fn resolve_cron(i: usize, t: &Trigger) -> Result<ResolvedTrigger, PolicyError> {
+    let at = format!("spec.triggers[{i}].metadata");
+    let get = |key: &str| {
+        t.metadata
+            .get(key)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| field(format!("{at}.{key}"), "is required for a cron trigger"))
+    };
+    let tz = parse_time_zone(get("timezone")?).map_err(|e| field(format!("{at}.timezone"), e))?;
+    let start =
+        CronSchedule::new(get("start")?, tz).map_err(|e| field(format!("{at}.start"), e))?;
+    let end = CronSchedule::new(get("end")?, tz).map_err(|e| field(format!("{at}.end"), e))?;
+    let desired = get("desiredReplicas")?;
+    let desired_replicas = desired.trim().parse::<u32>().map_err(|_| {
+        field(
+            format!("{at}.desiredReplicas"),
+            format!("'{desired}' is not a whole number"),
+        )
+    })?;
+    Ok(ResolvedTrigger {
+        metric: HpaMetric::AverageValue {
+            name: format!("{CRON_SERIES_PREFIX}{i}"),
+            target: 1.0,
+        },
+        activation_threshold: 0.0,
+        cron: Some(CronTrigger {
+            start,
+            end,
+            desired_replicas,
+        }),
+    })
+}
+
+/// Cron triggers are computed, not read from the input; their metric names start with this.
+const CRON_SERIES_PREFIX: &str = "keda-cron-";
 
 #[derive(Debug, Clone)]
 pub struct KedaAutoscaler {
@@ -128,6 +192,9 @@ fn number(
 }
 
 fn resolve_trigger(i: usize, t: &Trigger) -> Result<ResolvedTrigger, PolicyError> {
+    if t.kind == "cron" {
+        return resolve_cron(i, t);
+    }
     let at = format!("spec.triggers[{i}]");
     let activation = number(&t.metadata, "activationThreshold", &at)?.unwrap_or(0.0);
     let metric = match t.kind.as_str() {
@@ -189,6 +256,7 @@ fn resolve_trigger(i: usize, t: &Trigger) -> Result<ResolvedTrigger, PolicyError
     Ok(ResolvedTrigger {
         metric,
         activation_threshold: activation,
+        cron: None,
     })
 }
 
@@ -333,7 +401,9 @@ impl Autoscaler for KedaAutoscaler {
     }
 
     fn required_series(&self) -> Vec<String> {
-        self.hpa.required_series()
+        let mut r = self.hpa.required_series();
+        r.retain(|n| !n.starts_with(CRON_SERIES_PREFIX));
+        r
     }
 
     fn decide(&mut self, obs: &Observation) -> Decision {
@@ -345,20 +415,25 @@ impl Autoscaler for KedaAutoscaler {
             .is_none_or(|t| obs.now - t >= i64::from(self.polling_interval_seconds));
         if poll_due {
             self.last_poll = Some(obs.now);
-            let active: Vec<String> = self
-                .triggers
-                .iter()
-                .filter_map(|t| {
-                    let v = Self::trigger_value(&t.metric, obs)?;
-                    (v > t.activation_threshold).then(|| {
-                        format!(
-                            "{} {v:.1} > activation {}",
-                            t.metric.name(),
-                            t.activation_threshold
-                        )
+            let active: Vec<String> =
+                self.triggers
+                    .iter()
+                    .filter_map(|t| {
+                        if let Some(c) = &t.cron {
+                            return c.value(obs.now).0.then(|| {
+                                format!("cron window open: {} replicas", c.desired_replicas)
+                            });
+                        }
+                        let v = Self::trigger_value(&t.metric, obs)?;
+                        (v > t.activation_threshold).then(|| {
+                            format!(
+                                "{} {v:.1} > activation {}",
+                                t.metric.name(),
+                                t.activation_threshold
+                            )
+                        })
                     })
-                })
-                .collect();
+                    .collect();
             if !active.is_empty() {
                 self.last_active = Some(obs.now);
                 if spec == 0 || Some(spec) == self.idle_replicas {
@@ -391,9 +466,19 @@ impl Autoscaler for KedaAutoscaler {
                 explanation: vec!["KEDA: idle, no trigger active".into()],
             };
         }
-        // 1..N belongs to the HPA KEDA created.
+        // 1..N belongs to the HPA KEDA created; cron triggers feed it their computed metric.
         let pods = PodCounts { ..obs.pods };
-        self.hpa.decide(&Observation { pods, ..*obs })
+        let mut extra: Vec<(&str, f64)> = obs.extra.to_vec();
+        for t in &self.triggers {
+            if let Some(c) = &t.cron {
+                extra.push((t.metric.name(), c.value(obs.now).1));
+            }
+        }
+        self.hpa.decide(&Observation {
+            pods,
+            extra: &extra,
+            ..*obs
+        })
     }
 }
 
@@ -486,5 +571,96 @@ spec:
         )
         .unwrap_err();
         assert!(e.to_string().contains("spec.triggers[0].name"), "{e}");
+    }
+
+    const CRON_SO: &str = r#"
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: shop}
+spec:
+  scaleTargetRef: {name: shop}
+  minReplicaCount: 0
+  maxReplicaCount: 50
+  cooldownPeriod: 300
+  triggers:
+  - type: cron
+    metadata:
+      timezone: Europe/Berlin
+      start: 0 8 * * 1-5
+      end: 0 18 * * 1-5
+      desiredReplicas: "10"
+  - type: prometheus
+    name: queue_depth
+    metadata:
+      query: sum(queue_depth)
+      threshold: "100"
+"#;
+
+    #[test]
+    fn cron_trigger_holds_desired_replicas_inside_its_window() {
+        use super::super::schedule::utc;
+        let mut k = KedaAutoscaler::from_yaml(CRON_SO).unwrap();
+        // The cron metric is computed, not an input series.
+        assert_eq!(k.required_series(), vec!["queue_depth".to_string()]);
+        // Monday 2026-03-02 08:00 Berlin is 07:00 UTC.
+        let mut spec = 0;
+        let mut at = |k: &mut KedaAutoscaler, t0: i64, t1: i64, spec: &mut u32| {
+            for t in (t0..t1).step_by(15) {
+                *spec = step(k, t, *spec, 0.0);
+            }
+        };
+        at(
+            &mut k,
+            utc(2026, 3, 2, 6, 0),
+            utc(2026, 3, 2, 6, 59),
+            &mut spec,
+        );
+        assert_eq!(spec, 0, "before the window, idle queue: zero");
+        at(
+            &mut k,
+            utc(2026, 3, 2, 6, 59),
+            utc(2026, 3, 2, 7, 10),
+            &mut spec,
+        );
+        assert_eq!(spec, 10, "inside the window: desiredReplicas");
+        // A busy queue inside the window asks for more than the cron floor: the larger wins.
+        for t in (utc(2026, 3, 2, 12, 0)..utc(2026, 3, 2, 12, 5)).step_by(15) {
+            spec = step(&mut k, t, spec, 2500.0);
+        }
+        assert_eq!(spec, 25);
+        // After 18:00 Berlin (17:00 UTC) the cron trigger goes inactive: the HPA's 300 s
+        // stabilization brings it to 1, then KEDA's cooldown to zero.
+        at(
+            &mut k,
+            utc(2026, 3, 2, 12, 5),
+            utc(2026, 3, 2, 16, 59),
+            &mut spec,
+        );
+        assert_eq!(spec, 10);
+        at(
+            &mut k,
+            utc(2026, 3, 2, 16, 59),
+            utc(2026, 3, 2, 17, 30),
+            &mut spec,
+        );
+        assert_eq!(spec, 0);
+    }
+
+    #[test]
+    fn bad_cron_triggers_name_the_field() {
+        let e =
+            KedaAutoscaler::from_yaml(&CRON_SO.replace("Europe/Berlin", "Moon/Base")).unwrap_err();
+        assert!(
+            e.to_string().contains("spec.triggers[0].metadata.timezone"),
+            "{e}"
+        );
+        let e =
+            KedaAutoscaler::from_yaml(&CRON_SO.replace("0 8 * * 1-5", "99 8 * * 1-5")).unwrap_err();
+        assert!(
+            e.to_string().contains("spec.triggers[0].metadata.start"),
+            "{e}"
+        );
+        let e = KedaAutoscaler::from_yaml(&CRON_SO.replace("\"10\"", "ten")).unwrap_err();
+        assert!(e.to_string().contains("desiredReplicas"), "{e}");
     }
 }

@@ -11,6 +11,7 @@ pub mod hpa;
 pub mod hpa_spec;
 pub mod keda;
 pub mod quantity;
+pub mod schedule;
 
 /// What the platform sees of the group's instances at one decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
