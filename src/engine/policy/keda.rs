@@ -604,7 +604,7 @@ spec:
         assert_eq!(k.required_series(), vec!["queue_depth".to_string()]);
         // Monday 2026-03-02 08:00 Berlin is 07:00 UTC.
         let mut spec = 0;
-        let mut at = |k: &mut KedaAutoscaler, t0: i64, t1: i64, spec: &mut u32| {
+        let at = |k: &mut KedaAutoscaler, t0: i64, t1: i64, spec: &mut u32| {
             for t in (t0..t1).step_by(15) {
                 *spec = step(k, t, *spec, 0.0);
             }
