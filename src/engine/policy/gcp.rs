@@ -11,13 +11,18 @@
 //!   period), and `scaleInControl` caps how far below the group's peak size in the trailing
 //!   `timeWindowSec` it may go (`maxScaledInReplicas` fixed or percent).
 //! - `mode`: ON, ONLY_SCALE_OUT, OFF.
+//! - `scalingSchedules`: while a schedule is active (from each cron occurrence in its
+//!   `timeZone` for `durationSec`, at least 300 s) it recommends `minRequiredReplicas`; the
+//!   largest active schedule and the signals compete like any recommendation, so scale-in after
+//!   a schedule ends waits for the stabilization period.
 //!
-//! Not modelled: predictive autoscaling and scaling schedules (later work).
+//! Not modelled: predictive autoscaling (`predictiveMethod` is read and reported only).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use super::schedule::{parse_time_zone, CronSchedule};
 use super::{is_request_rate, Autoscaler, Decision, Observation, PolicyError};
 
 /// The autoscaler re-evaluates about once a minute.
@@ -51,6 +56,35 @@ pub struct AutoscalingPolicy {
     pub mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_in_control: Option<ScaleInControl>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scaling_schedules: BTreeMap<String, ScalingSchedule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingSchedule {
+    pub min_required_replicas: u32,
+    /// unix-cron, e.g. `30 8 * * Mon-Fri`.
+    pub schedule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    pub duration_sec: u32,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The documented shortest schedule duration.
+const MIN_SCHEDULE_SECONDS: u32 = 300;
+
+/// A validated scaling schedule.
+#[derive(Debug, Clone)]
+struct ActiveSchedule {
+    name: String,
+    cron: CronSchedule,
+    duration_seconds: i64,
+    min_required: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +139,7 @@ pub struct MigAutoscaler {
     recommendations: VecDeque<(i64, u32)>,
     /// (time, group size) over the scale-in control window.
     sizes: VecDeque<(i64, u32)>,
+    schedules: Vec<ActiveSchedule>,
 }
 
 fn field(path: &str, message: impl Into<String>) -> PolicyError {
@@ -162,10 +197,37 @@ impl MigAutoscaler {
                 ));
             }
         }
+        let mut schedules = Vec::new();
+        for (name, sc) in &p.scaling_schedules {
+            let at = |f: &str| format!("autoscalingPolicy.scalingSchedules.{name}.{f}");
+            if sc.disabled {
+                continue;
+            }
+            let tz = parse_time_zone(sc.time_zone.as_deref().unwrap_or("UTC"))
+                .map_err(|e| field(&at("timeZone"), e))?;
+            let cron =
+                CronSchedule::new(&sc.schedule, tz).map_err(|e| field(&at("schedule"), e))?;
+            if sc.duration_sec < MIN_SCHEDULE_SECONDS {
+                return Err(field(
+                    &at("durationSec"),
+                    format!(
+                        "must be at least {MIN_SCHEDULE_SECONDS}, got {}",
+                        sc.duration_sec
+                    ),
+                ));
+            }
+            schedules.push(ActiveSchedule {
+                name: name.clone(),
+                cron,
+                duration_seconds: i64::from(sc.duration_sec),
+                min_required: sc.min_required_replicas,
+            });
+        }
         Ok(Self {
             config,
             recommendations: VecDeque::new(),
             sizes: VecDeque::new(),
+            schedules,
         })
     }
 
@@ -286,6 +348,15 @@ impl Autoscaler for MigAutoscaler {
                     )
                 }
                 _ => {}
+            }
+        }
+        for sc in &self.schedules {
+            if sc.cron.window_open(obs.now, sc.duration_seconds) {
+                propose(
+                    format!("scaling schedule {} active", sc.name),
+                    f64::from(sc.min_required),
+                    &mut lines,
+                );
             }
         }
         let Some(raw) = best else {
@@ -443,5 +514,79 @@ mod tests {
         assert!(e.to_string().contains("minNumReplicas"), "{e}");
         let e = MigAutoscaler::from_json(r#"{"autoscalingPolicy":{"maxNumReplicas":2,"cpuUtilization":{"utilizationTarget":60}}}"#).unwrap_err();
         assert!(e.to_string().contains("utilizationTarget"), "{e}");
+    }
+
+    #[test]
+    fn scaling_schedule_raises_the_floor_in_its_zone_then_stabilizes() {
+        use crate::engine::policy::schedule::utc;
+        // Weekdays 09:00 New York for 8 hours, at least 20 VMs. 2026-03-02 is a Monday (EST:
+        // 09:00 = 14:00 UTC).
+        let mut a = asc(r#","scalingSchedules":{"office":{"minRequiredReplicas":20,
+               "schedule":"0 9 * * Mon-Fri","timeZone":"America/New_York","durationSec":28800}}"#);
+        let mut size = 2;
+        let mut run = |a: &mut MigAutoscaler, from: i64, to: i64, size: &mut u32| {
+            for t in (from..to).step_by(60) {
+                // CPU of the current size at a load two VMs carry at 60%.
+                let cpu = 60.0 * 2.0 / f64::from((*size).max(1));
+                *size = at(a, t, *size, cpu);
+            }
+        };
+        run(
+            &mut a,
+            utc(2026, 3, 2, 13, 0),
+            utc(2026, 3, 2, 14, 0),
+            &mut size,
+        );
+        assert_eq!(size, 2, "before the schedule");
+        run(
+            &mut a,
+            utc(2026, 3, 2, 14, 0),
+            utc(2026, 3, 2, 14, 2),
+            &mut size,
+        );
+        assert_eq!(size, 20, "schedule active at 09:00 New York");
+        // Ends at 22:00 UTC; the 10-minute stabilization keeps 20 until 22:09.
+        run(
+            &mut a,
+            utc(2026, 3, 2, 14, 2),
+            utc(2026, 3, 2, 22, 9),
+            &mut size,
+        );
+        assert_eq!(size, 20);
+        run(
+            &mut a,
+            utc(2026, 3, 2, 22, 9),
+            utc(2026, 3, 2, 22, 12),
+            &mut size,
+        );
+        assert_eq!(size, 2);
+        // Saturday: no schedule.
+        run(
+            &mut a,
+            utc(2026, 3, 7, 14, 0),
+            utc(2026, 3, 7, 15, 0),
+            &mut size,
+        );
+        assert_eq!(size, 2);
+    }
+
+    #[test]
+    fn bad_scaling_schedules_name_the_field() {
+        let bad = |sched: &str| {
+            MigAutoscaler::from_json(&format!(
+                r#"{{"autoscalingPolicy":{{"maxNumReplicas":5,"scalingSchedules":{{"s":{sched}}}}}}}"#
+            ))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+        };
+        let e = bad(r#"{"minRequiredReplicas":3,"schedule":"0 9 * * *","durationSec":60}"#);
+        assert!(e.contains("scalingSchedules.s.durationSec"), "{e}");
+        let e = bad(r#"{"minRequiredReplicas":3,"schedule":"0 25 * * *","durationSec":600}"#);
+        assert!(e.contains("scalingSchedules.s.schedule"), "{e}");
+        let e = bad(
+            r#"{"minRequiredReplicas":3,"schedule":"0 9 * * *","durationSec":600,"timeZone":"Nowhere"}"#,
+        );
+        assert!(e.contains("scalingSchedules.s.timeZone"), "{e}");
     }
 }
