@@ -10,12 +10,18 @@
 //!   count (`metric x current / new`); if the projection would trigger a scale-out, it tries a
 //!   smaller scale-in, and skips the scale-in when none is safe.
 //!
-//! Only the default (first non-recurring, non-fixed-date) profile is replayed for now.
+//! - Profiles: a fixed-date profile is in effect between its start and end; otherwise the
+//!   recurring profile that started most recently (a recurring profile has no end: it runs
+//!   until another profile starts, which is why the portal adds a "default" recurrence after
+//!   each one); otherwise the regular (default) profile. Times are read in each profile's
+//!   `timeZone` (Windows or IANA names). Switching profiles brings the count inside the new
+//!   profile's minimum and maximum at once.
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use super::schedule::{parse_local_time, parse_time_zone, parse_weekday, WeeklyRecurrence};
 use super::{is_request_rate, Autoscaler, Decision, Observation, PolicyError};
 
 const DECISION_SECONDS: u32 = 60;
@@ -146,14 +152,31 @@ struct RuleState {
     values: VecDeque<f64>,
 }
 
+/// When a profile is in effect.
 #[derive(Debug, Clone)]
-pub struct AzureAutoscaler {
-    pub name: String,
+enum When {
+    Regular,
+    Fixed { start: i64, end: i64 },
+    Recurring(WeeklyRecurrence),
+}
+
+#[derive(Debug, Clone)]
+struct ProfileState {
+    name: String,
     min: u32,
     max: u32,
     rules: Vec<RuleState>,
+    when: When,
+}
+
+#[derive(Debug, Clone)]
+pub struct AzureAutoscaler {
+    pub name: String,
+    profiles: Vec<ProfileState>,
     enabled: bool,
     cooldown_until: i64,
+    /// Profile in effect at the last decision.
+    active: Option<usize>,
 }
 
 fn field(path: String, message: impl Into<String>) -> PolicyError {
@@ -184,97 +207,240 @@ fn metric_value(name: &str, obs: &Observation) -> Option<f64> {
     }
 }
 
+fn parse_profile(i: usize, profile: &Profile) -> Result<ProfileState, PolicyError> {
+    let at = |f: &str| format!("properties.profiles[{i}].{f}");
+    let num = |f: &str, v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| field(at(f), format!("'{v}' is not a whole number")))
+    };
+    let min = num("capacity.minimum", &profile.capacity.minimum)?;
+    let max = num("capacity.maximum", &profile.capacity.maximum)?;
+    num("capacity.default", &profile.capacity.default)?;
+    if max == 0 || min > max {
+        return Err(field(
+            at("capacity.minimum"),
+            format!("minimum {min} must not exceed maximum {max} (> 0)"),
+        ));
+    }
+    let mut rules = Vec::new();
+    for (j, r) in profile.rules.iter().enumerate() {
+        rules.push(parse_rule(&at(&format!("rules[{j}]")), r)?);
+    }
+    let when = match (&profile.fixed_date, &profile.recurrence) {
+        (Some(_), Some(_)) => {
+            return Err(field(
+                at("recurrence"),
+                "a profile has either fixedDate or recurrence, not both",
+            ))
+        }
+        (Some(f), None) => parse_fixed_date(&at("fixedDate"), f)?,
+        (None, Some(r)) => When::Recurring(parse_recurrence(&at("recurrence"), r)?),
+        (None, None) => When::Regular,
+    };
+    Ok(ProfileState {
+        name: profile.name.clone(),
+        min,
+        max,
+        rules,
+        when,
+    })
+}
+
+fn parse_rule(at: &str, r: &Rule) -> Result<RuleState, PolicyError> {
+    let rat = |f: &str| format!("{at}.{f}");
+    let dur = |f: &str, v: &str| parse_iso_duration(v).map_err(|e| field(rat(f), e));
+    let t = &r.metric_trigger;
+    let window_seconds = dur("metricTrigger.timeWindow", &t.time_window)?;
+    let grain_seconds = dur("metricTrigger.timeGrain", &t.time_grain)?;
+    let cooldown_seconds = dur("scaleAction.cooldown", &r.scale_action.cooldown)?;
+    if !matches!(
+        t.operator.as_str(),
+        "GreaterThan"
+            | "GreaterThanOrEqual"
+            | "LessThan"
+            | "LessThanOrEqual"
+            | "Equals"
+            | "NotEquals"
+    ) {
+        return Err(field(
+            rat("metricTrigger.operator"),
+            format!("unknown operator '{}'", t.operator),
+        ));
+    }
+    if !matches!(r.scale_action.direction.as_str(), "Increase" | "Decrease") {
+        return Err(field(
+            rat("scaleAction.direction"),
+            "must be Increase or Decrease",
+        ));
+    }
+    if !matches!(
+        r.scale_action.kind.as_str(),
+        "ChangeCount" | "PercentChangeCount" | "ExactCount"
+    ) {
+        return Err(field(
+            rat("scaleAction.type"),
+            format!("unknown type '{}'", r.scale_action.kind),
+        ));
+    }
+    if r.scale_action.value.trim().parse::<u32>().is_err() {
+        return Err(field(
+            rat("scaleAction.value"),
+            format!("'{}' is not a whole number", r.scale_action.value),
+        ));
+    }
+    Ok(RuleState {
+        rule: r.clone(),
+        window_seconds,
+        grain_seconds,
+        cooldown_seconds,
+        values: VecDeque::new(),
+    })
+}
+
+fn str_field<'a>(v: &'a serde_json::Value, at: &str, key: &str) -> Result<&'a str, PolicyError> {
+    v.get(key)
+        .and_then(|x| x.as_str())
+        .ok_or_else(|| field(format!("{at}.{key}"), "is required (a string)"))
+}
+
+fn parse_fixed_date(at: &str, v: &serde_json::Value) -> Result<When, PolicyError> {
+    let tz = parse_time_zone(v.get("timeZone").and_then(|z| z.as_str()).unwrap_or("UTC"))
+        .map_err(|e| field(format!("{at}.timeZone"), e))?;
+    let time = |key: &str| {
+        parse_local_time(str_field(v, at, key)?, tz).map_err(|e| field(format!("{at}.{key}"), e))
+    };
+    let (start, end) = (time("start")?, time("end")?);
+    if end <= start {
+        return Err(field(format!("{at}.end"), "must be after start"));
+    }
+    Ok(When::Fixed { start, end })
+}
+
+fn parse_recurrence(at: &str, v: &serde_json::Value) -> Result<WeeklyRecurrence, PolicyError> {
+    let frequency = str_field(v, at, "frequency")?;
+    if frequency != "Week" {
+        return Err(field(
+            format!("{at}.frequency"),
+            format!("'{frequency}': Azure autoscale recurrences are weekly (\"Week\")"),
+        ));
+    }
+    let sched = v
+        .get("schedule")
+        .ok_or_else(|| field(format!("{at}.schedule"), "is required"))?;
+    let sat = format!("{at}.schedule");
+    let tz = parse_time_zone(
+        sched
+            .get("timeZone")
+            .and_then(|z| z.as_str())
+            .unwrap_or("UTC"),
+    )
+    .map_err(|e| field(format!("{sat}.timeZone"), e))?;
+    let list = |key: &str| {
+        sched
+            .get(key)
+            .and_then(|x| x.as_array())
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| field(format!("{sat}.{key}"), "is required (a non-empty list)"))
+    };
+    let days = list("days")?
+        .iter()
+        .map(|d| {
+            d.as_str()
+                .ok_or_else(|| "not a string".to_string())
+                .and_then(parse_weekday)
+                .map_err(|e| field(format!("{sat}.days"), e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let numbers = |key: &str, below: u64| {
+        list(key)?
+            .iter()
+            .map(|n| {
+                n.as_u64()
+                    .filter(|n| *n < below)
+                    .map(|n| n as u32)
+                    .ok_or_else(|| {
+                        field(format!("{sat}.{key}"), format!("{n} is not in 0..{below}"))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok(WeeklyRecurrence {
+        tz,
+        days,
+        hours: numbers("hours", 24)?,
+        minutes: numbers("minutes", 60)?,
+    })
+}
+
 impl AzureAutoscaler {
     pub fn from_json(text: &str) -> Result<Self, PolicyError> {
         let s: AutoscaleSetting = serde_json::from_str(text).map_err(|e| PolicyError::Parse {
             message: format!("line {}: {e}", e.line()),
         })?;
-        let (i, profile) = s
+        if s.properties.profiles.is_empty() {
+            return Err(field(
+                "properties.profiles".into(),
+                "at least one profile is required",
+            ));
+        }
+        let profiles = s
             .properties
             .profiles
             .iter()
             .enumerate()
-            .find(|(_, p)| p.recurrence.is_none() && p.fixed_date.is_none())
-            .ok_or_else(|| {
-                field(
-                    "properties.profiles".into(),
-                    "no default profile (without recurrence or fixedDate)",
-                )
-            })?;
-        let at = |f: &str| format!("properties.profiles[{i}].{f}");
-        let num = |f: &str, v: &str| {
-            v.trim()
-                .parse::<u32>()
-                .map_err(|_| field(at(f), format!("'{v}' is not a whole number")))
-        };
-        let min = num("capacity.minimum", &profile.capacity.minimum)?;
-        let max = num("capacity.maximum", &profile.capacity.maximum)?;
-        num("capacity.default", &profile.capacity.default)?;
-        if max == 0 || min > max {
+            .map(|(i, p)| parse_profile(i, p))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !profiles
+            .iter()
+            .any(|p| matches!(p.when, When::Regular | When::Recurring(_)))
+        {
             return Err(field(
-                at("capacity.minimum"),
-                format!("minimum {min} must not exceed maximum {max} (> 0)"),
+                "properties.profiles".into(),
+                "only fixed-date profiles: add a regular (default) profile for the other times",
             ));
-        }
-        let mut rules = Vec::new();
-        for (j, r) in profile.rules.iter().enumerate() {
-            let rat = |f: &str| at(&format!("rules[{j}].{f}"));
-            let dur = |f: &str, v: &str| parse_iso_duration(v).map_err(|e| field(rat(f), e));
-            let t = &r.metric_trigger;
-            let window_seconds = dur("metricTrigger.timeWindow", &t.time_window)?;
-            let grain_seconds = dur("metricTrigger.timeGrain", &t.time_grain)?;
-            let cooldown_seconds = dur("scaleAction.cooldown", &r.scale_action.cooldown)?;
-            if !matches!(
-                t.operator.as_str(),
-                "GreaterThan"
-                    | "GreaterThanOrEqual"
-                    | "LessThan"
-                    | "LessThanOrEqual"
-                    | "Equals"
-                    | "NotEquals"
-            ) {
-                return Err(field(
-                    rat("metricTrigger.operator"),
-                    format!("unknown operator '{}'", t.operator),
-                ));
-            }
-            if !matches!(r.scale_action.direction.as_str(), "Increase" | "Decrease") {
-                return Err(field(
-                    rat("scaleAction.direction"),
-                    "must be Increase or Decrease",
-                ));
-            }
-            if !matches!(
-                r.scale_action.kind.as_str(),
-                "ChangeCount" | "PercentChangeCount" | "ExactCount"
-            ) {
-                return Err(field(
-                    rat("scaleAction.type"),
-                    format!("unknown type '{}'", r.scale_action.kind),
-                ));
-            }
-            if r.scale_action.value.trim().parse::<u32>().is_err() {
-                return Err(field(
-                    rat("scaleAction.value"),
-                    format!("'{}' is not a whole number", r.scale_action.value),
-                ));
-            }
-            rules.push(RuleState {
-                rule: r.clone(),
-                window_seconds,
-                grain_seconds,
-                cooldown_seconds,
-                values: VecDeque::new(),
-            });
         }
         Ok(Self {
             name: s.name,
-            min,
-            max,
-            rules,
+            profiles,
             enabled: s.properties.enabled,
             cooldown_until: i64::MIN,
+            active: None,
         })
+    }
+
+    /// The regular profile, else the first: what describes the setting.
+    fn main_profile(&self) -> usize {
+        self.profiles
+            .iter()
+            .position(|p| matches!(p.when, When::Regular))
+            .unwrap_or(0)
+    }
+
+    /// The profile in effect at `now`: fixed date, else the latest-started recurrence, else
+    /// the regular profile.
+    fn profile_at(&self, now: i64) -> usize {
+        if let Some(i) = self.profiles.iter().position(
+            |p| matches!(p.when, When::Fixed { start, end } if start <= now && now <= end),
+        ) {
+            return i;
+        }
+        let recurring = self
+            .profiles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match &p.when {
+                When::Recurring(r) => r.last_start(now).map(|t| (t, i)),
+                _ => None,
+            })
+            .max_by_key(|(t, i)| (*t, std::cmp::Reverse(*i)));
+        if let Some((_, i)) = recurring {
+            return i;
+        }
+        self.profiles
+            .iter()
+            .position(|p| matches!(p.when, When::Regular))
+            .unwrap_or(0)
     }
 
     fn aggregate(state: &RuleState) -> Option<f64> {
@@ -321,7 +487,8 @@ impl AzureAutoscaler {
 
 impl Autoscaler for AzureAutoscaler {
     fn describe(&self) -> String {
-        let rules: Vec<String> = self
+        let main = &self.profiles[self.main_profile()];
+        let rules: Vec<String> = main
             .rules
             .iter()
             .map(|r| {
@@ -336,11 +503,19 @@ impl Autoscaler for AzureAutoscaler {
                 )
             })
             .collect();
-        format!("Azure autoscale {}: {}", self.name, rules.join("; "))
+        let scheduled = self.profiles.len() - 1;
+        let more = if scheduled > 0 {
+            format!(" (+{scheduled} scheduled profile(s))")
+        } else {
+            String::new()
+        };
+        format!("Azure autoscale {}: {}{more}", self.name, rules.join("; "))
     }
 
     fn bounds(&self) -> (u32, u32) {
-        (self.min, self.max)
+        let min = self.profiles.iter().map(|p| p.min).min().unwrap_or(0);
+        let max = self.profiles.iter().map(|p| p.max).max().unwrap_or(0);
+        (min, max)
     }
 
     fn decision_period_seconds(&self) -> u32 {
@@ -349,8 +524,9 @@ impl Autoscaler for AzureAutoscaler {
 
     fn target_utilization(&self) -> f64 {
         // The midpoint between the CPU scale-in and scale-out thresholds is what the rules aim at.
+        let main = &self.profiles[self.main_profile()];
         let cpu = |dir: &str| {
-            self.rules
+            main.rules
                 .iter()
                 .find(|r| {
                     r.rule.scale_action.direction == dir
@@ -370,8 +546,10 @@ impl Autoscaler for AzureAutoscaler {
     }
 
     fn required_series(&self) -> Vec<String> {
-        self.rules
+        let mut names: Vec<String> = self
+            .profiles
             .iter()
+            .flat_map(|p| p.rules.iter())
             .map(|r| r.rule.metric_trigger.metric_name.clone())
             .filter(|n| {
                 !matches!(
@@ -383,24 +561,53 @@ impl Autoscaler for AzureAutoscaler {
                         | "Http Requests"
                 ) && !is_request_rate(n)
             })
-            .collect()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     fn decide(&mut self, obs: &Observation) -> Decision {
         let current = obs.pods.spec_replicas;
         let mut lines = Vec::new();
         // Metrics are collected every grain whatever the cooldown.
-        let mut met = Vec::new();
-        for r in &mut self.rules {
+        // (Every profile's rule windows fill, so a profile that takes over has its history.)
+        for r in self.profiles.iter_mut().flat_map(|p| p.rules.iter_mut()) {
             let v = metric_value(&r.rule.metric_trigger.metric_name, obs).unwrap_or(f64::NAN);
             r.values.push_back(v);
             let keep = (r.window_seconds / r.grain_seconds.max(1)).max(1) as usize;
             while r.values.len() > keep {
                 r.values.pop_front();
             }
-            let agg = Self::aggregate(r).filter(|a| a.is_finite());
-            let t = &r.rule.metric_trigger;
-            met.push(agg.map(|a| (a, compare(&t.operator, a, t.threshold))));
+        }
+        let pi = self.profile_at(obs.now);
+        let switched = self.active.is_some_and(|a| a != pi) || self.active.is_none();
+        self.active = Some(pi);
+        let profile = &self.profiles[pi];
+        let (min, max, rules) = (profile.min, profile.max, &profile.rules);
+        if switched && self.profiles.len() > 1 {
+            lines.push(format!(
+                "profile '{}' in effect ({min}..{max})",
+                profile.name
+            ));
+        }
+        let met: Vec<Option<(f64, bool)>> = rules
+            .iter()
+            .map(|r| {
+                let t = &r.rule.metric_trigger;
+                Self::aggregate(r)
+                    .filter(|a| a.is_finite())
+                    .map(|a| (a, compare(&t.operator, a, t.threshold)))
+            })
+            .collect();
+        if self.enabled && !(min..=max).contains(&current) {
+            // A new profile's bounds apply at once, whatever the cooldown.
+            let to = current.clamp(min, max);
+            lines.push(format!("count {current} outside {min}..{max} -> {to}"));
+            return Decision {
+                desired: to,
+                explanation: lines,
+            };
         }
         if !self.enabled {
             return Decision {
@@ -419,12 +626,12 @@ impl Autoscaler for AzureAutoscaler {
         }
         // Scale out: any rule; the largest count wins.
         let mut out: Option<(u32, usize)> = None;
-        for (i, r) in self.rules.iter().enumerate() {
+        for (i, r) in rules.iter().enumerate() {
             if r.rule.scale_action.direction != "Increase" {
                 continue;
             }
             if let Some((a, true)) = met[i] {
-                let to = Self::apply(&r.rule.scale_action, current).min(self.max);
+                let to = Self::apply(&r.rule.scale_action, current).min(max);
                 lines.push(format!(
                     "{} {:.1} {} {}: {current} -> {to}",
                     r.rule.metric_trigger.metric_name,
@@ -438,22 +645,22 @@ impl Autoscaler for AzureAutoscaler {
             }
         }
         if let Some((to, i)) = out.filter(|(to, _)| *to > current) {
-            self.cooldown_until = obs.now + i64::from(self.rules[i].cooldown_seconds);
+            self.cooldown_until = obs.now + i64::from(rules[i].cooldown_seconds);
             return Decision {
-                desired: to.clamp(self.min, self.max),
+                desired: to.clamp(min, max),
                 explanation: lines,
             };
         }
         // Scale in: only when every scale-in rule is met; the smallest decrease wins.
-        let ins: Vec<usize> = (0..self.rules.len())
-            .filter(|&i| self.rules[i].rule.scale_action.direction == "Decrease")
+        let ins: Vec<usize> = (0..rules.len())
+            .filter(|&i| rules[i].rule.scale_action.direction == "Decrease")
             .collect();
         if ins.is_empty() || !ins.iter().all(|&i| matches!(met[i], Some((_, true)))) {
             if lines.is_empty() {
                 lines.push("no rule met".into());
             }
             return Decision {
-                desired: current.clamp(self.min, self.max),
+                desired: current.clamp(min, max),
                 explanation: lines,
             };
         }
@@ -461,7 +668,7 @@ impl Autoscaler for AzureAutoscaler {
             .iter()
             .map(|&i| {
                 (
-                    Self::apply(&self.rules[i].rule.scale_action, current).max(self.min),
+                    Self::apply(&rules[i].rule.scale_action, current).max(min),
                     i,
                 )
             })
@@ -469,7 +676,7 @@ impl Autoscaler for AzureAutoscaler {
             .unwrap_or((current, 0));
         // Flapping: project each scale-out rule's metric onto the new count.
         while to < current {
-            let flaps = self.rules.iter().enumerate().find_map(|(i, r)| {
+            let flaps = rules.iter().enumerate().find_map(|(i, r)| {
                 let (a, _) = met[i]?;
                 let t = &r.rule.metric_trigger;
                 (r.rule.scale_action.direction == "Increase"
@@ -502,7 +709,7 @@ impl Autoscaler for AzureAutoscaler {
             };
         }
         lines.push(format!("all scale-in rules met: {current} -> {to}"));
-        self.cooldown_until = obs.now + i64::from(self.rules[which].cooldown_seconds);
+        self.cooldown_until = obs.now + i64::from(rules[which].cooldown_seconds);
         Decision {
             desired: to,
             explanation: lines,
@@ -589,5 +796,62 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("capacity.minimum"), "{e}");
+    }
+
+    /// The portal's pattern: a weekend recurrence, a weekday recurrence after it, and a
+    /// fixed-date profile for a sale. Rules: the docs' CPU pair.
+    fn scheduled_setting() -> String {
+        let rules = r#"[
+        {"metricTrigger":{"metricName":"Percentage CPU","timeWindow":"PT10M","operator":"GreaterThan","threshold":70},
+         "scaleAction":{"direction":"Increase","type":"ChangeCount","value":"1","cooldown":"PT5M"}},
+        {"metricTrigger":{"metricName":"Percentage CPU","timeWindow":"PT10M","operator":"LessThan","threshold":30},
+         "scaleAction":{"direction":"Decrease","type":"ChangeCount","value":"1","cooldown":"PT5M"}}]"#;
+        format!(
+            r#"{{"name":"shop","properties":{{"profiles":[
+          {{"name":"weekend","capacity":{{"minimum":"1","maximum":"3","default":"1"}},"rules":{rules},
+            "recurrence":{{"frequency":"Week","schedule":{{"timeZone":"Pacific Standard Time","days":["Saturday","Sunday"],"hours":[0],"minutes":[0]}}}}}},
+          {{"name":"weekdays","capacity":{{"minimum":"5","maximum":"10","default":"5"}},"rules":{rules},
+            "recurrence":{{"frequency":"Week","schedule":{{"timeZone":"Pacific Standard Time","days":["Monday"],"hours":[0],"minutes":[0]}}}}}},
+          {{"name":"black-friday","capacity":{{"minimum":"20","maximum":"40","default":"20"}},"rules":{rules},
+            "fixedDate":{{"timeZone":"Pacific Standard Time","start":"2026-11-27T00:00:00","end":"2026-11-28T23:59:00"}}}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn profiles_follow_recurrence_and_fixed_dates() {
+        use crate::engine::policy::schedule::utc;
+        let mut a = AzureAutoscaler::from_json(&scheduled_setting()).unwrap();
+        assert_eq!(a.bounds(), (1, 40));
+        // Wednesday 2026-11-25 noon Pacific (20:00 UTC): the weekday profile raises 2 -> 5.
+        let d = a.decide(&steady_observation(utc(2026, 11, 25, 20, 0), 2, 50.0));
+        assert_eq!(d.desired, 5);
+        assert!(d.explanation[0].contains("weekdays"), "{:?}", d.explanation);
+        // Friday 2026-11-27 (Black Friday), 10:00 Pacific: the fixed-date profile wins.
+        assert_eq!(at(&mut a, utc(2026, 11, 27, 18, 0), 5, 50.0), 20);
+        // Sunday 2026-11-29 10:00 Pacific: the sale is over, the weekend recurrence (started
+        // Saturday 00:00) caps at 3.
+        assert_eq!(at(&mut a, utc(2026, 11, 29, 18, 0), 20, 50.0), 3);
+        // Monday 00:00 Pacific = 08:00 UTC: the weekday recurrence takes over.
+        assert_eq!(at(&mut a, utc(2026, 11, 30, 7, 59), 3, 50.0), 3);
+        assert_eq!(at(&mut a, utc(2026, 11, 30, 8, 0), 3, 50.0), 5);
+    }
+
+    #[test]
+    fn bad_profiles_name_the_field() {
+        let s = scheduled_setting();
+        let e = AzureAutoscaler::from_json(&s.replace("\"Week\"", "\"Day\"")).unwrap_err();
+        assert!(
+            e.to_string().contains("profiles[0].recurrence.frequency"),
+            "{e}"
+        );
+        let e = AzureAutoscaler::from_json(&s.replace("\"Saturday\"", "\"Caturday\"")).unwrap_err();
+        assert!(e.to_string().contains("recurrence.schedule.days"), "{e}");
+        let e =
+            AzureAutoscaler::from_json(&s.replace("2026-11-28T23:59:00", "2026-11-26T00:00:00"))
+                .unwrap_err();
+        assert!(e.to_string().contains("profiles[2].fixedDate.end"), "{e}");
+        let e =
+            AzureAutoscaler::from_json(&s.replace("\"hours\":[0]", "\"hours\":[24]")).unwrap_err();
+        assert!(e.to_string().contains("schedule.hours"), "{e}");
     }
 }
