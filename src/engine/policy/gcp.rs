@@ -524,7 +524,7 @@ mod tests {
         let mut a = asc(r#","scalingSchedules":{"office":{"minRequiredReplicas":20,
                "schedule":"0 9 * * Mon-Fri","timeZone":"America/New_York","durationSec":28800}}"#);
         let mut size = 2;
-        let mut run = |a: &mut MigAutoscaler, from: i64, to: i64, size: &mut u32| {
+        let run = |a: &mut MigAutoscaler, from: i64, to: i64, size: &mut u32| {
             for t in (from..to).step_by(60) {
                 // CPU of the current size at a load two VMs carry at 60%.
                 let cpu = 60.0 * 2.0 / f64::from((*size).max(1));
