@@ -18,9 +18,9 @@
 //!   instances are in service and its cooldown (policy Cooldown, else DefaultCooldown, 300 s)
 //!   has passed.
 //!
-//! - Scheduled actions: at each occurrence (one-off StartTime, or a UTC cron Recurrence between
-//!   StartTime and EndTime) MinSize/MaxSize/DesiredCapacity are set; dynamic scaling then works
-//!   inside the new limits.
+//! - Scheduled actions: at each occurrence (one-off StartTime, or a cron Recurrence in its
+//!   TimeZone, UTC by default, between StartTime and EndTime) MinSize/MaxSize/DesiredCapacity
+//!   are set; dynamic scaling then works inside the new limits.
 //!
 //! - Predictive scaling: see `aws_predictive`.
 //!
@@ -29,15 +29,14 @@
 
 use std::collections::VecDeque;
 
-use std::str::FromStr;
-
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 
 use super::aws_predictive::Predictive;
 use super::aws_spec::{
     AdjustmentType, AsgScalingConfig, MetricAlarm, PolicyType, ScalingPolicy, ScheduledAction,
     TargetTrackingConfiguration,
 };
+use super::schedule::{parse_time_zone, CronSchedule};
 use super::{is_request_rate, Autoscaler, Decision, Observation, PolicyError};
 
 const DATAPOINT_SECONDS: u32 = 60;
@@ -157,7 +156,7 @@ pub struct AsgAutoscaler {
 #[derive(Debug, Clone)]
 struct Schedule {
     action: ScheduledAction,
-    cron: Option<croner::Cron>,
+    cron: Option<CronSchedule>,
     start: Option<i64>,
     end: Option<i64>,
 }
@@ -170,10 +169,11 @@ impl Schedule {
                 .map(|d| d.timestamp())
         };
         Schedule {
-            cron: action
-                .recurrence
-                .as_deref()
-                .and_then(|r| croner::Cron::from_str(r).ok()),
+            // Validated with the config (aws_spec), so a failure here cannot happen.
+            cron: action.recurrence.as_deref().and_then(|r| {
+                let tz = parse_time_zone(action.time_zone.as_deref().unwrap_or("UTC")).ok()?;
+                CronSchedule::new(r, tz).ok()
+            }),
             start: time(&action.start_time),
             end: time(&action.end_time),
             action: action.clone(),
@@ -187,12 +187,7 @@ impl Schedule {
             None => self.start.is_some_and(within),
             Some(cron) => {
                 let from = after.max(self.start.map_or(i64::MIN, |s| s - 1));
-                let Some(from_dt) = DateTime::<Utc>::from_timestamp(from, 0) else {
-                    return false;
-                };
-                cron.find_next_occurrence(&from_dt, false)
-                    .ok()
-                    .map(|d| d.timestamp())
+                cron.next_after(from)
                     .is_some_and(|t| within(t) && self.end.is_none_or(|e| t <= e))
             }
         }

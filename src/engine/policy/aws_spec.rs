@@ -39,9 +39,12 @@ pub struct ScheduledAction {
     pub start_time: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    /// Unix cron, five fields, UTC.
+    /// Unix cron, five fields, in `time_zone` (UTC by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<String>,
+    /// IANA zone of the recurrence (StartTime and EndTime are UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_size: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -250,9 +253,11 @@ impl AsgScalingConfig {
                     "needs MinSize, MaxSize or DesiredCapacity",
                 ));
             }
+            let tz = super::schedule::parse_time_zone(a.time_zone.as_deref().unwrap_or("UTC"))
+                .map_err(|e| field(at("TimeZone"), e))?;
             if let Some(r) = &a.recurrence {
-                <croner::Cron as std::str::FromStr>::from_str(r)
-                    .map_err(|e| field(at("Recurrence"), format!("'{r}': {e}")))?;
+                super::schedule::CronSchedule::new(r, tz)
+                    .map_err(|e| field(at("Recurrence"), e))?;
             }
             for (name, t) in [("StartTime", &a.start_time), ("EndTime", &a.end_time)] {
                 if let Some(t) = t {

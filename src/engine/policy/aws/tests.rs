@@ -248,6 +248,34 @@ fn scheduled_actions_move_limits_and_desired() {
     );
 }
 
+#[test]
+fn scheduled_action_recurrence_runs_in_its_time_zone() {
+    // 08:00 in New York on 2024-01-01 (EST) is 13:00 UTC.
+    let mut a = AsgAutoscaler::from_json(
+        r#"{"MinSize":2,"MaxSize":40,"ScheduledActions":[
+      {"ScheduledActionName":"morning","Recurrence":"0 8 * * 1-5","TimeZone":"America/New_York","DesiredCapacity":20}]}"#,
+    )
+    .unwrap();
+    let monday_0759_utc = 1_704_095_940;
+    decide(&mut a, obs(monday_0759_utc, 5, 5, 50.0));
+    assert_eq!(
+        decide(&mut a, obs(monday_0759_utc + 60, 5, 5, 50.0)).desired,
+        5
+    );
+    let ny_0759 = monday_0759_utc + 5 * 3600;
+    decide(&mut a, obs(ny_0759, 5, 5, 50.0));
+    assert_eq!(decide(&mut a, obs(ny_0759 + 60, 5, 5, 50.0)).desired, 20);
+    let e = AsgAutoscaler::from_json(
+        r#"{"MinSize":2,"MaxSize":40,"ScheduledActions":[
+      {"ScheduledActionName":"x","Recurrence":"0 8 * * *","TimeZone":"Atlantis/Capital","DesiredCapacity":20}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("ScheduledActions[0].TimeZone"),
+        "{e}"
+    );
+}
+
 fn business_hours_demand(days: i64) -> Vec<f64> {
     // 1-minute steps from midnight: 100 rps, 1000 rps from 09:00 to 17:00.
     (0..days * 1440)
