@@ -220,9 +220,11 @@ fn beyond_null(r: &[f64], p: usize) -> Option<(f64, f64)> {
 fn phase_means(r: &[f64], p: usize) -> Vec<f64> {
     let mut sum = vec![0.0; p];
     let mut cnt = vec![0.0; p];
-    for (i, &x) in r.iter().enumerate() {
-        sum[i % p] += x;
-        cnt[i % p] += 1.0;
+    for chunk in r.chunks(p) {
+        for (j, &x) in chunk.iter().enumerate() {
+            sum[j] += x;
+            cnt[j] += 1.0;
+        }
     }
     let mean_all = r.iter().sum::<f64>() / r.len().max(1) as f64;
     sum.iter()
@@ -242,16 +244,28 @@ fn phase_share(r: &[f64], p: usize) -> Option<(f64, f64)> {
         return None;
     }
     let means = phase_means(r, p);
-    let fitted: Vec<f64> = (0..n).map(|i| means[i % p]).collect();
-    let rest: Vec<f64> = r.iter().zip(&fitted).map(|(a, b)| a - b).collect();
-    let s = stats::variance(&fitted)?;
-    let rem = stats::variance(&rest)?;
+    // The fitted phase means and what they leave, streamed in index order through the same
+    // Welford accumulators `stats::mean_var` uses (same figures, no n-sized temporaries).
+    let mut fit = stats::Welford::default();
+    let mut rest = stats::Welford::default();
+    let mut phase = 0;
+    for &x in r {
+        let f = means[phase];
+        fit.push(f);
+        rest.push(x - f);
+        phase += 1;
+        if phase == p {
+            phase = 0;
+        }
+    }
+    let s = fit.variance()?;
+    let rem = rest.variance()?;
     let total = stats::variance(r)?;
     if total <= 0.0 {
         return None;
     }
     let chance = rem / (k - 1.0);
-    let rho = lag1_autocorrelation(&rest).clamp(0.0, 0.999);
+    let rho = lag1_autocorrelation_of_rest(r, &means, p, rest.mean(), rem).clamp(0.0, 0.999);
     let independent_phases = (p as f64 * (1.0 - rho) / (1.0 + rho)).max(1.0);
     let sampling_error = chance * (2.0 / independent_phases).sqrt();
     let explained = s - chance;
@@ -263,15 +277,25 @@ fn phase_share(r: &[f64], p: usize) -> Option<(f64, f64)> {
     Some((explained, explained / total))
 }
 
-fn lag1_autocorrelation(x: &[f64]) -> f64 {
-    let Some((m, v)) = stats::mean_var(x) else {
-        return 0.0;
-    };
-    if v <= 0.0 || x.len() < 2 {
+/// Lag-1 autocorrelation of `r` less its phase means (mean `m`, variance `v`).
+fn lag1_autocorrelation_of_rest(r: &[f64], means: &[f64], p: usize, m: f64, v: f64) -> f64 {
+    let n = r.len();
+    if v <= 0.0 || n < 2 {
         return 0.0;
     }
-    let c: f64 = x.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum();
-    c / (v * x.len() as f64)
+    let mut c = 0.0;
+    let mut prev = r[0] - means[0] - m;
+    let mut phase = 1 % p;
+    for &x in &r[1..] {
+        let cur = x - means[phase] - m;
+        c += prev * cur;
+        prev = cur;
+        phase += 1;
+        if phase == p {
+            phase = 0;
+        }
+    }
+    c / (v * n as f64)
 }
 
 #[cfg(test)]

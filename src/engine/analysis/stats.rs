@@ -21,8 +21,20 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * frac)
 }
 
+/// As [`quantile_sorted`] on the sorted finite values, by selection (O(n)) instead of a sort.
 pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
-    quantile_sorted(&sorted_finite(values), q)
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    let (_, &mut at_lo, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    // The next order statistic is the smallest value above the lo-th.
+    let at_hi = above.iter().copied().min_by(f64::total_cmp).unwrap_or(at_lo);
+    Some(at_lo + (at_hi - at_lo) * frac)
 }
 
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -41,16 +53,38 @@ pub fn median_and_mad_sigma(values: &[f64]) -> Option<(f64, f64)> {
     Some((m, 1.4826 * mad))
 }
 
+/// Running mean and population variance (Welford), one value at a time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Welford {
+    n: f64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Welford {
+    pub fn push(&mut self, x: f64) {
+        self.n += 1.0;
+        let d = x - self.mean;
+        self.mean += d / self.n;
+        self.m2 += d * (x - self.mean);
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    pub fn variance(&self) -> Option<f64> {
+        (self.n > 0.0).then(|| self.m2 / self.n)
+    }
+}
+
 /// Mean and population variance of the finite values.
 pub fn mean_var(values: &[f64]) -> Option<(f64, f64)> {
-    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+    let mut w = Welford::default();
     for &x in values.iter().filter(|x| x.is_finite()) {
-        n += 1.0;
-        let d = x - mean;
-        mean += d / n;
-        m2 += d * (x - mean);
+        w.push(x);
     }
-    (n > 0.0).then(|| (mean, m2 / n))
+    w.variance().map(|v| (w.mean, v))
 }
 
 pub fn mean(values: &[f64]) -> Option<f64> {
@@ -98,12 +132,18 @@ pub fn fill_gaps(values: &[f64]) -> Vec<f64> {
 pub fn centered_moving_average(values: &[f64], window: usize, strict: bool) -> Vec<f64> {
     let n = values.len();
     let window = window.max(1);
-    let mut sum = vec![0.0; n + 1];
-    let mut cnt = vec![0u32; n + 1];
-    for (i, &x) in values.iter().enumerate() {
-        let ok = x.is_finite();
-        sum[i + 1] = sum[i] + if ok { x } else { 0.0 };
-        cnt[i + 1] = cnt[i] + u32::from(ok);
+    let mut sum = Vec::with_capacity(n + 1);
+    let mut cnt = Vec::with_capacity(n + 1);
+    let (mut s, mut c) = (0.0, 0u32);
+    sum.push(s);
+    cnt.push(c);
+    for &x in values {
+        if x.is_finite() {
+            s += x;
+            c += 1;
+        }
+        sum.push(s);
+        cnt.push(c);
     }
     let range_mean = |lo: usize, hi: usize| -> f64 {
         // [lo, hi)
@@ -115,24 +155,19 @@ pub fn centered_moving_average(values: &[f64], window: usize, strict: bool) -> V
         }
     };
     let mut out = vec![f64::NAN; n];
-    for (i, slot) in out.iter_mut().enumerate() {
-        if window % 2 == 1 {
-            let h = window / 2;
-            if strict && (i < h || i + h >= n) {
-                continue;
-            }
-            let lo = i.saturating_sub(h);
-            let hi = (i + h + 1).min(n);
-            *slot = range_mean(lo, hi);
-        } else {
-            // 2xW: mean of the windows [i-h, i+h) and [i-h+1, i+h+1).
-            let h = window / 2;
-            if strict && (i < h || i + h >= n) {
-                continue;
-            }
+    let h = window / 2;
+    // A strict average is NaN where the full window does not fit: i < h or i + h >= n.
+    let range = if strict { h..n.saturating_sub(h) } else { 0..n };
+    if window % 2 == 1 {
+        for i in range {
+            out[i] = range_mean(i.saturating_sub(h), (i + h + 1).min(n));
+        }
+    } else {
+        // 2xW: mean of the windows [i-h, i+h) and [i-h+1, i+h+1).
+        for i in range {
             let a = range_mean(i.saturating_sub(h), (i + h).min(n));
             let b = range_mean((i + 1).saturating_sub(h), (i + h + 1).min(n));
-            *slot = match (a.is_finite(), b.is_finite()) {
+            out[i] = match (a.is_finite(), b.is_finite()) {
                 (true, true) => 0.5 * (a + b),
                 (true, false) => a,
                 (false, true) => b,
