@@ -86,6 +86,7 @@ fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
         "{stdout}{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    eprintln!("moto read-back: {}", stdout.trim());
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("report");
     // update-group, 3 policies, 1 alarm, 2 scheduled, warm pool; mixed instances; register +
     // policy.

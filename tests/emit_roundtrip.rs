@@ -87,6 +87,8 @@ fn same_replay(a: &Replay, b: &Replay, what: &str) {
     let sa = serde_json::to_value(&a.summary).expect("summary");
     let sb = serde_json::to_value(&b.summary).expect("summary");
     assert_eq!(sa, sb, "{what}: replay summaries differ");
+    // A replay where nothing scales would prove little.
+    assert!(a.events.len() >= 2, "{what}: only {} scaling events", a.events.len());
     let events = |r: &Replay| -> Vec<(i64, u32, u32)> {
         r.events
             .iter()

@@ -104,7 +104,7 @@ fn accept_shows_the_diff_then_writes_through_the_guarded_writer() {
     let vpa = dir.path().join("web-sizing/vpa.yaml");
     let written = std::fs::read_to_string(&vpa).expect("written");
     // The HPA recommendation for web scales on cpu and memory: the VPA recommends only.
-    assert!(written.contains("updateMode: Off"), "{written}");
+    assert!(written.contains("updateMode: 'Off'"), "{written}");
     let text = screen(&app, &store);
     assert!(text.contains(&format!("kubectl apply -f {}", vpa.display())), "{text}");
     assert!(app.status.as_deref().is_some_and(|s| s.contains("wrote 2 file(s)")), "{:?}", app.status);

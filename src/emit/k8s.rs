@@ -17,8 +17,32 @@ use crate::model::{GroupId, Platform, Recommendation, RecommendationKind};
 /// Where KEDA's Prometheus triggers query when nothing better is known; the header says so.
 pub const DEFAULT_PROMETHEUS_URL: &str = "http://prometheus-operated.monitoring.svc:9090";
 
+/// Words YAML 1.1 reads as booleans. Kubernetes (sigs.k8s.io/yaml) and PyYAML follow 1.1, so
+/// an unquoted `updateMode: Off` arrives as `false`; serde_yaml_ng (YAML 1.2) leaves them bare.
+const YAML11_BOOLEANS: [&str; 16] = [
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+    "OFF",
+];
+
 fn yaml(value: &impl serde::Serialize) -> Result<String, String> {
-    serde_yaml_ng::to_string(value).map_err(|e| format!("cannot write YAML: {e}"))
+    let text = serde_yaml_ng::to_string(value).map_err(|e| format!("cannot write YAML: {e}"))?;
+    Ok(text
+        .lines()
+        .map(|line| {
+            let (head, scalar) = match line.rsplit_once(": ") {
+                Some((h, v)) => (format!("{h}: "), v),
+                None => match line.trim_start().strip_prefix("- ") {
+                    Some(v) => (line[..line.len() - v.len()].to_string(), v),
+                    None => return format!("{line}\n"),
+                },
+            };
+            if YAML11_BOOLEANS.contains(&scalar) {
+                format!("{head}'{scalar}'\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect())
 }
 
 fn namespace(group: &GroupId) -> Option<String> {
@@ -591,6 +615,15 @@ mod tests {
         assert_eq!(
             doc["spec"]["resourcePolicy"]["containerPolicies"][0]["controlledResources"],
             serde_yaml_ng::to_value(["cpu", "memory"]).expect("v")
+        );
+    }
+
+    #[test]
+    fn yaml_quotes_yaml11_booleans() {
+        let v = serde_json::json!({"updateMode": "Off", "list": ["on", "x"], "n": "No"});
+        assert_eq!(
+            yaml(&v).expect("yaml"),
+            "list:\n- 'on'\n- x\nn: 'No'\nupdateMode: 'Off'\n"
         );
     }
 

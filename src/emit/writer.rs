@@ -104,6 +104,16 @@ impl GuardedWriter {
     /// Plans writing `files` (relative path, contents): reads what exists for the diff. Does not
     /// write; works in read-only mode too, so a preview can always be shown.
     pub fn plan(&self, files: Vec<(PathBuf, String)>) -> Result<WritePlan, WriteError> {
+        let dir_error = |message: String| WriteError::OutputDir {
+            dir: self.output_dir.display().to_string(),
+            message,
+        };
+        match fs::metadata(&self.output_dir) {
+            Ok(m) if !m.is_dir() => return Err(dir_error("exists and is not a directory".into())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(dir_error(e.to_string())),
+        }
         let mut planned = Vec::with_capacity(files.len());
         for (relative, contents) in files {
             check_relative(&relative)?;
