@@ -90,7 +90,11 @@ fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("report");
     // update-group, 3 policies, 1 alarm, 2 scheduled, warm pool; mixed instances; register +
     // policy.
-    assert_eq!(report["applied"].as_u64(), Some(requests as u64), "{stdout}");
+    assert_eq!(
+        report["applied"].as_u64(),
+        Some(requests as u64),
+        "{stdout}"
+    );
     assert_eq!(requests, 11);
     assert!(report["checked"].as_u64().unwrap_or(0) > 40, "{stdout}");
 }

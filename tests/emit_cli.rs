@@ -50,13 +50,23 @@ fn scenario_group_emits_its_current_hpa_and_rollout_note() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let o = scaletop(&[
-        "emit", "--target", "hpa", "--scenario", "game", "--group", "lobby-api", "--out",
+        "emit",
+        "--target",
+        "hpa",
+        "--scenario",
+        "game",
+        "--group",
+        "lobby-api",
+        "--out",
         out.to_str().expect("utf8"),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         files_under(&out),
-        ["game-lobby-api-current/hpa.yaml", "game-lobby-api-current/rollout-hpa.md"]
+        [
+            "game-lobby-api-current/hpa.yaml",
+            "game-lobby-api-current/rollout-hpa.md"
+        ]
     );
     let hpa = std::fs::read_to_string(out.join("game-lobby-api-current/hpa.yaml")).expect("hpa");
     assert!(hpa.starts_with("# Produced by scaletop"), "{hpa}");
@@ -75,7 +85,10 @@ fn scenario_group_emits_its_current_hpa_and_rollout_note() {
     );
     let note =
         std::fs::read_to_string(out.join("game-lobby-api-current/rollout-hpa.md")).expect("note");
-    assert!(note.contains("kubectl apply -f game-lobby-api-current/hpa.yaml"), "{note}");
+    assert!(
+        note.contains("kubectl apply -f game-lobby-api-current/hpa.yaml"),
+        "{note}"
+    );
     assert!(note.contains("## Rollback"), "{note}");
 }
 
@@ -85,7 +98,14 @@ fn re_emitting_a_changed_file_keeps_the_previous_version() {
     let out = dir.path().join("out");
     let out_s = out.to_str().expect("utf8");
     let o = scaletop(&[
-        "emit", "--target", "aws", "--scenario", "ecommerce", "--group", "storefront", "--out",
+        "emit",
+        "--target",
+        "aws",
+        "--scenario",
+        "ecommerce",
+        "--group",
+        "storefront",
+        "--out",
         out_s,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -93,8 +113,17 @@ fn re_emitting_a_changed_file_keeps_the_previous_version() {
     let original = std::fs::read_to_string(&asg).expect("asg");
     std::fs::write(&asg, "{}\n").expect("edit");
     let o = scaletop(&[
-        "emit", "--target", "aws", "--scenario", "ecommerce", "--group", "storefront", "--out",
-        out_s, "--format", "json",
+        "emit",
+        "--target",
+        "aws",
+        "--scenario",
+        "ecommerce",
+        "--group",
+        "storefront",
+        "--out",
+        out_s,
+        "--format",
+        "json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
@@ -104,7 +133,10 @@ fn re_emitting_a_changed_file_keeps_the_previous_version() {
         .iter()
         .filter_map(|f| f["status"].as_str())
         .collect();
-    assert!(statuses.contains(&"changed") && statuses.contains(&"unchanged"), "{statuses:?}");
+    assert!(
+        statuses.contains(&"changed") && statuses.contains(&"unchanged"),
+        "{statuses:?}"
+    );
     assert_eq!(std::fs::read_to_string(&asg).ok(), Some(original));
     assert_eq!(
         std::fs::read_to_string(out.join("ecommerce-storefront-current/asg-scaling.json.bak"))
@@ -120,12 +152,21 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
     let out = dir.path().join("out");
     let recs = recs_file(dir.path());
     let o = scaletop(&[
-        "emit", "--target", "gcp", "--from", &recs, "--out", out.to_str().expect("utf8"),
+        "emit",
+        "--target",
+        "gcp",
+        "--from",
+        &recs,
+        "--out",
+        out.to_str().expect("utf8"),
         "--dry-run",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("+++ b/render-gcp/gcp-autoscaler.json"), "{text}");
+    assert!(
+        text.contains("+++ b/render-gcp/gcp-autoscaler.json"),
+        "{text}"
+    );
     assert!(text.contains("+    \"minNumReplicas\": 3,"), "{text}");
     assert!(text.contains("skipped web-hpa-multi"), "{text}");
     assert!(!out.exists());
@@ -136,8 +177,16 @@ fn readonly_refuses_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let o = scaletop(&[
-        "--readonly", "emit", "--target", "hpa", "--scenario", "game", "--group", "lobby-api",
-        "--out", out.to_str().expect("utf8"),
+        "--readonly",
+        "emit",
+        "--target",
+        "hpa",
+        "--scenario",
+        "game",
+        "--group",
+        "lobby-api",
+        "--out",
+        out.to_str().expect("utf8"),
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("read-only mode"), "{}", stderr(&o));
@@ -146,8 +195,17 @@ fn readonly_refuses_and_writes_nothing() {
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, "[general]\nreadonly = true\n").expect("cfg");
     let o = scaletop(&[
-        "--config", cfg.to_str().expect("utf8"), "emit", "--target", "hpa", "--scenario", "game",
-        "--group", "lobby-api", "--out", out.to_str().expect("utf8"),
+        "--config",
+        cfg.to_str().expect("utf8"),
+        "emit",
+        "--target",
+        "hpa",
+        "--scenario",
+        "game",
+        "--group",
+        "lobby-api",
+        "--out",
+        out.to_str().expect("utf8"),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!out.exists());
@@ -157,11 +215,19 @@ fn readonly_refuses_and_writes_nothing() {
 fn wrong_schema_version_exits_2_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("v2.json");
-    std::fs::write(&p, RECS.replace("scaletop.recommendation/v1", "scaletop.recommendation/v2"))
-        .expect("write");
+    std::fs::write(
+        &p,
+        RECS.replace("scaletop.recommendation/v1", "scaletop.recommendation/v2"),
+    )
+    .expect("write");
     let out = dir.path().join("out");
     let o = scaletop(&[
-        "emit", "--target", "hpa", "--from", p.to_str().expect("utf8"), "--out",
+        "emit",
+        "--target",
+        "hpa",
+        "--from",
+        p.to_str().expect("utf8"),
+        "--out",
         out.to_str().expect("utf8"),
     ]);
     assert_eq!(o.status.code(), Some(2));
@@ -183,11 +249,20 @@ fn unwritable_output_directory_exits_2_and_writes_nothing() {
     let out = blocker.join("out");
     let recs = recs_file(dir.path());
     let o = scaletop(&[
-        "emit", "--target", "aws", "--from", &recs, "--out", out.to_str().expect("utf8"),
+        "emit",
+        "--target",
+        "aws",
+        "--from",
+        &recs,
+        "--out",
+        out.to_str().expect("utf8"),
     ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("output directory") && err.contains("file/out"), "{err}");
+    assert!(
+        err.contains("output directory") && err.contains("file/out"),
+        "{err}"
+    );
     assert_eq!(files_under(dir.path()), ["file", "recs.json"]);
 }
 
@@ -199,7 +274,15 @@ fn inexpressible_target_exits_2_naming_what_is_missing() {
     let out_s = out.to_str().expect("utf8");
     // A single recommendation of the wrong kind.
     let o = scaletop(&[
-        "emit", "--target", "azure", "--from", &recs, "--id", "checkout-asg", "--out", out_s,
+        "emit",
+        "--target",
+        "azure",
+        "--from",
+        &recs,
+        "--id",
+        "checkout-asg",
+        "--out",
+        out_s,
     ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
@@ -217,12 +300,32 @@ fn inexpressible_target_exits_2_naming_what_is_missing() {
     c["artifact"]["function"] = "thumbnails".into();
     std::fs::write(&bad, c.to_string()).expect("write");
     let o = scaletop(&[
-        "emit", "--target", "aws", "--from", bad.to_str().expect("utf8"), "--out", out_s,
+        "emit",
+        "--target",
+        "aws",
+        "--from",
+        bad.to_str().expect("utf8"),
+        "--out",
+        out_s,
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("provisioned concurrency needs an alias or version"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("provisioned concurrency needs an alias or version"),
+        "{}",
+        stderr(&o)
+    );
     // A whole list none of which fits.
-    let o = scaletop(&["emit", "--target", "vpa", "--from", &recs, "--id", "render-gcp", "--out", out_s]);
+    let o = scaletop(&[
+        "emit",
+        "--target",
+        "vpa",
+        "--from",
+        &recs,
+        "--id",
+        "render-gcp",
+        "--out",
+        out_s,
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists());
 }
@@ -242,7 +345,12 @@ fn flapping_azure_rules_are_refused() {
     std::fs::write(&p, azure.to_string()).expect("write");
     let out = dir.path().join("out");
     let o = scaletop(&[
-        "emit", "--target", "azure", "--from", p.to_str().expect("utf8"), "--out",
+        "emit",
+        "--target",
+        "azure",
+        "--from",
+        p.to_str().expect("utf8"),
+        "--out",
         out.to_str().expect("utf8"),
     ]);
     assert_eq!(o.status.code(), Some(2));
@@ -258,8 +366,16 @@ fn every_target_emits_the_fixture_recommendations_it_can_express() {
     let out = dir.path().join("out");
     let out_s = out.to_str().expect("utf8");
     for target in [
-        "hpa", "vpa", "keda", "aws", "aws-terraform", "gcp", "gcp-terraform", "azure",
-        "azure-terraform", "rollout",
+        "hpa",
+        "vpa",
+        "keda",
+        "aws",
+        "aws-terraform",
+        "gcp",
+        "gcp-terraform",
+        "azure",
+        "azure-terraform",
+        "rollout",
     ] {
         let o = scaletop(&["emit", "--target", target, "--from", &recs, "--out", out_s]);
         assert!(o.status.success(), "{target}: {}", stderr(&o));
@@ -283,8 +399,14 @@ fn every_target_emits_the_fixture_recommendations_it_can_express() {
         "portal-azure/azure.tf",
         "fleet-savings-plan/rollout.md",
     ] {
-        assert!(files.iter().any(|f| f == expected), "{expected} missing: {files:?}");
+        assert!(
+            files.iter().any(|f| f == expected),
+            "{expected} missing: {files:?}"
+        );
     }
     // No temp file left anywhere.
-    assert!(!files.iter().any(|f| f.contains(".tmp-scaletop")), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f.contains(".tmp-scaletop")),
+        "{files:?}"
+    );
 }

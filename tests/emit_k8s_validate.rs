@@ -10,7 +10,10 @@ use std::process::Command;
 
 use scaletop::emit::Target;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/validate_manifests.py");
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/support/validate_manifests.py"
+);
 /// The HPA behavior tolerance field needs 1.33; scaletop only writes it when not the default.
 const KUBERNETES: &str = "1.33.0";
 
@@ -100,7 +103,10 @@ fn vpa_objects_pass_the_vpa_crd_schema() {
     let paths = emit_common::emit_all(Target::Vpa, dir.path(), &emit_common::context());
     let files = yaml_files(&paths, "vpa.yaml");
     assert_eq!(files.len(), 2);
-    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/crds/vpa-v1.schema.json");
+    let schema = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/crds/vpa-v1.schema.json"
+    );
     validate(&py, "crd", schema, &files);
     // An unknown field is caught (the strict check can fail).
     let bad = dir.path().join("bad-vpa.yaml");
@@ -112,5 +118,7 @@ fn vpa_objects_pass_the_vpa_crd_schema() {
         .output()
         .expect("run");
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stdout).contains("unknown field .spec.updatePolicy.updateModes"));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("unknown field .spec.updatePolicy.updateModes")
+    );
 }

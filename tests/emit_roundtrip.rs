@@ -17,7 +17,11 @@ fn demand() -> Vec<f64> {
     (0..2 * 1440)
         .map(|i| {
             let day = (i % 1440) as f64 / 1440.0;
-            let spike = if (1800..1830).contains(&i) { 900.0 } else { 0.0 };
+            let spike = if (1800..1830).contains(&i) {
+                900.0
+            } else {
+                0.0
+            };
             400.0 * (1.0 + 0.6 * (2.0 * std::f64::consts::PI * day).sin()) + spike
         })
         .collect()
@@ -88,11 +92,21 @@ fn same_replay(a: &Replay, b: &Replay, what: &str) {
     let sb = serde_json::to_value(&b.summary).expect("summary");
     assert_eq!(sa, sb, "{what}: replay summaries differ");
     // A replay where nothing scales would prove little.
-    assert!(a.events.len() >= 2, "{what}: only {} scaling events", a.events.len());
+    assert!(
+        a.events.len() >= 2,
+        "{what}: only {} scaling events",
+        a.events.len()
+    );
     let events = |r: &Replay| -> Vec<(i64, u32, u32)> {
         r.events
             .iter()
-            .map(|e| (e.event.at.timestamp(), e.event.from_replicas, e.event.to_replicas))
+            .map(|e| {
+                (
+                    e.event.at.timestamp(),
+                    e.event.from_replicas,
+                    e.event.to_replicas,
+                )
+            })
             .collect()
     };
     assert_eq!(events(a), events(b), "{what}: scaling events differ");

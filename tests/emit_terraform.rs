@@ -30,7 +30,9 @@ fn parse(py: &Path, file: &Path) -> Value {
 fn tf(paths: &[PathBuf], dir: &str) -> PathBuf {
     paths
         .iter()
-        .find(|p| p.extension().is_some_and(|e| e == "tf") && p.parent().is_some_and(|d| d.ends_with(dir)))
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "tf") && p.parent().is_some_and(|d| d.ends_with(dir))
+        })
         .unwrap_or_else(|| panic!("no .tf in {dir}: {paths:?}"))
         .clone()
 }
@@ -70,12 +72,22 @@ fn aws_terraform_parses_and_matches_the_policy() {
     );
     assert_eq!(num(&alarm["threshold"]), 1000.0);
     assert_eq!(alarm["dimensions"]["AutoScalingGroupName"], "checkout");
-    let predictive = &r["aws_autoscaling_policy"]["predictive_cpu"]["predictive_scaling_configuration"][0];
+    let predictive =
+        &r["aws_autoscaling_policy"]["predictive_cpu"]["predictive_scaling_configuration"][0];
     assert_eq!(predictive["mode"], "ForecastOnly");
     assert_eq!(num(&predictive["scheduling_buffer_time"]), 300.0);
-    assert_eq!(r["aws_autoscaling_schedule"]["business_hours"]["recurrence"], "0 8 * * 1-5");
-    assert_eq!(num(&r["aws_autoscaling_schedule"]["business_hours"]["min_size"]), 6.0);
-    assert_eq!(num(&r["aws_autoscaling_group"]["checkout"]["max_size"]), 40.0);
+    assert_eq!(
+        r["aws_autoscaling_schedule"]["business_hours"]["recurrence"],
+        "0 8 * * 1-5"
+    );
+    assert_eq!(
+        num(&r["aws_autoscaling_schedule"]["business_hours"]["min_size"]),
+        6.0
+    );
+    assert_eq!(
+        num(&r["aws_autoscaling_group"]["checkout"]["max_size"]),
+        40.0
+    );
 
     let spot = parse(&py, &tf(&paths, "checkout-spot"));
     let mip = &spot["resource"]["aws_autoscaling_group"]["checkout"]["mixed_instances_policy"][0];
@@ -95,7 +107,10 @@ fn aws_terraform_parses_and_matches_the_policy() {
     assert_eq!(target["scalable_dimension"], "rds:cluster:ReadReplicaCount");
     assert_eq!(num(&target["max_capacity"]), 8.0);
     let policy = &aurora["resource"]["aws_appautoscaling_policy"]["reader_cpu60"];
-    assert_eq!(policy["resource_id"], "${aws_appautoscaling_target.cluster_orders_db.resource_id}");
+    assert_eq!(
+        policy["resource_id"],
+        "${aws_appautoscaling_target.cluster_orders_db.resource_id}"
+    );
 
     let lambda = parse(&py, &tf(&paths, "thumbnails-concurrency"));
     let pc = &lambda["resource"]["aws_appautoscaling_target"]["thumbnails_live"];
@@ -111,7 +126,11 @@ fn gcp_and_azure_terraform_parse_and_match_the_policy() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ctx = emit_common::context();
     let mut paths = emit_common::emit_all(Target::GcpTerraform, dir.path(), &ctx);
-    paths.extend(emit_common::emit_all(Target::AzureTerraform, dir.path(), &ctx));
+    paths.extend(emit_common::emit_all(
+        Target::AzureTerraform,
+        dir.path(),
+        &ctx,
+    ));
 
     let gcp = parse(&py, &tf(&paths, "render-gcp"));
     assert_eq!(gcp["variable"]["zone"]["default"], "europe-west1-b");
@@ -122,8 +141,14 @@ fn gcp_and_azure_terraform_parse_and_match_the_policy() {
     assert_eq!(num(&p["max_replicas"]), 60.0);
     assert_eq!(num(&p["cooldown_period"]), 90.0);
     assert_eq!(num(&p["cpu_utilization"][0]["target"]), 0.65);
-    assert_eq!(p["cpu_utilization"][0]["predictive_method"], "OPTIMIZE_AVAILABILITY");
-    assert_eq!(num(&p["scale_in_control"][0]["max_scaled_in_replicas"][0]["percent"]), 10.0);
+    assert_eq!(
+        p["cpu_utilization"][0]["predictive_method"],
+        "OPTIMIZE_AVAILABILITY"
+    );
+    assert_eq!(
+        num(&p["scale_in_control"][0]["max_scaled_in_replicas"][0]["percent"]),
+        10.0
+    );
     let s = &p["scaling_schedules"][0];
     assert_eq!(s["name"], "weekday-floor");
     assert_eq!(num(&s["min_required_replicas"]), 12.0);

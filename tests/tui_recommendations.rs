@@ -65,7 +65,12 @@ fn pane_ranks_by_risk_adjusted_saving_and_filters_by_kind_and_group() {
     let ids = listed_ids(&app);
     assert_eq!(
         &ids[..4],
-        ["checkout-spot", "render-gcp", "checkout-asg", "fleet-savings-plan"]
+        [
+            "checkout-spot",
+            "render-gcp",
+            "checkout-asg",
+            "fleet-savings-plan"
+        ]
     );
     // Cost increases last: -$35 low (-35) above -$40 low (-40).
     assert_eq!(
@@ -96,18 +101,36 @@ fn accept_shows_the_diff_then_writes_through_the_guarded_writer() {
     keys(&mut app, &store, "rsss");
     keys(&mut app, &store, "a");
     let text = screen(&app, &store);
-    assert!(text.contains("Accept: exactly what will be written"), "{text}");
+    assert!(
+        text.contains("Accept: exactly what will be written"),
+        "{text}"
+    );
     assert!(text.contains("web-sizing/vpa.yaml (new)"), "{text}");
-    assert!(text.contains("+apiVersion: autoscaling.k8s.io/v1"), "{text}");
-    assert!(!dir.path().join("web-sizing").exists(), "nothing before Enter");
+    assert!(
+        text.contains("+apiVersion: autoscaling.k8s.io/v1"),
+        "{text}"
+    );
+    assert!(
+        !dir.path().join("web-sizing").exists(),
+        "nothing before Enter"
+    );
     press(&mut app, &store, KeyCode::Enter);
     let vpa = dir.path().join("web-sizing/vpa.yaml");
     let written = std::fs::read_to_string(&vpa).expect("written");
     // The HPA recommendation for web scales on cpu and memory: the VPA recommends only.
     assert!(written.contains("updateMode: 'Off'"), "{written}");
     let text = screen(&app, &store);
-    assert!(text.contains(&format!("kubectl apply -f {}", vpa.display())), "{text}");
-    assert!(app.status.as_deref().is_some_and(|s| s.contains("wrote 2 file(s)")), "{:?}", app.status);
+    assert!(
+        text.contains(&format!("kubectl apply -f {}", vpa.display())),
+        "{text}"
+    );
+    assert!(
+        app.status
+            .as_deref()
+            .is_some_and(|s| s.contains("wrote 2 file(s)")),
+        "{:?}",
+        app.status
+    );
 
     // Accepting again after an edit shows a diff against the file and keeps a backup.
     std::fs::write(&vpa, "edited: true\n").expect("edit");
@@ -117,7 +140,9 @@ fn accept_shows_the_diff_then_writes_through_the_guarded_writer() {
     assert!(text.contains("changed; previous kept as .bak"), "{text}");
     press(&mut app, &store, KeyCode::Enter);
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("web-sizing/vpa.yaml.bak")).ok().as_deref(),
+        std::fs::read_to_string(dir.path().join("web-sizing/vpa.yaml.bak"))
+            .ok()
+            .as_deref(),
         Some("edited: true\n")
     );
 }
@@ -136,7 +161,9 @@ fn readonly_shows_the_diff_but_writes_nothing() {
     assert!(text.contains("nothing will be written"), "{text}");
     press(&mut app, &store, KeyCode::Enter);
     assert!(
-        app.status.as_deref().is_some_and(|s| s.contains("read-only mode")),
+        app.status
+            .as_deref()
+            .is_some_and(|s| s.contains("read-only mode")),
         "{:?}",
         app.status
     );

@@ -22,7 +22,12 @@ pub struct EmitArgs {
     #[arg(long, value_enum)]
     pub target: Target,
     /// Recommendation JSON (schema scaletop.recommendation/v1): one object or an array.
-    #[arg(long, value_name = "FILE", required_unless_present = "scenario", conflicts_with = "scenario")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "scenario",
+        conflicts_with = "scenario"
+    )]
     pub from: Option<PathBuf>,
     /// Emit a simulator scenario group's current policy instead (with --group).
     #[arg(long, requires = "group")]
@@ -148,7 +153,8 @@ pub fn run(args: &EmitArgs, cfg: &Config) -> Result<(), CliError> {
             });
             continue;
         }
-        let files = emit::emit(args.target, &rec, &ctx).map_err(|e| CliError::usage(e.to_string()))?;
+        let files =
+            emit::emit(args.target, &rec, &ctx).map_err(|e| CliError::usage(e.to_string()))?;
         emitted.push((rec, files));
     }
     if emitted.is_empty() {
@@ -166,7 +172,11 @@ pub fn run(args: &EmitArgs, cfg: &Config) -> Result<(), CliError> {
     let writer = GuardedWriter::new(&out_dir, cfg.general.readonly);
     let all: Vec<(PathBuf, String)> = emitted
         .iter()
-        .flat_map(|(_, files)| files.iter().map(|f| (f.relative.clone(), f.contents.clone())))
+        .flat_map(|(_, files)| {
+            files
+                .iter()
+                .map(|f| (f.relative.clone(), f.contents.clone()))
+        })
         .collect();
     let plan = writer
         .plan(all)

@@ -47,7 +47,11 @@ fn strip_nulls(v: Value) -> Value {
 }
 
 /// The requests for one artifact, in the order they must run.
-pub fn calls(artifact: &Artifact, rec: &Recommendation, ctx: &EmitContext) -> Result<Vec<ApiCall>, String> {
+pub fn calls(
+    artifact: &Artifact,
+    rec: &Recommendation,
+    ctx: &EmitContext,
+) -> Result<Vec<ApiCall>, String> {
     match artifact {
         Artifact::Policy(p) if p.format == PolicyFormat::AwsAsg => {
             let c: AsgScalingConfig = serde_json::from_value(p.document.clone())
@@ -361,7 +365,9 @@ pub fn concurrency_calls(c: &ConcurrencyArtifact) -> Result<Vec<ApiCall>, String
         });
     }
     if out.is_empty() {
-        return Err("concurrency artifact sets neither reserved nor provisioned concurrency".into());
+        return Err(
+            "concurrency artifact sets neither reserved nor provisioned concurrency".into(),
+        );
     }
     Ok(out)
 }
@@ -393,14 +399,20 @@ pub fn emit(
                     .get(policy)
                     .and_then(Value::as_str)
                     .map(str::to_string)
-                    .ok_or(format!("alarm {} executes policy '{policy}', which is not in this change", c.file))?;
+                    .ok_or(format!(
+                        "alarm {} executes policy '{policy}', which is not in this change",
+                        c.file
+                    ))?;
                 script.push_str(&format!(
                     "aws {} --cli-input-json file://{} --alarm-actions \"${var}\"\n",
                     c.command, c.file
                 ));
             }
             (None, "autoscaling put-scaling-policy") => {
-                let name = c.body["PolicyName"].as_str().unwrap_or_default().to_string();
+                let name = c.body["PolicyName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 let var = format!("ARN_{}", arns.len());
                 script.push_str(&format!(
                     "{var}=$(aws {} --cli-input-json file://{} --query PolicyARN --output text)\n",
@@ -409,7 +421,10 @@ pub fn emit(
                 arns.insert(name, json!(var));
             }
             (None, _) => {
-                script.push_str(&format!("aws {} --cli-input-json file://{}\n", c.command, c.file));
+                script.push_str(&format!(
+                    "aws {} --cli-input-json file://{}\n",
+                    c.command, c.file
+                ));
             }
         }
     }
@@ -419,7 +434,12 @@ pub fn emit(
     });
     if let Artifact::Policy(p) = artifact {
         let mut doc = p.document.clone();
-        if p.format == PolicyFormat::AwsAsg && doc.get("AutoScalingGroupName").and_then(Value::as_str).is_none_or(str::is_empty) {
+        if p.format == PolicyFormat::AwsAsg
+            && doc
+                .get("AutoScalingGroupName")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
             doc["AutoScalingGroupName"] = json!(rec.group.name);
         }
         let name = match p.format {

@@ -67,7 +67,11 @@ pub fn emit(
     })
 }
 
-fn asg(c: &AsgScalingConfig, rec: &Recommendation, ctx: &EmitContext) -> Result<Vec<Block>, String> {
+fn asg(
+    c: &AsgScalingConfig,
+    rec: &Recommendation,
+    ctx: &EmitContext,
+) -> Result<Vec<Block>, String> {
     let asg = if c.auto_scaling_group_name.is_empty() {
         rec.group.name.clone()
     } else {
@@ -83,40 +87,58 @@ fn asg(c: &AsgScalingConfig, rec: &Recommendation, ctx: &EmitContext) -> Result<
             .first()
             .ok_or(format!("alarm '{}' executes no policy", a.alarm_name))?;
         out.push(
-            Block::new("resource", &["aws_cloudwatch_metric_alarm", &ident(&a.alarm_name)])
-                .attr("alarm_name", a.alarm_name.as_str())
-                .attr("metric_name", a.metric_name.as_str())
-                .attr("namespace", a.namespace.clone().unwrap_or_else(|| "AWS/EC2".into()))
-                .attr("statistic", a.statistic.clone().unwrap_or_else(|| "Average".into()))
-                .attr("period", a.period)
-                .attr("evaluation_periods", a.evaluation_periods)
-                .opt("datapoints_to_alarm", a.datapoints_to_alarm)
-                .attr("threshold", a.threshold)
-                .attr(
-                    "comparison_operator",
-                    serde_json::to_value(a.comparison_operator)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                )
-                .attr("dimensions", Hv::Map(vec![("AutoScalingGroupName".into(), asg.as_str().into())]))
-                .attr(
-                    "alarm_actions",
-                    Hv::List(vec![Hv::Ref(format!("aws_autoscaling_policy.{}.arn", ident(policy)))]),
-                ),
+            Block::new(
+                "resource",
+                &["aws_cloudwatch_metric_alarm", &ident(&a.alarm_name)],
+            )
+            .attr("alarm_name", a.alarm_name.as_str())
+            .attr("metric_name", a.metric_name.as_str())
+            .attr(
+                "namespace",
+                a.namespace.clone().unwrap_or_else(|| "AWS/EC2".into()),
+            )
+            .attr(
+                "statistic",
+                a.statistic.clone().unwrap_or_else(|| "Average".into()),
+            )
+            .attr("period", a.period)
+            .attr("evaluation_periods", a.evaluation_periods)
+            .opt("datapoints_to_alarm", a.datapoints_to_alarm)
+            .attr("threshold", a.threshold)
+            .attr(
+                "comparison_operator",
+                serde_json::to_value(a.comparison_operator)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            )
+            .attr(
+                "dimensions",
+                Hv::Map(vec![("AutoScalingGroupName".into(), asg.as_str().into())]),
+            )
+            .attr(
+                "alarm_actions",
+                Hv::List(vec![Hv::Ref(format!(
+                    "aws_autoscaling_policy.{}.arn",
+                    ident(policy)
+                ))]),
+            ),
         );
     }
     for s in &c.scheduled_actions {
         out.push(
-            Block::new("resource", &["aws_autoscaling_schedule", &ident(&s.scheduled_action_name)])
-                .attr("scheduled_action_name", s.scheduled_action_name.as_str())
-                .attr("autoscaling_group_name", asg.as_str())
-                .opt("min_size", s.min_size)
-                .opt("max_size", s.max_size)
-                .opt("desired_capacity", s.desired_capacity)
-                .opt("recurrence", s.recurrence.clone())
-                .opt("start_time", s.start_time.clone())
-                .opt("end_time", s.end_time.clone()),
+            Block::new(
+                "resource",
+                &["aws_autoscaling_schedule", &ident(&s.scheduled_action_name)],
+            )
+            .attr("scheduled_action_name", s.scheduled_action_name.as_str())
+            .attr("autoscaling_group_name", asg.as_str())
+            .opt("min_size", s.min_size)
+            .opt("max_size", s.max_size)
+            .opt("desired_capacity", s.desired_capacity)
+            .opt("recurrence", s.recurrence.clone())
+            .opt("start_time", s.start_time.clone())
+            .opt("end_time", s.end_time.clone()),
         );
     }
     let mut group = Block::new("resource", &["aws_autoscaling_group", &ident(&asg)])
@@ -144,18 +166,21 @@ fn policy(asg: &str, p: &ScalingPolicy) -> Result<Block, String> {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let mut b = Block::new("resource", &["aws_autoscaling_policy", &ident(&p.policy_name)])
-        .attr("name", p.policy_name.as_str())
-        .attr("autoscaling_group_name", asg)
-        .attr("policy_type", ty)
-        .opt("estimated_instance_warmup", p.estimated_instance_warmup)
-        .opt("enabled", p.enabled);
+    let mut b = Block::new(
+        "resource",
+        &["aws_autoscaling_policy", &ident(&p.policy_name)],
+    )
+    .attr("name", p.policy_name.as_str())
+    .attr("autoscaling_group_name", asg)
+    .attr("policy_type", ty)
+    .opt("estimated_instance_warmup", p.estimated_instance_warmup)
+    .opt("enabled", p.enabled);
     match p.policy_type {
         PolicyType::TargetTrackingScaling => {
-            let t = p
-                .target_tracking_configuration
-                .as_ref()
-                .ok_or(format!("policy '{}': TargetTrackingConfiguration missing", p.policy_name))?;
+            let t = p.target_tracking_configuration.as_ref().ok_or(format!(
+                "policy '{}': TargetTrackingConfiguration missing",
+                p.policy_name
+            ))?;
             let mut tt = Block::new("target_tracking_configuration", &[])
                 .attr("target_value", t.target_value)
                 .attr("disable_scale_in", t.disable_scale_in);
@@ -185,7 +210,10 @@ fn policy(asg: &str, p: &ScalingPolicy) -> Result<Block, String> {
                 .opt("adjustment_type", adj)
                 .opt("scaling_adjustment", p.scaling_adjustment.map(f64::from))
                 .opt("cooldown", p.cooldown)
-                .opt("min_adjustment_magnitude", p.min_adjustment_magnitude.map(f64::from));
+                .opt(
+                    "min_adjustment_magnitude",
+                    p.min_adjustment_magnitude.map(f64::from),
+                );
             for s in p.step_adjustments.iter().flatten() {
                 b = b.block(
                     Block::new("step_adjustment", &[])
@@ -196,21 +224,28 @@ fn policy(asg: &str, p: &ScalingPolicy) -> Result<Block, String> {
             }
         }
         PolicyType::PredictiveScaling => {
-            let c = p
-                .predictive_scaling_configuration
-                .as_ref()
-                .ok_or(format!("policy '{}': PredictiveScalingConfiguration missing", p.policy_name))?;
+            let c = p.predictive_scaling_configuration.as_ref().ok_or(format!(
+                "policy '{}': PredictiveScalingConfiguration missing",
+                p.policy_name
+            ))?;
             let mut pc = Block::new("predictive_scaling_configuration", &[])
                 .opt("mode", c.mode.clone())
                 .opt("scheduling_buffer_time", c.scheduling_buffer_time)
-                .opt("max_capacity_breach_behavior", c.max_capacity_breach_behavior.clone())
+                .opt(
+                    "max_capacity_breach_behavior",
+                    c.max_capacity_breach_behavior.clone(),
+                )
                 .opt("max_capacity_buffer", c.max_capacity_buffer);
             for m in &c.metric_specifications {
-                let mut ms = Block::new("metric_specification", &[]).attr("target_value", m.target_value);
+                let mut ms =
+                    Block::new("metric_specification", &[]).attr("target_value", m.target_value);
                 if let Some(pair) = &m.predefined_metric_pair_specification {
                     ms = ms.block(
                         Block::new("predefined_metric_pair_specification", &[])
-                            .attr("predefined_metric_type", pair.predefined_metric_type.as_str())
+                            .attr(
+                                "predefined_metric_type",
+                                pair.predefined_metric_type.as_str(),
+                            )
                             .opt("resource_label", pair.resource_label.clone()),
                     );
                 }
@@ -225,34 +260,41 @@ fn policy(asg: &str, p: &ScalingPolicy) -> Result<Block, String> {
 fn appscaling(c: &ScalableTargetConfig) -> Vec<Block> {
     let name = ident(&c.resource_id);
     let target_ref = |field: &str| Hv::Ref(format!("aws_appautoscaling_target.{name}.{field}"));
-    let mut out = vec![Block::new("resource", &["aws_appautoscaling_target", &name])
-        .attr("service_namespace", c.service_namespace.as_str())
-        .attr("resource_id", c.resource_id.as_str())
-        .attr("scalable_dimension", c.scalable_dimension.as_str())
-        .attr("min_capacity", c.min_capacity)
-        .attr("max_capacity", c.max_capacity)];
+    let mut out = vec![
+        Block::new("resource", &["aws_appautoscaling_target", &name])
+            .attr("service_namespace", c.service_namespace.as_str())
+            .attr("resource_id", c.resource_id.as_str())
+            .attr("scalable_dimension", c.scalable_dimension.as_str())
+            .attr("min_capacity", c.min_capacity)
+            .attr("max_capacity", c.max_capacity),
+    ];
     for p in &c.scaling_policies {
         let t = &p.target_tracking_scaling_policy_configuration;
         out.push(
-            Block::new("resource", &["aws_appautoscaling_policy", &ident(&p.policy_name)])
-                .attr("name", p.policy_name.as_str())
-                .attr("policy_type", p.policy_type.as_str())
-                .attr("service_namespace", target_ref("service_namespace"))
-                .attr("resource_id", target_ref("resource_id"))
-                .attr("scalable_dimension", target_ref("scalable_dimension"))
-                .block(
-                    Block::new("target_tracking_scaling_policy_configuration", &[])
-                        .attr("target_value", t.target_value)
-                        .opt("scale_in_cooldown", t.scale_in_cooldown)
-                        .opt("scale_out_cooldown", t.scale_out_cooldown)
-                        .attr("disable_scale_in", t.disable_scale_in)
-                        .block(
-                            Block::new("predefined_metric_specification", &[]).attr(
-                                "predefined_metric_type",
-                                t.predefined_metric_specification.predefined_metric_type.as_str(),
-                            ),
+            Block::new(
+                "resource",
+                &["aws_appautoscaling_policy", &ident(&p.policy_name)],
+            )
+            .attr("name", p.policy_name.as_str())
+            .attr("policy_type", p.policy_type.as_str())
+            .attr("service_namespace", target_ref("service_namespace"))
+            .attr("resource_id", target_ref("resource_id"))
+            .attr("scalable_dimension", target_ref("scalable_dimension"))
+            .block(
+                Block::new("target_tracking_scaling_policy_configuration", &[])
+                    .attr("target_value", t.target_value)
+                    .opt("scale_in_cooldown", t.scale_in_cooldown)
+                    .opt("scale_out_cooldown", t.scale_out_cooldown)
+                    .attr("disable_scale_in", t.disable_scale_in)
+                    .block(
+                        Block::new("predefined_metric_specification", &[]).attr(
+                            "predefined_metric_type",
+                            t.predefined_metric_specification
+                                .predefined_metric_type
+                                .as_str(),
                         ),
-                ),
+                    ),
+            ),
         );
     }
     out
@@ -263,29 +305,38 @@ fn appscaling(c: &ScalableTargetConfig) -> Vec<Block> {
 fn spot(s: &SpotArtifact, rec: &Recommendation, ctx: &EmitContext) -> Vec<Block> {
     let mut lt = Block::new("launch_template", &[]).block(
         Block::new("launch_template_specification", &[])
-            .attr("launch_template_name", super::aws::launch_template(rec, ctx))
+            .attr(
+                "launch_template_name",
+                super::aws::launch_template(rec, ctx),
+            )
             .attr("version", "$Latest"),
     );
     for t in &s.instance_types {
         lt = lt.block(Block::new("override", &[]).attr("instance_type", t.as_str()));
     }
-    vec![Block::new("resource", &["aws_autoscaling_group", &ident(&rec.group.name)])
-        .attr("name", rec.group.name.as_str())
-        .attr("capacity_rebalance", true)
-        .block(
-            Block::new("mixed_instances_policy", &[])
-                .block(
-                    Block::new("instances_distribution", &[])
-                        .attr("on_demand_allocation_strategy", "prioritized")
-                        .attr("on_demand_base_capacity", s.on_demand_base_capacity)
-                        .attr(
-                            "on_demand_percentage_above_base_capacity",
-                            s.on_demand_percentage_above_base,
-                        )
-                        .attr("spot_allocation_strategy", s.spot_allocation_strategy.as_str()),
-                )
-                .block(lt),
-        )]
+    vec![Block::new(
+        "resource",
+        &["aws_autoscaling_group", &ident(&rec.group.name)],
+    )
+    .attr("name", rec.group.name.as_str())
+    .attr("capacity_rebalance", true)
+    .block(
+        Block::new("mixed_instances_policy", &[])
+            .block(
+                Block::new("instances_distribution", &[])
+                    .attr("on_demand_allocation_strategy", "prioritized")
+                    .attr("on_demand_base_capacity", s.on_demand_base_capacity)
+                    .attr(
+                        "on_demand_percentage_above_base_capacity",
+                        s.on_demand_percentage_above_base,
+                    )
+                    .attr(
+                        "spot_allocation_strategy",
+                        s.spot_allocation_strategy.as_str(),
+                    ),
+            )
+            .block(lt),
+    )]
 }
 
 fn concurrency(c: &ConcurrencyArtifact) -> Vec<Block> {
@@ -296,12 +347,21 @@ fn concurrency(c: &ConcurrencyArtifact) -> Vec<Block> {
     let mut out = Vec::new();
     if let (Some(p), Some(q)) = (c.provisioned_concurrency, qualifier) {
         out.push(
-            Block::new("resource", &["aws_appautoscaling_target", &ident(&format!("{function}_{q}"))])
-                .attr("service_namespace", "lambda")
-                .attr("resource_id", format!("function:{function}:{q}"))
-                .attr("scalable_dimension", "lambda:function:ProvisionedConcurrency")
-                .attr("min_capacity", p)
-                .attr("max_capacity", p),
+            Block::new(
+                "resource",
+                &[
+                    "aws_appautoscaling_target",
+                    &ident(&format!("{function}_{q}")),
+                ],
+            )
+            .attr("service_namespace", "lambda")
+            .attr("resource_id", format!("function:{function}:{q}"))
+            .attr(
+                "scalable_dimension",
+                "lambda:function:ProvisionedConcurrency",
+            )
+            .attr("min_capacity", p)
+            .attr("max_capacity", p),
         );
     }
     if let Some(r) = c.reserved_concurrency {

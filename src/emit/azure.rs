@@ -58,7 +58,11 @@ pub fn check_flapping(profile: &Profile) -> Result<(), String> {
 
 fn checked(doc: &Value, rec: &Recommendation) -> Result<(Value, AutoscaleSetting), String> {
     let mut doc = doc.clone();
-    if doc.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if doc
+        .get("name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         doc["name"] = json!(format!("{}-autoscale", rec.group.name));
     }
     AzureAutoscaler::from_json(&doc.to_string())
@@ -99,10 +103,16 @@ pub fn terraform(doc: &Value, rec: &Recommendation, head: &Header) -> Result<Emi
     let target = || Hv::Ref("var.target_resource_id".into());
     let mut res = Block::new(
         "resource",
-        &["azurerm_monitor_autoscale_setting", &super::aws_terraform::ident(&setting.name)],
+        &[
+            "azurerm_monitor_autoscale_setting",
+            &super::aws_terraform::ident(&setting.name),
+        ],
     )
     .attr("name", setting.name.as_str())
-    .attr("resource_group_name", Hv::Ref("var.resource_group_name".into()))
+    .attr(
+        "resource_group_name",
+        Hv::Ref("var.resource_group_name".into()),
+    )
     .attr("location", Hv::Ref("var.location".into()))
     .attr("target_resource_id", target())
     .attr("enabled", setting.properties.enabled);
@@ -189,9 +199,15 @@ pub fn terraform(doc: &Value, rec: &Recommendation, head: &Header) -> Result<Emi
         );
     }
     let blocks = [
-        variable("resource_group_name", "Resource group of the autoscale setting"),
+        variable(
+            "resource_group_name",
+            "Resource group of the autoscale setting",
+        ),
         variable("location", "Azure region of the autoscale setting"),
-        variable("target_resource_id", "ID of the VM scale set (or App Service plan) to scale"),
+        variable(
+            "target_resource_id",
+            "ID of the VM scale set (or App Service plan) to scale",
+        ),
         res,
     ];
     let mut text = head.comment("#");

@@ -14,7 +14,11 @@ use crate::model::Recommendation;
 /// `scalingSchedules` checked (the replay does not model schedules; GCP's rules are applied).
 fn checked(doc: &Value, rec: &Recommendation) -> Result<(Value, GcpAutoscaler), String> {
     let mut doc = doc.clone();
-    if doc.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if doc
+        .get("name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         doc["name"] = json!(format!("{}-autoscaler", rec.group.name));
     }
     let parsed = MigAutoscaler::from_json(&doc.to_string())
@@ -32,9 +36,14 @@ fn checked(doc: &Value, rec: &Recommendation) -> Result<(Value, GcpAutoscaler), 
                 .ok_or(format!("{at}.schedule is required"))?;
             <croner::Cron as std::str::FromStr>::from_str(cron)
                 .map_err(|e| format!("{at}.schedule '{cron}': {e}"))?;
-            let duration = sched.get("durationSec").and_then(Value::as_u64).unwrap_or(0);
+            let duration = sched
+                .get("durationSec")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             if duration < 300 {
-                return Err(format!("{at}.durationSec must be at least 300 (GCP's minimum)"));
+                return Err(format!(
+                    "{at}.durationSec must be at least 300 (GCP's minimum)"
+                ));
             }
             let replicas = sched
                 .get("minRequiredReplicas")
@@ -76,7 +85,9 @@ pub fn terraform(doc: &Value, rec: &Recommendation, head: &Header) -> Result<Emi
         );
     }
     if let Some(l) = &p.load_balancing_utilization {
-        policy = policy.block(Block::new("load_balancing_utilization", &[]).attr("target", l.utilization_target));
+        policy = policy.block(
+            Block::new("load_balancing_utilization", &[]).attr("target", l.utilization_target),
+        );
     }
     for m in &p.custom_metric_utilizations {
         policy = policy.block(
@@ -124,12 +135,21 @@ pub fn terraform(doc: &Value, rec: &Recommendation, head: &Header) -> Result<Emi
     };
     let blocks = [
         zone_var,
-        variable("instance_group", "Self link of the managed instance group to autoscale"),
-        Block::new("resource", &["google_compute_autoscaler", &super::aws_terraform::ident(&config.name)])
-            .attr("name", config.name.as_str())
-            .attr("zone", Hv::Ref("var.zone".into()))
-            .attr("target", Hv::Ref("var.instance_group".into()))
-            .block(policy),
+        variable(
+            "instance_group",
+            "Self link of the managed instance group to autoscale",
+        ),
+        Block::new(
+            "resource",
+            &[
+                "google_compute_autoscaler",
+                &super::aws_terraform::ident(&config.name),
+            ],
+        )
+        .attr("name", config.name.as_str())
+        .attr("zone", Hv::Ref("var.zone".into()))
+        .attr("target", Hv::Ref("var.instance_group".into()))
+        .block(policy),
     ];
     let mut text = head.comment("#");
     for b in blocks {

@@ -84,7 +84,11 @@ impl Block {
 
     fn write(&self, out: &mut String, depth: usize) {
         let pad = "  ".repeat(depth);
-        let labels: String = self.labels.iter().map(|l| format!(" {}", quote(l))).collect();
+        let labels: String = self
+            .labels
+            .iter()
+            .map(|l| format!(" {}", quote(l)))
+            .collect();
         let _ = writeln!(out, "{pad}{}{labels} {{", self.kind);
         let width = self.attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in &self.attrs {
@@ -169,7 +173,9 @@ mod tests {
             .attr("target", 50.0)
             .attr("asg", Hv::Ref("var.asg".into()))
             .attr("note", "costs ${money}")
-            .block(Block::new("target_tracking_configuration", &[]).attr("disable_scale_in", false));
+            .block(
+                Block::new("target_tracking_configuration", &[]).attr("disable_scale_in", false),
+            );
         assert_eq!(
             b.render(),
             "resource \"aws_autoscaling_policy\" \"cpu\" {\n  name   = \"cpu\"\n  target = 50\n  asg    = var.asg\n  note   = \"costs $${money}\"\n\n  target_tracking_configuration {\n    disable_scale_in = false\n  }\n}\n"

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use super::{EmitContext, EmittedFile, Header};
 use crate::artifact::{PolicyArtifact, PolicyFormat, SizingArtifact};
 use crate::engine::policy::hpa_spec::{
-    Behavior, HpaManifest, MetricSourceType, QuantityText, ResolvedRules, ScalingRules,
-    TargetType, DEFAULT_TOLERANCE,
+    Behavior, HpaManifest, MetricSourceType, QuantityText, ResolvedRules, ScalingRules, TargetType,
+    DEFAULT_TOLERANCE,
 };
 use crate::engine::policy::keda::{KedaAutoscaler, ScaledObject};
 use crate::model::{GroupId, Platform, Recommendation, RecommendationKind};
@@ -101,7 +101,9 @@ pub fn hpa(doc: &Value, rec: &Recommendation, head: &Header) -> Result<EmittedFi
         .flat_map(|b| [&b.scale_up, &b.scale_down])
         .any(|r| r.as_ref().is_some_and(|r| r.tolerance.is_some()))
     {
-        text.push_str("# behavior.*.tolerance needs Kubernetes 1.33+ (HPAConfigurableTolerance).\n");
+        text.push_str(
+            "# behavior.*.tolerance needs Kubernetes 1.33+ (HPAConfigurableTolerance).\n",
+        );
     }
     text.push_str(&yaml(&m)?);
     Ok(EmittedFile {
@@ -150,9 +152,19 @@ fn check_scaled_object(so: &ScaledObject, notes: &mut Vec<String>) -> Result<(),
         .unwrap_or(crate::engine::policy::keda::DEFAULT_MAX_REPLICA_COUNT);
     let mut replayable = so.clone();
     replayable.spec.triggers.retain(|t| t.kind != "cron");
-    for (i, t) in so.spec.triggers.iter().enumerate().filter(|(_, t)| t.kind == "cron") {
+    for (i, t) in so
+        .spec
+        .triggers
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == "cron")
+    {
         let at = format!("spec.triggers[{i}].metadata");
-        let get = |k: &str| t.metadata.get(k).ok_or(format!("{at}.{k} is required for a cron trigger"));
+        let get = |k: &str| {
+            t.metadata
+                .get(k)
+                .ok_or(format!("{at}.{k} is required for a cron trigger"))
+        };
         get("timezone")?;
         for k in ["start", "end"] {
             let expr = get(k)?;
@@ -187,12 +199,19 @@ fn schedule_triggers(group: &GroupId, ctx: &EmitContext) -> Vec<Value> {
     ctx.companions
         .iter()
         .filter(|r| &r.group == group && r.kind == RecommendationKind::Schedule)
-        .filter_map(|r| match crate::artifact::Artifact::from_value(&r.artifact) {
-            Ok(crate::artifact::Artifact::Policy(p)) if p.format == PolicyFormat::KedaScaledObject => {
-                p.document.pointer("/spec/triggers").and_then(Value::as_array).cloned()
-            }
-            _ => None,
-        })
+        .filter_map(
+            |r| match crate::artifact::Artifact::from_value(&r.artifact) {
+                Ok(crate::artifact::Artifact::Policy(p))
+                    if p.format == PolicyFormat::KedaScaledObject =>
+                {
+                    p.document
+                        .pointer("/spec/triggers")
+                        .and_then(Value::as_array)
+                        .cloned()
+                }
+                _ => None,
+            },
+        )
         .flatten()
         .filter(|t| t.get("type").and_then(Value::as_str) == Some("cron"))
         .collect()
@@ -493,9 +512,7 @@ pub fn vpa(
             let cpu_max = c
                 .cpu_limit_millicores
                 .unwrap_or(c.cpu_request_millicores * 3 / 2);
-            let mem_max = c
-                .memory_limit_mib
-                .unwrap_or(c.memory_request_mib * 3 / 2);
+            let mem_max = c.memory_limit_mib.unwrap_or(c.memory_request_mib * 3 / 2);
             json!({
                 "containerName": c.name,
                 "mode": "Auto",
@@ -527,7 +544,9 @@ pub fn vpa(
         }
     });
     let mut text = head.comment("#");
-    text.push_str("# Bounds: minAllowed 80% of the recommended request, maxAllowed the limit (else 150%).\n");
+    text.push_str(
+        "# Bounds: minAllowed 80% of the recommended request, maxAllowed the limit (else 150%).\n",
+    );
     for n in notes {
         text.push_str(&format!("# {n}\n"));
     }
@@ -575,7 +594,10 @@ mod tests {
     fn vpa_doc(ctx: &EmitContext) -> (serde_yaml_ng::Value, String) {
         let (rec, s) = sizing_rec();
         let f = vpa(&s, &rec, ctx, &head()).expect("vpa");
-        (serde_yaml_ng::from_str(&f.contents).expect("yaml"), f.contents)
+        (
+            serde_yaml_ng::from_str(&f.contents).expect("yaml"),
+            f.contents,
+        )
     }
 
     #[test]
@@ -586,9 +608,18 @@ mod tests {
         };
         let (doc, text) = vpa_doc(&ctx);
         let policy = &doc["spec"]["resourcePolicy"]["containerPolicies"][0];
-        assert_eq!(policy["controlledResources"], serde_yaml_ng::to_value(["memory"]).expect("v"));
-        assert_eq!(doc["spec"]["updatePolicy"]["updateMode"].as_str(), Some("Initial"));
-        assert!(text.contains("# cpu is not in controlledResources"), "{text}");
+        assert_eq!(
+            policy["controlledResources"],
+            serde_yaml_ng::to_value(["memory"]).expect("v")
+        );
+        assert_eq!(
+            doc["spec"]["updatePolicy"]["updateMode"].as_str(),
+            Some("Initial")
+        );
+        assert!(
+            text.contains("# cpu is not in controlledResources"),
+            "{text}"
+        );
         // Bounds: 80% of the request; the limit, else 150% of the request.
         assert_eq!(policy["minAllowed"]["cpu"].as_str(), Some("400m"));
         assert_eq!(policy["minAllowed"]["memory"].as_str(), Some("800Mi"));
@@ -604,14 +635,20 @@ mod tests {
             ..Default::default()
         };
         let (doc, _) = vpa_doc(&ctx);
-        assert_eq!(doc["spec"]["updatePolicy"]["updateMode"].as_str(), Some("Off"));
+        assert_eq!(
+            doc["spec"]["updatePolicy"]["updateMode"].as_str(),
+            Some("Off")
+        );
         // Another group's HPA does not matter.
         let other = EmitContext {
             hpa_resources: vec![(GroupId::new(Platform::K8s, "shop", "api"), "cpu".into())],
             ..Default::default()
         };
         let (doc, _) = vpa_doc(&other);
-        assert_eq!(doc["spec"]["updatePolicy"]["updateMode"].as_str(), Some("Initial"));
+        assert_eq!(
+            doc["spec"]["updatePolicy"]["updateMode"].as_str(),
+            Some("Initial")
+        );
         assert_eq!(
             doc["spec"]["resourcePolicy"]["containerPolicies"][0]["controlledResources"],
             serde_yaml_ng::to_value(["cpu", "memory"]).expect("v")
@@ -652,6 +689,9 @@ mod tests {
             so.spec.fallback,
             Some(serde_json::json!({"failureThreshold": 3, "replicas": 16}))
         );
-        assert!(notes.iter().any(|n| n.contains("serverAddress")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("serverAddress")),
+            "{notes:?}"
+        );
     }
 }

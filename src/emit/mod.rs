@@ -139,8 +139,12 @@ pub fn emit(
         id: rec.id.clone(),
         message,
     };
-    let artifact = Artifact::from_value(&rec.artifact)
-        .map_err(|e| fail(format!("artifact is not a valid {:?} artifact: {e}", rec.kind)))?;
+    let artifact = Artifact::from_value(&rec.artifact).map_err(|e| {
+        fail(format!(
+            "artifact is not a valid {:?} artifact: {e}",
+            rec.kind
+        ))
+    })?;
     if !target.accepts(&artifact) {
         return Err(fail(format!(
             "a {} cannot be expressed as target '{}' (it takes {})",
@@ -202,7 +206,10 @@ impl Header {
                 env!("CARGO_PKG_VERSION"),
                 target.as_str()
             ),
-            format!("From: {}; recommendation '{}' ({}).", ctx.source, rec.id, rec.group),
+            format!(
+                "From: {}; recommendation '{}' ({}).",
+                ctx.source, rec.id, rec.group
+            ),
             format!("Change: {}", rec.title),
         ];
         if let Some(s) = rec.saving_usd_month {

@@ -88,7 +88,9 @@ fn watch_list(artifact: &Artifact) -> Vec<&'static str> {
 }
 
 fn rollback(target: Target, artifact: &Artifact, dir: &str) -> String {
-    let bak = format!("scaletop kept the previous version of each file it replaced in `{dir}` as `<file>.bak`.");
+    let bak = format!(
+        "scaletop kept the previous version of each file it replaced in `{dir}` as `<file>.bak`."
+    );
     let how = match (target, artifact) {
         (Target::Hpa | Target::Keda | Target::Vpa, _) => "`kubectl apply -f <file>.bak` (or, for a new object, `kubectl delete -f <file>`). Deleting a ScaledObject or VPA leaves the workload at its current size.".to_string(),
         (Target::AwsTerraform | Target::GcpTerraform | Target::AzureTerraform, _) => "revert the Terraform change in version control and `terraform apply`.".into(),
@@ -124,14 +126,27 @@ pub fn note(
     let _ = writeln!(s, "- Kind: {:?}, risk {:?}", rec.kind, rec.risk);
     match rec.saving_usd_month {
         Some(v) => {
-            let _ = writeln!(s, "- Expected saving: ${v:.0}/month ({} -> ${:.0} risk-adjusted)", super::rank::RULE, super::rank::adjusted_saving(rec));
+            let _ = writeln!(
+                s,
+                "- Expected saving: ${v:.0}/month ({} -> ${:.0} risk-adjusted)",
+                super::rank::RULE,
+                super::rank::adjusted_saving(rec)
+            );
         }
         None => {
             let _ = writeln!(s, "- Expected saving: not estimated");
         }
     }
     if !names.is_empty() {
-        let _ = writeln!(s, "- Files: {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            s,
+            "- Files: {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if !rec.evidence.is_empty() {
         let _ = writeln!(s, "\n## Evidence\n");
@@ -145,7 +160,10 @@ pub fn note(
     for step in apply_steps(target, &names, &dir) {
         let _ = writeln!(s, "- {step}");
     }
-    let _ = writeln!(s, "\nscaletop does not apply changes to a live cluster or cloud itself.");
+    let _ = writeln!(
+        s,
+        "\nscaletop does not apply changes to a live cluster or cloud itself."
+    );
     let _ = writeln!(s, "\n## 4. Watch (first 24 hours)\n");
     for w in watch_list(artifact) {
         let _ = writeln!(s, "- {w}");

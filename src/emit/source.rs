@@ -41,16 +41,12 @@ pub fn parse_recommendations(text: &str, origin: &str) -> Result<Vec<Recommendat
             };
             match item.get("schema").and_then(Value::as_str) {
                 Some(RECOMMENDATION_SCHEMA) => {}
-                Some(other) => {
-                    return Err(format!(
-                        "{at}: schema '{other}' is not supported (expected '{RECOMMENDATION_SCHEMA}')"
-                    ))
-                }
-                None => {
-                    return Err(format!(
-                        "{at}: no \"schema\" field (expected \"schema\": \"{RECOMMENDATION_SCHEMA}\")"
-                    ))
-                }
+                Some(other) => return Err(format!(
+                    "{at}: schema '{other}' is not supported (expected '{RECOMMENDATION_SCHEMA}')"
+                )),
+                None => return Err(format!(
+                    "{at}: no \"schema\" field (expected \"schema\": \"{RECOMMENDATION_SCHEMA}\")"
+                )),
             }
             serde_json::from_value::<Recommendation>(item).map_err(|e| format!("{at}: {e}"))
         })
@@ -89,8 +85,9 @@ pub fn scenario_group(
     let (format, document) = match id.platform {
         Platform::K8s => (
             PolicyFormat::K8sHpa,
-            crate::sim::hpa_manifest(group, tt, min, max)
-                .ok_or(format!("group '{group}': a metric of its policy has no HPA form"))?,
+            crate::sim::hpa_manifest(group, tt, min, max).ok_or(format!(
+                "group '{group}': a metric of its policy has no HPA form"
+            ))?,
         ),
         Platform::Aws => (
             PolicyFormat::AwsAsg,
@@ -98,12 +95,10 @@ pub fn scenario_group(
                 "group '{group}': EC2 target tracking has no predefined metric for its policy"
             ))?,
         ),
-        other => {
-            return Err(format!(
-                "group '{group}' is a {} group: the simulator keeps no platform policy document for it",
-                other.as_str()
-            ))
-        }
+        other => return Err(format!(
+            "group '{group}' is a {} group: the simulator keeps no platform policy document for it",
+            other.as_str()
+        )),
     };
     let artifact = Artifact::Policy(PolicyArtifact { format, document });
     let rec = Recommendation {
@@ -131,11 +126,10 @@ pub fn scenario_group(
         .filter(|_| id.platform == Platform::K8s)
         .map(|r| (id.clone(), r.to_string()))
         .collect();
-    let warm_pool = (id.platform == Platform::Aws && g.capacity.warm_pool_size > 0).then_some(
-        WarmPool {
+    let warm_pool =
+        (id.platform == Platform::Aws && g.capacity.warm_pool_size > 0).then_some(WarmPool {
             min_size: g.capacity.warm_pool_size,
-        },
-    );
+        });
     let ctx = EmitContext {
         source: format!("scenario '{}', group '{group}'", scenario.name()),
         companions: vec![rec.clone()],

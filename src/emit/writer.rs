@@ -13,7 +13,9 @@ use similar::TextDiff;
 /// Why a write was refused or failed, naming the path.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum WriteError {
-    #[error("read-only mode (--readonly or `general.readonly` in the config): refusing to write {0}")]
+    #[error(
+        "read-only mode (--readonly or `general.readonly` in the config): refusing to write {0}"
+    )]
     Readonly(String),
     #[error("output path '{0}' must be a plain relative path inside the output directory")]
     BadPath(String),
@@ -173,9 +175,8 @@ impl GuardedWriter {
         }
         let mut written = Vec::new();
         for (i, (tmp, file)) in temps.iter().enumerate() {
-            let result = backup(file).and_then(|_| {
-                fs::rename(tmp, &file.path).map_err(|e| io_error(&file.path, e))
-            });
+            let result = backup(file)
+                .and_then(|_| fs::rename(tmp, &file.path).map_err(|e| io_error(&file.path, e)));
             if let Err(e) = result {
                 // Renames are atomic per file; drop the temps that never landed.
                 for (rest, _) in &temps[i..] {
@@ -204,8 +205,8 @@ fn io_error(path: &Path, e: std::io::Error) -> WriteError {
 
 /// Only plain relative paths: no absolute paths, no `..`, so nothing escapes the output dir.
 fn check_relative(p: &Path) -> Result<(), WriteError> {
-    let plain = !p.as_os_str().is_empty()
-        && p.components().all(|c| matches!(c, Component::Normal(_)));
+    let plain =
+        !p.as_os_str().is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
     if plain {
         Ok(())
     } else {
@@ -276,9 +277,14 @@ mod tests {
             "--- a/web/hpa.yaml\n+++ b/web/hpa.yaml\n@@ -1 +1 @@\n-a: 1\n+a: 2\n"
         );
         w.apply(&plan).expect("apply");
-        assert_eq!(fs::read_to_string(out.join("web/hpa.yaml")).ok().as_deref(), Some("a: 2\n"));
         assert_eq!(
-            fs::read_to_string(out.join("web/hpa.yaml.bak")).ok().as_deref(),
+            fs::read_to_string(out.join("web/hpa.yaml")).ok().as_deref(),
+            Some("a: 2\n")
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("web/hpa.yaml.bak"))
+                .ok()
+                .as_deref(),
             Some("a: 1\n")
         );
         // No temp files left behind.
@@ -295,7 +301,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let w = GuardedWriter::new(dir.path(), false);
         let plan = w.plan(files(&[("x.txt", "one\n")])).expect("plan");
-        assert_eq!(plan.diff(), "--- /dev/null\n+++ b/x.txt\n@@ -0,0 +1 @@\n+one\n");
+        assert_eq!(
+            plan.diff(),
+            "--- /dev/null\n+++ b/x.txt\n@@ -0,0 +1 @@\n+one\n"
+        );
         w.apply(&plan).expect("apply");
         let again = w.plan(files(&[("x.txt", "one\n")])).expect("plan");
         assert_eq!(again.diff(), "");
@@ -307,7 +316,9 @@ mod tests {
     fn readonly_refuses_every_write_but_still_previews() {
         let dir = tempfile::tempdir().expect("tempdir");
         let w = GuardedWriter::new(dir.path().join("out"), true);
-        let plan = w.plan(files(&[("a.yaml", "a\n")])).expect("plan works read-only");
+        let plan = w
+            .plan(files(&[("a.yaml", "a\n")]))
+            .expect("plan works read-only");
         assert!(plan.diff().contains("+a"));
         let err = w.apply(&plan).expect_err("refused");
         assert!(matches!(err, WriteError::Readonly(_)), "{err}");
@@ -345,7 +356,10 @@ mod tests {
             .write_all(files(&[("new.txt", "n\n"), ("keep.txt", "new\n")]))
             .expect_err("unwritable");
         assert!(err.to_string().contains("ro"), "{err}");
-        assert_eq!(fs::read_to_string(out.join("keep.txt")).ok().as_deref(), Some("old\n"));
+        assert_eq!(
+            fs::read_to_string(out.join("keep.txt")).ok().as_deref(),
+            Some("old\n")
+        );
         assert!(!out.join("new.txt").exists());
     }
 }

@@ -160,7 +160,12 @@ impl RecommendationsState {
         };
         let files = emit::emit(target, &rec, &ctx).map_err(|e| e.to_string())?;
         let plan = writer
-            .plan(files.into_iter().map(|f| (f.relative, f.contents)).collect())
+            .plan(
+                files
+                    .into_iter()
+                    .map(|f| (f.relative, f.contents))
+                    .collect(),
+            )
             .map_err(|e| e.to_string())?;
         self.outcome = None;
         self.confirm = Some(Confirm {
@@ -282,8 +287,10 @@ pub fn render(
         .borders(Borders::ALL)
         .title(Line::from(title))
         .title_bottom(
-            Line::from(" j/k move · s kind · / group · a accept (shows the diff first) · Esc close ")
-                .centered(),
+            Line::from(
+                " j/k move · s kind · / group · a accept (shows the diff first) · Esc close ",
+            )
+            .centered(),
         );
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
@@ -371,7 +378,12 @@ fn render_confirm(c: &Confirm, readonly: bool, theme: &Theme, frame: &mut Frame,
     let mut lines = Vec::new();
     let verb = if readonly { "Would write" } else { "Write" };
     lines.push(Line::from(Span::styled(
-        format!("{verb} {} file(s) for {} as {}:", c.plan.files.len(), c.id, c.target.as_str()),
+        format!(
+            "{verb} {} file(s) for {} as {}:",
+            c.plan.files.len(),
+            c.id,
+            c.target.as_str()
+        ),
         theme.title(),
     )));
     for f in &c.plan.files {
@@ -410,7 +422,10 @@ fn render_confirm(c: &Confirm, readonly: bool, theme: &Theme, frame: &mut Frame,
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(Span::styled(" Accept: exactly what will be written ", theme.title()))
+                .title(Span::styled(
+                    " Accept: exactly what will be written ",
+                    theme.title(),
+                ))
                 .title_bottom(Line::from(hint).centered()),
         ),
         area,
