@@ -26,6 +26,14 @@ ec2.create_launch_template(LaunchTemplateName="checkout",
 asg.create_auto_scaling_group(AutoScalingGroupName="checkout",
     LaunchTemplate={"LaunchTemplateName": "checkout", "Version": "$Latest"},
     MinSize=1, MaxSize=10, AvailabilityZones=["us-east-1a"])
+import io, zipfile
+role = boto3.client("iam", **kw).create_role(RoleName="thumbnails",
+    AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+code = io.BytesIO()
+with zipfile.ZipFile(code, "w") as z:
+    z.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+boto3.client("lambda", **kw).create_function(FunctionName="thumbnails", Runtime="python3.11",
+    Role=role, Handler="handler.handler", Code={"ZipFile": code.getvalue()})
 "#;
 
 #[test]
@@ -60,12 +68,17 @@ fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
     let mut ctx = emit_common::context();
     ctx.warm_pool = Some(WarmPool { min_size: 2 });
     let paths = emit_common::emit_all(Target::Aws, dir.path(), &ctx);
-    // The group policy (with its warm pool), the spot mix, Aurora replicas; the Lambda
-    // function does not exist in the emulator, so its requests are checked elsewhere.
-    let dirs: Vec<String> = ["checkout-asg", "checkout-spot", "orders-db-replicas"]
-        .iter()
-        .map(|d| dir.path().join(d).display().to_string())
-        .collect();
+    // The group policy (with its warm pool), the spot mix, Aurora replicas, Lambda reserved
+    // and provisioned concurrency.
+    let dirs: Vec<String> = [
+        "checkout-asg",
+        "checkout-spot",
+        "orders-db-replicas",
+        "thumbnails-concurrency",
+    ]
+    .iter()
+    .map(|d| dir.path().join(d).display().to_string())
+    .collect();
     let requests = paths
         .iter()
         .filter(|p| {
@@ -89,12 +102,12 @@ fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
     eprintln!("moto read-back: {}", stdout.trim());
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("report");
     // update-group, 3 policies, 1 alarm, 2 scheduled, warm pool; mixed instances; register +
-    // policy.
+    // policy; function concurrency + provisioned concurrency target.
     assert_eq!(
         report["applied"].as_u64(),
         Some(requests as u64),
         "{stdout}"
     );
-    assert_eq!(requests, 11);
-    assert!(report["checked"].as_u64().unwrap_or(0) > 40, "{stdout}");
+    assert_eq!(requests, 13);
+    assert!(report["checked"].as_u64().unwrap_or(0) > 60, "{stdout}");
 }

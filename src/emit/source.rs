@@ -41,12 +41,16 @@ pub fn parse_recommendations(text: &str, origin: &str) -> Result<Vec<Recommendat
             };
             match item.get("schema").and_then(Value::as_str) {
                 Some(RECOMMENDATION_SCHEMA) => {}
-                Some(other) => return Err(format!(
+                Some(other) => {
+                    return Err(format!(
                     "{at}: schema '{other}' is not supported (expected '{RECOMMENDATION_SCHEMA}')"
-                )),
-                None => return Err(format!(
+                ))
+                }
+                None => {
+                    return Err(format!(
                     "{at}: no \"schema\" field (expected \"schema\": \"{RECOMMENDATION_SCHEMA}\")"
-                )),
+                ))
+                }
             }
             serde_json::from_value::<Recommendation>(item).map_err(|e| format!("{at}: {e}"))
         })
@@ -95,10 +99,12 @@ pub fn scenario_group(
                 "group '{group}': EC2 target tracking has no predefined metric for its policy"
             ))?,
         ),
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "group '{group}' is a {} group: the simulator keeps no platform policy document for it",
             other.as_str()
-        )),
+        ))
+        }
     };
     let artifact = Artifact::Policy(PolicyArtifact { format, document });
     let rec = Recommendation {

@@ -17,6 +17,7 @@ clients = {
     "autoscaling": boto3.client("autoscaling", **KW),
     "cloudwatch": boto3.client("cloudwatch", **KW),
     "application-autoscaling": boto3.client("application-autoscaling", **KW),
+    "lambda": boto3.client("lambda", **KW),
 }
 mismatches = []
 checked = 0
@@ -86,6 +87,10 @@ def read_back(service, op, body):
         return config
     if (service, op) == ("cloudwatch", "put-metric-alarm"):
         return clients["cloudwatch"].describe_alarms(AlarmNames=[body["AlarmName"]])["MetricAlarms"][0]
+    if (service, op) == ("lambda", "put-function-concurrency"):
+        c = clients["lambda"].get_function_concurrency(FunctionName=body["FunctionName"])
+        return {"FunctionName": body["FunctionName"],
+                "ReservedConcurrentExecutions": c["ReservedConcurrentExecutions"]}
     aas = clients["application-autoscaling"]
     if (service, op) == ("application-autoscaling", "register-scalable-target"):
         t = aas.describe_scalable_targets(ServiceNamespace=body["ServiceNamespace"],
