@@ -410,3 +410,36 @@ fn every_target_emits_the_fixture_recommendations_it_can_express() {
         "{files:?}"
     );
 }
+
+#[test]
+fn keda_triggers_query_the_configured_prometheus() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recs = recs_file(dir.path());
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[sources.prometheus]]\nname = \"prod\"\nurl = \"http://prom.example:9090\"\n",
+    )
+    .expect("cfg");
+    let out = dir.path().join("out");
+    let o = scaletop(&[
+        "--config",
+        cfg.to_str().expect("utf8"),
+        "emit",
+        "--target",
+        "keda",
+        "--from",
+        &recs,
+        "--id",
+        "api-rps-hpa",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let so = std::fs::read_to_string(out.join("api-rps-hpa/keda-scaledobject.yaml")).expect("so");
+    assert!(
+        so.contains("serverAddress: http://prom.example:9090"),
+        "{so}"
+    );
+    assert!(!so.contains("is a default"), "{so}");
+}

@@ -44,7 +44,8 @@ pub struct EmitArgs {
     /// Print what would be written (a unified diff per file) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Prometheus URL for KEDA Prometheus triggers.
+    /// Prometheus URL for KEDA Prometheus triggers (default: the first configured Prometheus
+    /// source).
     #[arg(long, value_name = "URL")]
     pub prometheus_url: Option<String>,
     /// Keep an EC2 Auto Scaling warm pool of this many stopped instances beside the group's
@@ -91,7 +92,7 @@ struct Skipped {
 }
 
 /// The recommendations to emit and the context they come with.
-fn load(args: &EmitArgs) -> Result<(Vec<Recommendation>, EmitContext), CliError> {
+fn load(args: &EmitArgs, cfg: &Config) -> Result<(Vec<Recommendation>, EmitContext), CliError> {
     let (mut recs, mut ctx) = match (&args.from, &args.scenario, &args.group) {
         (Some(path), _, _) => {
             let text = std::fs::read_to_string(path)
@@ -117,7 +118,11 @@ fn load(args: &EmitArgs) -> Result<(Vec<Recommendation>, EmitContext), CliError>
             ))
         }
     };
-    ctx.prometheus_url = args.prometheus_url.clone();
+    // KEDA's Prometheus triggers query the Prometheus scaletop itself reads, unless told.
+    ctx.prometheus_url = args
+        .prometheus_url
+        .clone()
+        .or_else(|| cfg.sources.prometheus.first().map(|p| p.url.clone()));
     ctx.launch_template = args.launch_template.clone();
     if let Some(min_size) = args.warm_pool {
         ctx.warm_pool = Some(emit::WarmPool { min_size });
@@ -137,7 +142,7 @@ fn load(args: &EmitArgs) -> Result<(Vec<Recommendation>, EmitContext), CliError>
 }
 
 pub fn run(args: &EmitArgs, cfg: &Config) -> Result<(), CliError> {
-    let (recs, ctx) = load(args)?;
+    let (recs, ctx) = load(args, cfg)?;
     let single = recs.len() == 1;
     let mut skipped = Vec::new();
     let mut emitted: Vec<(Recommendation, Vec<EmittedFile>)> = Vec::new();
