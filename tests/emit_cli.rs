@@ -443,3 +443,68 @@ fn keda_triggers_query_the_configured_prometheus() {
     );
     assert!(!so.contains("is a default"), "{so}");
 }
+
+/// `scaletop simulate --policy` output without the line naming the policy file.
+fn simulate(policy: &Path, input: &Path) -> serde_json::Value {
+    let o = scaletop(&[
+        "simulate",
+        "--input",
+        input.to_str().expect("utf8"),
+        "--policy",
+        policy.to_str().expect("utf8"),
+        "--capacity-per-replica",
+        "50",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}: {}", policy.display(), stderr(&o));
+    let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    if let Some(m) = v.as_object_mut() {
+        m.remove("policy");
+    }
+    v
+}
+
+#[test]
+fn emitted_policies_simulate_like_their_source_documents() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // One day of demand, 60 s steps: 100..500 rps and back.
+    let mut csv = String::from("timestamp,value\n");
+    for i in 0..1440 {
+        let rps = 300.0 + 200.0 * (2.0 * std::f64::consts::PI * f64::from(i) / 1440.0).sin();
+        csv.push_str(&format!("{},{rps:.3}\n", 1_767_225_600 + 60 * i));
+    }
+    let input = dir.path().join("demand.csv");
+    std::fs::write(&input, csv).expect("write demand");
+    let recs: Vec<serde_json::Value> = serde_json::from_str(RECS).expect("recs");
+    let recs_path = recs_file(dir.path());
+    let out = dir.path().join("out");
+    for (id, target, file) in [
+        ("api-rps-hpa", "hpa", "hpa.yaml"),
+        ("render-gcp", "gcp", "gcp-autoscaler.json"),
+        ("portal-azure", "azure", "azure-autoscale.json"),
+    ] {
+        let o = scaletop(&[
+            "emit",
+            "--target",
+            target,
+            "--from",
+            &recs_path,
+            "--id",
+            id,
+            "--out",
+            out.to_str().expect("utf8"),
+        ]);
+        assert!(o.status.success(), "{id}: {}", stderr(&o));
+        let source = dir.path().join(format!("{id}.source.json"));
+        let doc = &recs.iter().find(|r| r["id"] == id).expect("rec")["artifact"]["document"];
+        std::fs::write(&source, doc.to_string()).expect("write source");
+        let a = simulate(&source, &input);
+        let b = simulate(&out.join(id).join(file), &input);
+        assert!(
+            a["summary"]["scale_up_events"].as_u64().unwrap_or(0) > 0,
+            "{id}: {a}"
+        );
+        assert_eq!(a, b, "{id}: emitted file simulates differently");
+    }
+}
