@@ -180,3 +180,25 @@ fn an_empty_output_directory_says_so() {
     keys(&mut app, &store, "a");
     assert_eq!(app.status.as_deref(), Some("no recommendation selected"));
 }
+
+#[test]
+fn s_in_the_confirmation_switches_to_another_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("recs.json"), RECS).expect("write");
+    let store = fx::store();
+    let mut app = app_with_output(&store, dir.path(), false);
+    // The first policy-kind recommendation is render-gcp: GCP JSON first, then Terraform.
+    keys(&mut app, &store, "rsa");
+    assert!(screen(&app, &store).contains("render-gcp/gcp-autoscaler.json (new)"));
+    keys(&mut app, &store, "s");
+    let text = screen(&app, &store);
+    assert!(text.contains("render-gcp/gcp.tf (new)"), "{text}");
+    assert!(
+        text.contains("+resource \"google_compute_autoscaler\""),
+        "{text}"
+    );
+    keys(&mut app, &store, "s");
+    assert!(screen(&app, &store).contains("render-gcp/rollout.md (new)"));
+    keys(&mut app, &store, "s");
+    assert!(screen(&app, &store).contains("render-gcp/gcp-autoscaler.json (new)"));
+}

@@ -344,6 +344,11 @@ impl App {
                 Action::PageUp => state.move_cursor(-20, &self.filter),
                 Action::PageDown => state.move_cursor(20, &self.filter),
                 Action::Sort if state.confirm.is_none() => state.cycle_kind(),
+                Action::Sort => {
+                    if let Err(e) = state.cycle_target(&self.filter, &self.writer) {
+                        self.status = Some(e);
+                    }
+                }
                 Action::Filter if state.confirm.is_none() => self.filter.editing = true,
                 Action::Accept if state.confirm.is_none() => {
                     if let Err(e) = state.prepare_accept(&self.filter, &self.writer) {

@@ -140,11 +140,34 @@ impl RecommendationsState {
         self.cursor = 0;
     }
 
-    /// `a`: plan the selected recommendation's files (works read-only: the preview is free).
+    /// `a`: plan the selected recommendation's files in its platform's own format (works
+    /// read-only: the preview is free).
     pub fn prepare_accept(
         &mut self,
         filter: &FilterState,
         writer: &GuardedWriter,
+    ) -> Result<(), String> {
+        self.plan_for(filter, writer, None)
+    }
+
+    /// `s` in the confirmation: the next target that can express the recommendation (HPA ->
+    /// KEDA, AWS requests -> Terraform, ... -> the rollout note alone), re-planned.
+    pub fn cycle_target(
+        &mut self,
+        filter: &FilterState,
+        writer: &GuardedWriter,
+    ) -> Result<(), String> {
+        let Some(current) = self.confirm.as_ref().map(|c| c.target) else {
+            return Ok(());
+        };
+        self.plan_for(filter, writer, Some(current))
+    }
+
+    fn plan_for(
+        &mut self,
+        filter: &FilterState,
+        writer: &GuardedWriter,
+        after: Option<Target>,
     ) -> Result<(), String> {
         let rec = self
             .selected(filter)
@@ -152,7 +175,10 @@ impl RecommendationsState {
             .ok_or("no recommendation selected")?;
         let artifact = Artifact::from_value(&rec.artifact)
             .map_err(|e| format!("{}: artifact unreadable: {e}", rec.id))?;
-        let target = default_target(&artifact);
+        let target = match after {
+            None => default_target(&artifact),
+            Some(t) => next_target(t, &artifact),
+        };
         let ctx = EmitContext {
             source: "the recommendations pane".into(),
             companions: self.items.clone(),
@@ -204,6 +230,30 @@ impl RecommendationsState {
             }
         }
     }
+}
+
+/// Every target, in the order `s` cycles through them.
+const TARGETS: [Target; 10] = [
+    Target::Hpa,
+    Target::Keda,
+    Target::Vpa,
+    Target::Aws,
+    Target::AwsTerraform,
+    Target::Gcp,
+    Target::GcpTerraform,
+    Target::Azure,
+    Target::AzureTerraform,
+    Target::Rollout,
+];
+
+/// The next target after `current` that accepts the artifact (Rollout accepts everything, so
+/// there always is one).
+pub fn next_target(current: Target, a: &Artifact) -> Target {
+    let at = TARGETS.iter().position(|&t| t == current).unwrap_or(0);
+    (1..=TARGETS.len())
+        .map(|i| TARGETS[(at + i) % TARGETS.len()])
+        .find(|t| t.accepts(a))
+        .unwrap_or(Target::Rollout)
 }
 
 /// The target a recommendation is written in from the pane: its own platform's format.
@@ -414,9 +464,9 @@ fn render_confirm(c: &Confirm, readonly: bool, theme: &Theme, frame: &mut Frame,
         lines.push(Line::from(Span::styled(l.to_string(), style)));
     }
     let hint = if readonly {
-        " j/k scroll · Esc back (read-only: Enter does nothing) "
+        " j/k scroll · s other format · Esc back (read-only: Enter does nothing) "
     } else {
-        " j/k scroll · Enter writes these files · Esc cancels "
+        " j/k scroll · s other format · Enter writes these files · Esc cancels "
     };
     frame.render_widget(
         Paragraph::new(lines).block(
