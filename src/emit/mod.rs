@@ -9,6 +9,7 @@ pub mod azure;
 pub mod gcp;
 pub mod hcl;
 pub mod k8s;
+pub mod keda;
 pub mod rank;
 pub mod rollout;
 pub mod source;
@@ -158,7 +159,7 @@ pub fn emit(
     let files: Result<Vec<EmittedFile>, String> = match (target, &artifact) {
         (Target::Rollout, _) => Ok(Vec::new()),
         (Target::Hpa, Artifact::Policy(p)) => k8s::hpa(&p.document, rec, &head).map(|f| vec![f]),
-        (Target::Keda, Artifact::Policy(p)) => k8s::keda(p, rec, ctx, &head).map(|f| vec![f]),
+        (Target::Keda, Artifact::Policy(p)) => keda::keda(p, rec, ctx, &head).map(|f| vec![f]),
         (Target::Vpa, Artifact::Sizing(s)) => k8s::vpa(s, rec, ctx, &head).map(|f| vec![f]),
         (Target::Aws, a) => aws::emit(a, rec, ctx, &head),
         (Target::AwsTerraform, a) => aws_terraform::emit(a, rec, ctx, &head).map(|f| vec![f]),
