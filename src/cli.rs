@@ -55,6 +55,9 @@ pub enum Command {
     Forecast(crate::commands::forecast::ForecastArgs),
     /// Connect the configured sources, wait for their first data, print groups, events, health.
     Snapshot(crate::commands::snapshot::SnapshotArgs),
+    /// Write a recommendation (or a scenario group's current policy) as the platform's config:
+    /// HPA, VPA, KEDA, AWS requests or Terraform, GCP, Azure; with a rollout note.
+    Emit(crate::commands::emit::EmitArgs),
     /// Data sources: the Prometheus presets and their PromQL.
     #[command(subcommand)]
     Sources(crate::commands::sources::SourcesCommand),
@@ -171,6 +174,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Forecast(args)) => crate::commands::forecast::run(args),
         Some(Command::Snapshot(args)) => crate::commands::snapshot::run(args, &cfg),
         Some(Command::Sources(cmd)) => crate::commands::sources::run(cmd),
+        Some(Command::Emit(args)) => crate::commands::emit::run(args, &cfg),
         None => {
             if let Some(name) = cli.demo.as_deref().filter(|n| !n.is_empty()) {
                 cfg.demo.scenario = name.to_string();

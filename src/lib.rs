@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod duration;
+pub mod emit;
 pub mod engine;
 pub mod input;
 pub mod model;

@@ -2,6 +2,7 @@
 //! prints the engine's result structs.
 
 pub mod analyze;
+pub mod emit;
 pub mod forecast;
 pub mod sim_serve;
 pub mod simulate;

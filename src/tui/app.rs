@@ -16,6 +16,7 @@ use crate::tui::jobs::workload::WorkloadOutcome;
 use crate::tui::jobs::{JobOutput, JobSlot};
 use crate::tui::keymap::{Action, Keymap};
 use crate::tui::panes::palette::{PaletteCommand, PaletteState};
+use crate::tui::panes::recommendations::RecommendationsState;
 use crate::tui::tab::Tab;
 use crate::tui::theme::Theme;
 
@@ -32,6 +33,8 @@ pub enum Pane {
     Palette(PaletteState),
     /// Why a scaling event happened (Enter on the Events tab).
     Explain(Box<ExplainState>),
+    /// `r`: ranked recommendations and the accept flow.
+    Recommendations(Box<RecommendationsState>),
 }
 
 /// The explain pane: the event, and the policy arithmetic once computed off the UI thread.
@@ -169,6 +172,11 @@ pub struct App {
     pub workload: JobSlot<WorkloadOutcome>,
     /// Policy replays of every group (computed off the UI thread).
     pub policies: JobSlot<PoliciesOutcome>,
+    /// Recommendations the engines produced (the pane adds recommendation files it finds in
+    /// the output directory).
+    pub recommendations: Vec<crate::model::Recommendation>,
+    /// Every write the TUI makes goes through this (read-only mode is enforced inside it).
+    pub writer: crate::emit::writer::GuardedWriter,
     pub quit: bool,
 }
 
@@ -204,6 +212,8 @@ impl App {
             switch_scenario: None,
             workload: JobSlot::default(),
             policies: JobSlot::default(),
+            recommendations: Vec::new(),
+            writer: crate::emit::writer::GuardedWriter::from_config(cfg),
             quit: false,
         }
     }
@@ -324,6 +334,35 @@ impl App {
             }
             return;
         }
+        if let Pane::Recommendations(state) = &mut self.pane {
+            match action {
+                Action::Quit => self.quit = true,
+                Action::Back if state.confirm.is_some() => state.confirm = None,
+                Action::Back | Action::Recommendations => self.pane = Pane::None,
+                Action::Up => state.move_cursor(-1, &self.filter),
+                Action::Down => state.move_cursor(1, &self.filter),
+                Action::PageUp => state.move_cursor(-20, &self.filter),
+                Action::PageDown => state.move_cursor(20, &self.filter),
+                Action::Sort if state.confirm.is_none() => state.cycle_kind(),
+                Action::Sort => {
+                    if let Err(e) = state.cycle_target(&self.filter, &self.writer) {
+                        self.status = Some(e);
+                    }
+                }
+                Action::Filter if state.confirm.is_none() => self.filter.editing = true,
+                Action::Accept if state.confirm.is_none() => {
+                    if let Err(e) = state.prepare_accept(&self.filter, &self.writer) {
+                        self.status = Some(e);
+                    }
+                }
+                Action::Enter if state.confirm.is_some() => {
+                    self.status = Some(state.confirm_accept(&self.writer));
+                }
+                Action::Help => self.pane = Pane::Help,
+                _ => {}
+            }
+            return;
+        }
         if let Pane::Explain(state) = &self.pane {
             match action {
                 Action::Back => self.pane = Pane::None,
@@ -372,11 +411,14 @@ impl App {
             Action::ScrollForward => self.scroll(1, store),
             Action::Sort => self.sort = self.sort.next(),
             Action::Recommendations => {
-                self.status = Some("recommendations: not built yet — see issue #9".into())
+                self.pane = Pane::Recommendations(Box::new(RecommendationsState::load(
+                    &self.recommendations,
+                    self.writer.output_dir(),
+                )))
             }
             Action::Tuning => self.status = Some("tuning: not built yet — see issue #7".into()),
             Action::Accept => {
-                self.status = Some("accept: nothing to accept yet — see issue #9".into())
+                self.status = Some("accept: pick a recommendation first (r opens them)".into())
             }
             Action::MarkLoadTest => {
                 self.status = Some("load-test window: not built yet — see issue #10".into())

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use crate::store::Store;
 use crate::tui::app::{App, Pane};
 use crate::tui::keymap::Action;
-use crate::tui::panes::{explain, filter, help, palette};
+use crate::tui::panes::{explain, filter, help, palette, recommendations};
 use crate::tui::tab::Tab;
 use crate::tui::tabs;
 use crate::tui::widgets::{fmt_age, fmt_time};
@@ -58,6 +58,14 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
             palette::render(state, store, &app.scenarios, &app.theme, frame, body)
         }
         Pane::Explain(state) => explain::render(state, store, &app.theme, frame, body),
+        Pane::Recommendations(state) => recommendations::render(
+            state,
+            &app.filter,
+            app.writer.readonly(),
+            &app.theme,
+            frame,
+            body,
+        ),
     }
 }
 

@@ -207,3 +207,51 @@ pub fn source_config(dir: &Path, url: &str, extra: &str) -> std::path::PathBuf {
     .expect("write config");
     path
 }
+
+/// Skips loudly, or panics under SCALETOP_REQUIRE_ALL=1 (CI), naming what is missing.
+pub fn missing(what: &str) {
+    if std::env::var("SCALETOP_REQUIRE_ALL").as_deref() == Ok("1") {
+        panic!("{what} not installed and SCALETOP_REQUIRE_ALL=1");
+    }
+    eprintln!("SKIPPED: {what} not installed");
+}
+
+/// Python interpreters to try: $SCALETOP_PYTHON, the repo's `.venv-tools` (made by .ci/run),
+/// then python3 on PATH.
+fn python_candidates() -> Vec<std::path::PathBuf> {
+    let mut c = Vec::new();
+    if let Ok(p) = std::env::var("SCALETOP_PYTHON") {
+        c.push(p.into());
+    }
+    c.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tools/bin/python3"));
+    c.push("python3".into());
+    c
+}
+
+/// A Python that can import every module of `modules`, or None after a loud skip (a panic
+/// under SCALETOP_REQUIRE_ALL=1).
+pub fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
+    let import = format!("import {}", modules.join(", "));
+    let found = python_candidates().into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", &import])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if found.is_none() {
+        missing(&format!("python modules {}", modules.join(", ")));
+    }
+    found
+}
+
+/// A console script installed beside a Python (e.g. `moto_server` in .venv-tools/bin), or on
+/// PATH.
+pub fn python_tool(python: &Path, name: &str) -> Option<std::path::PathBuf> {
+    let beside = python.parent().map(|d| d.join(name));
+    if let Some(p) = beside.filter(|p| p.is_file()) {
+        return Some(p);
+    }
+    have(name).then(|| name.into())
+}

@@ -186,7 +186,7 @@ fn field(path: String, message: impl Into<String>) -> PolicyError {
     }
 }
 
-fn compare(op: &str, v: f64, threshold: f64) -> bool {
+pub fn compare(op: &str, v: f64, threshold: f64) -> bool {
     match op {
         "GreaterThan" => v > threshold,
         "GreaterThanOrEqual" => v >= threshold,
@@ -461,7 +461,8 @@ impl AzureAutoscaler {
         })
     }
 
-    fn apply(action: &ScaleAction, current: u32) -> u32 {
+    /// The instance count after `action` at `current` (also used by the emitter's flapping check).
+    pub fn apply(action: &ScaleAction, current: u32) -> u32 {
         let v = action.value.trim().parse::<u32>().unwrap_or(0);
         let up = action.direction == "Increase";
         match action.kind.as_str() {

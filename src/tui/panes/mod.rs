@@ -1,6 +1,7 @@
-//! Panes drawn over any tab: help, the command palette, the filter line.
+//! Panes drawn over any tab: help, the command palette, the filter line, recommendations.
 
 pub mod explain;
 pub mod filter;
 pub mod help;
 pub mod palette;
+pub mod recommendations;
