@@ -2,7 +2,9 @@
 //! prints the engine's result structs.
 
 pub mod analyze;
+pub mod cost;
 pub mod forecast;
+pub mod pricing;
 pub mod sim_serve;
 pub mod simulate;
 pub mod snapshot;
