@@ -35,7 +35,9 @@ impl PricingConfig {
     /// The user pricing file path.
     pub fn file_path(&self, general: &GeneralConfig) -> PathBuf {
         if self.file.is_empty() {
-            general.output_dir.join(crate::pricing::user_file::FILE_NAME)
+            general
+                .output_dir
+                .join(crate::pricing::user_file::FILE_NAME)
         } else {
             PathBuf::from(&self.file)
         }

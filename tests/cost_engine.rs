@@ -45,7 +45,10 @@ fn one_year_no_upfront_reservation_break_even_from_the_catalog() {
     // Used only 7 of 12 months: below break-even, reserve none.
     let mut h7 = vec![10.0; 7 * 720];
     h7.extend(vec![0.0; 5 * 720]);
-    assert_eq!(commitment::plan(&h7, 0.192, &opt).unwrap().level_instances, 0.0);
+    assert_eq!(
+        commitment::plan(&h7, 0.192, &opt).unwrap().level_instances,
+        0.0
+    );
 }
 
 #[test]
@@ -53,13 +56,18 @@ fn quantile_commitment_beats_the_average_on_a_skewed_profile() {
     // A base of 20 instances with a 4-hour evening peak of 100 each day. Average
     // (20 x 20 + 100 x 4) / 24 = 33.3. Discount 37%: commit where usage is exceeded in 63% of
     // hours: 20.
-    let day: Vec<f64> = (0..24).map(|h| if (18..22).contains(&h) { 100.0 } else { 20.0 }).collect();
+    let day: Vec<f64> = (0..24)
+        .map(|h| if (18..22).contains(&h) { 100.0 } else { 20.0 })
+        .collect();
     let hours: Vec<f64> = day.iter().cycle().take(24 * 28).copied().collect();
     let avg = hours.iter().sum::<f64>() / hours.len() as f64;
     let (at_q, util_q, _) = commitment::evaluate(&hours, 20.0, 0.192, 0.37);
     let (at_avg, util_avg, _) = commitment::evaluate(&hours, avg, 0.192, 0.37);
     assert_eq!(commitment::optimal_level(&hours, 0.37), Some(20.0));
-    assert!(at_q < at_avg, "quantile ${at_q}/h beats average ${at_avg}/h");
+    assert!(
+        at_q < at_avg,
+        "quantile ${at_q}/h beats average ${at_avg}/h"
+    );
     assert_eq!(util_q, 1.0);
     // Above the base, the extra 13.3 instances are used 4 h a day: 16.7% < 63% break-even.
     assert!(util_avg < 0.7);
@@ -79,6 +87,7 @@ fn spot_blend_with_a_base_that_survives_the_largest_pool() {
         spot_discount: 0.62,
         interruptions_per_instance_month: 0.025,
         pools: vec!["m5.xlarge".into(), "m6i.xlarge".into(), "m5n.xlarge".into()],
+        availability_zones: 1,
         stateless: true,
         startup_seconds: 120,
     });

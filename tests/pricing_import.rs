@@ -51,7 +51,11 @@ fn azure_retail_prices_keep_linux_pay_as_you_go() {
     assert_eq!(price(&imp, "Standard_D4s_v5", "eastus"), Some(0.192));
     assert_eq!(price(&imp, "Standard_D4s_v5", "westeurope"), Some(0.23));
     assert_eq!(price(&imp, "Standard_B2ms", "eastus"), Some(0.0832));
-    assert_eq!(imp.prices.len(), 3, "Windows, Spot, Reservation and bandwidth skipped");
+    assert_eq!(
+        imp.prices.len(),
+        3,
+        "Windows, Spot, Reservation and bandwidth skipped"
+    );
 }
 
 #[test]
@@ -70,14 +74,21 @@ fn gcp_skus_price_machine_types_from_core_and_ram_rates() {
 #[test]
 fn wrong_or_negative_files_are_refused() {
     let c = Catalog::built_in().unwrap();
-    let e = import("{\"hello\": 1}", "x.json", &c).unwrap_err().to_string();
+    let e = import("{\"hello\": 1}", "x.json", &c)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("unrecognised price file"), "{e}");
     let e = import("not json", "x.json", &c).unwrap_err().to_string();
     assert!(e.contains("not JSON"), "{e}");
-    let neg = text("azure-retail-prices-sample.json").replace("\"retailPrice\": 0.192", "\"retailPrice\": -0.192");
+    let neg = text("azure-retail-prices-sample.json")
+        .replace("\"retailPrice\": 0.192", "\"retailPrice\": -0.192");
     let e = import(&neg, "az.json", &c).unwrap_err().to_string();
-    assert!(e.contains("negative") && e.contains("Standard_D4s_v5"), "{e}");
-    let missing = text("aws-offer-ec2-sample.json").replace("\"USD\" : \"0.1920000000\"", "\"EUR\" : \"0.18\"");
+    assert!(
+        e.contains("negative") && e.contains("Standard_D4s_v5"),
+        "{e}"
+    );
+    let missing = text("aws-offer-ec2-sample.json")
+        .replace("\"USD\" : \"0.1920000000\"", "\"EUR\" : \"0.18\"");
     let e = import(&missing, "aws.json", &c).unwrap_err().to_string();
     assert!(e.contains("missing"), "{e}");
 }
@@ -98,13 +109,22 @@ fn import_merges_into_the_user_file_with_a_backup_and_cost_uses_it() {
     let out = dir.path().join("prices.toml");
     let o = out.to_str().unwrap();
     let aws = fixture("aws-offer-ec2-sample.json");
-    let r = scaletop(&["pricing", "import", aws.to_str().unwrap(), "--out", o], dir.path());
+    let r = scaletop(
+        &["pricing", "import", aws.to_str().unwrap(), "--out", o],
+        dir.path(),
+    );
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(String::from_utf8_lossy(&r.stdout).contains("3 prices added"));
     let az = fixture("azure-retail-prices-sample.json");
-    let r = scaletop(&["pricing", "import", az.to_str().unwrap(), "--out", o], dir.path());
+    let r = scaletop(
+        &["pricing", "import", az.to_str().unwrap(), "--out", o],
+        dir.path(),
+    );
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    assert!(dir.path().join("prices.toml.bak").exists(), "previous version kept");
+    assert!(
+        dir.path().join("prices.toml.bak").exists(),
+        "previous version kept"
+    );
     let user = UserPricing::load(&out).unwrap();
     assert_eq!(user.price.len(), 6);
     assert!(user.price.iter().all(|p| p.status == PriceStatus::Verified));
@@ -113,17 +133,33 @@ fn import_merges_into_the_user_file_with_a_backup_and_cost_uses_it() {
     user.apply(&mut c, "prices.toml").unwrap();
     let p = c.on_demand("m6g.xlarge", "eu-west-1").unwrap();
     assert_eq!((p.usd_per_hour, p.status), (0.172, PriceStatus::Verified));
-    assert!(c.on_demand("r7i.large", "us-east-1").is_ok(), "new type added with its shape");
+    assert!(
+        c.on_demand("r7i.large", "us-east-1").is_ok(),
+        "new type added with its shape"
+    );
     // A wrong file: exit 2, one line, the user file untouched.
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"products\": {}}").unwrap();
     let before = std::fs::read_to_string(&out).unwrap();
-    let r = scaletop(&["pricing", "import", bad.to_str().unwrap(), "--out", o], dir.path());
+    let r = scaletop(
+        &["pricing", "import", bad.to_str().unwrap(), "--out", o],
+        dir.path(),
+    );
     assert_eq!(r.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&r.stderr).lines().count(), 1);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), before);
     // --readonly refuses the write.
-    let r = scaletop(&["--readonly", "pricing", "import", az.to_str().unwrap(), "--out", o], dir.path());
+    let r = scaletop(
+        &[
+            "--readonly",
+            "pricing",
+            "import",
+            az.to_str().unwrap(),
+            "--out",
+            o,
+        ],
+        dir.path(),
+    );
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("readonly"));
 }

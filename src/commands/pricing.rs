@@ -36,8 +36,7 @@ pub fn run(cmd: &PricingCommand, cfg: &Config) -> Result<(), CliError> {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| usage(format!("{}: {e}", file.display())))?;
             let catalog = Catalog::built_in().map_err(usage)?;
-            let imported =
-                import(&text, &file.display().to_string(), &catalog).map_err(usage)?;
+            let imported = import(&text, &file.display().to_string(), &catalog).map_err(usage)?;
             let path = out
                 .clone()
                 .unwrap_or_else(|| cfg.pricing.file_path(&cfg.general));

@@ -297,9 +297,16 @@ fn gcp_series(description: &str) -> Option<(String, bool)> {
         return None;
     }
     let lower = d.to_ascii_lowercase();
-    if ["preemptible", "spot", "commitment", "custom", "sole tenancy", "premium"]
-        .iter()
-        .any(|w| lower.contains(w))
+    if [
+        "preemptible",
+        "spot",
+        "commitment",
+        "custom",
+        "sole tenancy",
+        "premium",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
     {
         return None;
     }
@@ -351,13 +358,18 @@ fn gcp_skus(v: &Value, file: &str, catalog: &Catalog) -> Result<Imported, Pricin
         let usd = nanos_price(rate)
             .ok_or_else(|| bad(file, format!("{desc}: unitPrice is not a number")))?;
         if !(usd.is_finite() && usd >= 0.0) {
-            return Err(bad(file, format!("{desc}: negative or invalid price {usd}")));
+            return Err(bad(
+                file,
+                format!("{desc}: negative or invalid price {usd}"),
+            ));
         }
         for region in sku["serviceRegions"].as_array().into_iter().flatten() {
             let Some(region) = region.as_str() else {
                 continue;
             };
-            let e = rates.entry((series.clone(), region.to_string())).or_default();
+            let e = rates
+                .entry((series.clone(), region.to_string()))
+                .or_default();
             if is_core {
                 e.0 = Some(usd);
             } else {

@@ -23,12 +23,18 @@ pub use suggest::near_matches;
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 const BUILT_IN: [(&str, &str); 4] = [
-    ("aws-ec2.toml", include_str!("../../assets/pricing/aws-ec2.toml")),
+    (
+        "aws-ec2.toml",
+        include_str!("../../assets/pricing/aws-ec2.toml"),
+    ),
     (
         "gcp-compute.toml",
         include_str!("../../assets/pricing/gcp-compute.toml"),
     ),
-    ("azure-vm.toml", include_str!("../../assets/pricing/azure-vm.toml")),
+    (
+        "azure-vm.toml",
+        include_str!("../../assets/pricing/azure-vm.toml"),
+    ),
     (
         "aws-aurora.toml",
         include_str!("../../assets/pricing/aws-aurora.toml"),
@@ -248,15 +254,15 @@ impl Catalog {
             return Ok(p.clone());
         }
         let (cat, spec) = self.instance(name)?;
-        let usd = spec
-            .on_demand
-            .get(region)
-            .copied()
-            .ok_or_else(|| PricingError::UnknownRegion {
-                name: name.to_string(),
-                region: region.to_string(),
-                known: self.regions_of(name),
-            })?;
+        let usd =
+            spec.on_demand
+                .get(region)
+                .copied()
+                .ok_or_else(|| PricingError::UnknownRegion {
+                    name: name.to_string(),
+                    region: region.to_string(),
+                    known: self.regions_of(name),
+                })?;
         Ok(Price {
             usd_per_hour: usd,
             status: if spec.verified.iter().any(|r| r == region) {

@@ -17,7 +17,11 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// Up to `n` candidates closest to `name`, within a third of its length.
-pub fn near_matches<'a>(name: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<String> {
+pub fn near_matches<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    n: usize,
+) -> Vec<String> {
     let limit = (name.len() / 3).max(2);
     let mut scored: Vec<(usize, &str)> = candidates
         .map(|c| (distance(name, c), c))
@@ -25,7 +29,11 @@ pub fn near_matches<'a>(name: &str, candidates: impl Iterator<Item = &'a str>, n
         .collect();
     scored.sort();
     scored.dedup();
-    scored.into_iter().take(n).map(|(_, c)| c.to_string()).collect()
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -34,7 +42,13 @@ mod tests {
 
     #[test]
     fn closest_first_and_far_ones_dropped() {
-        let names = ["m5.xlarge", "m5.large", "m6g.xlarge", "c5.xlarge", "Standard_D4s_v5"];
+        let names = [
+            "m5.xlarge",
+            "m5.large",
+            "m6g.xlarge",
+            "c5.xlarge",
+            "Standard_D4s_v5",
+        ];
         assert_eq!(distance("kitten", "sitting"), 3);
         let got = near_matches("m5.xlarg", names.iter().copied(), 3);
         assert_eq!(got[0], "m5.xlarge");

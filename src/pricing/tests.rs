@@ -22,7 +22,11 @@ fn well_known_list_prices_are_pinned() {
         ("Standard_F8s_v2", "eastus", 0.3384),
         ("db.r6g.xlarge", "us-east-1", 0.519),
     ] {
-        assert_eq!(c.on_demand(name, region).unwrap().usd_per_hour, usd, "{name}");
+        assert_eq!(
+            c.on_demand(name, region).unwrap().usd_per_hour,
+            usd,
+            "{name}"
+        );
     }
     assert_eq!(c.lambda.x86_64.duration_usd_per_gb_second, 0.0000166667);
     assert!((c.lambda.x86_64.request_usd * 1e6 - 0.2).abs() < 1e-12);
@@ -37,7 +41,11 @@ fn catalog_covers_the_families_users_run() {
             .iter()
             .find(|x| x.cloud == cloud && x.service != "aurora")
             .unwrap();
-        assert!(cat.instances.len() >= 24, "{cloud}: {}", cat.instances.len());
+        assert!(
+            cat.instances.len() >= 24,
+            "{cloud}: {}",
+            cat.instances.len()
+        );
         assert!(cat.regions.len() >= 3);
         for class in [
             InstanceClass::General,
@@ -45,9 +53,15 @@ fn catalog_covers_the_families_users_run() {
             InstanceClass::Memory,
             InstanceClass::Network,
         ] {
-            assert!(cat.instances.iter().any(|i| i.class == class), "{cloud} {class:?}");
+            assert!(
+                cat.instances.iter().any(|i| i.class == class),
+                "{cloud} {class:?}"
+            );
         }
-        assert!(cat.instances.iter().any(|i| i.arch == Arch::Arm64), "{cloud} ARM");
+        assert!(
+            cat.instances.iter().any(|i| i.arch == Arch::Arm64),
+            "{cloud} ARM"
+        );
         assert!(cat.instances.iter().any(|i| i.arch == Arch::X86_64));
         // At least the common general-purpose type is priced in three regions.
         assert!(cat.instances.iter().any(|i| i.on_demand.len() >= 3));
@@ -59,10 +73,16 @@ fn unknown_type_suggests_near_matches_and_unknown_region_lists_known_ones() {
     let c = catalog();
     let e = c.on_demand("m5.xlarg", "us-east-1").unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("'m5.xlarg'") && text.contains("m5.xlarge"), "{text}");
+    assert!(
+        text.contains("'m5.xlarg'") && text.contains("m5.xlarge"),
+        "{text}"
+    );
     let e = c.on_demand("m5.xlarge", "mars-north-1").unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("mars-north-1") && text.contains("us-east-1"), "{text}");
+    assert!(
+        text.contains("mars-north-1") && text.contains("us-east-1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -75,7 +95,8 @@ fn overrides_replace_a_price_and_bad_ones_are_refused() {
         status: PriceStatus::Unverified,
         source: "negotiated".into(),
     };
-    c.apply_overrides(std::slice::from_ref(&o), "config").unwrap();
+    c.apply_overrides(std::slice::from_ref(&o), "config")
+        .unwrap();
     let p = c.on_demand("m5.xlarge", "us-east-1").unwrap();
     assert_eq!((p.usd_per_hour, p.status), (0.15, PriceStatus::Unverified));
     assert!(p.source.contains("negotiated"));
@@ -92,7 +113,9 @@ fn overrides_replace_a_price_and_bad_ones_are_refused() {
 fn negative_or_missing_prices_in_a_catalog_file_are_errors() {
     let text = include_str!("../../assets/pricing/aws-ec2.toml");
     let neg = text.replacen("\"us-east-1\" = 0.192", "\"us-east-1\" = -0.192", 1);
-    let e = catalog_file::parse_compute(&neg, "x.toml").unwrap_err().to_string();
+    let e = catalog_file::parse_compute(&neg, "x.toml")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("m5.xlarge") && e.contains("positive"), "{e}");
     let empty = text.replacen(
         "on_demand = { \"us-east-1\" = 0.192, \"eu-west-1\" = 0.214, \"ap-southeast-1\" = 0.24 }, verified = [\"us-east-1\"]",
@@ -100,7 +123,9 @@ fn negative_or_missing_prices_in_a_catalog_file_are_errors() {
         1,
     );
     assert_ne!(empty, text);
-    let e = catalog_file::parse_compute(&empty, "x.toml").unwrap_err().to_string();
+    let e = catalog_file::parse_compute(&empty, "x.toml")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no on-demand price"), "{e}");
 }
 

@@ -130,7 +130,10 @@ pub struct MergeCounts {
 /// Writes `text` to `path` atomically, keeping the previous version as `<path>.bak`.
 pub fn write_guarded(path: &Path, text: &str, readonly: bool) -> Result<(), PricingError> {
     if readonly {
-        return Err(bad(path, "refusing to write: --readonly (or general.readonly) is set"));
+        return Err(bad(
+            path,
+            "refusing to write: --readonly (or general.readonly) is set",
+        ));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| bad(dir, format!("cannot create: {e}")))?;

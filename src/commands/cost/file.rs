@@ -60,8 +60,13 @@ pub fn groups(
     }
     let mut out = Vec::new();
     for (name, m) in &by_group {
-        let Some(replicas) = m.get("replicas_desired").or_else(|| m.get("replicas_ready")) else {
-            assumptions.push(format!("{name}: no replicas_desired/replicas_ready series: not costed"));
+        let Some(replicas) = m
+            .get("replicas_desired")
+            .or_else(|| m.get("replicas_ready"))
+        else {
+            assumptions.push(format!(
+                "{name}: no replicas_desired/replicas_ready series: not costed"
+            ));
             continue;
         };
         let step = replicas

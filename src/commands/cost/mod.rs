@@ -25,7 +25,11 @@ use crate::pricing::Catalog;
 pub struct CostArgs {
     /// Series file (long-form CSV `timestamp,group,metric,value` with replicas_desired or
     /// replicas_ready per group; request_rate, cpu/memory utilization where known).
-    #[arg(long, conflicts_with = "scenario", required_unless_present = "scenario")]
+    #[arg(
+        long,
+        conflicts_with = "scenario",
+        required_unless_present = "scenario"
+    )]
     pub input: Option<PathBuf>,
     /// A built-in scenario (`scaletop sim list`), simulated then costed.
     #[arg(long)]
@@ -88,7 +92,8 @@ pub fn load_catalog(cfg: &Config) -> Result<Catalog, CliError> {
     let mut c = Catalog::built_in().map_err(usage)?;
     let path = cfg.pricing.file_path(&cfg.general);
     let user = UserPricing::load(&path).map_err(usage)?;
-    user.apply(&mut c, &path.display().to_string()).map_err(usage)?;
+    user.apply(&mut c, &path.display().to_string())
+        .map_err(usage)?;
     c.apply_overrides(&cfg.pricing.overrides, "config [pricing.overrides]")
         .map_err(usage)?;
     Ok(c)
@@ -113,63 +118,64 @@ pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {
     let (terms, explicit_term) = terms(args.term.as_deref())?;
     let mut assumptions = Vec::new();
     let seed = args.seed.unwrap_or(cfg.demo.seed);
-    let (groups, existing, cluster, source, platform, scope, sim) = match (&args.scenario, &args.input)
-    {
-        (Some(name), _) => {
-            let s = crate::sim::Scenario::load(name).map_err(usage)?;
-            let duration = parse_duration(&args.duration)
-                .map_err(|e| usage(format!("--duration: {e}")))?
-                .as_secs();
-            let step = parse_duration(&args.step)
-                .map_err(|e| usage(format!("--step: {e}")))?
-                .as_secs();
-            if step == 0 || step > 3600 || duration < 2 * 3600 {
-                return Err(usage(
-                    "--step must be 1s..1h and --duration at least 2h",
-                ));
+    let (groups, existing, cluster, source, platform, scope, sim) =
+        match (&args.scenario, &args.input) {
+            (Some(name), _) => {
+                let s = crate::sim::Scenario::load(name).map_err(usage)?;
+                let duration = parse_duration(&args.duration)
+                    .map_err(|e| usage(format!("--duration: {e}")))?
+                    .as_secs();
+                let step = parse_duration(&args.step)
+                    .map_err(|e| usage(format!("--step: {e}")))?
+                    .as_secs();
+                if step == 0 || step > 3600 || duration < 2 * 3600 {
+                    return Err(usage("--step must be 1s..1h and --duration at least 2h"));
+                }
+                let h = scenario::simulate(&s, seed, duration, step);
+                let groups = scenario::groups(&s, &h, args.region.as_deref(), &mut assumptions)
+                    .map_err(usage)?;
+                let cluster = scenario::cluster(
+                    &s,
+                    args.node_type.as_deref(),
+                    args.region.as_deref(),
+                    &catalog,
+                    &mut assumptions,
+                );
+                let platform = s
+                    .sim_groups()
+                    .first()
+                    .map_or(Platform::Sim, |g| g.info.id.platform);
+                let scope = s
+                    .sim_groups()
+                    .first()
+                    .map_or(String::new(), |g| g.info.id.scope.clone());
+                (
+                    groups,
+                    scenario::existing(&s),
+                    cluster,
+                    format!(
+                        "scenario {name}, seed {seed}, {} at {}",
+                        args.duration, args.step
+                    ),
+                    platform,
+                    scope,
+                    Some((s, duration, step)),
+                )
             }
-            let h = scenario::simulate(&s, seed, duration, step);
-            let groups =
-                scenario::groups(&s, &h, args.region.as_deref(), &mut assumptions).map_err(usage)?;
-            let cluster = scenario::cluster(
-                &s,
-                args.node_type.as_deref(),
-                args.region.as_deref(),
-                &catalog,
-                &mut assumptions,
-            );
-            let platform = s
-                .sim_groups()
-                .first()
-                .map_or(Platform::Sim, |g| g.info.id.platform);
-            let scope = s
-                .sim_groups()
-                .first()
-                .map_or(String::new(), |g| g.info.id.scope.clone());
-            (
-                groups,
-                scenario::existing(&s),
-                cluster,
-                format!("scenario {name}, seed {seed}, {} at {}", args.duration, args.step),
-                platform,
-                scope,
-                Some((s, duration, step)),
-            )
-        }
-        (None, Some(path)) => {
-            let (groups, cluster) = file::groups(path, args, &catalog, &mut assumptions)?;
-            (
-                groups,
-                Vec::new(),
-                cluster,
-                path.display().to_string(),
-                Platform::K8s,
-                "file".to_string(),
-                None,
-            )
-        }
-        (None, None) => return Err(usage("give --input FILE or --scenario NAME")),
-    };
+            (None, Some(path)) => {
+                let (groups, cluster) = file::groups(path, args, &catalog, &mut assumptions)?;
+                (
+                    groups,
+                    Vec::new(),
+                    cluster,
+                    path.display().to_string(),
+                    Platform::K8s,
+                    "file".to_string(),
+                    None,
+                )
+            }
+            (None, None) => return Err(usage("give --input FILE or --scenario NAME")),
+        };
     // Unknown types and regions are errors, named, with near matches: never a silent $0.
     for g in &groups {
         if let Billing::Instances {
@@ -211,7 +217,9 @@ pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {
     report.assumptions.extend(assumptions);
     let recommendations = recs::build(&report, &groups, platform, &scope);
     let validation = match (&sim, args.no_validate) {
-        (Some((s, duration, step)), false) => Some(validate(s, seed, *duration, *step, &report, &groups, &catalog)),
+        (Some((s, duration, step)), false) => Some(validate(
+            s, seed, *duration, *step, &report, &groups, &catalog,
+        )),
         _ => None,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -5,7 +5,9 @@ use crate::artifact::{
     Artifact, CommitmentArtifact, ConcurrencyArtifact, InstanceTypeArtifact, SpotArtifact,
 };
 use crate::engine::cost::plan::{Billing, CostReport, GroupData};
-use crate::model::{GroupId, Platform, Recommendation, RecommendationKind, Risk, RECOMMENDATION_SCHEMA};
+use crate::model::{
+    GroupId, Platform, Recommendation, RecommendationKind, Risk, RECOMMENDATION_SCHEMA,
+};
 use crate::pricing::PriceStatus;
 
 fn rec(
@@ -48,7 +50,10 @@ pub fn build(
     for (plan, g) in report.plans.iter().zip(groups) {
         let gid = GroupId::new(platform, scope, &g.name);
         let (cloud, region) = match &g.billing {
-            Billing::Instances { region, instance_type } => (
+            Billing::Instances {
+                region,
+                instance_type,
+            } => (
                 if instance_type.contains('-') && !instance_type.starts_with("Standard_") {
                     "gcp"
                 } else if instance_type.starts_with("Standard_") {
@@ -62,7 +67,12 @@ pub fn build(
         };
         if let (Some(a), Some(s)) = (&plan.instance_type, plan.applied.get("instance_type")) {
             if let Some(r) = &a.recommended {
-                let n = g.capacity.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
+                let n = g
+                    .capacity
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f64::max);
                 let mut ev = vec![
                     format!(
                         "{}: ${:.4}/h ({}) -> {}: ${:.4}/h ({}), {:.2} per current instance",
@@ -90,7 +100,11 @@ pub fn build(
                     format!("{}: move {} to {}", g.name, a.current.name, r.name),
                     ev,
                     *s,
-                    if a.caveat.is_some() { Risk::Medium } else { Risk::Low },
+                    if a.caveat.is_some() {
+                        Risk::Medium
+                    } else {
+                        Risk::Low
+                    },
                     Artifact::InstanceType(InstanceTypeArtifact {
                         cloud: cloud.into(),
                         region: region.clone(),
@@ -107,10 +121,11 @@ pub fn build(
                 RecommendationKind::Spot,
                 gid.clone(),
                 format!(
-                    "{}: on-demand base {}, spot above it across {} pools",
+                    "{}: on-demand base {}, spot above it across {} types ({} pools)",
                     g.name,
                     sp.on_demand_base,
-                    sp.pools.len()
+                    sp.pools.len(),
+                    sp.pool_count
                 ),
                 vec![
                     sp.reasons.join("; "),
@@ -203,9 +218,39 @@ pub fn build(
                 }),
             ));
         }
-        if let (Some(cp), Some(s), Billing::Lambda { functions, .. }) =
-            (&plan.concurrency, plan.applied.get("concurrency"), &g.billing)
+        if let (
+            Some(s),
+            Billing::Lambda {
+                functions,
+                memory_mb,
+                ..
+            },
+        ) = (plan.lambda_arm_saving_usd_month, &g.billing)
         {
+            out.push(rec(
+                format!("cost-arm-{}", g.name),
+                RecommendationKind::InstanceType,
+                gid.clone(),
+                format!("{}: run the {functions} functions on arm64 (Graviton)", g.name),
+                vec![
+                    "duration $0.0000133334 vs $0.0000166667 per GB-s (20% less); requests unchanged".to_string(),
+                    format!("{memory_mb} MB x {functions} functions: ${s:.0} a month less"),
+                    crate::engine::cost::rightsizing::ARM_CAVEAT.to_string(),
+                ],
+                s,
+                Risk::Medium,
+                Artifact::InstanceType(InstanceTypeArtifact {
+                    cloud: "aws".into(),
+                    region: "us-east-1".into(),
+                    current: "lambda-x86_64".into(),
+                    recommended: "lambda-arm64".into(),
+                    instances: *functions,
+                }),
+            ));
+        }
+        if let (Some(cp), Billing::Lambda { functions, .. }) = (&plan.concurrency, &g.billing) {
+            let s = plan.applied.get("concurrency").copied().unwrap_or(0.0);
+            let s = &s;
             out.push(rec(
                 format!("cost-concurrency-{}", g.name),
                 RecommendationKind::Concurrency,
@@ -246,7 +291,10 @@ pub fn build(
                     c.option.kind, c.option.term_years, c.level_instances, k.node_type
                 ),
                 vec![
-                    format!("nodes needed by the pods' max(request, usage): mean {:.1}", k.nodes_mean),
+                    format!(
+                        "nodes needed by the pods' max(request, usage): mean {:.1}",
+                        k.nodes_mean
+                    ),
                     format!(
                         "utilization {:.0}% (break-even {:.0}%), coverage {:.0}%",
                         c.utilization * 100.0,

@@ -26,7 +26,11 @@ pub fn table(
     v: Option<&Validation>,
 ) -> std::io::Result<()> {
     let t = &r.totals;
-    writeln!(w, "Cost of {} ({:.0} h of history), 730-hour months", r.source, r.hours)?;
+    writeln!(
+        w,
+        "Cost of {} ({:.0} h of history), 730-hour months",
+        r.source, r.hours
+    )?;
     writeln!(
         w,
         "  now {}/month -> projected {}/month: saving {}/month ({:.1}%); waste {}/month",
@@ -170,7 +174,11 @@ pub fn markdown(
 ) -> std::io::Result<()> {
     let t = &r.totals;
     writeln!(w, "# Cost\n")?;
-    writeln!(w, "Source: {}; {:.0} h of history; 730-hour months.\n", r.source, r.hours)?;
+    writeln!(
+        w,
+        "Source: {}; {:.0} h of history; 730-hour months.\n",
+        r.source, r.hours
+    )?;
     writeln!(w, "| | now | projected |\n|---|---:|---:|")?;
     writeln!(
         w,
@@ -202,7 +210,10 @@ pub fn markdown(
             g.price_status
         )?;
     }
-    writeln!(w, "\n## By team\n\n| team | groups | now | projected |\n|---|---:|---:|---:|")?;
+    writeln!(
+        w,
+        "\n## By team\n\n| team | groups | now | projected |\n|---|---:|---:|---:|"
+    )?;
     for l in &r.by_team {
         writeln!(
             w,

@@ -68,7 +68,12 @@ pub fn slo_instances(demand: f64, cap: &CapacityModel, slo: &Slo) -> f64 {
     let mut n = (demand / cap.capacity_per_replica_rps).ceil().max(1.0) as u32;
     let limit = cap.max_replicas.max(n) * 4;
     while n < limit {
-        let l = latency(demand, n * cap.concurrency_per_replica, service, cap.timeout_ms);
+        let l = latency(
+            demand,
+            n * cap.concurrency_per_replica,
+            service,
+            cap.timeout_ms,
+        );
         if l.p95_ms <= slo.p95_latency_ms && l.dropped_rps <= 0.0 {
             break;
         }
@@ -106,16 +111,20 @@ pub fn cluster(
     catalog: &Catalog,
     assumptions: &mut Vec<String>,
 ) -> Option<ClusterSpec> {
-    if s.sim_groups()
-        .iter()
-        .all(|g| g.info.instance_type.as_deref().and_then(pod_shape).is_none())
-    {
+    if s.sim_groups().iter().all(|g| {
+        g.info
+            .instance_type
+            .as_deref()
+            .and_then(pod_shape)
+            .is_none()
+    }) {
         return None;
     }
-    let commit = s
-        .commitments()
-        .iter()
-        .find(|c| c.instance_type.as_deref().is_some_and(|t| catalog.instance(t).is_ok()));
+    let commit = s.commitments().iter().find(|c| {
+        c.instance_type
+            .as_deref()
+            .is_some_and(|t| catalog.instance(t).is_ok())
+    });
     let whole = s.sim_groups().iter().find_map(|g| {
         g.info
             .instance_type
@@ -131,8 +140,14 @@ pub fn cluster(
         .map(str::to_string)
         .or_else(|| commit.and_then(|c| c.region.clone()))
         .unwrap_or_else(|| {
-            let r = catalog.regions_of(&node).into_iter().next().unwrap_or_default();
-            assumptions.push(format!("cluster region not given: priced in {r} (use --region)"));
+            let r = catalog
+                .regions_of(&node)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            assumptions.push(format!(
+                "cluster region not given: priced in {r} (use --region)"
+            ));
             r
         });
     assumptions.push(format!("pods run on {node} nodes in {region}"));
@@ -265,7 +280,10 @@ pub fn groups(
         let required = if g.serverless.is_some() {
             Vec::new()
         } else {
-            demand.iter().map(|d| slo_instances(*d, cap, &slo)).collect()
+            demand
+                .iter()
+                .map(|d| slo_instances(*d, cap, &slo))
+                .collect()
         };
         let needed = demand
             .iter()
@@ -294,7 +312,10 @@ pub fn groups(
                 .map_or(0.0, |s| f64::from(s.provisioned_concurrency)),
             stateless,
             startup_seconds: cap.startup_seconds,
-            spot_now: g.spot.as_ref().map(|s| (s.on_demand_base, s.spot_share_above_base)),
+            spot_now: g
+                .spot
+                .as_ref()
+                .map(|s| (s.on_demand_base, s.spot_share_above_base)),
         });
     }
     let _ = BTreeMap::<(), ()>::new();

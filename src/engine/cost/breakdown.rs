@@ -86,7 +86,11 @@ mod tests {
 
     #[test]
     fn teams_sum_and_cost_per_million_requests() {
-        let gs = [g("a", "web", 100.0), g("b", "web", 50.0), g("c", "data", 400.0)];
+        let gs = [
+            g("a", "web", 100.0),
+            g("b", "web", 50.0),
+            g("c", "data", 400.0),
+        ];
         let t = by_label(&gs, "team");
         assert_eq!(t[0].value, "data");
         assert_eq!((t[1].groups, t[1].current_usd_month), (2, 150.0));

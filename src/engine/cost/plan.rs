@@ -21,16 +21,29 @@ use super::HOURS_PER_MONTH;
 use crate::artifact::CommitmentType;
 use crate::pricing::{Arch, Catalog, Cloud, InstanceSpec, Price, PriceStatus, PricingError};
 
+/// Availability zones a group is assumed to span (spot pools = types x zones).
+pub const SPOT_AVAILABILITY_ZONES: u32 = 3;
+
 /// How a group is billed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "billing", rename_all = "snake_case")]
 pub enum Billing {
     /// VMs (or DB instances) of one type in one region.
-    Instances { instance_type: String, region: String },
+    Instances {
+        instance_type: String,
+        region: String,
+    },
     /// Kubernetes pods with requests, on nodes of the cluster's node type.
-    Pods { cpu_request: f64, memory_request_gib: f64 },
+    Pods {
+        cpu_request: f64,
+        memory_request_gib: f64,
+    },
     /// Lambda functions: `functions` share the tier's invocations evenly.
-    Lambda { memory_mb: f64, functions: u32, arch: Arch },
+    Lambda {
+        memory_mb: f64,
+        functions: u32,
+        arch: Arch,
+    },
 }
 
 /// One group's history on one grid, as plain data.
@@ -122,6 +135,8 @@ pub struct GroupPlans {
     pub commitments: Vec<CommitmentPlan>,
     pub concurrency: Option<ConcurrencyPlan>,
     pub waste: Option<Waste>,
+    /// Lambda: saving of moving the functions to arm64 (Graviton).
+    pub lambda_arm_saving_usd_month: Option<f64>,
     /// Saving of each step as applied in order (instance_type, spot, commitment, concurrency).
     pub applied: BTreeMap<String, f64>,
     pub notes: Vec<String>,
@@ -209,8 +224,10 @@ impl Ctx<'_> {
     fn price(&mut self, name: &str, region: &str) -> Result<Price, PricingError> {
         let p = self.catalog.on_demand(name, region)?;
         if p.status == PriceStatus::Unverified {
-            self.unverified
-                .insert(format!("{name} in {region}: ${} ({})", p.usd_per_hour, p.source));
+            self.unverified.insert(format!(
+                "{name} in {region}: ${} ({})",
+                p.usd_per_hour, p.source
+            ));
         }
         Ok(p)
     }
@@ -246,7 +263,11 @@ fn options_for(
                 });
             }
         };
-        push(ri_kind, pick(Some(r.reserved_1y), Some(r.reserved_3y)), ri_flex);
+        push(
+            ri_kind,
+            pick(Some(r.reserved_1y), Some(r.reserved_3y)),
+            ri_flex,
+        );
         push(
             CommitmentType::ComputeSavingsPlan,
             pick(r.compute_savings_plan_1y, r.compute_savings_plan_3y),
@@ -278,6 +299,7 @@ pub fn analyze(
         "monthly figures: mean hourly cost x 730 h".to_string(),
         "savings are counted once, in order: instance type, then spot above an SLO-safe on-demand base, then a commitment on what stays on demand".to_string(),
         "commitments: no-upfront rates; discounts are the catalog's class rates".to_string(),
+        format!("spot: each group spans {SPOT_AVAILABILITY_ZONES} availability zones; a spot pool is one instance type in one zone"),
     ];
     let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
     let (mut od_now, mut od_proj, mut spot_proj, mut committed_proj) = (0.0, 0.0, 0.0, 0.0);
@@ -317,6 +339,7 @@ pub fn analyze(
             commitments: Vec::new(),
             concurrency: None,
             waste: None,
+            lambda_arm_saving_usd_month: None,
             applied: BTreeMap::new(),
             notes: vec![format!("capacity: {}", g.capacity_source)],
         };
@@ -335,7 +358,10 @@ pub fn analyze(
                     Some((base, share)) => {
                         let b = f64::from(base);
                         let spot_h = finite_mean(
-                            &cap_h.iter().map(|c| (c - b).max(0.0) * share).collect::<Vec<_>>(),
+                            &cap_h
+                                .iter()
+                                .map(|c| (c - b).max(0.0) * share)
+                                .collect::<Vec<_>>(),
                         )
                         .unwrap_or(0.0);
                         spot_part_now = spot_h * spot_price_now * HOURS_PER_MONTH;
@@ -397,8 +423,7 @@ pub fn analyze(
                             fleet_h = cap_h.iter().map(|c| (c * k).ceil().max(1.0)).collect();
                             req_h = req_h.iter().map(|c| (c * k).ceil()).collect();
                             od_type = (rs.name.clone(), rp.usd_per_hour, rs.clone(), rp.status);
-                            p.applied
-                                .insert("instance_type".into(), s.saving_usd_month);
+                            p.applied.insert("instance_type".into(), s.saving_usd_month);
                         }
                     }
                     p.instance_type = Some(advice);
@@ -442,6 +467,7 @@ pub fn analyze(
                         .interruption_rate_per_month()
                         .unwrap_or(0.0),
                     pools,
+                    availability_zones: SPOT_AVAILABILITY_ZONES,
                     stateless: g.stateless && !is_db,
                     startup_seconds: g.startup_seconds,
                 });
@@ -511,8 +537,16 @@ pub fn analyze(
                         oversize,
                     ));
                 }
-                add_usage(&mut usage_now, (instance_type.clone(), region.clone()), &cap_h);
-                add_usage(&mut usage_proj, (od_type.0.clone(), region.clone()), &od_hourly);
+                add_usage(
+                    &mut usage_now,
+                    (instance_type.clone(), region.clone()),
+                    &cap_h,
+                );
+                add_usage(
+                    &mut usage_proj,
+                    (od_type.0.clone(), region.clone()),
+                    &od_hourly,
+                );
                 od_now += current;
                 (
                     format!("{instance_type} in {region}"),
@@ -541,9 +575,8 @@ pub fn analyze(
                     })
                     .collect();
                 pod_hours.push((g.name.clone(), hours_pods));
-                p.notes.push(
-                    "pods: spot and commitments are planned for the cluster's nodes".into(),
-                );
+                p.notes
+                    .push("pods: spot and commitments are planned for the cluster's nodes".into());
                 (
                     format!("pods {cpu_request} vCPU / {memory_request_gib} GiB"),
                     f64::NAN,
@@ -574,7 +607,23 @@ pub fn analyze(
                 };
                 let current = serverless::monthly_cost(&u, rates, u.provisioned_now) * n;
                 let mut projected = current;
-                if let Some(plan) = serverless::plan(&u, rates) {
+                // ARM (Graviton) first: the same work at the arm64 duration rates.
+                let target_rates = if *arch == Arch::X86_64 {
+                    let arm =
+                        serverless::monthly_cost(&u, &catalog.lambda.arm64, u.provisioned_now) * n;
+                    if arm < current {
+                        p.applied.insert("instance_type".into(), current - arm);
+                        p.lambda_arm_saving_usd_month = Some(current - arm);
+                        p.notes.push(rightsizing::ARM_CAVEAT.to_string());
+                        projected = arm;
+                        &catalog.lambda.arm64
+                    } else {
+                        rates
+                    }
+                } else {
+                    rates
+                };
+                if let Some(plan) = serverless::plan(&u, target_rates) {
                     let s = plan.saving.saving_usd_month * n;
                     if s > 0.0 {
                         p.applied.insert("concurrency".into(), s);
@@ -611,14 +660,13 @@ pub fn analyze(
             for (i, chunk) in g.demand.chunks(day.max(1) as usize).enumerate() {
                 let cap = &g.capacity[(i * day as usize).min(g.capacity.len())
                     ..((i + 1) * day as usize).min(g.capacity.len())];
-                let req: f64 = chunk.iter().filter(|v| v.is_finite()).sum::<f64>()
-                    * g.step_seconds as f64;
+                let req: f64 =
+                    chunk.iter().filter(|v| v.is_finite()).sum::<f64>() * g.step_seconds as f64;
                 let inst: f64 = cap.iter().filter(|v| v.is_finite()).sum::<f64>()
                     * g.step_seconds as f64
                     / 3600.0;
                 let usd = if matches!(g.billing, Billing::Lambda { .. }) {
-                    current / HOURS_PER_MONTH * chunk.len() as f64 * g.step_seconds as f64
-                        / 3600.0
+                    current / HOURS_PER_MONTH * chunk.len() as f64 * g.step_seconds as f64 / 3600.0
                 } else {
                     let mean_cap = finite_mean(&cap_h).unwrap_or(0.0);
                     if mean_cap > 0.0 {
@@ -658,11 +706,8 @@ pub fn analyze(
         })?;
         let price = ctx.price(&c.node_type, &c.region)?;
         let (_, node) = catalog.instance(&c.node_type)?;
-        let rates = kubernetes::node_rates(
-            price.usd_per_hour,
-            f64::from(node.vcpu),
-            node.memory_gib,
-        );
+        let rates =
+            kubernetes::node_rates(price.usd_per_hour, f64::from(node.vcpu), node.memory_gib);
         let n_hours = pod_hours.iter().map(|(_, h)| h.len()).max().unwrap_or(0);
         let mut nodes_h = vec![0.0; n_hours];
         let mut total_alloc = 0.0;
@@ -675,7 +720,8 @@ pub fn analyze(
                 gc.projected_usd_month = month;
                 gc.usd_per_hour_now = a.allocated_usd / hs.len().max(1) as f64;
                 gc.price_status = price.status;
-                gc.price_source = format!("{} on {} ({})", "OpenCost split", c.node_type, price.source);
+                gc.price_source =
+                    format!("{} on {} ({})", "OpenCost split", c.node_type, price.source);
             }
         }
         // Nodes per hour from the summed allocations.
@@ -709,18 +755,23 @@ pub fn analyze(
         } else {
             od_proj += proj_nodes;
         }
-        add_usage(&mut usage_now, (c.node_type.clone(), c.region.clone()), &nodes_h);
-        add_usage(&mut usage_proj, (c.node_type.clone(), c.region.clone()), &nodes_h);
+        add_usage(
+            &mut usage_now,
+            (c.node_type.clone(), c.region.clone()),
+            &nodes_h,
+        );
+        add_usage(
+            &mut usage_proj,
+            (c.node_type.clone(), c.region.clone()),
+            &nodes_h,
+        );
         costs.push(GroupCost {
             group: "(cluster idle)".into(),
             labels: BTreeMap::from([("team".to_string(), "(idle)".to_string())]),
             priced_as: format!("{} nodes not allocated to any workload", c.node_type),
             usd_per_hour_now: idle / HOURS_PER_MONTH,
             current_usd_month: idle,
-            projected_usd_month: idle
-                - best
-                    .as_ref()
-                    .map_or(0.0, |b| b.saving.saving_usd_month),
+            projected_usd_month: idle - best.as_ref().map_or(0.0, |b| b.saving.saving_usd_month),
             requests_per_month: None,
             price_status: price.status,
             price_source: price.source.clone(),
@@ -872,7 +923,9 @@ fn inventory_row(
             row.utilization_now = Some(u);
             row.coverage_now = Some(cov);
             row.utilization_projected = Some(commitment::existing_utilization(&spend(proj), c).0);
-            row.note = format!("${c}/h against the discounted on-demand spend of the region's instance groups");
+            row.note = format!(
+                "${c}/h against the discounted on-demand spend of the region's instance groups"
+            );
         }
     }
     row

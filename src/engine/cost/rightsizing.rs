@@ -115,7 +115,16 @@ pub fn choose(
             .iter()
             .filter(|c| c.spec.arch == arch && !is_burstable(&c.spec.name))
             .map(|c| choice(c, ratio(current.spec, load, c.spec), true))
-            .min_by(|a, b| a.monthly_usd.total_cmp(&b.monthly_usd))
+            // Near-ties (within 0.5%) go to the fewer, larger instances.
+            .min_by(|a, b| {
+                let tie = (a.monthly_usd - b.monthly_usd).abs()
+                    <= 0.005 * a.monthly_usd.max(b.monthly_usd);
+                if tie {
+                    a.instances_per_current.total_cmp(&b.instances_per_current)
+                } else {
+                    a.monthly_usd.total_cmp(&b.monthly_usd)
+                }
+            })
     };
     let best_x86 = best(Arch::X86_64);
     let best_arm = best(Arch::Arm64);
@@ -173,7 +182,14 @@ mod tests {
             memory_peak: 0.2,
             network_peak_gbps: None,
         };
-        let names = ["r5.xlarge", "m5.xlarge", "c5.xlarge", "c6g.xlarge", "m6g.xlarge", "t3.xlarge"];
+        let names = [
+            "r5.xlarge",
+            "m5.xlarge",
+            "c5.xlarge",
+            "c6g.xlarge",
+            "m6g.xlarge",
+            "t3.xlarge",
+        ];
         let cands: Vec<Candidate> = names.iter().map(|n| cand(&c, n)).collect();
         let a = choose(&[10.0; 720], &current, &load, &cands);
         assert_eq!(a.best_x86.as_ref().unwrap().name, "c5.xlarge");

@@ -82,7 +82,11 @@ pub fn plan(u: &FunctionUsage, rates: &LambdaRates) -> Option<ConcurrencyPlan> {
         .iter()
         .filter(|c| c.is_finite() && **c > level)
         .count() as f64
-        / u.concurrency.iter().filter(|c| c.is_finite()).count().max(1) as f64;
+        / u.concurrency
+            .iter()
+            .filter(|c| c.is_finite())
+            .count()
+            .max(1) as f64;
     let current = monthly_cost(u, rates, u.provisioned_now);
     let projected = monthly_cost(u, rates, level);
     Some(ConcurrencyPlan {

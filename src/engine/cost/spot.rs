@@ -1,7 +1,8 @@
 //! Spot strategy for one group: is it suitable, how large an on-demand base keeps the SLO when
 //! the largest spot pool is reclaimed at once, the blended rate and the expected
-//! interruptions. Spot capacity above the base is spread evenly over `pools` instance-type
-//! pools (price-capacity-optimized); losing the largest pool loses 1/pools of it.
+//! interruptions. Spot capacity above the base is spread evenly over its pools (each instance
+//! type in each availability zone, as price-capacity-optimized allocation spreads it); losing
+//! the largest pool loses 1/pools of it.
 
 use serde::Serialize;
 
@@ -25,6 +26,8 @@ pub struct SpotInputs<'a> {
     pub interruptions_per_instance_month: f64,
     /// Instance types to diversify across (at least one: the current type).
     pub pools: Vec<String>,
+    /// Availability zones the group spans; a spot pool is one type in one zone.
+    pub availability_zones: u32,
     pub stateless: bool,
     pub startup_seconds: u32,
 }
@@ -37,6 +40,8 @@ pub struct SpotPlan {
     /// Percent of capacity above the base that stays on demand.
     pub on_demand_percentage_above_base: u32,
     pub pools: Vec<String>,
+    /// Spot pools (instance types x availability zones).
+    pub pool_count: u32,
     /// Share of spot capacity in the largest pool.
     pub largest_pool_share: f64,
     /// Share of instance-hours on spot.
@@ -52,8 +57,9 @@ fn after_losing_largest(base: f64, provisioned: f64, pools: usize) -> f64 {
     base.min(provisioned) + spot * (1.0 - 1.0 / pools.max(1) as f64)
 }
 
-/// The smallest whole on-demand base that carries the SLO in every hour after the largest pool
-/// is lost.
+/// The smallest whole on-demand base that carries the SLO after the largest pool is lost, in
+/// every hour where the fleet carried it to begin with (an hour already short of the SLO is a
+/// policy problem no base fixes; [`short_hours`] counts them).
 pub fn minimum_base(provisioned: &[f64], required: &[f64], pools: usize) -> u32 {
     let max_p = provisioned
         .iter()
@@ -65,10 +71,20 @@ pub fn minimum_base(provisioned: &[f64], required: &[f64], pools: usize) -> u32 
         .find(|&b| {
             provisioned.iter().zip(required).all(|(p, r)| {
                 !(p.is_finite() && r.is_finite())
-                    || after_losing_largest(f64::from(b), *p, pools) + 1e-9 >= r.min(*p)
+                    || p < r
+                    || after_losing_largest(f64::from(b), *p, pools) + 1e-9 >= *r
             })
         })
         .unwrap_or(max_p)
+}
+
+/// Hours in which the fleet itself was below what the SLO needs.
+pub fn short_hours(provisioned: &[f64], required: &[f64]) -> usize {
+    provisioned
+        .iter()
+        .zip(required)
+        .filter(|(p, r)| p.is_finite() && r.is_finite() && p < r)
+        .count()
 }
 
 /// Mean $/h of a fleet with `base` on demand and the rest on spot.
@@ -110,8 +126,14 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
             "stateless; replacements start in {} s (notice {} s)",
             i.startup_seconds, INTERRUPTION_NOTICE_SECONDS
         ));
+        let short = short_hours(i.provisioned, i.required);
+        if short > 0 {
+            reasons.push(format!(
+                "{short} h where the fleet was already below the SLO's need are left to the scaling policy"
+            ));
+        }
     }
-    let pools = i.pools.len().max(1);
+    let pools = i.pools.len().max(1) * i.availability_zones.max(1) as usize;
     let base = if suitable {
         minimum_base(i.provisioned, i.required, pools)
     } else {
@@ -139,6 +161,7 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
         on_demand_base: if suitable { base } else { 0 },
         on_demand_percentage_above_base: if suitable { 0 } else { 100 },
         pools: i.pools.clone(),
+        pool_count: pools as u32,
         largest_pool_share: 1.0 / pools as f64,
         spot_share,
         blended_usd_per_hour: blended,
@@ -170,6 +193,7 @@ mod tests {
             spot_discount: 0.62,
             interruptions_per_instance_month: 0.025,
             pools: vec!["m5.xlarge".into(), "m6i.xlarge".into()],
+            availability_zones: 1,
             stateless: true,
             startup_seconds: 120,
         };
@@ -192,6 +216,7 @@ mod tests {
             spot_discount: 0.0,
             interruptions_per_instance_month: 0.0,
             pools: vec!["db.r6g.xlarge".into()],
+            availability_zones: 1,
             stateless: false,
             startup_seconds: 900,
         };
