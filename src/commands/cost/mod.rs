@@ -68,8 +68,8 @@ pub struct Validation {
     pub seed: u64,
     pub projected_usd_month: f64,
     pub incurred_usd_month: f64,
-    /// (projected − incurred) / incurred, percent.
-    pub error_pct: f64,
+    /// (projected − incurred) / incurred, percent; None when no group could be compared.
+    pub error_pct: Option<f64>,
     pub groups: Vec<(String, f64, f64)>,
     pub note: String,
 }
@@ -285,12 +285,17 @@ fn validate(
         inc += incurred;
         rows.push((g.name.clone(), projected, incurred));
     }
+    let note = if rows.is_empty() {
+        "no on-demand instance group to compare (pods, functions and spot groups are not validated yet)"
+    } else {
+        "instance groups on demand: the replay of the current policy on the analysed seed vs the simulator's own replicas on a fresh seed, both at catalog prices"
+    };
     Validation {
         seed: fresh,
         projected_usd_month: proj,
         incurred_usd_month: inc,
-        error_pct: if inc > 0.0 { 100.0 * (proj - inc) / inc } else { 0.0 },
+        error_pct: (inc > 0.0).then(|| 100.0 * (proj - inc) / inc),
         groups: rows,
-        note: "instance groups on demand: the replay of the current policy on the analysed seed vs the simulator's own replicas on a fresh seed, both at catalog prices".into(),
+        note: note.into(),
     }
 }

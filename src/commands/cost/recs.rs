@@ -10,8 +10,8 @@ use crate::model::{
 };
 use crate::pricing::PriceStatus;
 
+/// One recommendation; its id is `cost-<kind>-<group>`.
 fn rec(
-    id: String,
     kind: RecommendationKind,
     group: GroupId,
     title: String,
@@ -20,9 +20,13 @@ fn rec(
     risk: Risk,
     artifact: Artifact,
 ) -> Recommendation {
+    let kind_name = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     Recommendation {
         schema: RECOMMENDATION_SCHEMA.to_string(),
-        id,
+        id: format!("cost-{kind_name}-{}", group.name),
         kind,
         group,
         title,
@@ -94,7 +98,6 @@ pub fn build(
                     ev.push(c.to_string());
                 }
                 out.push(rec(
-                    format!("cost-type-{}", g.name),
                     RecommendationKind::InstanceType,
                     gid.clone(),
                     format!("{}: move {} to {}", g.name, a.current.name, r.name),
@@ -117,7 +120,6 @@ pub fn build(
         }
         if let (Some(sp), Some(s)) = (&plan.spot, plan.applied.get("spot")) {
             out.push(rec(
-                format!("cost-spot-{}", g.name),
                 RecommendationKind::Spot,
                 gid.clone(),
                 format!(
@@ -178,7 +180,6 @@ pub fn build(
                 })
                 .collect();
             out.push(rec(
-                format!("cost-commit-{}", g.name),
                 RecommendationKind::Commitment,
                 gid.clone(),
                 format!(
@@ -228,7 +229,6 @@ pub fn build(
         ) = (plan.lambda_arm_saving_usd_month, &g.billing)
         {
             out.push(rec(
-                format!("cost-arm-{}", g.name),
                 RecommendationKind::InstanceType,
                 gid.clone(),
                 format!("{}: run the {functions} functions on arm64 (Graviton)", g.name),
@@ -252,7 +252,6 @@ pub fn build(
             let s = plan.applied.get("concurrency").copied().unwrap_or(0.0);
             let s = &s;
             out.push(rec(
-                format!("cost-concurrency-{}", g.name),
                 RecommendationKind::Concurrency,
                 gid.clone(),
                 format!(
@@ -283,7 +282,6 @@ pub fn build(
     if let Some(k) = &report.kubernetes {
         if let Some(c) = &k.commitment {
             out.push(rec(
-                "cost-commit-cluster-nodes".into(),
                 RecommendationKind::Commitment,
                 GroupId::new(platform, scope, "cluster-nodes"),
                 format!(

@@ -142,14 +142,16 @@ pub fn table(
         }
     }
     if let Some(v) = v {
-        writeln!(
-            w,
-            "\nValidation (seed {}): projected {}/month vs simulator incurred {}/month: error {:+.1}%",
-            v.seed,
-            money(v.projected_usd_month),
-            money(v.incurred_usd_month),
-            v.error_pct
-        )?;
+        match v.error_pct {
+            Some(e) => writeln!(
+                w,
+                "\nValidation (seed {}): projected {}/month vs simulator incurred {}/month: error {e:+.1}%",
+                v.seed,
+                money(v.projected_usd_month),
+                money(v.incurred_usd_month),
+            )?,
+            None => writeln!(w, "\nValidation: {}", v.note)?,
+        }
     }
     if !r.unverified_prices.is_empty() {
         writeln!(
@@ -239,14 +241,16 @@ pub fn markdown(
         )?;
     }
     if let Some(v) = v {
-        writeln!(
-            w,
-            "\n## Validation\n\nProjected {} vs incurred {} on seed {}: error {:+.1}%.",
-            money(v.projected_usd_month),
-            money(v.incurred_usd_month),
-            v.seed,
-            v.error_pct
-        )?;
+        match v.error_pct {
+            Some(e) => writeln!(
+                w,
+                "\n## Validation\n\nProjected {} vs incurred {} on seed {}: error {e:+.1}%.",
+                money(v.projected_usd_month),
+                money(v.incurred_usd_month),
+                v.seed,
+            )?,
+            None => writeln!(w, "\n## Validation\n\n{}", v.note)?,
+        }
     }
     if !r.unverified_prices.is_empty() {
         writeln!(w, "\n## Unverified prices\n")?;
