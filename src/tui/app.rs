@@ -169,6 +169,8 @@ pub struct App {
     pub workload: JobSlot<WorkloadOutcome>,
     /// Policy replays of every group (computed off the UI thread).
     pub policies: JobSlot<PoliciesOutcome>,
+    /// Cost analysis of every group (computed off the UI thread).
+    pub cost: JobSlot<crate::tui::jobs::cost::CostOutcome>,
     pub quit: bool,
 }
 
@@ -204,6 +206,7 @@ impl App {
             switch_scenario: None,
             workload: JobSlot::default(),
             policies: JobSlot::default(),
+            cost: JobSlot::default(),
             quit: false,
         }
     }
@@ -301,6 +304,7 @@ impl App {
         match output {
             JobOutput::Workload(w) => self.workload.finish(*w),
             JobOutput::Policies(p) => self.policies.finish(p),
+            JobOutput::Cost(c) => self.cost.finish(*c),
             JobOutput::Explain(e) => {
                 // Only for the event still on screen; a late answer for a closed pane is dropped.
                 if let Pane::Explain(state) = &mut self.pane {
@@ -534,6 +538,7 @@ impl App {
         self.pane = Pane::None;
         self.workload = JobSlot::default();
         self.policies = JobSlot::default();
+        self.cost = JobSlot::default();
     }
 
     /// The group the Utilization tab shows, as an index into the store.

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::cost::plan::{Billing, ClusterSpec, ExistingCommitment, GroupData};
-use crate::engine::latency::latency;
+use crate::engine::cost::plan::{
+    slo_instances, Billing, ClusterSpec, ExistingCommitment, GroupData,
+};
 use crate::engine::replay::{self, ExtraSeries, ReplayInput};
-use crate::model::{CapacityModel, MetricKind, Platform, Slo};
+use crate::model::{MetricKind, Platform};
 use crate::pricing::{Arch, Catalog};
 use crate::sim::{replayable_autoscaler, Scenario, SimGroup, Simulator};
 
@@ -56,30 +57,6 @@ pub fn simulate(s: &Scenario, seed: u64, duration_s: u64, step_s: u64) -> Histor
         step: step_s as i64,
         series,
     }
-}
-
-/// Instances that carry the SLO: the fewest whose M/M/c p95 meets the objective with nothing
-/// dropped (the one latency model the simulator and replay use).
-pub fn slo_instances(demand: f64, cap: &CapacityModel, slo: &Slo) -> f64 {
-    if !(demand.is_finite() && demand > 0.0) {
-        return f64::from(cap.min_replicas.max(1));
-    }
-    let service = cap.service_time_ms();
-    let mut n = (demand / cap.capacity_per_replica_rps).ceil().max(1.0) as u32;
-    let limit = cap.max_replicas.max(n) * 4;
-    while n < limit {
-        let l = latency(
-            demand,
-            n * cap.concurrency_per_replica,
-            service,
-            cap.timeout_ms,
-        );
-        if l.p95_ms <= slo.p95_latency_ms && l.dropped_rps <= 0.0 {
-            break;
-        }
-        n += 1;
-    }
-    f64::from(n)
 }
 
 fn region_of(g: &SimGroup, s: &Scenario) -> Option<String> {

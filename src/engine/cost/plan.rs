@@ -19,6 +19,8 @@ use super::spot::{self, SpotInputs, SpotPlan};
 use super::waste::{self, Waste};
 use super::HOURS_PER_MONTH;
 use crate::artifact::CommitmentType;
+use crate::engine::latency::latency;
+use crate::model::{CapacityModel, Slo};
 use crate::pricing::{Arch, Catalog, Cloud, InstanceSpec, Price, PriceStatus, PricingError};
 
 /// Availability zones a group is assumed to span (spot pools = types x zones).
@@ -929,4 +931,28 @@ fn inventory_row(
         }
     }
     row
+}
+
+/// Instances that carry the SLO: the fewest whose M/M/c p95 meets the objective with nothing
+/// dropped (the one latency model the simulator and replay use).
+pub fn slo_instances(demand: f64, cap: &CapacityModel, slo: &Slo) -> f64 {
+    if !(demand.is_finite() && demand > 0.0) {
+        return f64::from(cap.min_replicas.max(1));
+    }
+    let service = cap.service_time_ms();
+    let mut n = (demand / cap.capacity_per_replica_rps).ceil().max(1.0) as u32;
+    let limit = cap.max_replicas.max(n) * 4;
+    while n < limit {
+        let l = latency(
+            demand,
+            n * cap.concurrency_per_replica,
+            service,
+            cap.timeout_ms,
+        );
+        if l.p95_ms <= slo.p95_latency_ms && l.dropped_rps <= 0.0 {
+            break;
+        }
+        n += 1;
+    }
+    f64::from(n)
 }
