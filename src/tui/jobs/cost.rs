@@ -77,7 +77,7 @@ pub fn job(store: &Store) -> CostJob {
                 continue;
             }
         };
-        let read = |m| super::history(store, g, m).map(|(s, v)| (s, v));
+        let read = |m| super::history(store, g, m);
         let Some((start, demand)) = read(MetricKind::RequestRate) else {
             skipped.push(format!("{}: no request rate yet", info.id.name));
             continue;
