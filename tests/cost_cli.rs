@@ -92,6 +92,18 @@ fn ecommerce_meets_the_cost_criteria() {
     assert!(recs.iter().any(|r| r["kind"] == "spot"
         && r["artifact"]["spot_allocation_strategy"] == "price-capacity-optimized"));
     assert!(recs.iter().any(|r| r["kind"] == "commitment"));
+    // A type move that would strand the existing m5.xlarge reservation says so.
+    let mv = recs
+        .iter()
+        .find(|r| r["kind"] == "instance_type" && r["group"]["name"] == "storefront")
+        .expect("storefront type move");
+    assert!(
+        mv["evidence"].as_array().unwrap().iter().any(|e| e
+            .as_str()
+            .unwrap_or("")
+            .contains("existing reserved_instance of 20 x m5.xlarge")),
+        "{mv}"
+    );
     // Existing commitments: utilization now and under the recommendations.
     let inv = v["inventory"].as_array().unwrap();
     assert_eq!(inv.len(), 2);

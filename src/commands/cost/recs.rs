@@ -97,6 +97,25 @@ pub fn build(
                 if let Some(c) = a.caveat {
                     ev.push(c.to_string());
                 }
+                // An existing reservation of the current type would be stranded by the move.
+                for i in report.inventory.iter().filter(|i| {
+                    i.commitment.instance_type.as_deref() == Some(a.current.name.as_str())
+                        && i.commitment.region.as_deref() == Some(region.as_str())
+                }) {
+                    if let (Some(now), Some(after)) = (i.utilization_now, i.utilization_projected) {
+                        if after < now {
+                            ev.push(format!(
+                                "existing {} of {} x {}: utilization {:.0}% now, {:.0}% after the move; keep that many on {} until it ends",
+                                i.commitment.kind,
+                                i.commitment.count.unwrap_or(0),
+                                a.current.name,
+                                now * 100.0,
+                                after * 100.0,
+                                a.current.name
+                            ));
+                        }
+                    }
+                }
                 out.push(rec(
                     RecommendationKind::InstanceType,
                     gid.clone(),
