@@ -58,6 +58,12 @@ pub enum Command {
     /// Write a recommendation (or a scenario group's current policy) as the platform's config:
     /// HPA, VPA, KEDA, AWS requests or Terraform, GCP, Azure; with a rollout note.
     Emit(crate::commands::emit::EmitArgs),
+    /// Cost: monthly breakdown now and projected, savings by kind, instance types, spot,
+    /// commitments, serverless concurrency, waste; recommendations as JSON.
+    Cost(crate::commands::cost::CostArgs),
+    /// The pricing catalog: import a provider's price file, show a type's prices.
+    #[command(subcommand)]
+    Pricing(crate::commands::pricing::PricingCommand),
     /// Data sources: the Prometheus presets and their PromQL.
     #[command(subcommand)]
     Sources(crate::commands::sources::SourcesCommand),
@@ -175,6 +181,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Snapshot(args)) => crate::commands::snapshot::run(args, &cfg),
         Some(Command::Sources(cmd)) => crate::commands::sources::run(cmd),
         Some(Command::Emit(args)) => crate::commands::emit::run(args, &cfg),
+        Some(Command::Cost(args)) => crate::commands::cost::run(args, &cfg),
+        Some(Command::Pricing(cmd)) => crate::commands::pricing::run(cmd, &cfg),
         None => {
             if let Some(name) = cli.demo.as_deref().filter(|n| !n.is_empty()) {
                 cfg.demo.scenario = name.to_string();

@@ -18,6 +18,30 @@ pub struct Config {
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Overrides the built-in keymap.
     pub keys: BTreeMap<String, Vec<String>>,
     pub sources: SourcesConfig,
+    pub pricing: PricingConfig,
+}
+
+/// Price overrides and the user pricing file (`scaletop pricing import` writes it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PricingConfig {
+    /// User pricing file; empty means `<output_dir>/pricing.toml`.
+    pub file: String,
+    /// Single prices that replace the catalog's (e.g. negotiated rates).
+    pub overrides: Vec<crate::pricing::PriceOverride>,
+}
+
+impl PricingConfig {
+    /// The user pricing file path.
+    pub fn file_path(&self, general: &GeneralConfig) -> PathBuf {
+        if self.file.is_empty() {
+            general
+                .output_dir
+                .join(crate::pricing::user_file::FILE_NAME)
+        } else {
+            PathBuf::from(&self.file)
+        }
+    }
 }
 
 /// Live data sources. With none configured the TUI runs the demo simulator.
@@ -237,6 +261,17 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
             .map_err(|e| err("url", format!("source '{}': {e}", p.name)))?;
         crate::sources::prometheus::client::sanitize_base_url(&p.url)
             .map_err(|e| err("url", format!("source '{}': {e}", p.name)))?;
+    }
+    for o in &c.pricing.overrides {
+        if !(o.usd_per_hour.is_finite() && o.usd_per_hour > 0.0) {
+            return Err(err(
+                "usd_per_hour",
+                format!(
+                    "pricing override {} in {}: price must be a positive number, got {}",
+                    o.name, o.region, o.usd_per_hour
+                ),
+            ));
+        }
     }
     crate::tui::keymap::Keymap::with_overrides(&c.keys).map_err(|(action, message)| {
         let key = action.clone();

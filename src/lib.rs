@@ -13,6 +13,7 @@ pub mod engine;
 pub mod input;
 pub mod model;
 pub mod paths;
+pub mod pricing;
 pub mod sim;
 pub mod sources;
 pub mod store;

@@ -616,3 +616,17 @@ async fn run_loop_runs_the_workload_analysis_off_the_ui_thread() {
     );
     assert!(terminal.backend().to_string().contains("hourly"));
 }
+
+#[test]
+fn cost_tab_prices_off_the_ui_thread_and_says_why_a_group_is_not_priced() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "7");
+    assert!(screen(&app, &store).contains("pricing every group from the catalog"));
+    assert_eq!(run_jobs(&mut app, &store), 1);
+    let text = screen(&app, &store);
+    // The fixture's groups name no region: nothing is priced and nothing shows as $0.
+    assert!(text.contains("No group could be priced"), "{text}");
+    assert!(text.contains("no region"), "{text}");
+    assert!(!text.contains("$0.00"), "{text}");
+}

@@ -3,7 +3,9 @@
 
 pub mod analyze;
 pub mod emit;
+pub mod cost;
 pub mod forecast;
+pub mod pricing;
 pub mod sim_serve;
 pub mod simulate;
 pub mod snapshot;

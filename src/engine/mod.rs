@@ -2,6 +2,7 @@
 //! and config to results; the TUI runs heavy ones on `spawn_blocking`.
 
 pub mod analysis;
+pub mod cost;
 pub mod events;
 pub mod forecast;
 pub mod latency;

@@ -177,6 +177,8 @@ pub struct App {
     pub recommendations: Vec<crate::model::Recommendation>,
     /// Every write the TUI makes goes through this (read-only mode is enforced inside it).
     pub writer: crate::emit::writer::GuardedWriter,
+    /// Cost analysis of every group (computed off the UI thread).
+    pub cost: JobSlot<crate::tui::jobs::cost::CostOutcome>,
     pub quit: bool,
 }
 
@@ -214,6 +216,7 @@ impl App {
             policies: JobSlot::default(),
             recommendations: Vec::new(),
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
+            cost: JobSlot::default(),
             quit: false,
         }
     }
@@ -311,6 +314,7 @@ impl App {
         match output {
             JobOutput::Workload(w) => self.workload.finish(*w),
             JobOutput::Policies(p) => self.policies.finish(p),
+            JobOutput::Cost(c) => self.cost.finish(*c),
             JobOutput::Explain(e) => {
                 // Only for the event still on screen; a late answer for a closed pane is dropped.
                 if let Pane::Explain(state) = &mut self.pane {
@@ -576,6 +580,7 @@ impl App {
         self.pane = Pane::None;
         self.workload = JobSlot::default();
         self.policies = JobSlot::default();
+        self.cost = JobSlot::default();
     }
 
     /// The group the Utilization tab shows, as an index into the store.

@@ -41,6 +41,7 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
         Tab::Utilization => tabs::utilization::render(app, store, frame, body),
         Tab::Workload => tabs::workload::render(app, store, frame, body),
         Tab::Policies => tabs::policies::render(app, store, frame, body),
+        Tab::Cost => tabs::cost::render(app, store, frame, body),
         Tab::Sources => tabs::sources::render(app, store, now, frame, body),
         other => {
             let (issue, will_show) = other.not_built().unwrap_or((2, "this view"));

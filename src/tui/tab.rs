@@ -63,10 +63,6 @@ impl Tab {
                 5,
                 "demand forecasts with confidence bands and capacity runway",
             )),
-            Tab::Cost => Some((
-                8,
-                "cost analysis: rightsizing, spot, commitments, savings plans",
-            )),
             Tab::Alerts => Some((10, "alert rules, load-test scorecard and success criteria")),
             _ => None,
         }

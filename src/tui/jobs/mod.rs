@@ -3,6 +3,7 @@
 //! run loop hands each [`Job`] to `spawn_blocking` and feeds the [`JobOutput`] back into
 //! `App::apply_job`, so the app state still changes in one place.
 
+pub mod cost;
 pub mod explain;
 pub mod policies;
 pub mod workload;
@@ -25,6 +26,7 @@ pub enum Job {
     Workload(workload::WorkloadJob),
     Policies(policies::PoliciesJob),
     Explain(Box<explain::ExplainJob>),
+    Cost(cost::CostJob),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,7 @@ pub enum JobOutput {
     Workload(Box<workload::WorkloadOutcome>),
     Policies(policies::PoliciesOutcome),
     Explain(explain::ExplainOutcome),
+    Cost(Box<cost::CostOutcome>),
 }
 
 /// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
@@ -40,6 +43,7 @@ pub fn run(job: Job) -> JobOutput {
         Job::Workload(j) => JobOutput::Workload(Box::new(workload::run(j))),
         Job::Policies(j) => JobOutput::Policies(policies::run(j)),
         Job::Explain(j) => JobOutput::Explain(explain::run(*j)),
+        Job::Cost(j) => JobOutput::Cost(Box::new(cost::run(j))),
     }
 }
 
@@ -123,6 +127,16 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         if app.policies.wants(&key, REPLAY_EVERY_SECONDS) {
             app.policies.start(key);
             jobs.push(Job::Policies(policies::job(store)));
+        }
+    }
+    if app.tab == Tab::Cost && app.pane == Pane::None {
+        let key = JobKey {
+            group: None,
+            data_end,
+        };
+        if app.cost.wants(&key, REPLAY_EVERY_SECONDS) {
+            app.cost.start(key);
+            jobs.push(Job::Cost(cost::job(store)));
         }
     }
     if let Pane::Explain(state) = &mut app.pane {

@@ -1,0 +1,301 @@
+//! `scaletop cost`: monthly cost per group and team now and with the cost recommendations,
+//! savings by kind, commitments inventory, and each recommendation as
+//! `scaletop.recommendation/v1` JSON with its saving and assumptions.
+
+mod file;
+mod recs;
+mod render;
+mod scenario;
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::cli::{CliError, Format};
+use crate::config::Config;
+use crate::duration::parse_duration;
+use crate::engine::cost::plan::{self, Billing, CostReport, Options};
+use crate::engine::cost::HOURS_PER_MONTH;
+use crate::model::{Platform, Recommendation};
+use crate::pricing::user_file::UserPricing;
+use crate::pricing::Catalog;
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Series file (long-form CSV `timestamp,group,metric,value` with replicas_desired or
+    /// replicas_ready per group; request_rate, cpu/memory utilization where known).
+    #[arg(
+        long,
+        conflicts_with = "scenario",
+        required_unless_present = "scenario"
+    )]
+    pub input: Option<PathBuf>,
+    /// A built-in scenario (`scaletop sim list`), simulated then costed.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// History to simulate for --scenario.
+    #[arg(long, default_value = "14d")]
+    pub duration: String,
+    /// Step of the simulated history.
+    #[arg(long, default_value = "5m")]
+    pub step: String,
+    /// Seed of the simulated history (default: the config's demo seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Instance type of the groups in --input (e.g. m5.xlarge).
+    #[arg(long)]
+    pub instance_type: Option<String>,
+    /// Region prices are taken in (e.g. us-east-1, us-central1, eastus).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Node type of the Kubernetes cluster that runs pod groups.
+    #[arg(long)]
+    pub node_type: Option<String>,
+    /// Commitment terms to size, e.g. 1y or 3y (default both, as history allows).
+    #[arg(long)]
+    pub term: Option<String>,
+    /// Skip the check of the projection against a fresh simulator seed.
+    #[arg(long)]
+    pub no_validate: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Projection vs what the simulator incurs on a fresh seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Validation {
+    pub seed: u64,
+    pub projected_usd_month: f64,
+    pub incurred_usd_month: f64,
+    /// (projected − incurred) / incurred, percent; None when no group could be compared.
+    pub error_pct: Option<f64>,
+    pub groups: Vec<(String, f64, f64)>,
+    pub note: String,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    report: &'a CostReport,
+    recommendations: &'a [Recommendation],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation: Option<&'a Validation>,
+}
+
+fn usage(e: impl std::fmt::Display) -> CliError {
+    CliError::usage(e.to_string())
+}
+
+/// The catalog with the user pricing file and config overrides applied.
+pub fn load_catalog(cfg: &Config) -> Result<Catalog, CliError> {
+    let mut c = Catalog::built_in().map_err(usage)?;
+    let path = cfg.pricing.file_path(&cfg.general);
+    let user = UserPricing::load(&path).map_err(usage)?;
+    user.apply(&mut c, &path.display().to_string())
+        .map_err(usage)?;
+    c.apply_overrides(&cfg.pricing.overrides, "config [pricing.overrides]")
+        .map_err(usage)?;
+    Ok(c)
+}
+
+fn terms(arg: Option<&str>) -> Result<(Vec<u32>, bool), CliError> {
+    match arg {
+        None => Ok((vec![1, 3], false)),
+        Some(t) => {
+            let years = match t.trim_end_matches(['y', 'Y']) {
+                "1" => 1,
+                "3" => 3,
+                _ => return Err(usage(format!("--term must be 1y or 3y, got '{t}'"))),
+            };
+            Ok((vec![years], true))
+        }
+    }
+}
+
+pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {
+    let catalog = load_catalog(cfg)?;
+    let (terms, explicit_term) = terms(args.term.as_deref())?;
+    let mut assumptions = Vec::new();
+    let seed = args.seed.unwrap_or(cfg.demo.seed);
+    let (groups, existing, cluster, source, platform, scope, sim) =
+        match (&args.scenario, &args.input) {
+            (Some(name), _) => {
+                let s = crate::sim::Scenario::load(name).map_err(usage)?;
+                let duration = parse_duration(&args.duration)
+                    .map_err(|e| usage(format!("--duration: {e}")))?
+                    .as_secs();
+                let step = parse_duration(&args.step)
+                    .map_err(|e| usage(format!("--step: {e}")))?
+                    .as_secs();
+                if step == 0 || step > 3600 || duration < 2 * 3600 {
+                    return Err(usage("--step must be 1s..1h and --duration at least 2h"));
+                }
+                let h = scenario::simulate(&s, seed, duration, step);
+                let groups = scenario::groups(&s, &h, args.region.as_deref(), &mut assumptions)
+                    .map_err(usage)?;
+                let cluster = scenario::cluster(
+                    &s,
+                    args.node_type.as_deref(),
+                    args.region.as_deref(),
+                    &catalog,
+                    &mut assumptions,
+                );
+                let platform = s
+                    .sim_groups()
+                    .first()
+                    .map_or(Platform::Sim, |g| g.info.id.platform);
+                let scope = s
+                    .sim_groups()
+                    .first()
+                    .map_or(String::new(), |g| g.info.id.scope.clone());
+                (
+                    groups,
+                    scenario::existing(&s),
+                    cluster,
+                    format!(
+                        "scenario {name}, seed {seed}, {} at {}",
+                        args.duration, args.step
+                    ),
+                    platform,
+                    scope,
+                    Some((s, duration, step)),
+                )
+            }
+            (None, Some(path)) => {
+                let (groups, cluster) = file::groups(path, args, &catalog, &mut assumptions)?;
+                (
+                    groups,
+                    Vec::new(),
+                    cluster,
+                    path.display().to_string(),
+                    Platform::K8s,
+                    "file".to_string(),
+                    None,
+                )
+            }
+            (None, None) => return Err(usage("give --input FILE or --scenario NAME")),
+        };
+    // Unknown types and regions are errors, named, with near matches: never a silent $0.
+    for g in &groups {
+        if let Billing::Instances {
+            instance_type,
+            region,
+        } = &g.billing
+        {
+            catalog
+                .on_demand(instance_type, region)
+                .map_err(|e| usage(format!("group {}: {e}", g.name)))?;
+        }
+    }
+    let hours = groups
+        .iter()
+        .map(|g| g.capacity.len() as f64 * g.step_seconds as f64 / 3600.0)
+        .fold(0.0, f64::max);
+    if explicit_term {
+        let need = crate::engine::cost::commitment::required_history_hours(terms[0]);
+        if (hours as usize) < need {
+            return Err(usage(format!(
+                "--term {}y needs at least {} days of history (two weekly cycles per year of term); the input covers {:.1} days",
+                terms[0],
+                need / 24,
+                hours / 24.0
+            )));
+        }
+    }
+    let mut report = plan::analyze(
+        &groups,
+        &existing,
+        &catalog,
+        &Options {
+            cluster,
+            terms,
+            source,
+        },
+    )
+    .map_err(usage)?;
+    report.assumptions.extend(assumptions);
+    let recommendations = recs::build(&report, &groups, platform, &scope);
+    let validation = match (&sim, args.no_validate) {
+        (Some((s, duration, step)), false) => Some(validate(
+            s, seed, *duration, *step, &report, &groups, &catalog,
+        )),
+        _ => None,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(
+            &mut out,
+            &Output {
+                report: &report,
+                recommendations: &recommendations,
+                validation: validation.as_ref(),
+            },
+        )
+        .map_err(std::io::Error::other)
+        .and_then(|_| std::io::Write::write_all(&mut out, b"\n")),
+        Format::Md => render::markdown(&mut out, &report, &recommendations, validation.as_ref()),
+        Format::Table | Format::Csv => {
+            render::table(&mut out, &report, &recommendations, validation.as_ref())
+        }
+    };
+    written
+        .and_then(|_| std::io::Write::flush(&mut out))
+        .or_else(crate::cli::output_error)
+}
+
+/// Costs the instance groups as the simulator ran them on a fresh seed (its own platform
+/// policy, its own noise) and compares with the projection from the replay.
+fn validate(
+    s: &crate::sim::Scenario,
+    seed: u64,
+    duration: u64,
+    step: u64,
+    report: &CostReport,
+    groups: &[plan::GroupData],
+    catalog: &Catalog,
+) -> Validation {
+    let fresh = seed.wrapping_add(1);
+    let h = scenario::simulate(s, fresh, duration, step);
+    let mut rows = Vec::new();
+    let (mut proj, mut inc) = (0.0, 0.0);
+    for (i, g) in groups.iter().enumerate() {
+        let Billing::Instances {
+            instance_type,
+            region,
+        } = &g.billing
+        else {
+            continue;
+        };
+        if g.spot_now.is_some() {
+            continue;
+        }
+        let Ok(p) = catalog.on_demand(instance_type, region) else {
+            continue;
+        };
+        let observed = h.get(i, crate::model::MetricKind::ReplicasDesired);
+        let hc = crate::engine::cost::HourlyCapacity::from_series(h.start, h.step, observed);
+        let incurred = hc.mean() * p.usd_per_hour * HOURS_PER_MONTH;
+        let projected = report
+            .groups
+            .iter()
+            .find(|c| c.group == g.name)
+            .map_or(0.0, |c| c.current_usd_month);
+        proj += projected;
+        inc += incurred;
+        rows.push((g.name.clone(), projected, incurred));
+    }
+    let note = if rows.is_empty() {
+        "no on-demand instance group to compare (pods, functions and spot groups are not validated yet)"
+    } else {
+        "instance groups on demand: the replay of the current policy on the analysed seed vs the simulator's own replicas on a fresh seed, both at catalog prices"
+    };
+    Validation {
+        seed: fresh,
+        projected_usd_month: proj,
+        incurred_usd_month: inc,
+        error_pct: (inc > 0.0).then(|| 100.0 * (proj - inc) / inc),
+        groups: rows,
+        note: note.into(),
+    }
+}

@@ -1,0 +1,343 @@
+//! Cost plans as `Recommendation`s (scaletop.recommendation/v1) with typed artifacts, each with
+//! its saving and the arithmetic behind it.
+
+use crate::artifact::{
+    Artifact, CommitmentArtifact, ConcurrencyArtifact, InstanceTypeArtifact, SpotArtifact,
+};
+use crate::engine::cost::plan::{Billing, CostReport, GroupData};
+use crate::model::{
+    GroupId, Platform, Recommendation, RecommendationKind, Risk, RECOMMENDATION_SCHEMA,
+};
+use crate::pricing::PriceStatus;
+
+/// One recommendation; its id is `cost-<kind>-<group>`.
+fn rec(
+    kind: RecommendationKind,
+    group: GroupId,
+    title: String,
+    evidence: Vec<String>,
+    saving: f64,
+    risk: Risk,
+    artifact: Artifact,
+) -> Recommendation {
+    let kind_name = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Recommendation {
+        schema: RECOMMENDATION_SCHEMA.to_string(),
+        id: format!("cost-{kind_name}-{}", group.name),
+        kind,
+        group,
+        title,
+        evidence,
+        saving_usd_month: Some(saving),
+        risk,
+        artifact: artifact.to_value(),
+    }
+}
+
+fn status_note(s: PriceStatus) -> &'static str {
+    match s {
+        PriceStatus::Verified => "verified price",
+        PriceStatus::Unverified => "UNVERIFIED price",
+    }
+}
+
+pub fn build(
+    report: &CostReport,
+    groups: &[GroupData],
+    platform: Platform,
+    scope: &str,
+) -> Vec<Recommendation> {
+    let mut out = Vec::new();
+    for (plan, g) in report.plans.iter().zip(groups) {
+        let gid = GroupId::new(platform, scope, &g.name);
+        let (cloud, region) = match &g.billing {
+            Billing::Instances {
+                region,
+                instance_type,
+            } => (
+                if instance_type.contains('-') && !instance_type.starts_with("Standard_") {
+                    "gcp"
+                } else if instance_type.starts_with("Standard_") {
+                    "azure"
+                } else {
+                    "aws"
+                },
+                region.clone(),
+            ),
+            _ => ("aws", "us-east-1".to_string()),
+        };
+        if let (Some(a), Some(s)) = (&plan.instance_type, plan.applied.get("instance_type")) {
+            if let Some(r) = &a.recommended {
+                let n = g
+                    .capacity
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f64::max);
+                let mut ev = vec![
+                    format!(
+                        "{}: ${:.4}/h ({}) -> {}: ${:.4}/h ({}), {:.2} per current instance",
+                        a.current.name,
+                        a.current.usd_per_hour,
+                        status_note(a.current.price_status),
+                        r.name,
+                        r.usd_per_hour,
+                        status_note(r.price_status),
+                        r.instances_per_current
+                    ),
+                    format!(
+                        "monthly ${:.0} -> ${:.0} (same CPU work; peak memory + 15% fits)",
+                        a.current.monthly_usd, r.monthly_usd
+                    ),
+                    format!("group is {}", a.verdict),
+                ];
+                if let Some(c) = a.caveat {
+                    ev.push(c.to_string());
+                }
+                // An existing reservation of the current type would be stranded by the move.
+                for i in report.inventory.iter().filter(|i| {
+                    i.commitment.instance_type.as_deref() == Some(a.current.name.as_str())
+                        && i.commitment.region.as_deref() == Some(region.as_str())
+                }) {
+                    if let (Some(now), Some(after)) = (i.utilization_now, i.utilization_projected) {
+                        if after < now {
+                            ev.push(format!(
+                                "existing {} of {} x {}: utilization {:.0}% now, {:.0}% after the move; keep that many on {} until it ends",
+                                i.commitment.kind,
+                                i.commitment.count.unwrap_or(0),
+                                a.current.name,
+                                now * 100.0,
+                                after * 100.0,
+                                a.current.name
+                            ));
+                        }
+                    }
+                }
+                out.push(rec(
+                    RecommendationKind::InstanceType,
+                    gid.clone(),
+                    format!("{}: move {} to {}", g.name, a.current.name, r.name),
+                    ev,
+                    *s,
+                    if a.caveat.is_some() {
+                        Risk::Medium
+                    } else {
+                        Risk::Low
+                    },
+                    Artifact::InstanceType(InstanceTypeArtifact {
+                        cloud: cloud.into(),
+                        region: region.clone(),
+                        current: a.current.name.clone(),
+                        recommended: r.name.clone(),
+                        instances: (n * r.instances_per_current).ceil() as u32,
+                    }),
+                ));
+            }
+        }
+        if let (Some(sp), Some(s)) = (&plan.spot, plan.applied.get("spot")) {
+            out.push(rec(
+                RecommendationKind::Spot,
+                gid.clone(),
+                format!(
+                    "{}: on-demand base {}, spot above it across {} types ({} pools)",
+                    g.name,
+                    sp.on_demand_base,
+                    sp.pools.len(),
+                    sp.pool_count
+                ),
+                vec![
+                    sp.reasons.join("; "),
+                    format!(
+                        "base {} carries the SLO after the largest pool ({:.0}% of spot) is reclaimed",
+                        sp.on_demand_base,
+                        sp.largest_pool_share * 100.0
+                    ),
+                    format!(
+                        "blended ${:.4}/h per instance, {:.0}% of instance-hours on spot; {:.1} interruptions expected a month",
+                        sp.blended_usd_per_hour,
+                        sp.spot_share * 100.0,
+                        sp.expected_interruptions_per_month
+                    ),
+                    format!(
+                        "monthly ${:.0} -> ${:.0} ({:.0}% less than all on-demand); fallback: on-demand when spot capacity is short",
+                        sp.saving.current_usd_month, sp.saving.projected_usd_month, sp.saving.saving_pct
+                    ),
+                ],
+                *s,
+                Risk::Medium,
+                Artifact::Spot(SpotArtifact {
+                    on_demand_base_capacity: sp.on_demand_base,
+                    on_demand_percentage_above_base: sp.on_demand_percentage_above_base,
+                    spot_allocation_strategy: "price-capacity-optimized".into(),
+                    instance_types: sp.pools.clone(),
+                }),
+            ));
+        }
+        if let (Some(c), Some(s)) = (plan.commitments.first(), plan.applied.get("commitment")) {
+            let instance_type = match &g.billing {
+                Billing::Instances { instance_type, .. } => Some(
+                    plan.instance_type
+                        .as_ref()
+                        .and_then(|a| a.recommended.as_ref().map(|r| r.name.clone()))
+                        .unwrap_or_else(|| instance_type.clone()),
+                ),
+                _ => None,
+            };
+            let whole = c.level_instances.fract() == 0.0;
+            let others: Vec<String> = plan
+                .commitments
+                .iter()
+                .skip(1)
+                .map(|o| {
+                    format!(
+                        "{:?} {}y: ${:.0}/month",
+                        o.option.kind, o.option.term_years, o.saving.saving_usd_month
+                    )
+                })
+                .collect();
+            out.push(rec(
+                RecommendationKind::Commitment,
+                gid.clone(),
+                format!(
+                    "{}: {:?} {}y for {:.1} instances (${:.3}/h)",
+                    g.name,
+                    c.option.kind,
+                    c.option.term_years,
+                    c.level_instances,
+                    c.hourly_commitment_usd
+                ),
+                vec![
+                    format!(
+                        "level = the hourly usage exceeded in {:.0}% of hours (1 - discount {:.0}%): more would be used less than break-even",
+                        (1.0 - c.option.discount) * 100.0,
+                        c.option.discount * 100.0
+                    ),
+                    format!(
+                        "utilization {:.0}% (break-even {:.0}%), coverage {:.0}%; pays off after {:.1} months of use in the term",
+                        c.utilization * 100.0,
+                        c.break_even_utilization * 100.0,
+                        c.coverage * 100.0,
+                        c.break_even_months
+                    ),
+                    format!("flexibility: {}; discount {} ({:?})", c.option.flexibility, c.option.discount, c.option.status),
+                    format!("compared: {}", if others.is_empty() { "none".into() } else { others.join(", ") }),
+                ],
+                *s,
+                Risk::Low,
+                Artifact::Commitment(CommitmentArtifact {
+                    commitment_type: c.option.kind,
+                    term_years: c.option.term_years,
+                    payment: c.payment.into(),
+                    instance_type: instance_type.filter(|_| whole),
+                    region: Some(region.clone()),
+                    count: whole.then_some(c.level_instances as u32),
+                    hourly_commitment_usd: (!whole).then_some(c.hourly_commitment_usd),
+                }),
+            ));
+        }
+        if let (
+            Some(s),
+            Billing::Lambda {
+                functions,
+                memory_mb,
+                ..
+            },
+        ) = (plan.lambda_arm_saving_usd_month, &g.billing)
+        {
+            out.push(rec(
+                RecommendationKind::InstanceType,
+                gid.clone(),
+                format!("{}: run the {functions} functions on arm64 (Graviton)", g.name),
+                vec![
+                    "duration $0.0000133334 vs $0.0000166667 per GB-s (20% less); requests unchanged".to_string(),
+                    format!("{memory_mb} MB x {functions} functions: ${s:.0} a month less"),
+                    crate::engine::cost::rightsizing::ARM_CAVEAT.to_string(),
+                ],
+                s,
+                Risk::Medium,
+                Artifact::InstanceType(InstanceTypeArtifact {
+                    cloud: "aws".into(),
+                    region: "us-east-1".into(),
+                    current: "lambda-x86_64".into(),
+                    recommended: "lambda-arm64".into(),
+                    instances: *functions,
+                }),
+            ));
+        }
+        if let (Some(cp), Billing::Lambda { functions, .. }) = (&plan.concurrency, &g.billing) {
+            let s = plan.applied.get("concurrency").copied().unwrap_or(0.0);
+            let s = &s;
+            out.push(rec(
+                RecommendationKind::Concurrency,
+                gid.clone(),
+                format!(
+                    "{}: provisioned {} and reserved {} per function ({} functions)",
+                    g.name, cp.provisioned_concurrency, cp.reserved_concurrency, functions
+                ),
+                vec![
+                    format!(
+                        "peak concurrency {:.1} per function; reserved {} = peak x 1.2, so neighbours' bursts cannot throttle it",
+                        cp.peak_concurrency, cp.reserved_concurrency
+                    ),
+                    format!(
+                        "provisioned level busy {:.0}% of the time (pays above {:.0}%); fewer cold starts below it",
+                        cp.provisioned_busy_share * 100.0,
+                        cp.break_even_busy_share * 100.0
+                    ),
+                ],
+                *s,
+                Risk::Low,
+                Artifact::Concurrency(ConcurrencyArtifact {
+                    function: format!("{} (each of {} functions)", g.name, functions),
+                    reserved_concurrency: Some(cp.reserved_concurrency),
+                    provisioned_concurrency: Some(cp.provisioned_concurrency),
+                }),
+            ));
+        }
+    }
+    if let Some(k) = &report.kubernetes {
+        if let Some(c) = &k.commitment {
+            out.push(rec(
+                RecommendationKind::Commitment,
+                GroupId::new(platform, scope, "cluster-nodes"),
+                format!(
+                    "cluster nodes: {:?} {}y for {:.1} {} nodes",
+                    c.option.kind, c.option.term_years, c.level_instances, k.node_type
+                ),
+                vec![
+                    format!(
+                        "nodes needed by the pods' max(request, usage): mean {:.1}",
+                        k.nodes_mean
+                    ),
+                    format!(
+                        "utilization {:.0}% (break-even {:.0}%), coverage {:.0}%",
+                        c.utilization * 100.0,
+                        c.break_even_utilization * 100.0,
+                        c.coverage * 100.0
+                    ),
+                ],
+                c.saving.saving_usd_month,
+                Risk::Low,
+                Artifact::Commitment(CommitmentArtifact {
+                    commitment_type: c.option.kind,
+                    term_years: c.option.term_years,
+                    payment: c.payment.into(),
+                    instance_type: Some(k.node_type.clone()),
+                    region: Some(k.region.clone()),
+                    count: (c.level_instances.fract() == 0.0).then_some(c.level_instances as u32),
+                    hourly_commitment_usd: (c.level_instances.fract() != 0.0)
+                        .then_some(c.hourly_commitment_usd),
+                }),
+            ));
+        }
+    }
+    out.sort_by(|a, b| {
+        b.saving_usd_month
+            .unwrap_or(0.0)
+            .total_cmp(&a.saving_usd_month.unwrap_or(0.0))
+    });
+    out
+}

@@ -1,0 +1,300 @@
+//! A built-in scenario as cost inputs: each group's history from the simulator, its capacity
+//! under the current policy from a replay (the observed replicas when the policy cannot be
+//! replayed), its billing from its instance type, and the scenario's commitments.
+
+use std::collections::BTreeMap;
+
+use crate::engine::cost::plan::{
+    slo_instances, Billing, ClusterSpec, ExistingCommitment, GroupData,
+};
+use crate::engine::replay::{self, ExtraSeries, ReplayInput};
+use crate::model::{MetricKind, Platform};
+use crate::pricing::{Arch, Catalog};
+use crate::sim::{replayable_autoscaler, Scenario, SimGroup, Simulator};
+
+/// Metrics kept per group, by `MetricKind` index.
+const KEPT: [MetricKind; 8] = [
+    MetricKind::RequestRate,
+    MetricKind::ReplicasDesired,
+    MetricKind::CpuUtilization,
+    MetricKind::MemoryUtilization,
+    MetricKind::NetworkMbps,
+    MetricKind::Concurrency,
+    MetricKind::QueueDepth,
+    MetricKind::Connections,
+];
+
+pub struct History {
+    pub start: i64,
+    pub step: i64,
+    /// Per group, per KEPT metric.
+    pub series: Vec<Vec<Vec<f64>>>,
+}
+
+impl History {
+    pub fn get(&self, g: usize, m: MetricKind) -> &[f64] {
+        let i = KEPT.iter().position(|k| *k == m).unwrap_or(0);
+        &self.series[g][i]
+    }
+}
+
+pub fn simulate(s: &Scenario, seed: u64, duration_s: u64, step_s: u64) -> History {
+    let mut sim = Simulator::new(s, seed);
+    let mut frame = sim.new_frame();
+    let n = s.sim_groups().len();
+    let steps = (duration_s / step_s.max(1)) as usize;
+    let mut series = vec![vec![Vec::with_capacity(steps); KEPT.len()]; n];
+    for _ in 0..steps {
+        sim.advance_frame(step_s, &mut frame);
+        for (g, values) in frame.values.iter().enumerate() {
+            for (k, m) in KEPT.iter().enumerate() {
+                series[g][k].push(values[*m as usize]);
+            }
+        }
+    }
+    History {
+        start: s.start().timestamp(),
+        step: step_s as i64,
+        series,
+    }
+}
+
+fn region_of(g: &SimGroup, s: &Scenario) -> Option<String> {
+    if let Some(r) = g.info.labels.get("region") {
+        return Some(r.clone());
+    }
+    if let Some((_, r)) = g.info.id.scope.split_once('/') {
+        return Some(r.to_string());
+    }
+    s.commitments().iter().find_map(|c| c.region.clone())
+}
+
+/// "pod-2cpu-4gi" -> (2, 4).
+fn pod_shape(t: &str) -> Option<(f64, f64)> {
+    let rest = t.strip_prefix("pod-")?;
+    let (cpu, mem) = rest.split_once('-')?;
+    Some((
+        cpu.strip_suffix("cpu")?.parse().ok()?,
+        mem.strip_suffix("gi")?.parse().ok()?,
+    ))
+}
+
+/// The cluster's node type and region for pod groups: --node-type / --region, else the
+/// scenario's node commitment, else a "<type>-pod" group's type.
+pub fn cluster(
+    s: &Scenario,
+    node_type: Option<&str>,
+    region: Option<&str>,
+    catalog: &Catalog,
+    assumptions: &mut Vec<String>,
+) -> Option<ClusterSpec> {
+    if s.sim_groups().iter().all(|g| {
+        g.info
+            .instance_type
+            .as_deref()
+            .and_then(pod_shape)
+            .is_none()
+    }) {
+        return None;
+    }
+    let commit = s.commitments().iter().find(|c| {
+        c.instance_type
+            .as_deref()
+            .is_some_and(|t| catalog.instance(t).is_ok())
+    });
+    let whole = s.sim_groups().iter().find_map(|g| {
+        g.info
+            .instance_type
+            .as_deref()
+            .and_then(|t| t.strip_suffix("-pod"))
+            .map(str::to_string)
+    });
+    let node = node_type
+        .map(str::to_string)
+        .or_else(|| commit.and_then(|c| c.instance_type.clone()))
+        .or(whole)?;
+    let region = region
+        .map(str::to_string)
+        .or_else(|| commit.and_then(|c| c.region.clone()))
+        .unwrap_or_else(|| {
+            let r = catalog
+                .regions_of(&node)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            assumptions.push(format!(
+                "cluster region not given: priced in {r} (use --region)"
+            ));
+            r
+        });
+    assumptions.push(format!("pods run on {node} nodes in {region}"));
+    Some(ClusterSpec {
+        node_type: node,
+        region,
+    })
+}
+
+pub fn existing(s: &Scenario) -> Vec<ExistingCommitment> {
+    s.commitments()
+        .iter()
+        .map(|c| ExistingCommitment {
+            kind: c.kind.clone(),
+            instance_type: c.instance_type.clone(),
+            region: c.region.clone(),
+            count: c.count,
+            commitment_usd_per_hour: c.commitment_usd_per_hour,
+        })
+        .collect()
+}
+
+/// Cost inputs of every group, capacity from the current policy's replay.
+pub fn groups(
+    s: &Scenario,
+    h: &History,
+    region_flag: Option<&str>,
+    assumptions: &mut Vec<String>,
+) -> Result<Vec<GroupData>, String> {
+    let mut out = Vec::new();
+    for (i, g) in s.sim_groups().iter().enumerate() {
+        let name = g.name().to_string();
+        let demand = h.get(i, MetricKind::RequestRate).to_vec();
+        let observed = h.get(i, MetricKind::ReplicasDesired).to_vec();
+        let t = g.info.instance_type.clone().unwrap_or_default();
+        let slo = g.info.slo.clone().unwrap_or_default();
+        let cap = &g.capacity;
+        let billing = if let Some(sl) = &g.serverless {
+            Billing::Lambda {
+                memory_mb: f64::from(sl.memory_mb),
+                functions: g
+                    .info
+                    .labels
+                    .get("functions")
+                    .and_then(|f| f.parse().ok())
+                    .unwrap_or(sl.functions),
+                arch: Arch::X86_64,
+            }
+        } else if let Some((cpu, mem)) = pod_shape(&t) {
+            Billing::Pods {
+                cpu_request: cpu,
+                memory_request_gib: mem,
+            }
+        } else {
+            let instance_type = t.strip_suffix("-pod").unwrap_or(&t).to_string();
+            let region = match region_flag.map(str::to_string).or_else(|| region_of(g, s)) {
+                Some(r) => r,
+                None => {
+                    assumptions.push(format!(
+                        "{name}: no region in the scenario; priced in us-east-1 (use --region)"
+                    ));
+                    "us-east-1".to_string()
+                }
+            };
+            Billing::Instances {
+                instance_type,
+                region,
+            }
+        };
+        // Capacity under the current policy: replayed where the platform model exists.
+        let (capacity, source, target) = if g.serverless.is_some() {
+            (
+                h.get(i, MetricKind::Concurrency).to_vec(),
+                "observed concurrency".to_string(),
+                1.0,
+            )
+        } else {
+            match replayable_autoscaler(
+                g.info.id.platform,
+                &name,
+                &g.policy,
+                cap.min_replicas,
+                cap.max_replicas,
+            ) {
+                Ok(mut a) => {
+                    let extra_names = [
+                        ("memory_utilization", MetricKind::MemoryUtilization),
+                        ("queue_depth", MetricKind::QueueDepth),
+                        ("concurrency", MetricKind::Concurrency),
+                        ("connections", MetricKind::Connections),
+                    ];
+                    let input = ReplayInput {
+                        start: h.start,
+                        step_seconds: h.step,
+                        demand_rps: &demand,
+                        extra: extra_names
+                            .iter()
+                            .map(|(n, m)| ExtraSeries {
+                                name: n.to_string(),
+                                values: h.get(i, *m),
+                            })
+                            .collect(),
+                    };
+                    let target = a.target_utilization();
+                    let desc = a.describe();
+                    let initial = observed.first().copied().filter(|v| v.is_finite());
+                    match replay::replay(
+                        a.as_mut(),
+                        &input,
+                        cap,
+                        &slo,
+                        initial.map(|v| v as u32),
+                        &g.info.id,
+                    ) {
+                        Ok(r) => (
+                            r.steps.iter().map(|s| f64::from(s.replicas)).collect(),
+                            format!("replay of the current policy ({desc})"),
+                            target,
+                        ),
+                        Err(e) => (
+                            observed.clone(),
+                            format!("observed replicas (replay failed: {e})"),
+                            0.7,
+                        ),
+                    }
+                }
+                Err(why) => (observed.clone(), format!("observed replicas ({why})"), 0.7),
+            }
+        };
+        let required = if g.serverless.is_some() {
+            Vec::new()
+        } else {
+            demand
+                .iter()
+                .map(|d| slo_instances(*d, cap, &slo))
+                .collect()
+        };
+        let needed = demand
+            .iter()
+            .map(|d| d / (cap.capacity_per_replica_rps * target))
+            .collect();
+        let stateless = !t.starts_with("db.") && g.info.id.platform != Platform::Sim;
+        out.push(GroupData {
+            name,
+            labels: g.info.labels.clone(),
+            billing,
+            start_unix: h.start,
+            step_seconds: h.step,
+            demand,
+            capacity,
+            capacity_source: source,
+            required,
+            needed_at_target: needed,
+            min_replicas: f64::from(cap.min_replicas),
+            cpu_utilization: h.get(i, MetricKind::CpuUtilization).to_vec(),
+            memory_utilization: h.get(i, MetricKind::MemoryUtilization).to_vec(),
+            network_mbps: h.get(i, MetricKind::NetworkMbps).to_vec(),
+            concurrency: h.get(i, MetricKind::Concurrency).to_vec(),
+            provisioned_concurrency: g
+                .serverless
+                .as_ref()
+                .map_or(0.0, |s| f64::from(s.provisioned_concurrency)),
+            stateless,
+            startup_seconds: cap.startup_seconds,
+            spot_now: g
+                .spot
+                .as_ref()
+                .map(|s| (s.on_demand_base, s.spot_share_above_base)),
+        });
+    }
+    let _ = BTreeMap::<(), ()>::new();
+    Ok(out)
+}

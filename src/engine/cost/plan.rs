@@ -1,0 +1,958 @@
+//! The whole cost analysis of a set of groups: what each costs now and with the cost
+//! recommendations applied (instance type, then spot above an SLO-safe base, then a commitment
+//! on what stays on demand: each saving is counted once, in that order), waste, Kubernetes
+//! allocation with idle shown apart, serverless concurrency, and the existing commitments'
+//! utilization now and under the recommendations.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::breakdown::{by_label, GroupCost, LabelCost};
+use super::commitment::{self, CommitmentOption, CommitmentPlan};
+use super::hourly::HourlyCapacity;
+use super::kubernetes::{self, Allocation, NodeRates, PodHour};
+use super::rightsizing::{self, Candidate, InstanceLoad, InstanceTypeAdvice};
+use super::savings::{saving, Saving};
+use super::serverless::{self, ConcurrencyPlan, FunctionUsage};
+use super::spot::{self, SpotInputs, SpotPlan};
+use super::waste::{self, Waste};
+use super::HOURS_PER_MONTH;
+use crate::artifact::CommitmentType;
+use crate::engine::latency::latency;
+use crate::model::{CapacityModel, Slo};
+use crate::pricing::{Arch, Catalog, Cloud, InstanceSpec, Price, PriceStatus, PricingError};
+
+/// Availability zones a group is assumed to span (spot pools = types x zones).
+pub const SPOT_AVAILABILITY_ZONES: u32 = 3;
+
+/// How a group is billed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "billing", rename_all = "snake_case")]
+pub enum Billing {
+    /// VMs (or DB instances) of one type in one region.
+    Instances {
+        instance_type: String,
+        region: String,
+    },
+    /// Kubernetes pods with requests, on nodes of the cluster's node type.
+    Pods {
+        cpu_request: f64,
+        memory_request_gib: f64,
+    },
+    /// Lambda functions: `functions` share the tier's invocations evenly.
+    Lambda {
+        memory_mb: f64,
+        functions: u32,
+        arch: Arch,
+    },
+}
+
+/// One group's history on one grid, as plain data.
+#[derive(Debug, Clone)]
+pub struct GroupData {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub billing: Billing,
+    pub start_unix: i64,
+    pub step_seconds: i64,
+    /// Requests per second (NaN: missing).
+    pub demand: Vec<f64>,
+    /// Instances / pods provisioned per step under the policy being costed.
+    pub capacity: Vec<f64>,
+    /// Where `capacity` came from, e.g. "replay of the current policy (HPA cpu 70%)".
+    pub capacity_source: String,
+    /// Instances that carry the SLO per step (latency model); empty when unknown.
+    pub required: Vec<f64>,
+    /// Instances needed at the policy's target utilization per step (unrounded).
+    pub needed_at_target: Vec<f64>,
+    pub min_replicas: f64,
+    /// Percent of the request / instance (NaN: missing).
+    pub cpu_utilization: Vec<f64>,
+    pub memory_utilization: Vec<f64>,
+    pub network_mbps: Vec<f64>,
+    pub concurrency: Vec<f64>,
+    pub provisioned_concurrency: f64,
+    pub stateless: bool,
+    pub startup_seconds: u32,
+    /// Spot already in use: (on-demand base, share of capacity above the base on spot).
+    pub spot_now: Option<(u32, f64)>,
+}
+
+/// Cluster facts for pod groups.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterSpec {
+    pub node_type: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub cluster: Option<ClusterSpec>,
+    /// Commitment terms to consider (years).
+    pub terms: Vec<u32>,
+    pub source: String,
+}
+
+/// An existing reserved instance / savings plan / CUD.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExistingCommitment {
+    pub kind: String,
+    pub instance_type: Option<String>,
+    pub region: Option<String>,
+    pub count: Option<u32>,
+    pub commitment_usd_per_hour: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InventoryRow {
+    #[serde(flatten)]
+    pub commitment: ExistingCommitment,
+    pub utilization_now: Option<f64>,
+    pub coverage_now: Option<f64>,
+    pub utilization_projected: Option<f64>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KubeCost {
+    pub node_type: String,
+    pub region: String,
+    pub node_usd_per_hour: f64,
+    pub rates: NodeRates,
+    pub nodes_mean: f64,
+    pub nodes_usd_month: f64,
+    pub allocated_usd_month: f64,
+    /// Node capacity no workload is allocated: shown apart, not spread over workloads.
+    pub idle_usd_month: f64,
+    pub commitment: Option<CommitmentPlan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupPlans {
+    pub group: String,
+    pub instance_type: Option<InstanceTypeAdvice>,
+    pub spot: Option<SpotPlan>,
+    /// Options compared, best net saving first.
+    pub commitments: Vec<CommitmentPlan>,
+    pub concurrency: Option<ConcurrencyPlan>,
+    pub waste: Option<Waste>,
+    /// Lambda: saving of moving the functions to arm64 (Graviton).
+    pub lambda_arm_saving_usd_month: Option<f64>,
+    /// Saving of each step as applied in order (instance_type, spot, commitment, concurrency).
+    pub applied: BTreeMap<String, f64>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mix {
+    pub on_demand_share: f64,
+    pub spot_share: f64,
+    pub committed_share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub current_usd_month: f64,
+    pub projected_usd_month: f64,
+    pub saving: Saving,
+    pub savings_by_kind: BTreeMap<String, f64>,
+    pub waste_usd_month: f64,
+    pub mix_now: Mix,
+    pub mix_projected: Mix,
+    pub usd_per_million_requests_now: Option<f64>,
+    pub usd_per_million_requests_projected: Option<f64>,
+    /// Per day of history: (day start, $ per million requests at the current policy).
+    pub usd_per_million_requests_by_day: Vec<(i64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostReport {
+    pub schema: &'static str,
+    pub source: String,
+    pub hours: f64,
+    pub totals: Totals,
+    pub groups: Vec<GroupCost>,
+    pub by_team: Vec<LabelCost>,
+    pub kubernetes: Option<KubeCost>,
+    pub inventory: Vec<InventoryRow>,
+    pub plans: Vec<GroupPlans>,
+    /// Prices the figures rest on that are not verified.
+    pub unverified_prices: Vec<String>,
+    pub assumptions: Vec<String>,
+}
+
+fn hourly(g: &GroupData, v: &[f64]) -> Vec<f64> {
+    HourlyCapacity::from_series(g.start_unix, g.step_seconds, v).instances
+}
+
+/// Per-hour maximum (the SLO must hold in every step of the hour).
+fn hourly_max(g: &GroupData, v: &[f64]) -> Vec<f64> {
+    let per_hour = (3600 / g.step_seconds.max(1)).max(1) as usize;
+    let offset = (g.start_unix.rem_euclid(3600) / g.step_seconds.max(1)) as usize;
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut first = per_hour.saturating_sub(offset).max(1);
+    while i < v.len() {
+        let end = (i + first).min(v.len());
+        out.push(
+            v[i..end]
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .fold(f64::NAN, f64::max),
+        );
+        i = end;
+        first = per_hour;
+    }
+    out
+}
+
+fn finite_mean(v: &[f64]) -> Option<f64> {
+    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    (!f.is_empty()).then(|| f.iter().sum::<f64>() / f.len() as f64)
+}
+
+fn requests_per_month(g: &GroupData) -> Option<f64> {
+    finite_mean(&g.demand).map(|rps| rps * 3600.0 * HOURS_PER_MONTH)
+}
+
+struct Ctx<'a> {
+    catalog: &'a Catalog,
+    unverified: std::collections::BTreeSet<String>,
+}
+
+impl Ctx<'_> {
+    fn price(&mut self, name: &str, region: &str) -> Result<Price, PricingError> {
+        let p = self.catalog.on_demand(name, region)?;
+        if p.status == PriceStatus::Unverified {
+            self.unverified.insert(format!(
+                "{name} in {region}: ${} ({})",
+                p.usd_per_hour, p.source
+            ));
+        }
+        Ok(p)
+    }
+}
+
+fn options_for(
+    catalog: &Catalog,
+    name: &str,
+    terms: &[u32],
+) -> Result<Vec<CommitmentOption>, PricingError> {
+    let (cat, _) = catalog.instance(name)?;
+    let r = catalog.class_rates(name)?;
+    let mut out = Vec::new();
+    for &t in terms {
+        let pick = |one: Option<f64>, three: Option<f64>| if t >= 3 { three } else { one };
+        let ri_kind = match (cat.cloud, cat.service.as_str()) {
+            (Cloud::Gcp, _) => CommitmentType::CommittedUse,
+            (Cloud::Azure, _) => CommitmentType::AzureReservation,
+            _ => CommitmentType::ReservedInstance,
+        };
+        let ri_flex = match ri_kind {
+            CommitmentType::CommittedUse => "machine series and region (resource-based CUD)",
+            _ => "instance type (size-flexible in family) and region",
+        };
+        let mut push = |kind, d: Option<f64>, flexibility| {
+            if let Some(d) = d.filter(|d| *d > 0.0) {
+                out.push(CommitmentOption {
+                    kind,
+                    term_years: t,
+                    discount: d,
+                    flexibility,
+                    status: r.status,
+                });
+            }
+        };
+        push(
+            ri_kind,
+            pick(Some(r.reserved_1y), Some(r.reserved_3y)),
+            ri_flex,
+        );
+        push(
+            CommitmentType::ComputeSavingsPlan,
+            pick(r.compute_savings_plan_1y, r.compute_savings_plan_3y),
+            "any family, size, region (and Lambda/Fargate on AWS)",
+        );
+        push(
+            CommitmentType::Ec2InstanceSavingsPlan,
+            pick(r.instance_savings_plan_1y, r.instance_savings_plan_3y),
+            "instance family and region, any size",
+        );
+    }
+    Ok(out)
+}
+
+/// Costs every group and plans the recommendations.
+pub fn analyze(
+    groups: &[GroupData],
+    existing: &[ExistingCommitment],
+    catalog: &Catalog,
+    opts: &Options,
+) -> Result<CostReport, PricingError> {
+    let mut ctx = Ctx {
+        catalog,
+        unverified: Default::default(),
+    };
+    let mut costs = Vec::new();
+    let mut plans = Vec::new();
+    let mut assumptions = vec![
+        "monthly figures: mean hourly cost x 730 h".to_string(),
+        "savings are counted once, in order: instance type, then spot above an SLO-safe on-demand base, then a commitment on what stays on demand".to_string(),
+        "commitments: no-upfront rates; discounts are the catalog's class rates".to_string(),
+        format!("spot: each group spans {SPOT_AVAILABILITY_ZONES} availability zones; a spot pool is one instance type in one zone"),
+    ];
+    let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
+    let (mut od_now, mut od_proj, mut spot_proj, mut committed_proj) = (0.0, 0.0, 0.0, 0.0);
+    let mut spot_now = 0.0;
+    // Hourly instances per (type, region), now and projected on demand, for the inventory.
+    let mut usage_now: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut usage_proj: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut pod_hours: Vec<(String, Vec<PodHour>)> = Vec::new();
+    let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+    let hours = groups
+        .iter()
+        .map(|g| g.capacity.len() as f64 * g.step_seconds as f64 / 3600.0)
+        .fold(0.0, f64::max);
+    let history_hours = hours.floor() as usize;
+    let terms: Vec<u32> = opts
+        .terms
+        .iter()
+        .copied()
+        .filter(|t| {
+            let ok = history_hours >= commitment::required_history_hours(*t);
+            if !ok {
+                assumptions.push(format!(
+                    "{t}-year commitments not sized: {history_hours} h of history, {} h needed",
+                    commitment::required_history_hours(*t)
+                ));
+            }
+            ok
+        })
+        .collect();
+
+    for g in groups {
+        let cap_h = hourly(g, &g.capacity);
+        let mut p = GroupPlans {
+            group: g.name.clone(),
+            instance_type: None,
+            spot: None,
+            commitments: Vec::new(),
+            concurrency: None,
+            waste: None,
+            lambda_arm_saving_usd_month: None,
+            applied: BTreeMap::new(),
+            notes: vec![format!("capacity: {}", g.capacity_source)],
+        };
+        let (priced_as, usd_now_h, current, projected, status, source) = match &g.billing {
+            Billing::Instances {
+                instance_type,
+                region,
+            } => {
+                let price = ctx.price(instance_type, region)?;
+                let od = price.usd_per_hour;
+                let mean = finite_mean(&cap_h).unwrap_or(0.0);
+                let spot_price_now = od * (1.0 - catalog.class_rates(instance_type)?.spot_discount);
+                let mut spot_part_now = 0.0;
+                let current = match g.spot_now {
+                    None => mean * od * HOURS_PER_MONTH,
+                    Some((base, share)) => {
+                        let b = f64::from(base);
+                        let spot_h = finite_mean(
+                            &cap_h
+                                .iter()
+                                .map(|c| (c - b).max(0.0) * share)
+                                .collect::<Vec<_>>(),
+                        )
+                        .unwrap_or(0.0);
+                        spot_part_now = spot_h * spot_price_now * HOURS_PER_MONTH;
+                        spot_now += spot_part_now;
+                        ((mean - spot_h) * od + spot_h * spot_price_now) * HOURS_PER_MONTH
+                    }
+                };
+                // 1. Instance type.
+                let (_, spec) = catalog.instance(instance_type)?;
+                let load = InstanceLoad {
+                    cpu_p95: super::quantile(&g.cpu_utilization, 0.95).unwrap_or(60.0) / 100.0,
+                    memory_peak: super::quantile(&g.memory_utilization, 1.0).unwrap_or(60.0)
+                        / 100.0,
+                    network_peak_gbps: None,
+                };
+                let mut fleet_h = cap_h.clone();
+                let mut req_h: Vec<f64> = if g.required.is_empty() {
+                    Vec::new()
+                } else {
+                    hourly_max(g, &g.required)
+                };
+                let mut od_type = (instance_type.clone(), od, spec.clone(), price.status);
+                let is_db = instance_type.starts_with("db.");
+                if !is_db {
+                    let (cat, _) = catalog.instance(instance_type)?;
+                    let cands: Vec<(InstanceSpec, Price)> = cat
+                        .instances
+                        .iter()
+                        .filter_map(|s| {
+                            catalog
+                                .on_demand(&s.name, region)
+                                .ok()
+                                .map(|pr| (s.clone(), pr))
+                        })
+                        .collect();
+                    let cand_refs: Vec<Candidate> = cands
+                        .iter()
+                        .map(|(s, pr)| Candidate {
+                            spec: s,
+                            usd_per_hour: pr.usd_per_hour,
+                            status: pr.status,
+                        })
+                        .collect();
+                    let current_c = Candidate {
+                        spec,
+                        usd_per_hour: od,
+                        status: price.status,
+                    };
+                    let advice = rightsizing::choose(&cap_h, &current_c, &load, &cand_refs);
+                    if let (Some(r), Some(s)) = (&advice.recommended, &advice.saving) {
+                        if let Some((rs, rp)) = cands.iter().find(|(s2, _)| s2.name == r.name) {
+                            if rp.status == PriceStatus::Unverified {
+                                ctx.unverified.insert(format!(
+                                    "{} in {region}: ${} ({})",
+                                    rs.name, rp.usd_per_hour, rp.source
+                                ));
+                            }
+                            let k = r.instances_per_current;
+                            fleet_h = cap_h.iter().map(|c| (c * k).ceil().max(1.0)).collect();
+                            req_h = req_h.iter().map(|c| (c * k).ceil()).collect();
+                            od_type = (rs.name.clone(), rp.usd_per_hour, rs.clone(), rp.status);
+                            p.applied.insert("instance_type".into(), s.saving_usd_month);
+                        }
+                    }
+                    p.instance_type = Some(advice);
+                }
+                let after_type = finite_mean(&fleet_h).unwrap_or(0.0) * od_type.1 * HOURS_PER_MONTH;
+                // 2. Spot above an SLO-safe base.
+                let rates = catalog.class_rates(&od_type.0)?.clone();
+                let family = |n: &str| n.split(['.', '-']).next().unwrap_or(n).to_string();
+                let size = |n: &str| n.split_once('.').map(|x| x.1.to_string());
+                let mut pools: Vec<String> = vec![od_type.0.clone()];
+                if let Some(sz) = size(&od_type.0) {
+                    let (cat, _) = catalog.instance(&od_type.0)?;
+                    for s in &cat.instances {
+                        if pools.len() >= 4 {
+                            break;
+                        }
+                        if s.name != od_type.0
+                            && size(&s.name).as_deref() == Some(sz.as_str())
+                            && s.arch == od_type.2.arch
+                            && s.vcpu == od_type.2.vcpu
+                            && s.memory_gib >= od_type.2.memory_gib
+                            && family(&s.name) != family(&od_type.0)
+                            && !rightsizing::is_burstable(&s.name)
+                            && catalog.on_demand(&s.name, region).is_ok()
+                        {
+                            pools.push(s.name.clone());
+                        }
+                    }
+                }
+                let required = if req_h.is_empty() {
+                    fleet_h.clone()
+                } else {
+                    req_h.clone()
+                };
+                let sp = spot::plan(&SpotInputs {
+                    provisioned: &fleet_h,
+                    required: &required,
+                    on_demand_usd: od_type.1,
+                    spot_discount: rates.spot_discount,
+                    interruptions_per_instance_month: rates
+                        .interruption_rate_per_month()
+                        .unwrap_or(0.0),
+                    pools,
+                    availability_zones: SPOT_AVAILABILITY_ZONES,
+                    stateless: g.stateless && !is_db,
+                    startup_seconds: g.startup_seconds,
+                });
+                if let Some((b, share)) = g.spot_now {
+                    p.notes.push(format!(
+                        "already on spot: base {b}, {:.0}% of capacity above it on spot",
+                        share * 100.0
+                    ));
+                }
+                let mut spot_part_proj = 0.0;
+                let (after_spot, base) = if g.spot_now.is_some() {
+                    spot_part_proj = spot_part_now;
+                    (current, None)
+                } else if sp.suitable && sp.saving.saving_usd_month > 0.0 {
+                    p.applied.insert("spot".into(), sp.saving.saving_usd_month);
+                    let base_hours: f64 = finite_mean(
+                        &fleet_h
+                            .iter()
+                            .map(|c| c.min(f64::from(sp.on_demand_base)))
+                            .collect::<Vec<_>>(),
+                    )
+                    .unwrap_or(0.0);
+                    spot_part_proj =
+                        sp.saving.projected_usd_month - base_hours * od_type.1 * HOURS_PER_MONTH;
+                    (sp.saving.projected_usd_month, Some(sp.on_demand_base))
+                } else {
+                    (after_type, None)
+                };
+                p.spot = Some(sp);
+                // 3. Commitment on what stays on demand.
+                let od_hourly: Vec<f64> = match base {
+                    Some(b) => fleet_h.iter().map(|c| c.min(f64::from(b))).collect(),
+                    None => fleet_h.clone(),
+                };
+                let opts_c = options_for(catalog, &od_type.0, &terms)?;
+                p.commitments = commitment::compare(&od_hourly, od_type.1, &opts_c);
+                let mut projected = after_spot;
+                if let Some(best) = p
+                    .commitments
+                    .first()
+                    .filter(|b| b.saving.saving_usd_month > 0.0)
+                {
+                    p.applied
+                        .insert("commitment".into(), best.saving.saving_usd_month);
+                    projected -= best.saving.saving_usd_month;
+                    committed_proj += best.hourly_commitment_usd * HOURS_PER_MONTH;
+                }
+                let committed_paid = p
+                    .commitments
+                    .first()
+                    .filter(|b| b.saving.saving_usd_month > 0.0)
+                    .map_or(0.0, |b| b.hourly_commitment_usd * HOURS_PER_MONTH);
+                spot_proj += spot_part_proj;
+                od_proj += projected - spot_part_proj - committed_paid;
+                // Waste (on the current type and price).
+                if !g.needed_at_target.is_empty() {
+                    let oversize = p
+                        .instance_type
+                        .as_ref()
+                        .and_then(|a| a.saving.map(|s| s.saving_usd_month))
+                        .unwrap_or(0.0);
+                    p.waste = Some(waste::split(
+                        &cap_h,
+                        &hourly(g, &g.needed_at_target),
+                        g.min_replicas,
+                        od,
+                        oversize,
+                    ));
+                }
+                add_usage(
+                    &mut usage_now,
+                    (instance_type.clone(), region.clone()),
+                    &cap_h,
+                );
+                add_usage(
+                    &mut usage_proj,
+                    (od_type.0.clone(), region.clone()),
+                    &od_hourly,
+                );
+                od_now += current;
+                (
+                    format!("{instance_type} in {region}"),
+                    cap_h.last().copied().unwrap_or(f64::NAN) * od,
+                    current,
+                    projected,
+                    price.status,
+                    price.source,
+                )
+            }
+            Billing::Pods {
+                cpu_request,
+                memory_request_gib,
+            } => {
+                let hours_pods: Vec<PodHour> = cap_h
+                    .iter()
+                    .zip(hourly(g, &g.cpu_utilization))
+                    .zip(hourly(g, &g.memory_utilization))
+                    .map(|((pods, cpu), mem)| PodHour {
+                        pods: if pods.is_finite() { *pods } else { 0.0 },
+                        cpu_request: *cpu_request,
+                        memory_request_gib: *memory_request_gib,
+                        cpu_usage: cpu_request * if cpu.is_finite() { cpu / 100.0 } else { 1.0 },
+                        memory_usage_gib: memory_request_gib
+                            * if mem.is_finite() { mem / 100.0 } else { 1.0 },
+                    })
+                    .collect();
+                pod_hours.push((g.name.clone(), hours_pods));
+                p.notes
+                    .push("pods: spot and commitments are planned for the cluster's nodes".into());
+                (
+                    format!("pods {cpu_request} vCPU / {memory_request_gib} GiB"),
+                    f64::NAN,
+                    0.0,
+                    0.0,
+                    PriceStatus::Unverified,
+                    String::new(),
+                )
+            }
+            Billing::Lambda {
+                memory_mb,
+                functions,
+                arch,
+            } => {
+                let n = f64::from((*functions).max(1));
+                let inv: Vec<f64> = g.demand.iter().map(|v| v / n).collect();
+                let conc: Vec<f64> = g.concurrency.iter().map(|v| v / n).collect();
+                let rates = match arch {
+                    Arch::Arm64 => &catalog.lambda.arm64,
+                    Arch::X86_64 => &catalog.lambda.x86_64,
+                };
+                let u = FunctionUsage {
+                    step_seconds: g.step_seconds as f64,
+                    invocations: &inv,
+                    concurrency: &conc,
+                    memory_mb: *memory_mb,
+                    provisioned_now: g.provisioned_concurrency / n,
+                };
+                let current = serverless::monthly_cost(&u, rates, u.provisioned_now) * n;
+                let mut projected = current;
+                // ARM (Graviton) first: the same work at the arm64 duration rates.
+                let target_rates = if *arch == Arch::X86_64 {
+                    let arm =
+                        serverless::monthly_cost(&u, &catalog.lambda.arm64, u.provisioned_now) * n;
+                    if arm < current {
+                        p.applied.insert("instance_type".into(), current - arm);
+                        p.lambda_arm_saving_usd_month = Some(current - arm);
+                        p.notes.push(rightsizing::ARM_CAVEAT.to_string());
+                        projected = arm;
+                        &catalog.lambda.arm64
+                    } else {
+                        rates
+                    }
+                } else {
+                    rates
+                };
+                if let Some(plan) = serverless::plan(&u, target_rates) {
+                    let s = plan.saving.saving_usd_month * n;
+                    if s > 0.0 {
+                        p.applied.insert("concurrency".into(), s);
+                        projected -= s;
+                    }
+                    p.concurrency = Some(plan);
+                }
+                let region = "us-east-1";
+                let status = catalog.lambda.status(region);
+                if status == PriceStatus::Unverified {
+                    ctx.unverified
+                        .insert(format!("Lambda rates ({})", catalog.lambda.file));
+                }
+                od_now += current;
+                od_proj += projected;
+                (
+                    format!("Lambda {memory_mb} MB x {functions} functions"),
+                    current / HOURS_PER_MONTH,
+                    current,
+                    projected,
+                    status,
+                    format!("{} (as of {})", catalog.lambda.file, catalog.lambda.as_of),
+                )
+            }
+        };
+        for (k, v) in &p.applied {
+            *by_kind.entry(k.clone()).or_insert(0.0) += v;
+        }
+        let requests = requests_per_month(g);
+        // Cost per request by day at the current policy (instances only; pods are filled in
+        // after allocation).
+        if current > 0.0 {
+            let day = 86_400 / g.step_seconds.max(1);
+            for (i, chunk) in g.demand.chunks(day.max(1) as usize).enumerate() {
+                let cap = &g.capacity[(i * day as usize).min(g.capacity.len())
+                    ..((i + 1) * day as usize).min(g.capacity.len())];
+                let req: f64 =
+                    chunk.iter().filter(|v| v.is_finite()).sum::<f64>() * g.step_seconds as f64;
+                let inst: f64 = cap.iter().filter(|v| v.is_finite()).sum::<f64>()
+                    * g.step_seconds as f64
+                    / 3600.0;
+                let usd = if matches!(g.billing, Billing::Lambda { .. }) {
+                    current / HOURS_PER_MONTH * chunk.len() as f64 * g.step_seconds as f64 / 3600.0
+                } else {
+                    let mean_cap = finite_mean(&cap_h).unwrap_or(0.0);
+                    if mean_cap > 0.0 {
+                        inst * current / HOURS_PER_MONTH / mean_cap
+                    } else {
+                        0.0
+                    }
+                };
+                let e = daily
+                    .entry(g.start_unix + i as i64 * 86_400)
+                    .or_insert((0.0, 0.0));
+                e.0 += usd;
+                e.1 += req;
+            }
+        }
+        costs.push(GroupCost {
+            group: g.name.clone(),
+            labels: g.labels.clone(),
+            priced_as,
+            usd_per_hour_now: usd_now_h,
+            current_usd_month: current,
+            projected_usd_month: projected,
+            requests_per_month: requests,
+            price_status: status,
+            price_source: source,
+        });
+        plans.push(p);
+    }
+
+    // Kubernetes: allocation by max(request, usage) on the node type, idle apart.
+    let mut kube = None;
+    if !pod_hours.is_empty() {
+        let c = opts.cluster.as_ref().ok_or_else(|| PricingError::BadFile {
+            file: "cost".into(),
+            message: "pod groups need the cluster's node type and region (--node-type, --region)"
+                .into(),
+        })?;
+        let price = ctx.price(&c.node_type, &c.region)?;
+        let (_, node) = catalog.instance(&c.node_type)?;
+        let rates =
+            kubernetes::node_rates(price.usd_per_hour, f64::from(node.vcpu), node.memory_gib);
+        let n_hours = pod_hours.iter().map(|(_, h)| h.len()).max().unwrap_or(0);
+        let mut nodes_h = vec![0.0; n_hours];
+        let mut total_alloc = 0.0;
+        for (name, hs) in &pod_hours {
+            let a: Allocation = kubernetes::allocate(hs, &rates);
+            let month = a.allocated_usd / hs.len().max(1) as f64 * HOURS_PER_MONTH;
+            total_alloc += month;
+            if let Some(gc) = costs.iter_mut().find(|gc| &gc.group == name) {
+                gc.current_usd_month = month;
+                gc.projected_usd_month = month;
+                gc.usd_per_hour_now = a.allocated_usd / hs.len().max(1) as f64;
+                gc.price_status = price.status;
+                gc.price_source =
+                    format!("{} on {} ({})", "OpenCost split", c.node_type, price.source);
+            }
+        }
+        // Nodes per hour from the summed allocations.
+        let mut cpu_h = vec![0.0; n_hours];
+        let mut mem_h = vec![0.0; n_hours];
+        for (_, hs) in &pod_hours {
+            for (i, h) in hs.iter().enumerate() {
+                cpu_h[i] += h.cpu_request.max(h.cpu_usage) * h.pods;
+                mem_h[i] += h.memory_request_gib.max(h.memory_usage_gib) * h.pods;
+            }
+        }
+        for i in 0..n_hours {
+            nodes_h[i] =
+                kubernetes::nodes_needed(cpu_h[i], mem_h[i], f64::from(node.vcpu), node.memory_gib);
+        }
+        let nodes_mean = finite_mean(&nodes_h).unwrap_or(0.0);
+        let nodes_month = nodes_mean * price.usd_per_hour * HOURS_PER_MONTH;
+        let opts_c = options_for(catalog, &c.node_type, &terms)?;
+        let plans_c = commitment::compare(&nodes_h, price.usd_per_hour, &opts_c);
+        let best = plans_c
+            .into_iter()
+            .next()
+            .filter(|b| b.saving.saving_usd_month > 0.0);
+        let idle = (nodes_month - total_alloc).max(0.0);
+        od_now += nodes_month;
+        let proj_nodes = nodes_month - best.as_ref().map_or(0.0, |b| b.saving.saving_usd_month);
+        if let Some(b) = &best {
+            *by_kind.entry("commitment".into()).or_insert(0.0) += b.saving.saving_usd_month;
+            committed_proj += b.hourly_commitment_usd * HOURS_PER_MONTH;
+            od_proj += proj_nodes - b.hourly_commitment_usd * HOURS_PER_MONTH;
+        } else {
+            od_proj += proj_nodes;
+        }
+        add_usage(
+            &mut usage_now,
+            (c.node_type.clone(), c.region.clone()),
+            &nodes_h,
+        );
+        add_usage(
+            &mut usage_proj,
+            (c.node_type.clone(), c.region.clone()),
+            &nodes_h,
+        );
+        costs.push(GroupCost {
+            group: "(cluster idle)".into(),
+            labels: BTreeMap::from([("team".to_string(), "(idle)".to_string())]),
+            priced_as: format!("{} nodes not allocated to any workload", c.node_type),
+            usd_per_hour_now: idle / HOURS_PER_MONTH,
+            current_usd_month: idle,
+            projected_usd_month: idle - best.as_ref().map_or(0.0, |b| b.saving.saving_usd_month),
+            requests_per_month: None,
+            price_status: price.status,
+            price_source: price.source.clone(),
+        });
+        kube = Some(KubeCost {
+            node_type: c.node_type.clone(),
+            region: c.region.clone(),
+            node_usd_per_hour: price.usd_per_hour,
+            rates,
+            nodes_mean,
+            nodes_usd_month: nodes_month,
+            allocated_usd_month: total_alloc,
+            idle_usd_month: idle,
+            commitment: best,
+        });
+        assumptions.push("Kubernetes: pods pay max(request, usage) at the node's per-vCPU and per-GiB rates (OpenCost's default CPU:RAM weights); unallocated node capacity is the cluster idle line".into());
+    }
+
+    let current: f64 = costs.iter().map(|c| c.current_usd_month).sum();
+    let projected: f64 = costs.iter().map(|c| c.projected_usd_month).sum();
+    let requests: f64 = costs.iter().filter_map(|c| c.requests_per_month).sum();
+    let per_m = |usd: f64| (requests > 0.0).then(|| usd / requests * 1e6);
+    let inventory = existing
+        .iter()
+        .map(|e| inventory_row(e, &usage_now, &usage_proj, catalog))
+        .collect();
+    let waste_total = plans
+        .iter()
+        .filter_map(|p| p.waste.map(|w| w.total_usd_month))
+        .sum::<f64>()
+        + kube.as_ref().map_or(0.0, |k| k.idle_usd_month);
+    let share = |x: f64, total: f64| if total > 0.0 { x / total } else { 0.0 };
+    let proj_total = od_proj.max(0.0) + spot_proj.max(0.0) + committed_proj;
+    Ok(CostReport {
+        schema: "scaletop.cost/v1",
+        source: opts.source.clone(),
+        hours,
+        totals: Totals {
+            current_usd_month: current,
+            projected_usd_month: projected,
+            saving: saving(current, projected, 0.0),
+            savings_by_kind: by_kind,
+            waste_usd_month: waste_total,
+            mix_now: Mix {
+                on_demand_share: share(od_now - spot_now, od_now),
+                spot_share: share(spot_now, od_now),
+                committed_share: 0.0,
+            },
+            mix_projected: Mix {
+                on_demand_share: share(od_proj.max(0.0), proj_total),
+                spot_share: share(spot_proj.max(0.0), proj_total),
+                committed_share: share(committed_proj, proj_total),
+            },
+            usd_per_million_requests_now: per_m(current),
+            usd_per_million_requests_projected: per_m(projected),
+            usd_per_million_requests_by_day: daily
+                .into_iter()
+                .filter(|(_, (_, r))| *r > 0.0)
+                .map(|(d, (usd, r))| (d, usd / r * 1e6))
+                .collect(),
+        },
+        by_team: by_label(&costs, "team"),
+        groups: costs,
+        kubernetes: kube,
+        inventory,
+        plans,
+        unverified_prices: ctx.unverified.into_iter().collect(),
+        assumptions,
+    })
+}
+
+fn add_usage(m: &mut BTreeMap<(String, String), Vec<f64>>, key: (String, String), h: &[f64]) {
+    let e = m.entry(key).or_default();
+    if e.len() < h.len() {
+        e.resize(h.len(), 0.0);
+    }
+    for (a, b) in e.iter_mut().zip(h) {
+        if b.is_finite() {
+            *a += b;
+        }
+    }
+}
+
+fn inventory_row(
+    e: &ExistingCommitment,
+    now: &BTreeMap<(String, String), Vec<f64>>,
+    proj: &BTreeMap<(String, String), Vec<f64>>,
+    catalog: &Catalog,
+) -> InventoryRow {
+    let mut row = InventoryRow {
+        commitment: e.clone(),
+        utilization_now: None,
+        coverage_now: None,
+        utilization_projected: None,
+        note: String::new(),
+    };
+    match (&e.instance_type, &e.region, e.count) {
+        (Some(t), Some(r), Some(n)) => {
+            let key = (t.clone(), r.clone());
+            match now.get(&key) {
+                Some(h) => {
+                    let (u, c) = commitment::existing_utilization(h, f64::from(n));
+                    row.utilization_now = Some(u);
+                    row.coverage_now = Some(c);
+                    row.utilization_projected = Some(
+                        proj.get(&key)
+                            .map_or(0.0, |p| commitment::existing_utilization(p, f64::from(n)).0),
+                    );
+                    row.note = format!("{n} x {t} in {r} against the groups running {t} there");
+                }
+                None => row.note = format!("no group runs {t} in {r}: the commitment is unused"),
+            }
+        }
+        _ => {
+            // Savings plan: $/h of discounted usage across every instance group of the region.
+            let Some(c) = e.commitment_usd_per_hour.filter(|c| *c > 0.0) else {
+                row.note = "no count or $/h given: utilization unknown".into();
+                return row;
+            };
+            let spend = |m: &BTreeMap<(String, String), Vec<f64>>| -> Vec<f64> {
+                let mut total: Vec<f64> = Vec::new();
+                for ((t, r), h) in m {
+                    if e.region.as_ref().is_some_and(|x| x != r) {
+                        continue;
+                    }
+                    let Ok(p) = catalog.on_demand(t, r) else {
+                        continue;
+                    };
+                    let d = catalog
+                        .class_rates(t)
+                        .ok()
+                        .and_then(|x| x.compute_savings_plan_1y)
+                        .unwrap_or(0.0);
+                    if total.len() < h.len() {
+                        total.resize(h.len(), 0.0);
+                    }
+                    for (a, b) in total.iter_mut().zip(h) {
+                        *a += b * p.usd_per_hour * (1.0 - d);
+                    }
+                }
+                total
+            };
+            let now_s = spend(now);
+            if now_s.is_empty() {
+                row.note = format!("${c}/h savings plan: no instance group in its region (Lambda usage is not matched)");
+                return row;
+            }
+            let (u, cov) = commitment::existing_utilization(&now_s, c);
+            row.utilization_now = Some(u);
+            row.coverage_now = Some(cov);
+            row.utilization_projected = Some(commitment::existing_utilization(&spend(proj), c).0);
+            row.note = format!(
+                "${c}/h against the discounted on-demand spend of the region's instance groups"
+            );
+        }
+    }
+    row
+}
+
+/// Instances that carry the SLO: the fewest whose M/M/c p95 meets the objective with nothing
+/// dropped (the one latency model the simulator and replay use).
+pub fn slo_instances(demand: f64, cap: &CapacityModel, slo: &Slo) -> f64 {
+    if !(demand.is_finite() && demand > 0.0) {
+        return f64::from(cap.min_replicas.max(1));
+    }
+    let service = cap.service_time_ms();
+    let mut n = (demand / cap.capacity_per_replica_rps).ceil().max(1.0) as u32;
+    let limit = cap.max_replicas.max(n) * 4;
+    while n < limit {
+        let l = latency(
+            demand,
+            n * cap.concurrency_per_replica,
+            service,
+            cap.timeout_ms,
+        );
+        if l.p95_ms <= slo.p95_latency_ms && l.dropped_rps <= 0.0 {
+            break;
+        }
+        n += 1;
+    }
+    f64::from(n)
+}

@@ -1,0 +1,137 @@
+//! Lambda cost and concurrency settings per function (or tier of functions).
+//!
+//! Cost = requests × request price + executed GB-seconds × duration price. Provisioned
+//! concurrency p costs a flat rate per configured GB-second and bills executions inside it at a
+//! lower duration rate. The p-th unit is busy in the share of time concurrency exceeds p; it
+//! pays when that share is above flat / (on-demand − provisioned duration rate) (0.6 at the
+//! us-east-1 x86 rates): the cost-optimal provisioned concurrency is again a quantile.
+//! Reserved concurrency is set above the peak so the function is never throttled by its
+//! neighbours' bursts (reserved concurrency itself is free).
+
+use serde::Serialize;
+
+use super::quantile;
+use super::savings::{saving, Saving};
+use crate::pricing::LambdaRates;
+
+/// Headroom of reserved concurrency over the observed peak.
+pub const RESERVED_HEADROOM: f64 = 1.2;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionUsage<'a> {
+    pub step_seconds: f64,
+    /// Invocations per second per step.
+    pub invocations: &'a [f64],
+    /// Concurrent executions per step.
+    pub concurrency: &'a [f64],
+    pub memory_mb: f64,
+    pub provisioned_now: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConcurrencyPlan {
+    pub peak_concurrency: f64,
+    pub reserved_concurrency: u32,
+    pub provisioned_concurrency: u32,
+    /// Share of time concurrency exceeds the recommended provisioned level.
+    pub provisioned_busy_share: f64,
+    pub break_even_busy_share: f64,
+    pub saving: Saving,
+}
+
+/// Monthly cost with `provisioned` concurrency, scaled from the span to a 730-hour month.
+pub fn monthly_cost(u: &FunctionUsage, rates: &LambdaRates, provisioned: f64) -> f64 {
+    let gb = u.memory_mb / 1024.0;
+    let (mut requests, mut od_gbs, mut pc_gbs, mut steps) = (0.0, 0.0, 0.0, 0.0);
+    for (inv, conc) in u.invocations.iter().zip(u.concurrency) {
+        if !(inv.is_finite() && conc.is_finite()) {
+            continue;
+        }
+        requests += inv * u.step_seconds;
+        od_gbs += (conc - provisioned).max(0.0) * u.step_seconds * gb;
+        pc_gbs += conc.min(provisioned) * u.step_seconds * gb;
+        steps += 1.0;
+    }
+    let seconds = steps * u.step_seconds;
+    if seconds <= 0.0 {
+        return 0.0;
+    }
+    let flat = provisioned * gb * seconds * rates.provisioned_usd_per_gb_second;
+    let total = requests * rates.request_usd
+        + od_gbs * rates.duration_usd_per_gb_second
+        + pc_gbs * rates.provisioned_duration_usd_per_gb_second
+        + flat;
+    total / seconds * 3600.0 * super::HOURS_PER_MONTH
+}
+
+pub fn plan(u: &FunctionUsage, rates: &LambdaRates) -> Option<ConcurrencyPlan> {
+    let peak = u
+        .concurrency
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::NAN, f64::max);
+    if !peak.is_finite() {
+        return None;
+    }
+    let break_even = rates.provisioned_usd_per_gb_second
+        / (rates.duration_usd_per_gb_second - rates.provisioned_duration_usd_per_gb_second);
+    let level = quantile(u.concurrency, (1.0 - break_even).clamp(0.0, 1.0))?.floor();
+    let busy = u
+        .concurrency
+        .iter()
+        .filter(|c| c.is_finite() && **c > level)
+        .count() as f64
+        / u.concurrency
+            .iter()
+            .filter(|c| c.is_finite())
+            .count()
+            .max(1) as f64;
+    let current = monthly_cost(u, rates, u.provisioned_now);
+    let projected = monthly_cost(u, rates, level);
+    Some(ConcurrencyPlan {
+        peak_concurrency: peak,
+        reserved_concurrency: (peak * RESERVED_HEADROOM).ceil() as u32,
+        provisioned_concurrency: level as u32,
+        provisioned_busy_share: busy,
+        break_even_busy_share: break_even,
+        saving: saving(current, projected, 0.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::Catalog;
+
+    #[test]
+    fn hand_worked_lambda_month_and_break_even_share() {
+        let c = Catalog::built_in().unwrap();
+        let r = &c.lambda.x86_64;
+        // 10M invocations/day of 512 MB x 200 ms: per second 115.74 invocations, concurrency
+        // 23.15. Month (730 h = 30.42 days): 304.2M requests x $0.2/M = $60.83;
+        // GB-s = 304.2M x 0.5 x 0.2 = 30.42M x $0.0000166667 = $506.94; $567.78 in all.
+        let inv = vec![10_000_000.0 / 86_400.0; 24];
+        let conc: Vec<f64> = inv.iter().map(|i| i * 0.2).collect();
+        let u = FunctionUsage {
+            step_seconds: 3600.0,
+            invocations: &inv,
+            concurrency: &conc,
+            memory_mb: 512.0,
+            provisioned_now: 0.0,
+        };
+        let m = monthly_cost(&u, r, 0.0);
+        let requests = 10e6 / 86_400.0 * 3600.0 * 730.0;
+        let expect = requests * 0.0000002 + requests * 0.1 * 0.0000166667;
+        assert!((m - expect).abs() < 1e-6, "{m} vs {expect}");
+        assert!((expect - 567.78).abs() < 0.01, "{expect}");
+        // Break-even busy share at us-east-1 x86 rates: 4.1667 / (16.6667 - 9.7222) = 0.600.
+        let p = plan(&u, r).unwrap();
+        assert!((p.break_even_busy_share - 0.6).abs() < 1e-4);
+        // Flat concurrency: provision it all; saves (16.6667 - 9.7222 - 4.1667) / 16.6667 of
+        // the duration bill.
+        assert_eq!(p.provisioned_concurrency, 23);
+        assert!(p.saving.saving_usd_month > 0.0);
+        assert_eq!(p.reserved_concurrency, 28);
+    }
+}

@@ -1,0 +1,204 @@
+//! The Cost tab's engine work (issue 8), off the UI thread: each group's history copied out of
+//! the store, priced from the built-in catalog and planned by `engine::cost::plan` — the same
+//! code `scaletop cost` runs. Capacity is the observed replicas (what runs now); groups that
+//! cannot be priced are listed with the reason, never shown as $0.
+
+use crate::engine::cost::plan::{self, slo_instances, Billing, CostReport, GroupData, Options};
+use crate::model::{GroupInfo, MetricKind};
+use crate::pricing::{Arch, Catalog};
+use crate::store::Store;
+
+#[derive(Debug)]
+pub struct CostJob {
+    pub groups: Vec<GroupData>,
+    /// Groups left out, with why.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostOutcome {
+    pub report: Result<CostReport, String>,
+    pub skipped: Vec<String>,
+}
+
+/// "lambda-512mb" -> 512.
+fn lambda_memory(t: &str) -> Option<f64> {
+    t.strip_prefix("lambda-")?.strip_suffix("mb")?.parse().ok()
+}
+
+fn billing(info: &GroupInfo, catalog: &Catalog) -> Result<Billing, String> {
+    let t = info
+        .instance_type
+        .as_deref()
+        .ok_or("no instance type reported")?;
+    if let Some(mb) = lambda_memory(t) {
+        return Ok(Billing::Lambda {
+            memory_mb: mb,
+            functions: info
+                .labels
+                .get("functions")
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(1),
+            arch: Arch::X86_64,
+        });
+    }
+    if t.starts_with("pod-") {
+        return Err(format!("{t}: pods are priced from their nodes; the node type is not known here (scaletop cost --node-type)"));
+    }
+    let name = t.strip_suffix("-pod").unwrap_or(t);
+    let region = info
+        .labels
+        .get("region")
+        .cloned()
+        .or_else(|| info.id.scope.split_once('/').map(|(_, r)| r.to_string()))
+        .ok_or("no region in the group's scope or labels")?;
+    catalog
+        .on_demand(name, &region)
+        .map_err(|e| e.to_string())?;
+    Ok(Billing::Instances {
+        instance_type: name.to_string(),
+        region,
+    })
+}
+
+pub fn job(store: &Store) -> CostJob {
+    let catalog = Catalog::built_in().ok();
+    let mut groups = Vec::new();
+    let mut skipped = Vec::new();
+    for (g, info) in store.groups().iter().enumerate() {
+        let Some(catalog) = catalog.as_ref() else {
+            skipped.push("the built-in pricing catalog does not load".into());
+            break;
+        };
+        let billing = match billing(info, catalog) {
+            Ok(b) => b,
+            Err(why) => {
+                skipped.push(format!("{}: {why}", info.id.name));
+                continue;
+            }
+        };
+        let read = |m| super::history(store, g, m);
+        let Some((start, demand)) = read(MetricKind::RequestRate) else {
+            skipped.push(format!("{}: no request rate yet", info.id.name));
+            continue;
+        };
+        let series = |m| read(m).map(|(_, v)| v).unwrap_or_default();
+        let is_lambda = matches!(billing, Billing::Lambda { .. });
+        let capacity = if is_lambda {
+            series(MetricKind::Concurrency)
+        } else {
+            series(MetricKind::ReplicasDesired)
+        };
+        if capacity.iter().all(|v| !v.is_finite()) {
+            skipped.push(format!("{}: no replica counts yet", info.id.name));
+            continue;
+        }
+        let (required, needed, min, startup) = match (&info.capacity, &info.slo) {
+            (Some(cap), slo) if !is_lambda => {
+                let slo = slo.clone().unwrap_or_default();
+                (
+                    demand
+                        .iter()
+                        .map(|d| slo_instances(*d, cap, &slo))
+                        .collect(),
+                    demand
+                        .iter()
+                        .map(|d| d / (cap.capacity_per_replica_rps * 0.7))
+                        .collect(),
+                    f64::from(cap.min_replicas),
+                    cap.startup_seconds,
+                )
+            }
+            _ => (Vec::new(), Vec::new(), 0.0, 120),
+        };
+        let t = info.instance_type.clone().unwrap_or_default();
+        groups.push(GroupData {
+            name: info.id.name.clone(),
+            labels: info.labels.clone(),
+            billing,
+            start_unix: start,
+            step_seconds: store.step_seconds(),
+            demand,
+            capacity,
+            capacity_source: "observed replicas".into(),
+            required,
+            needed_at_target: needed,
+            min_replicas: min,
+            cpu_utilization: series(MetricKind::CpuUtilization),
+            memory_utilization: series(MetricKind::MemoryUtilization),
+            network_mbps: series(MetricKind::NetworkMbps),
+            concurrency: series(MetricKind::Concurrency),
+            provisioned_concurrency: 0.0,
+            stateless: !t.starts_with("db."),
+            startup_seconds: startup,
+            spot_now: None,
+        });
+    }
+    CostJob { groups, skipped }
+}
+
+pub fn run(job: CostJob) -> CostOutcome {
+    let report = Catalog::built_in()
+        .map_err(|e| e.to_string())
+        .and_then(|c| {
+            plan::analyze(
+                &job.groups,
+                &[],
+                &c,
+                &Options {
+                    cluster: None,
+                    terms: vec![1, 3],
+                    source: "live store".into(),
+                },
+            )
+            .map_err(|e| e.to_string())
+        });
+    CostOutcome {
+        report,
+        skipped: job.skipped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{GroupId, Platform};
+    use crate::sources::{Sample, Update};
+    use chrono::DateTime;
+
+    #[test]
+    fn live_groups_are_priced_and_unpriceable_ones_say_why() {
+        let mut store = Store::new(60, 1440);
+        let mut web = GroupInfo::new(GroupId::new(Platform::Aws, "123/us-east-1", "web"));
+        web.instance_type = Some("m5.xlarge".into());
+        let mut pods = GroupInfo::new(GroupId::new(Platform::K8s, "ns", "api"));
+        pods.instance_type = Some("pod-1cpu-2gi".into());
+        let ids = [web.id.clone(), pods.id.clone()];
+        store.apply(Update::Group(Box::new(web)));
+        store.apply(Update::Group(Box::new(pods)));
+        for i in 0..120 {
+            let at = DateTime::from_timestamp(1_700_000_040 + i * 60, 0).unwrap();
+            let mut samples = Vec::new();
+            for id in &ids {
+                samples.push(Sample {
+                    group: id.clone(),
+                    metric: MetricKind::RequestRate,
+                    value: 100.0,
+                });
+                samples.push(Sample {
+                    group: id.clone(),
+                    metric: MetricKind::ReplicasDesired,
+                    value: 10.0,
+                });
+            }
+            store.apply(Update::Samples { at, samples });
+        }
+        let out = run(job(&store));
+        let r = out.report.expect("priced");
+        assert_eq!(r.groups.len(), 1);
+        // 10 x m5.xlarge at $0.192: $1,401.60 a month.
+        assert!((r.totals.current_usd_month - 1401.6).abs() < 1e-6);
+        assert_eq!(out.skipped.len(), 1);
+        assert!(out.skipped[0].contains("node type"), "{:?}", out.skipped);
+    }
+}

@@ -1,0 +1,318 @@
+//! `scaletop cost` end to end on the built-in scenarios (the seed's success criteria) and on
+//! bad input (exit 2 with one line naming the problem; never a silent $0).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn scaletop(args: &[&str]) -> std::process::Output {
+    let dir = std::env::temp_dir().join("scaletop-cost-cli");
+    let _ = std::fs::create_dir_all(&dir);
+    Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args(args)
+        .current_dir(&dir)
+        .env_remove("SCALETOP_CONFIG")
+        .env("XDG_CONFIG_HOME", dir.join("xdg"))
+        .output()
+        .expect("runs")
+}
+
+fn cost_json(args: &[&str]) -> Value {
+    let mut a = vec!["cost", "--format", "json"];
+    a.extend_from_slice(args);
+    let out = scaletop(&a);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn plan<'a>(v: &'a Value, group: &str) -> &'a Value {
+    v["plans"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["group"] == group))
+        .unwrap_or_else(|| panic!("no plan for {group}"))
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn ecommerce_meets_the_cost_criteria() {
+    let v = cost_json(&["--scenario", "ecommerce"]);
+    assert_eq!(v["schema"], "scaletop.cost/v1");
+    let t = &v["totals"];
+    let pct = f(&t["saving"]["saving_pct"]);
+    println!(
+        "ecommerce: now ${:.0}/month, projected ${:.0}/month, saving {pct:.1}%",
+        f(&t["current_usd_month"]),
+        f(&t["projected_usd_month"])
+    );
+    // Savings potential found (> 10%).
+    assert!(pct > 10.0, "saving {pct}%");
+    // The storefront is stateless and starts in 2 minutes: spot saves > 40% over on-demand.
+    let sp = &plan(&v, "storefront")["spot"];
+    assert_eq!(sp["suitable"], true);
+    println!(
+        "storefront spot: {:.1}% saving, base {}",
+        f(&sp["saving"]["saving_pct"]),
+        sp["on_demand_base"]
+    );
+    assert!(f(&sp["saving"]["saving_pct"]) > 40.0);
+    // Every recommended commitment is > 70% utilized.
+    let mut committed = 0;
+    for p in v["plans"].as_array().unwrap() {
+        if p["applied"].get("commitment").is_some() {
+            let c = &p["commitments"][0];
+            println!(
+                "{} commitment: {} at {:.2} utilization",
+                p["group"],
+                c["type"],
+                f(&c["utilization"])
+            );
+            assert!(f(&c["utilization"]) > 0.7, "{}", p["group"]);
+            committed += 1;
+        }
+    }
+    assert!(committed > 0);
+    // The already-spot indexer is not offered spot again.
+    assert!(plan(&v, "search-indexer")["applied"].get("spot").is_none());
+    // Recommendations are versioned, typed and carry their saving.
+    let recs = v["recommendations"].as_array().expect("recommendations");
+    assert!(!recs.is_empty());
+    for r in recs {
+        assert_eq!(r["schema"], "scaletop.recommendation/v1");
+        assert!(f(&r["saving_usd_month"]) > 0.0);
+        assert!(r["artifact"]["artifact"].is_string());
+        assert!(!r["evidence"].as_array().unwrap().is_empty());
+    }
+    assert!(recs.iter().any(|r| r["kind"] == "spot"
+        && r["artifact"]["spot_allocation_strategy"] == "price-capacity-optimized"));
+    assert!(recs.iter().any(|r| r["kind"] == "commitment"));
+    // A type move that would strand the existing m5.xlarge reservation says so.
+    let mv = recs
+        .iter()
+        .find(|r| r["kind"] == "instance_type" && r["group"]["name"] == "storefront")
+        .expect("storefront type move");
+    assert!(
+        mv["evidence"].as_array().unwrap().iter().any(|e| e
+            .as_str()
+            .unwrap_or("")
+            .contains("existing reserved_instance of 20 x m5.xlarge")),
+        "{mv}"
+    );
+    // Existing commitments: utilization now and under the recommendations.
+    let inv = v["inventory"].as_array().unwrap();
+    assert_eq!(inv.len(), 2);
+    assert!(inv.iter().all(|i| i["utilization_now"].is_number()));
+    // Cost validation against a fresh seed is reported.
+    let val = &v["validation"];
+    println!("validation error {:+.1}%", f(&val["error_pct"]));
+    assert!(f(&val["error_pct"]).abs() < 25.0, "{val}");
+    // m5.xlarge in us-east-1 is a verified price; the report lists what is not.
+    let g = v["groups"].as_array().unwrap();
+    let store = g.iter().find(|g| g["group"] == "storefront").unwrap();
+    assert_eq!(store["price_status"], "verified");
+    assert!(v["unverified_prices"].is_array());
+}
+
+#[test]
+fn serverless_gets_concurrency_plans_and_database_no_spot() {
+    let v = cost_json(&[
+        "--scenario",
+        "serverless",
+        "--duration",
+        "3d",
+        "--step",
+        "15m",
+    ]);
+    let recs = v["recommendations"].as_array().unwrap();
+    assert!(recs.iter().any(|r| r["kind"] == "concurrency"), "{recs:?}");
+    // Per-function reserved concurrency above the peak (no throttling by neighbours).
+    for p in v["plans"].as_array().unwrap() {
+        let c = &p["concurrency"];
+        assert!(
+            f(&c["reserved_concurrency"]) >= f(&c["peak_concurrency"]),
+            "{c}"
+        );
+    }
+    let pct = f(&v["totals"]["saving"]["saving_pct"]);
+    println!("serverless: saving {pct:.1}%");
+    assert!(pct > 10.0, "{pct}");
+    let v = cost_json(&[
+        "--scenario",
+        "database",
+        "--duration",
+        "3d",
+        "--step",
+        "15m",
+    ]);
+    let p = plan(&v, "aurora-readers");
+    assert_eq!(p["spot"]["suitable"], false);
+    assert!(v["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["kind"] != "spot"));
+}
+
+#[test]
+fn kubernetes_idle_is_shown_apart() {
+    let v = cost_json(&["--scenario", "game", "--duration", "3d", "--step", "15m"]);
+    let k = &v["kubernetes"];
+    assert!(k["node_type"].is_string(), "{k}");
+    assert!(f(&k["idle_usd_month"]) >= 0.0);
+    assert!(
+        (f(&k["allocated_usd_month"]) + f(&k["idle_usd_month"]) - f(&k["nodes_usd_month"])).abs()
+            < 1e-6
+            || f(&k["allocated_usd_month"]) > f(&k["nodes_usd_month"])
+    );
+    assert!(v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["group"] == "(cluster idle)"));
+}
+
+fn csv(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut s = String::from("timestamp,group,metric,value\n");
+    for h in 0..48 {
+        let r = if (9..18).contains(&(h % 24)) { 12 } else { 4 };
+        s.push_str(&format!(
+            "{},web,replicas_desired,{r}\n",
+            1_699_999_200 + h * 3600
+        ));
+        s.push_str(&format!(
+            "{},web,cpu_utilization,55\n",
+            1_699_999_200 + h * 3600
+        ));
+    }
+    let p = dir.join("web.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn input_file_is_priced_and_bad_input_exits_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = csv(dir.path());
+    let path = p.to_str().unwrap();
+    let v = cost_json(&[
+        "--input",
+        path,
+        "--instance-type",
+        "m5.xlarge",
+        "--region",
+        "us-east-1",
+    ]);
+    // Mean 7 instances (9 h of 12, 15 h of 4) x 0.192 x 730 = $981.12 a month.
+    let now = f(&v["totals"]["current_usd_month"]);
+    assert!((now - 7.0 * 0.192 * 730.0).abs() < 1e-6, "{now}");
+    let bad = |args: &[&str], want: &[&str]| {
+        let mut a = vec!["cost"];
+        a.extend_from_slice(args);
+        let out = scaletop(&a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for w in want {
+            assert!(err.contains(w), "{args:?}: '{err}' lacks '{w}'");
+        }
+        assert!(out.stdout.is_empty(), "no partial report on bad input");
+    };
+    bad(
+        &[
+            "--input",
+            path,
+            "--instance-type",
+            "m5.xlarg",
+            "--region",
+            "us-east-1",
+        ],
+        &["m5.xlarg", "m5.xlarge"],
+    );
+    bad(
+        &[
+            "--input",
+            path,
+            "--instance-type",
+            "m5.xlarge",
+            "--region",
+            "us-east-9",
+        ],
+        &["us-east-9", "us-east-1"],
+    );
+    bad(
+        &["--input", path, "--region", "us-east-1"],
+        &["--instance-type"],
+    );
+    bad(
+        &[
+            "--input",
+            path,
+            "--instance-type",
+            "m5.xlarge",
+            "--region",
+            "us-east-1",
+            "--term",
+            "1y",
+        ],
+        &["1y", "14 days"],
+    );
+    bad(
+        &[
+            "--input",
+            path,
+            "--instance-type",
+            "m5.xlarge",
+            "--region",
+            "us-east-1",
+            "--term",
+            "5y",
+        ],
+        &["1y or 3y"],
+    );
+    bad(&["--scenario", "nope"], &["nope"]);
+    bad(
+        &[
+            "--scenario",
+            "ecommerce",
+            "--duration",
+            "1d",
+            "--step",
+            "1h",
+            "--term",
+            "3y",
+        ],
+        &["3y", "42 days"],
+    );
+    // A wrong price file in config: exit 2 naming the file.
+    let cfg = dir.path().join("c.toml");
+    let prices = dir.path().join("p.toml");
+    std::fs::write(
+        &prices,
+        "[[price]]\nname = \"m5.xlarge\"\nregion = \"us-east-1\"\nusd_per_hour = -1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &cfg,
+        format!("[pricing]\nfile = \"{}\"\n", prices.display()),
+    )
+    .unwrap();
+    bad(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--input",
+            path,
+            "--instance-type",
+            "m5.xlarge",
+            "--region",
+            "us-east-1",
+        ],
+        &["p.toml", "positive"],
+    );
+}
