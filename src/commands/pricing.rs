@@ -8,7 +8,8 @@ use clap::Subcommand;
 use crate::cli::CliError;
 use crate::config::Config;
 use crate::pricing::import::{import, skipped_text};
-use crate::pricing::user_file::{write_guarded, UserPricing};
+use crate::emit::writer::GuardedWriter;
+use crate::pricing::user_file::UserPricing;
 use crate::pricing::Catalog;
 
 #[derive(Debug, Subcommand)]
@@ -53,7 +54,17 @@ pub fn run(cmd: &PricingCommand, cfg: &Config) -> Result<(), CliError> {
             let mut check = catalog.clone();
             user.apply(&mut check, &path.display().to_string())
                 .map_err(usage)?;
-            write_guarded(&path, &user.to_toml(), cfg.general.readonly).map_err(usage)?;
+            // The one guarded writer: atomic, previous version kept as .bak, refused read-only.
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let name = path
+                .file_name()
+                .ok_or_else(|| usage(format!("{}: not a file path", path.display())))?;
+            GuardedWriter::new(dir, cfg.general.readonly)
+                .write_all(vec![(name.into(), user.to_toml())])
+                .map_err(usage)?;
             println!(
                 "{}: {} ({}): {} prices added, {} replaced, {} for types not in the catalog skipped; skipped entries: {}",
                 path.display(),

@@ -127,34 +127,3 @@ pub struct MergeCounts {
     pub unknown_types: usize,
 }
 
-/// Writes `text` to `path` atomically, keeping the previous version as `<path>.bak`.
-pub fn write_guarded(path: &Path, text: &str, readonly: bool) -> Result<(), PricingError> {
-    if readonly {
-        return Err(bad(
-            path,
-            "refusing to write: --readonly (or general.readonly) is set",
-        ));
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| bad(dir, format!("cannot create: {e}")))?;
-    }
-    let tmp = sibling(path, ".tmp-scaletop");
-    std::fs::write(&tmp, text).map_err(|e| bad(&tmp, format!("cannot write: {e}")))?;
-    if path.exists() {
-        let bak = sibling(path, ".bak");
-        if let Err(e) = std::fs::copy(path, &bak) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(bad(&bak, format!("cannot keep the previous version: {e}")));
-        }
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        bad(path, format!("cannot replace: {e}"))
-    })
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
