@@ -11,6 +11,7 @@ use crate::model::GroupId;
 use crate::store::Store;
 use crate::tui::figures::{GroupFigures, ReadAt};
 use crate::tui::jobs::explain::ExplainOutcome;
+use crate::tui::jobs::forecast::ForecastOutcome;
 use crate::tui::jobs::policies::PoliciesOutcome;
 use crate::tui::jobs::workload::WorkloadOutcome;
 use crate::tui::jobs::{JobOutput, JobSlot};
@@ -167,6 +168,8 @@ pub struct App {
     pub switch_scenario: Option<String>,
     /// Workload analysis of the selected group (computed off the UI thread).
     pub workload: JobSlot<WorkloadOutcome>,
+    /// Demand forecast of the selected group (computed off the UI thread).
+    pub forecast: JobSlot<ForecastOutcome>,
     /// Policy replays of every group (computed off the UI thread).
     pub policies: JobSlot<PoliciesOutcome>,
     pub quit: bool,
@@ -203,6 +206,7 @@ impl App {
             scenarios: Vec::new(),
             switch_scenario: None,
             workload: JobSlot::default(),
+            forecast: JobSlot::default(),
             policies: JobSlot::default(),
             quit: false,
         }
@@ -300,6 +304,7 @@ impl App {
     pub fn apply_job(&mut self, output: JobOutput) {
         match output {
             JobOutput::Workload(w) => self.workload.finish(*w),
+            JobOutput::Forecast(f) => self.forecast.finish(*f),
             JobOutput::Policies(p) => self.policies.finish(p),
             JobOutput::Explain(e) => {
                 // Only for the event still on screen; a late answer for a closed pane is dropped.
@@ -392,7 +397,7 @@ impl App {
         };
         match self.tab {
             // Workload and Policies follow the Overview selection, so j/k pick the group there too.
-            Tab::Overview | Tab::Workload | Tab::Policies => {
+            Tab::Overview | Tab::Workload | Tab::Forecast | Tab::Policies => {
                 self.cursor = step(self.cursor, self.rows.len());
                 self.selected = self
                     .rows
@@ -533,6 +538,7 @@ impl App {
         self.tab = Tab::Overview;
         self.pane = Pane::None;
         self.workload = JobSlot::default();
+        self.forecast = JobSlot::default();
         self.policies = JobSlot::default();
     }
 

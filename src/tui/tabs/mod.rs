@@ -1,6 +1,7 @@
 //! One file per tab. Each renders from `&App` and `&Store` and changes nothing.
 
 pub mod events;
+pub mod forecast;
 pub mod not_built;
 pub mod overview;
 pub mod policies;
