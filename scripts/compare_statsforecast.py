@@ -49,8 +49,12 @@ def load_hourly(path, group):
     if group is not None:
         name = df["group"].iloc[0] if group == "first" else group
         df = df[df["group"] == name]
-    ts = pd.to_datetime(df["timestamp"], utc=True, format="mixed")
-    s = pd.Series(df["value"].astype(float).values, index=ts).sort_index()
+        times, values = df["timestamp"], df["value"]
+    else:
+        # Single-series files name their columns differently; the first two are time, value.
+        times, values = df.iloc[:, 0], df.iloc[:, 1]
+    ts = pd.to_datetime(times, utc=True, format="mixed")
+    s = pd.Series(values.astype(float).values, index=ts).sort_index()
     s = s[~s.index.duplicated()]
     hourly = s.resample("1h").mean()
     # Whole hours only; interior gaps are interpolated (both sides see the same input).

@@ -1,15 +1,27 @@
 //! The ensemble: a weighted mean of the other models' forecasts, weights on the simplex
 //! (non-negative, summing to one) minimising the squared error of the combination. Weights are
 //! only ever chosen on origins before the ones they are scored on: in the backtest, origin k is
-//! forecast with weights fitted on origins 0..k (equal weights at the first), so the
+//! forecast with weights fitted on origins 0..k (at the first, a fixed prior: equal weights
+//! on weekly naive, seasonal mean and Holt-Winters), so the
 //! ensemble's backtest figures are as honest as any single model's; the final forecast uses
-//! weights fitted on every backtest origin, all of which precede it.
+//! weights fitted on every backtest origin, all of which precede it. Only members whose mean
+//! absolute error on those same earlier origins is within [`TRIM`] of the best take part:
+//! least squares over a few origins otherwise gives weight to a poor model whose errors
+//! happen to offset the others' there, which does not carry forward.
 
 use super::backtest::{self, ModelRun, Plan};
 use super::models::ModelKind;
 use super::prepare::Prepared;
 
 const ITERATIONS: usize = 3000;
+/// Before any origin has been scored: equal weights on these (those that ran).
+const PRIOR: [ModelKind; 3] = [
+    ModelKind::SeasonalNaiveWeekly,
+    ModelKind::SeasonalMean,
+    ModelKind::HoltWinters,
+];
+/// Members within this factor of the best member's MAE are combined.
+const TRIM: f64 = 1.25;
 
 /// The ensemble's backtest, and its final weights (one per member, in member order).
 pub struct EnsembleRun {
@@ -68,19 +80,51 @@ pub fn combine<'a>(forecasts: impl Iterator<Item = &'a [f64]>, weights: &[f64]) 
     out
 }
 
-/// Simplex weights fitted on the first `upto` origins (equal weights when there are none).
+/// Equal weights on the [`PRIOR`] members that ran, else on every member.
+fn prior(members: &[&ModelRun]) -> Vec<f64> {
+    let inside = |r: &ModelRun| PRIOR.contains(&r.kind);
+    let count = members.iter().filter(|r| inside(r)).count();
+    members
+        .iter()
+        .map(|r| match count {
+            0 => 1.0 / members.len() as f64,
+            c if inside(r) => 1.0 / c as f64,
+            _ => 0.0,
+        })
+        .collect()
+}
+
+/// Simplex weights fitted on the first `upto` origins ([`prior`] when there are none), zero
+/// for members trimmed on those origins.
 fn weights(members: &[&ModelRun], actual: &[&[f64]], upto: usize) -> Vec<f64> {
-    let m = members.len();
-    let mut gram = vec![0.0; m * m];
-    let mut cross = vec![0.0; m];
+    let all = members.len();
+    let mut mae = vec![0.0; all];
     let mut rows = 0usize;
     for (k, a) in actual.iter().enumerate().take(upto) {
         for (j, &y) in a.iter().enumerate() {
-            let f: Vec<f64> = members.iter().map(|r| r.forecasts[k][j]).collect();
-            if !y.is_finite() || f.iter().any(|v| !v.is_finite()) {
+            if !y.is_finite() || members.iter().any(|r| !r.forecasts[k][j].is_finite()) {
                 continue;
             }
             rows += 1;
+            for (e, r) in mae.iter_mut().zip(members) {
+                *e += (y - r.forecasts[k][j]).abs();
+            }
+        }
+    }
+    if rows == 0 {
+        return prior(members);
+    }
+    let best = mae.iter().copied().fold(f64::INFINITY, f64::min);
+    let kept: Vec<usize> = (0..all).filter(|&i| mae[i] <= TRIM * best).collect();
+    let m = kept.len();
+    let mut gram = vec![0.0; m * m];
+    let mut cross = vec![0.0; m];
+    for (k, a) in actual.iter().enumerate().take(upto) {
+        for (j, &y) in a.iter().enumerate() {
+            let f: Vec<f64> = kept.iter().map(|&i| members[i].forecasts[k][j]).collect();
+            if !y.is_finite() || f.iter().any(|v| !v.is_finite()) {
+                continue;
+            }
             for p in 0..m {
                 cross[p] += y * f[p];
                 for q in 0..m {
@@ -89,11 +133,12 @@ fn weights(members: &[&ModelRun], actual: &[&[f64]], upto: usize) -> Vec<f64> {
             }
         }
     }
-    let equal = vec![1.0 / m as f64; m];
-    if rows == 0 {
-        return equal;
+    let fitted = simplex_least_squares(&gram, &cross, m).unwrap_or(vec![1.0 / m as f64; m]);
+    let mut out = vec![0.0; all];
+    for (&i, w) in kept.iter().zip(fitted) {
+        out[i] = w;
     }
-    simplex_least_squares(&gram, &cross, m).unwrap_or(equal)
+    out
 }
 
 /// Minimises w'Gw - 2 b'w over the probability simplex by projected gradient descent.

@@ -240,8 +240,7 @@ fn source_of<'a>(e: &KnownEvent, learned: &'a [Learned]) -> Option<&'a Learned> 
         Some(name) => learned.iter().find(|l| &l.name == name),
         None => learned
             .iter()
-            .filter(|l| l.name != e.name && family(&l.name) == e.family())
-            .last(),
+            .rfind(|l| l.name != e.name && family(&l.name) == e.family()),
     }
 }
 

@@ -117,6 +117,8 @@ pub fn run(job: ForecastJob) -> ForecastOutcome {
     };
     let began = std::time::Instant::now();
     let result = forecast::forecast_series(start, FORECAST_STEP_SECONDS, &history, &req);
+    let fit_ms = began.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(group = %job.group, fit_ms, points = history.len(), "forecast fitted");
     ForecastOutcome {
         group: job.group,
         data_end: job.data_end,
@@ -124,7 +126,7 @@ pub fn run(job: ForecastJob) -> ForecastOutcome {
         step_seconds: FORECAST_STEP_SECONDS,
         history,
         capacity_label: job.capacity_label,
-        fit_ms: began.elapsed().as_secs_f64() * 1000.0,
+        fit_ms,
         result,
     }
 }

@@ -362,9 +362,10 @@ fn figure_lines(
     }
     out.push(Line::from(""));
     out.push(Line::from(Span::styled(
+        // No fit time here: it changes run to run (the log has it).
         format!(
-            "  {} points fitted in {:.0} ms, {} masked",
-            fc.history_points, o.fit_ms, fc.anomalies_masked
+            "  {} points fitted, {} anomalous masked",
+            fc.history_points, fc.anomalies_masked
         ),
         theme.dim(),
     )));
