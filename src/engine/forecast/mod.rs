@@ -209,8 +209,10 @@ pub fn forecast_series(
             plan.horizon
         ));
     }
-    // Models are fitted for the horizon they are scored on.
+    // Models are fitted for the horizon they are scored on, with the structure the training
+    // before the earliest origin supports.
     prep.ctx.horizon = plan.horizon;
+    prep.ctx.structure_len = plan.origins.first().copied().unwrap_or(n);
     let applicable: Vec<ModelKind> = ModelKind::ALL
         .into_iter()
         .filter(|k| k.applies(&prep.ctx))

@@ -107,6 +107,7 @@ pub fn prepare_with_events(
         weekly,
         positive: raw.iter().filter(|v| v.is_finite()).all(|&v| v > 0.0),
         horizon: horizon_steps.max(1),
+        structure_len: n,
     };
     let dec = decompose(raw, step_seconds, &ctx.periods());
     let mask = anomaly_mask(&dec, ANOMALY_SIGMAS);

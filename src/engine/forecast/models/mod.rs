@@ -24,6 +24,10 @@ pub struct SeriesContext {
     pub positive: bool,
     /// Steps ahead the models are fitted to forecast (the backtested horizon).
     pub horizon: usize,
+    /// Training length that fixes a model's structure (the ridge's lag count): the history
+    /// before the earliest backtest origin, so the final fit has the structure the backtest
+    /// measured, not a richer one.
+    pub structure_len: usize,
 }
 
 impl SeriesContext {
@@ -157,6 +161,7 @@ pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted
             ctx.step_seconds,
             &periods,
             ctx.horizon,
+            ctx.structure_len,
         )?))),
         ModelKind::Ridge => Fitted::Ridge(ridge::fit(
             train,
@@ -164,6 +169,7 @@ pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted
             ctx.step_seconds,
             &periods,
             ctx.horizon,
+            ctx.structure_len,
         )?),
         ModelKind::Ensemble => return None,
     })

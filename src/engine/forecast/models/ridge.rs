@@ -109,16 +109,24 @@ impl Spec {
     }
 }
 
-/// Fits on `y` (no missing values) for forecasts up to `horizon` steps ahead; None when
-/// there are too few rows for the features.
+/// Fits on `y` (no missing values) for forecasts up to `horizon` steps ahead, with as many
+/// seasonal lags as `structure_len` points of history support (capped at `y.len()`); None
+/// when there are too few rows for the features.
 pub fn fit(
     y: &[f64],
     start_unix: i64,
     step_seconds: i64,
     periods: &[usize],
     horizon: usize,
+    structure_len: usize,
 ) -> Option<Model> {
-    let spec = Spec::new(start_unix, step_seconds, periods, horizon, y.len());
+    let spec = Spec::new(
+        start_unix,
+        step_seconds,
+        periods,
+        horizon,
+        structure_len.min(y.len()),
+    );
     let first = spec.longest_lag().max(y.len().saturating_sub(MAX_ROWS));
     let rows: Vec<usize> = (first..y.len()).collect();
     let mut x = Vec::new();
@@ -253,7 +261,7 @@ mod tests {
         };
         let n = 24 * 7 * 4;
         let y: Vec<f64> = (0..n).map(f).collect();
-        let m = fit(&y, start, 3600, &[24, 168], 168).expect("enough rows");
+        let m = fit(&y, start, 3600, &[24, 168], 168, y.len()).expect("enough rows");
         let fc = m.forecast(&y, 168);
         let wape: f64 = (0..168).map(|h| (fc[h] - f(n + h)).abs()).sum::<f64>()
             / (0..168).map(|h| f(n + h)).sum::<f64>();
