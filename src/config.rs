@@ -18,6 +18,16 @@ pub struct Config {
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Overrides the built-in keymap.
     pub keys: BTreeMap<String, Vec<String>>,
     pub sources: SourcesConfig,
+    pub forecast: ForecastConfig,
+}
+
+/// Forecasting (issue 5).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForecastConfig {
+    /// Known events calendar: a TOML file of `[[event]]` tables, as `scaletop forecast
+    /// --events`. Empty: none.
+    pub events_file: String,
 }
 
 /// Live data sources. With none configured the TUI runs the demo simulator.

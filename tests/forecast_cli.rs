@@ -156,6 +156,28 @@ like = "sale_1"
         &csv,
         &["--horizon", "36h", "--format", "json", "--events", &path],
     );
+    // The same calendar from the config file's [forecast] events_file.
+    let mut config = tempfile::NamedTempFile::new().expect("temp file");
+    writeln!(config, "[forecast]\nevents_file = {path:?}").expect("write");
+    let config_path = config.path().to_str().expect("utf8 path").to_string();
+    let from_config = forecast(
+        &csv,
+        &[
+            "--horizon",
+            "36h",
+            "--format",
+            "json",
+            "--config",
+            &config_path,
+        ],
+    );
+    assert!(
+        from_config.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_config.stderr)
+    );
+    let c: serde_json::Value = serde_json::from_slice(&from_config.stdout).expect("json");
+    assert_eq!(c["events"][0]["source"], "learned from sale_1");
     assert!(
         out.status.success(),
         "{}",

@@ -150,7 +150,7 @@ struct Output<'a> {
     forecast: &'a Forecast,
 }
 
-pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
+pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliError> {
     let horizon = parse_duration(&args.horizon)
         .map_err(|e| CliError::usage(format!("--horizon: {e}")))?
         .as_secs();
@@ -170,8 +170,12 @@ pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
             return Err(CliError::usage(format!("{flag} must be a positive number")));
         }
     }
+    // --events, else the config's calendar.
     let events = match &args.events {
         Some(p) => read_events(p)?,
+        None if !cfg.forecast.events_file.is_empty() => {
+            read_events(std::path::Path::new(&cfg.forecast.events_file))?
+        }
         None => Vec::new(),
     };
     let file = args.input.display().to_string();

@@ -170,6 +170,8 @@ pub struct App {
     pub workload: JobSlot<WorkloadOutcome>,
     /// Demand forecast of the selected group (computed off the UI thread).
     pub forecast: JobSlot<ForecastOutcome>,
+    /// The config's known-events calendar (validated at start).
+    pub forecast_events: Vec<crate::engine::forecast::events::KnownEvent>,
     /// Policy replays of every group (computed off the UI thread).
     pub policies: JobSlot<PoliciesOutcome>,
     pub quit: bool,
@@ -207,6 +209,14 @@ impl App {
             switch_scenario: None,
             workload: JobSlot::default(),
             forecast: JobSlot::default(),
+            forecast_events: if cfg.forecast.events_file.is_empty() {
+                Vec::new()
+            } else {
+                crate::commands::forecast::read_events(std::path::Path::new(
+                    &cfg.forecast.events_file,
+                ))
+                .unwrap_or_default()
+            },
             policies: JobSlot::default(),
             quit: false,
         }

@@ -2,6 +2,7 @@
 //! store's history on whole-minute means, forecast a quarter of its length ahead (at least
 //! 15 minutes, at most a day), with the group's capacity at max for the runway.
 
+use crate::engine::forecast::events::KnownEvent;
 use crate::engine::forecast::{self, Forecast, ForecastError, ForecastRequest};
 use crate::model::{GroupId, MetricKind, PolicyModel};
 use crate::store::Store;
@@ -27,6 +28,7 @@ pub struct ForecastJob {
     pub per_replica: Option<f64>,
     /// e.g. "max 100 x 2.5K req/s at 60% cpu target".
     pub capacity_label: Option<String>,
+    pub events: Vec<KnownEvent>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +44,9 @@ pub struct ForecastOutcome {
     pub result: Result<Forecast, ForecastError>,
 }
 
-/// Copies the group's request rate and capacity out of the store; `None` without the group.
-pub fn job(store: &Store, group: &GroupId) -> Option<ForecastJob> {
+/// Copies the group's request rate and capacity out of the store (and the calendar);
+/// `None` without the group.
+pub fn job(store: &Store, group: &GroupId, events: &[KnownEvent]) -> Option<ForecastJob> {
     let g = store.group_index(group)?;
     let data_end = store.now().map_or(0, |t| t.timestamp());
     let (start, values) =
@@ -75,6 +78,7 @@ pub fn job(store: &Store, group: &GroupId) -> Option<ForecastJob> {
         capacity,
         per_replica,
         capacity_label,
+        events: events.to_vec(),
     })
 }
 
@@ -113,6 +117,7 @@ pub fn run(job: ForecastJob) -> ForecastOutcome {
     let req = ForecastRequest {
         capacity: job.capacity,
         per_replica: job.per_replica,
+        events: job.events,
         ..ForecastRequest::new(horizon_seconds(span))
     };
     let began = std::time::Instant::now();
@@ -152,6 +157,7 @@ mod tests {
             capacity: Some(1000.0),
             per_replica: Some(10.0),
             capacity_label: None,
+            events: Vec::new(),
         });
         let fc = out.result.expect("forecast");
         assert_eq!(fc.step_seconds, 60);

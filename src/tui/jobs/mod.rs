@@ -126,7 +126,7 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
                 data_end,
             };
             if app.forecast.wants(&key, forecast::REFIT_EVERY_SECONDS) {
-                if let Some(job) = forecast::job(store, &g) {
+                if let Some(job) = forecast::job(store, &g, &app.forecast_events) {
                     app.forecast.start(key);
                     jobs.push(Job::Forecast(job));
                 }
