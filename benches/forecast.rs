@@ -1,20 +1,27 @@
 //! Fit + rolling-origin backtest + 24 h forecast of one 28-day 5-minute series (8,064 points),
-//! automatic selection against the seasonal naive baseline alone, in the same run.
+//! automatic selection against the seasonal naive baseline alone, in the same run; and the
+//! issue's cases: 14 days at 5-minute (4,032 points) and 1-minute (20,160 points) steps, auto
+//! selection with a 24 h (native step) and a 7-day (hourly means) forecast.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use scaletop::engine::forecast::{forecast_series, ForecastRequest, ModelKind};
 
 fn series() -> Vec<f64> {
+    series_of(28, 288)
+}
+
+/// `days` of a daily cycle with a weekend dip and noise, `per_day` points a day.
+fn series_of(days: usize, per_day: usize) -> Vec<f64> {
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    (0..28 * 288)
+    (0..days * per_day)
         .map(|i| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             let noise = (state % 1000) as f64 / 1000.0 - 0.5;
             let t = i as f64;
-            let day = (2.0 * std::f64::consts::PI * t / 288.0).sin();
-            let weekend = if (i / 288) % 7 >= 5 { 0.8 } else { 1.0 };
+            let day = (2.0 * std::f64::consts::PI * t / per_day as f64).sin();
+            let weekend = if (i / per_day) % 7 >= 5 { 0.8 } else { 1.0 };
             (1000.0 + 400.0 * day) * weekend + 40.0 * noise
         })
         .collect()
@@ -34,6 +41,18 @@ fn bench(c: &mut Criterion) {
     g.bench_function("seasonal_naive_weekly_24h", |b| {
         b.iter(|| forecast_series(0, 300, &y, &naive))
     });
+    g.finish();
+    let mut g = c.benchmark_group("forecast_14d");
+    g.sample_size(10);
+    for (label, step, per_day) in [("5m", 300, 288), ("1m", 60, 1440)] {
+        let y = series_of(14, per_day);
+        for (h, horizon) in [("24h", 86_400), ("7d", 7 * 86_400)] {
+            let req = ForecastRequest::new(horizon);
+            g.bench_function(format!("{label}_auto_{h}"), |b| {
+                b.iter(|| forecast_series(0, step, &y, &req))
+            });
+        }
+    }
     g.finish();
 }
 

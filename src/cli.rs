@@ -177,7 +177,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sim(cmd)) => run_sim(cmd, &cfg),
         Some(Command::Simulate(args)) => crate::commands::simulate::run(args),
         Some(Command::Analyze(args)) => crate::commands::analyze::run(args),
-        Some(Command::Forecast(args)) => crate::commands::forecast::run(args),
+        Some(Command::Forecast(args)) => crate::commands::forecast::run(args, &cfg),
         Some(Command::Snapshot(args)) => crate::commands::snapshot::run(args, &cfg),
         Some(Command::Sources(cmd)) => crate::commands::sources::run(cmd),
         Some(Command::Emit(args)) => crate::commands::emit::run(args, &cfg),
@@ -199,6 +199,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 cfg.demo.seed = seed;
             }
             sim::Scenario::load(&cfg.demo.scenario).map_err(|e| CliError::usage(e.to_string()))?;
+            if !cfg.forecast.events_file.is_empty() {
+                crate::commands::forecast::read_events(std::path::Path::new(
+                    &cfg.forecast.events_file,
+                ))?;
+            }
             let _log_guard = init_logging(&cfg);
             crate::tui::run(cfg).map_err(|e| CliError {
                 code: 2,

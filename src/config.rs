@@ -19,6 +19,7 @@ pub struct Config {
     pub keys: BTreeMap<String, Vec<String>>,
     pub sources: SourcesConfig,
     pub pricing: PricingConfig,
+    pub forecast: ForecastConfig,
 }
 
 /// Price overrides and the user pricing file (`scaletop pricing import` writes it).
@@ -42,6 +43,15 @@ impl PricingConfig {
             PathBuf::from(&self.file)
         }
     }
+}
+
+/// Forecasting (issue 5).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForecastConfig {
+    /// Known events calendar: a TOML file of `[[event]]` tables, as `scaletop forecast
+    /// --events`. Empty: none.
+    pub events_file: String,
 }
 
 /// Live data sources. With none configured the TUI runs the demo simulator.

@@ -119,3 +119,94 @@ fn bad_input_exits_2_with_one_line() {
         &["--horizon", "1h", "--capacity=-3"],
     ));
 }
+
+/// Ten days hourly of a daily cycle with a "sale" on day 3 (x3) and again on day 10 (in the
+/// forecast), and an events file naming both.
+#[test]
+fn events_file_masks_history_and_lifts_the_forecast() {
+    let t0 = 1_704_067_200i64; // 2024-01-01T00:00Z
+    let mut csv = String::from("timestamp,value\n");
+    for i in 0..9 * 24i64 {
+        let mut v = 100.0 + 50.0 * (2.0 * std::f64::consts::PI * i as f64 / 24.0).sin();
+        if (2 * 24..3 * 24).contains(&i) {
+            v *= 3.0;
+        }
+        csv.push_str(&format!("{},{v:.3}\n", t0 + i * 3600));
+    }
+    let mut events = tempfile::NamedTempFile::new().expect("temp file");
+    events
+        .write_all(
+            br#"
+[[event]]
+name = "sale_1"
+start = "2024-01-03T00:00:00Z"
+duration = "24h"
+like = "sale_1"
+
+[[event]]
+name = "sale_2"
+start = "2024-01-10T00:00:00Z"
+end = "2024-01-11T00:00:00Z"
+like = "sale_1"
+"#,
+        )
+        .expect("write");
+    let path = events.path().to_str().expect("utf8 path").to_string();
+    let out = forecast(
+        &csv,
+        &["--horizon", "36h", "--format", "json", "--events", &path],
+    );
+    // The same calendar from the config file's [forecast] events_file.
+    let mut config = tempfile::NamedTempFile::new().expect("temp file");
+    writeln!(config, "[forecast]\nevents_file = {path:?}").expect("write");
+    let config_path = config.path().to_str().expect("utf8 path").to_string();
+    let from_config = forecast(
+        &csv,
+        &[
+            "--horizon",
+            "36h",
+            "--format",
+            "json",
+            "--config",
+            &config_path,
+        ],
+    );
+    assert!(
+        from_config.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_config.stderr)
+    );
+    let c: serde_json::Value = serde_json::from_slice(&from_config.stdout).expect("json");
+    assert_eq!(c["events"][0]["source"], "learned from sale_1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["event_points_masked"], 24);
+    assert_eq!(v["events"][0]["name"], "sale_2");
+    assert_eq!(v["events"][0]["source"], "learned from sale_1");
+    let uplift = v["events"][0]["uplift"].as_f64().expect("uplift");
+    assert!((uplift - 3.0).abs() < 0.3, "uplift {uplift}");
+    // 2024-01-10T06:00Z is the daily peak (sin = 1): about 3 x 150.
+    let p = v["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .find(|p| p["timestamp"] == "2024-01-10T06:00:00Z")
+        .expect("point");
+    let mean = p["mean"].as_f64().expect("mean");
+    assert!((mean - 450.0).abs() < 45.0, "mean {mean}");
+
+    // A bad events file: exit 2, one line naming the file and the event.
+    let mut bad = tempfile::NamedTempFile::new().expect("temp file");
+    bad.write_all(b"[[event]]\nname = \"x\"\nstart = \"tomorrow\"\nduration = \"1h\"\n")
+        .expect("write");
+    let bad_path = bad.path().to_str().expect("utf8 path").to_string();
+    let e = usage_error(&forecast(
+        &csv,
+        &["--horizon", "12h", "--events", &bad_path],
+    ));
+    assert!(e.contains("event 'x'") && e.contains("RFC 3339"), "{e}");
+}

@@ -187,9 +187,9 @@ fn missing_memory_is_a_dash() {
 fn not_built_tab_says_so() {
     let store = fx::store();
     let mut app = fx::app(&store);
-    press(&mut app, &store, "5");
+    press(&mut app, &store, "8");
     let text = screen(&app, &store);
-    assert!(text.contains("not built yet — see issue #5"), "{text}");
+    assert!(text.contains("not built yet — see issue #10"), "{text}");
     insta::assert_snapshot!(text);
 }
 
@@ -473,6 +473,39 @@ fn workload_tab_with_results() {
     ] {
         assert!(text.contains(needle), "'{needle}' in:\n{text}");
     }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn forecast_tab_with_bands_accuracy_and_runway() {
+    let store = fx::workload_store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "5");
+    assert!(screen(&app, &store).contains("fitting…"));
+    assert_eq!(run_jobs(&mut app, &store), 1);
+    assert_eq!(run_jobs(&mut app, &store), 0, "no new data: no new fit");
+    let text = screen(&app, &store);
+    for needle in [
+        "80%",
+        "95% band",
+        "Backtest (",
+        "accuracy",
+        "coverage",
+        "Next peak",
+        "Runway",
+        "max serves",
+        "stays under max",
+    ] {
+        assert!(text.contains(needle), "'{needle}' in:\n{text}");
+    }
+    let Some(Ok(fc)) = app.forecast.result.as_ref().map(|o| &o.result) else {
+        panic!("a forecast");
+    };
+    assert!(
+        fc.backtest.accuracy.is_some_and(|a| a > 0.8),
+        "{:?}",
+        fc.backtest
+    );
     insta::assert_snapshot!(text);
 }
 

@@ -145,6 +145,13 @@ fn demo_in_tmux() {
     assert!(screen.contains("1 Overview"), "{screen}");
     assert!(screen.contains("9 Sources"), "{screen}");
 
+    // `5` Forecast: the fit runs off the UI thread and the figures appear; keys still work
+    // while it runs.
+    tmux.send(&["5"]);
+    tmux.wait_for("the Forecast tab with a fitted forecast", |s| {
+        s.contains("Backtest (") && s.contains("Runway") && s.contains("95% band")
+    });
+
     // `3` switches to Utilization.
     tmux.send(&["3"]);
     tmux.wait_for("the Utilization tab", |s| s.contains("Demand vs capacity"));

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::cli::{CliError, Format};
 use crate::duration::parse_duration;
+use crate::engine::forecast::events::KnownEvent;
 use crate::engine::forecast::{self, format_time, Forecast, ForecastRequest, ModelKind};
 use crate::input;
 
@@ -36,7 +37,7 @@ pub struct ForecastArgs {
     #[arg(long)]
     pub step: Option<String>,
     /// auto (backtest picks by MASE) or one of: naive, seasonal_naive_daily,
-    /// seasonal_naive_weekly, holt_winters, mstl_ets, ridge.
+    /// seasonal_naive_weekly, seasonal_mean, holt_winters, mstl_ets, ridge, ensemble.
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Demand the group serves at max capacity (max replicas x per-replica capacity), in the
@@ -46,8 +47,97 @@ pub struct ForecastArgs {
     /// Per-replica capacity, to say how many replicas the forecast peak needs.
     #[arg(long)]
     pub per_replica: Option<f64>,
+    /// Known events (TOML: `[[event]]` with name, start, end or duration, optional uplift and
+    /// like): kept out of the fit, forecast as uplift on their dates.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// One `[[event]]` of an events file. Times are RFC 3339.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventEntry {
+    name: String,
+    start: String,
+    end: Option<String>,
+    duration: Option<String>,
+    uplift: Option<f64>,
+    like: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsFile {
+    #[serde(default)]
+    event: Vec<EventEntry>,
+}
+
+/// Reads an events file; every problem names the file and the event.
+pub fn read_events(path: &std::path::Path) -> Result<Vec<KnownEvent>, CliError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("{file}: cannot read: {e}")))?;
+    let parsed: EventsFile =
+        toml::from_str(&text).map_err(|e| CliError::usage(format!("{file}: {}", one_line(&e))))?;
+    let time = |name: &str, what: &str, v: &str| {
+        chrono::DateTime::parse_from_rfc3339(v)
+            .map(|t| t.timestamp())
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "{file}: event '{name}': {what} '{v}' is not RFC 3339: {e}"
+                ))
+            })
+    };
+    parsed
+        .event
+        .into_iter()
+        .map(|e| {
+            let start = time(&e.name, "start", &e.start)?;
+            let end = match (&e.end, &e.duration) {
+                (Some(end), None) => time(&e.name, "end", end)?,
+                (None, Some(d)) => {
+                    let secs = parse_duration(d).map_err(|err| {
+                        CliError::usage(format!("{file}: event '{}': duration: {err}", e.name))
+                    })?;
+                    start + i64::try_from(secs.as_secs()).unwrap_or(i64::MAX / 2)
+                }
+                _ => {
+                    return Err(CliError::usage(format!(
+                        "{file}: event '{}': give exactly one of end and duration",
+                        e.name
+                    )))
+                }
+            };
+            if end <= start {
+                return Err(CliError::usage(format!(
+                    "{file}: event '{}': ends before it starts",
+                    e.name
+                )));
+            }
+            if e.uplift.is_some_and(|u| !(u > 0.0 && u.is_finite())) {
+                return Err(CliError::usage(format!(
+                    "{file}: event '{}': uplift must be a positive number",
+                    e.name
+                )));
+            }
+            Ok(KnownEvent {
+                name: e.name,
+                start,
+                end,
+                uplift: e.uplift,
+                like: e.like,
+            })
+        })
+        .collect()
+}
+
+fn one_line(e: &toml::de::Error) -> String {
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The JSON document: the engine's forecast plus the fit time.
@@ -60,7 +150,7 @@ struct Output<'a> {
     forecast: &'a Forecast,
 }
 
-pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
+pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliError> {
     let horizon = parse_duration(&args.horizon)
         .map_err(|e| CliError::usage(format!("--horizon: {e}")))?
         .as_secs();
@@ -68,7 +158,7 @@ pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
         "auto" => None,
         name => Some(ModelKind::parse(name).ok_or_else(|| {
             CliError::usage(format!(
-                "--model '{name}': expected auto, naive, seasonal_naive_daily, seasonal_naive_weekly, holt_winters, mstl_ets or ridge"
+                "--model '{name}': expected auto, naive, seasonal_naive_daily, seasonal_naive_weekly, seasonal_mean, holt_winters, mstl_ets, ridge or ensemble"
             ))
         })?),
     };
@@ -80,6 +170,14 @@ pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
             return Err(CliError::usage(format!("{flag} must be a positive number")));
         }
     }
+    // --events, else the config's calendar.
+    let events = match &args.events {
+        Some(p) => read_events(p)?,
+        None if !cfg.forecast.events_file.is_empty() => {
+            read_events(std::path::Path::new(&cfg.forecast.events_file))?
+        }
+        None => Vec::new(),
+    };
     let file = args.input.display().to_string();
     let all = input::read_file(&args.input).map_err(|e| CliError::usage(e.to_string()))?;
     let series = pick(&all, args.group.as_deref(), args.metric.as_deref(), &file)?;
@@ -110,6 +208,7 @@ pub fn run(args: &ForecastArgs) -> Result<(), CliError> {
         model,
         capacity: args.capacity,
         per_replica: args.per_replica,
+        events,
     };
     let began = Instant::now();
     let fc = forecast::forecast_series(start, step, &values, &req)
@@ -232,6 +331,25 @@ fn write_table(
             c.model,
             num(c.mase),
             pct(c.wape)
+        )?;
+    }
+    if !fc.ensemble_weights.is_empty() {
+        let ws: Vec<String> = fc
+            .ensemble_weights
+            .iter()
+            .map(|m| format!("{} {:.2}", m.model, m.weight))
+            .collect();
+        writeln!(w, "ensemble weights: {}", ws.join(", "))?;
+    }
+    for e in &fc.events {
+        writeln!(
+            w,
+            "event {}: {} .. {} x{:.2} ({})",
+            e.name,
+            format_time(e.start),
+            format_time(e.end),
+            e.uplift,
+            e.source
         )?;
     }
     for n in &fc.notes {

@@ -3,7 +3,7 @@
 //! catalog lacks. Written atomically (temp file + rename), the previous version kept as
 //! `.bak`, refused under `--readonly`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 

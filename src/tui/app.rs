@@ -11,6 +11,7 @@ use crate::model::GroupId;
 use crate::store::Store;
 use crate::tui::figures::{GroupFigures, ReadAt};
 use crate::tui::jobs::explain::ExplainOutcome;
+use crate::tui::jobs::forecast::ForecastOutcome;
 use crate::tui::jobs::policies::PoliciesOutcome;
 use crate::tui::jobs::workload::WorkloadOutcome;
 use crate::tui::jobs::{JobOutput, JobSlot};
@@ -170,6 +171,10 @@ pub struct App {
     pub switch_scenario: Option<String>,
     /// Workload analysis of the selected group (computed off the UI thread).
     pub workload: JobSlot<WorkloadOutcome>,
+    /// Demand forecast of the selected group (computed off the UI thread).
+    pub forecast: JobSlot<ForecastOutcome>,
+    /// The config's known-events calendar (validated at start).
+    pub forecast_events: Vec<crate::engine::forecast::events::KnownEvent>,
     /// Policy replays of every group (computed off the UI thread).
     pub policies: JobSlot<PoliciesOutcome>,
     /// Recommendations the engines produced (the pane adds recommendation files it finds in
@@ -213,6 +218,15 @@ impl App {
             scenarios: Vec::new(),
             switch_scenario: None,
             workload: JobSlot::default(),
+            forecast: JobSlot::default(),
+            forecast_events: if cfg.forecast.events_file.is_empty() {
+                Vec::new()
+            } else {
+                crate::commands::forecast::read_events(std::path::Path::new(
+                    &cfg.forecast.events_file,
+                ))
+                .unwrap_or_default()
+            },
             policies: JobSlot::default(),
             recommendations: Vec::new(),
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
@@ -313,6 +327,7 @@ impl App {
     pub fn apply_job(&mut self, output: JobOutput) {
         match output {
             JobOutput::Workload(w) => self.workload.finish(*w),
+            JobOutput::Forecast(f) => self.forecast.finish(*f),
             JobOutput::Policies(p) => self.policies.finish(p),
             JobOutput::Cost(c) => self.cost.finish(*c),
             JobOutput::Explain(e) => {
@@ -438,7 +453,7 @@ impl App {
         };
         match self.tab {
             // Workload and Policies follow the Overview selection, so j/k pick the group there too.
-            Tab::Overview | Tab::Workload | Tab::Policies => {
+            Tab::Overview | Tab::Workload | Tab::Forecast | Tab::Policies => {
                 self.cursor = step(self.cursor, self.rows.len());
                 self.selected = self
                     .rows
@@ -579,6 +594,7 @@ impl App {
         self.tab = Tab::Overview;
         self.pane = Pane::None;
         self.workload = JobSlot::default();
+        self.forecast = JobSlot::default();
         self.policies = JobSlot::default();
         self.cost = JobSlot::default();
     }

@@ -40,6 +40,7 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
         Tab::Events => tabs::events::render(app, store, frame, body),
         Tab::Utilization => tabs::utilization::render(app, store, frame, body),
         Tab::Workload => tabs::workload::render(app, store, frame, body),
+        Tab::Forecast => tabs::forecast::render(app, store, frame, body),
         Tab::Policies => tabs::policies::render(app, store, frame, body),
         Tab::Cost => tabs::cost::render(app, store, frame, body),
         Tab::Sources => tabs::sources::render(app, store, now, frame, body),

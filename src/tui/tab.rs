@@ -59,10 +59,6 @@ impl Tab {
     /// For tabs whose engine does not exist yet: (issue number, what the tab will show).
     pub fn not_built(self) -> Option<(u32, &'static str)> {
         match self {
-            Tab::Forecast => Some((
-                5,
-                "demand forecasts with confidence bands and capacity runway",
-            )),
             Tab::Alerts => Some((10, "alert rules, load-test scorecard and success criteria")),
             _ => None,
         }

@@ -42,8 +42,29 @@ pub struct AnomalyWindow {
     pub recurring: bool,
 }
 
+/// The spread a score is measured in is never below this share of the series' typical level
+/// (median |expected|). On a smooth series the remainder's MAD is tiny, and a spike read
+/// against it scores in the hundreds of sigmas ("171σ") — a figure that says nothing. With
+/// the floor, 5σ means at least a 10% deviation from what was expected.
+pub const SPREAD_FLOOR_OF_LEVEL: f64 = 0.02;
+
 /// Robust z-score of each remainder point (NaN where the remainder is missing).
 pub fn robust_scores(remainder: &[f64]) -> Vec<f64> {
+    robust_scores_floored(remainder, 0.0)
+}
+
+/// [`robust_scores`] of a decomposition, the spread floored at [`SPREAD_FLOOR_OF_LEVEL`] of the
+/// series' typical level.
+pub fn decomposition_scores(dec: &Decomposition) -> Vec<f64> {
+    let level: Vec<f64> = (0..dec.remainder.len())
+        .map(|i| dec.expected(i).abs())
+        .collect();
+    let floor = stats::median(&level).unwrap_or(0.0) * SPREAD_FLOOR_OF_LEVEL;
+    robust_scores_floored(&dec.remainder, floor)
+}
+
+/// Robust z-scores with the spread at least `floor`.
+pub fn robust_scores_floored(remainder: &[f64], floor: f64) -> Vec<f64> {
     let Some((med, sigma)) = stats::median_and_mad_sigma(remainder) else {
         return vec![f64::NAN; remainder.len()];
     };
@@ -53,6 +74,11 @@ pub fn robust_scores(remainder: &[f64]) -> Vec<f64> {
     } else {
         let dev: Vec<f64> = remainder.iter().map(|r| (r - med).abs()).collect();
         stats::mean(&dev).unwrap_or(0.0) * 1.2533
+    };
+    let sigma = if floor.is_finite() {
+        sigma.max(floor)
+    } else {
+        sigma
     };
     remainder
         .iter()
@@ -70,7 +96,7 @@ pub fn robust_scores(remainder: &[f64]) -> Vec<f64> {
 
 /// True where the point is anomalous; the forecasting work masks these before fitting.
 pub fn anomaly_mask(dec: &Decomposition, threshold_sigmas: f64) -> Vec<bool> {
-    robust_scores(&dec.remainder)
+    decomposition_scores(dec)
         .iter()
         .map(|z| z.abs() > threshold_sigmas)
         .collect()
@@ -85,7 +111,7 @@ pub fn anomaly_windows(
     options: &AnomalyOptions,
 ) -> Vec<AnomalyWindow> {
     let step = step_seconds.max(1);
-    let z = robust_scores(&dec.remainder);
+    let z = decomposition_scores(dec);
     let gap = (options.merge_gap_seconds / step).max(1) as usize;
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, s) in z.iter().enumerate() {
@@ -170,6 +196,51 @@ mod tests {
         assert_eq!(w[0].direction, "above");
         assert!(w[0].size_vs_expected.unwrap_or(0.0) > 3.0);
         assert!(!w[0].recurring);
+    }
+
+    #[test]
+    fn a_spike_on_a_smooth_series_scores_against_the_level_floor() {
+        // A noiseless daily cycle around 1000 with a 3x spike: the remainder's MAD is ~0, so
+        // without a floor the spike scores in the thousands of sigmas.
+        let mut x: Vec<f64> = (0..24 * 14)
+            .map(|i| 1000.0 + 300.0 * (i as f64 * std::f64::consts::TAU / 24.0).sin())
+            .collect();
+        let expected_at_spike = x[200];
+        x[200] *= 3.0;
+        let dec = decompose(&x, 3600, &[24]);
+        let raw = robust_scores(&dec.remainder)[200];
+        let windows = anomaly_windows(0, 3600, &x, &dec, &AnomalyOptions::default());
+        // (The decomposition's edges can add windows of their own; the spike is one window.)
+        let w: Vec<_> = windows
+            .iter()
+            .filter(|w| w.start <= 200 * 3600 && w.end >= 200 * 3600)
+            .collect();
+        assert_eq!(w.len(), 1, "{windows:?}");
+        // Remainder ~ 2 x expected; floor = 2% of the ~1000 level = 20.
+        let bound = 2.0 * expected_at_spike / (SPREAD_FLOOR_OF_LEVEL * 1000.0);
+        assert!(
+            w[0].score <= bound * 1.15 && w[0].score >= bound * 0.5,
+            "score {} vs about {bound:.0} (unfloored {raw:.0})",
+            w[0].score
+        );
+        assert!(raw > 2.0 * w[0].score, "the floor bites: unfloored {raw}");
+        // A 5% wiggle is not an anomaly on a smooth series any more.
+        let mut y: Vec<f64> = (0..24 * 14)
+            .map(|i| 1000.0 + 300.0 * (i as f64 * std::f64::consts::TAU / 24.0).sin())
+            .collect();
+        y[100] *= 1.05;
+        let dec = decompose(&y, 3600, &[24]);
+        let windows = anomaly_windows(0, 3600, &y, &dec, &AnomalyOptions::default());
+        assert!(
+            !windows
+                .iter()
+                .any(|w| w.start <= 100 * 3600 && w.end >= 100 * 3600),
+            "{windows:?}"
+        );
+        assert!(
+            robust_scores(&dec.remainder)[100].abs() > 5.0,
+            "without the floor the wiggle would be an anomaly"
+        );
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct ModelRun {
     pub kind: ModelKind,
     /// actual - forecast, per origin and step (NaN where the actual is not scored).
     pub residuals: Vec<Vec<f64>>,
+    /// The forecasts, per origin and step.
+    pub forecasts: Vec<Vec<f64>>,
     pub mase: Option<f64>,
     pub mae: Option<f64>,
     pub wape: Option<f64>,
@@ -54,22 +56,38 @@ pub struct ModelRun {
 pub fn run(kind: ModelKind, prep: &Prepared, plan: &Plan, scale: Option<f64>) -> Option<ModelRun> {
     let earliest = *plan.origins.first()?;
     let fitted = models::fit(kind, &prep.values[..earliest], &prep.ctx)?;
+    let forecasts = plan
+        .origins
+        .iter()
+        .map(|&o| fitted.forecast_from(&prep.values[..o], &prep.ctx, plan.horizon))
+        .collect();
+    score(kind, prep, plan, forecasts, scale)
+}
+
+/// Scores `forecasts[origin][step]` against the actuals; None when one has the wrong length.
+pub fn score(
+    kind: ModelKind,
+    prep: &Prepared,
+    plan: &Plan,
+    forecasts: Vec<Vec<f64>>,
+    scale: Option<f64>,
+) -> Option<ModelRun> {
     let mut actual_all = Vec::new();
     let mut forecast_all = Vec::new();
     let mut residuals = Vec::with_capacity(plan.origins.len());
-    for &o in &plan.origins {
-        let fc = fitted.forecast_from(&prep.values[..o], &prep.ctx, plan.horizon);
+    for (&o, fc) in plan.origins.iter().zip(&forecasts) {
         let actual = prep.scored.get(o..o + plan.horizon)?;
         if fc.len() != actual.len() {
             return None;
         }
-        residuals.push(actual.iter().zip(&fc).map(|(a, f)| a - f).collect());
+        residuals.push(actual.iter().zip(fc).map(|(a, f)| a - f).collect());
         actual_all.extend_from_slice(actual);
-        forecast_all.extend(fc);
+        forecast_all.extend_from_slice(fc);
     }
     Some(ModelRun {
         kind,
         residuals,
+        forecasts,
         mase: scale.and_then(|s| metrics::mase(&actual_all, &forecast_all, s)),
         mae: metrics::mae(&actual_all, &forecast_all),
         wape: metrics::wape(&actual_all, &forecast_all),

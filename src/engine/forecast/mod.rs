@@ -5,6 +5,8 @@
 //! the TUI runs [`forecast_series`] off the render thread.
 
 pub mod backtest;
+pub mod ensemble;
+pub mod events;
 pub mod intervals;
 pub mod metrics;
 pub mod models;
@@ -54,6 +56,8 @@ pub struct ForecastRequest {
     pub capacity: Option<f64>,
     /// Per-replica capacity, for the replica count the peak needs.
     pub per_replica: Option<f64>,
+    /// Known events: kept out of the fit, forecast as uplift on their dates.
+    pub events: Vec<events::KnownEvent>,
 }
 
 impl ForecastRequest {
@@ -63,6 +67,7 @@ impl ForecastRequest {
             model: None,
             capacity: None,
             per_replica: None,
+            events: Vec::new(),
         }
     }
 }
@@ -102,6 +107,12 @@ pub struct CandidateScore {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberWeight {
+    pub model: &'static str,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Forecast {
     pub model: &'static str,
     /// Step of the forecast (the input's, or hourly/daily means for long horizons).
@@ -111,9 +122,16 @@ pub struct Forecast {
     pub backtest: BacktestSummary,
     /// Every model that ran, best first.
     pub candidates: Vec<CandidateScore>,
+    /// The members of the chosen ensemble and their weights (empty for a single model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ensemble_weights: Vec<MemberWeight>,
     pub points: Vec<ForecastPoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runway: Option<Runway>,
+    /// Known events in the horizon and the uplift applied on their dates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<events::AppliedEvent>,
+    pub event_points_masked: usize,
     pub anomalies_masked: usize,
     pub missing_filled: usize,
     /// Fallbacks and caveats, one sentence each.
@@ -177,7 +195,7 @@ pub fn forecast_series(
             "{horizon} steps of {step} s is over the limit of {MAX_HORIZON_STEPS}"
         )));
     }
-    let prep = prepare::prepare(series, start, step, horizon)?;
+    let mut prep = prepare::prepare_with_events(series, start, step, horizon, &req.events)?;
     notes.extend(prep.notes.iter().cloned());
     let n = prep.values.len();
     let longest = prep.ctx.weekly.or(prep.ctx.daily).unwrap_or(1);
@@ -191,33 +209,62 @@ pub fn forecast_series(
             plan.horizon
         ));
     }
-    let kinds: Vec<ModelKind> = match req.model {
-        Some(k) if !k.applies(&prep.ctx) => {
-            return Err(ForecastError::ModelNotApplicable(k.name()))
-        }
-        Some(k) => vec![k],
-        None => ModelKind::ALL
-            .into_iter()
-            .filter(|k| k.applies(&prep.ctx))
-            .collect(),
+    // Models are fitted for the horizon they are scored on, with the structure the training
+    // before the earliest origin supports.
+    prep.ctx.horizon = plan.horizon;
+    prep.ctx.structure_len = plan.origins.first().copied().unwrap_or(n);
+    let applicable: Vec<ModelKind> = ModelKind::ALL
+        .into_iter()
+        .filter(|k| k.applies(&prep.ctx))
+        .collect();
+    if let Some(k) = req.model.filter(|k| !k.applies(&prep.ctx)) {
+        return Err(ForecastError::ModelNotApplicable(k.name()));
+    }
+    // The ensemble needs every other model's backtest; a fixed single model only its own.
+    let to_run: Vec<ModelKind> = match req.model {
+        Some(k) if k != ModelKind::Ensemble => vec![k],
+        _ => applicable.clone(),
     };
     let earliest = plan.origins.first().copied().unwrap_or(n);
     let scale = metrics::naive_scale(&prep.values[..earliest], prep.ctx.scale_season());
-    let mut runs: Vec<backtest::ModelRun> = kinds
+    let mut runs: Vec<backtest::ModelRun> = to_run
         .iter()
+        .filter(|&&k| k != ModelKind::Ensemble)
         .filter_map(|&k| backtest::run(k, &prep, &plan, scale))
         .collect();
+    let ensemble = if to_run.contains(&ModelKind::Ensemble) {
+        let members: Vec<&backtest::ModelRun> = runs.iter().collect();
+        ensemble::run(&members, &prep, &plan, scale)
+    } else {
+        None
+    };
+    if let Some(e) = &ensemble {
+        runs.push(e.run.clone());
+    }
     let key = |r: &backtest::ModelRun| r.mase.or(r.mae).unwrap_or(f64::INFINITY);
     runs.sort_by(|a, b| key(a).total_cmp(&key(b)));
-    // The best model that also fits the whole history.
+    // The best allowed model that also fits the whole history.
     let (chosen, mean) = runs
         .iter()
+        .filter(|r| req.model.is_none_or(|k| k == r.kind))
         .find_map(|r| {
-            let fitted = models::fit(r.kind, &prep.values, &prep.ctx)?;
-            let fc = fitted.forecast_from(&prep.values, &prep.ctx, horizon);
+            let fc = final_forecast(r.kind, &prep, ensemble.as_ref(), horizon)?;
             (fc.len() == horizon).then_some((r, fc))
         })
         .ok_or(ForecastError::NoModel)?;
+    let weights = match (&ensemble, chosen.kind) {
+        (Some(e), ModelKind::Ensemble) => e
+            .members
+            .iter()
+            .zip(&e.weights)
+            .filter(|(_, &w)| w > 1e-3)
+            .map(|(k, &w)| MemberWeight {
+                model: k.name(),
+                weight: w,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let offsets =
         intervals::offsets(&chosen.residuals, horizon, None).ok_or(ForecastError::NoModel)?;
     let coverage = intervals::cross_validated_coverage(&chosen.residuals);
@@ -227,7 +274,7 @@ pub fn forecast_series(
         f64::NEG_INFINITY
     };
     let last_time = prep.ctx.start_unix + (n as i64 - 1) * step;
-    let points: Vec<ForecastPoint> = mean
+    let mut points: Vec<ForecastPoint> = mean
         .iter()
         .enumerate()
         .map(|(j, &m)| ForecastPoint {
@@ -239,6 +286,13 @@ pub fn forecast_series(
             hi95: (m + offsets.hi95[j]).max(floor),
         })
         .collect();
+    let applied_events = events::apply(
+        &req.events,
+        &prep.learned,
+        &mut points,
+        prep.nonnegative,
+        &mut notes,
+    );
     let runway = req
         .capacity
         .and_then(|c| runway::runway(&points, c, req.per_replica));
@@ -266,12 +320,47 @@ pub fn forecast_series(
                 mape: r.mape,
             })
             .collect(),
+        ensemble_weights: weights,
         points,
         runway,
+        events: applied_events,
+        event_points_masked: prep.event_points,
         anomalies_masked: prep.anomalies,
         missing_filled: prep.missing,
         notes,
     })
+}
+
+/// `kind` fitted on the whole prepared history, `horizon` steps ahead; the ensemble combines
+/// its members with the weights its backtest chose. None when a model cannot forecast.
+fn final_forecast(
+    kind: ModelKind,
+    prep: &prepare::Prepared,
+    ensemble: Option<&ensemble::EnsembleRun>,
+    horizon: usize,
+) -> Option<Vec<f64>> {
+    let one = |k: ModelKind| {
+        let fc = models::fit(k, &prep.values, &prep.ctx)?.forecast_from(
+            &prep.values,
+            &prep.ctx,
+            horizon,
+        );
+        (fc.len() == horizon).then_some(fc)
+    };
+    if kind != ModelKind::Ensemble {
+        return one(kind);
+    }
+    let e = ensemble?;
+    let mut parts = Vec::new();
+    let mut weights = Vec::new();
+    for (&k, &w) in e.members.iter().zip(&e.weights) {
+        // Members without weight need no refit.
+        if w > 0.0 {
+            parts.push(one(k)?);
+            weights.push(w);
+        }
+    }
+    Some(ensemble::combine(parts.iter().map(Vec::as_slice), &weights))
 }
 
 /// RFC 3339 UTC, as every scaletop JSON timestamp.

@@ -3,6 +3,7 @@
 //! seasonal profile) and every gap filled from the decomposition's expectation. The scored
 //! copy keeps missing and anomalous points out of the backtest figures.
 
+use super::events::{self, KnownEvent, Learned};
 use super::models::SeriesContext;
 use super::ForecastError;
 use crate::engine::analysis::{anomaly_mask, decompose, stats};
@@ -22,6 +23,10 @@ pub struct Prepared {
     pub scored: Vec<f64>,
     pub missing: usize,
     pub anomalies: usize,
+    /// Points inside known events, kept out of the fit like missing ones.
+    pub event_points: usize,
+    /// What each known event in the history did (observed over expected).
+    pub learned: Vec<Learned>,
     /// Every observation is >= 0 (demand): forecasts and bands are floored at zero.
     pub nonnegative: bool,
     pub notes: Vec<String>,
@@ -35,6 +40,19 @@ pub fn prepare(
     step_seconds: i64,
     horizon_steps: usize,
 ) -> Result<Prepared, ForecastError> {
+    prepare_with_events(values, start_unix, step_seconds, horizon_steps, &[])
+}
+
+/// [`prepare`] with a calendar: points inside known events are treated as missing before the
+/// decomposition (so neither the seasonal profile nor the anomaly mask sees them), filled
+/// from the expectation, and their observed / expected ratio is kept as the event's uplift.
+pub fn prepare_with_events(
+    values: &[f64],
+    start_unix: i64,
+    step_seconds: i64,
+    horizon_steps: usize,
+    known: &[KnownEvent],
+) -> Result<Prepared, ForecastError> {
     if step_seconds <= 0 {
         return Err(ForecastError::BadStep(step_seconds));
     }
@@ -43,8 +61,20 @@ pub fn prepare(
     let (Some(first), Some(last)) = (first, last) else {
         return Err(ForecastError::NoData);
     };
-    let raw = &values[first..=last];
+    let observed = &values[first..=last];
     let start_unix = start_unix + first as i64 * step_seconds;
+    let in_event = events::mask(known, start_unix, step_seconds, observed.len());
+    let event_points = observed
+        .iter()
+        .zip(&in_event)
+        .filter(|(v, &e)| e && v.is_finite())
+        .count();
+    let raw: Vec<f64> = observed
+        .iter()
+        .zip(&in_event)
+        .map(|(&v, &e)| if e { f64::NAN } else { v })
+        .collect();
+    let raw = raw.as_slice();
     let finite = stats::finite_count(raw);
     if finite < MIN_POINTS {
         return Err(ForecastError::TooFewPoints {
@@ -76,6 +106,8 @@ pub fn prepare(
         daily,
         weekly,
         positive: raw.iter().filter(|v| v.is_finite()).all(|&v| v > 0.0),
+        horizon: horizon_steps.max(1),
+        structure_len: n,
     };
     let dec = decompose(raw, step_seconds, &ctx.periods());
     let mask = anomaly_mask(&dec, ANOMALY_SIGMAS);
@@ -87,7 +119,7 @@ pub fn prepare(
             anomalies += 1;
         }
     }
-    let missing = n - finite;
+    let missing = n - finite - event_points;
     let filled: Vec<f64> = scored
         .iter()
         .enumerate()
@@ -103,6 +135,12 @@ pub fn prepare(
             .filter(|v| v.is_finite())
             .fold(f64::INFINITY, f64::min);
         values.iter_mut().for_each(|v| *v = v.max(floor));
+    }
+    let learned = events::learn(known, start_unix, step_seconds, observed, &values);
+    if event_points > 0 {
+        notes.push(format!(
+            "{event_points} points inside known events kept out of the fit and the anomaly mask"
+        ));
     }
     if missing > 0 {
         notes.push(format!(
@@ -120,6 +158,8 @@ pub fn prepare(
         scored,
         missing,
         anomalies,
+        event_points,
+        learned,
         nonnegative: raw.iter().filter(|v| v.is_finite()).all(|&v| v >= 0.0),
         notes,
     })

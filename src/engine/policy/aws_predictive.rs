@@ -6,16 +6,30 @@
 //! HonorMaxCapacity caps at MaxSize, IncreaseMaxCapacity lets the forecast exceed it by up to
 //! MaxCapacityBuffer percent.
 //!
-//! The forecast is seasonal naive (the same hour one week back, else one day back) until the
-//! forecasting engine lands; AWS's own model is not public.
+//! The load forecast follows AWS's documented cadence: hourly, from up to the last 14 days of
+//! the metric, for the next 48 hours, reissued every 6 hours. AWS's model itself is not
+//! public; scaletop's forecasting engine stands in for it (its backtest picks the model, so a
+//! plain daily cycle still gets seasonal naive when that is best). With under two days of
+//! history the engine has no daily cycle to fit and falls back to a trend, which would be
+//! worse than repeating yesterday, so until then (and whenever the engine cannot forecast) the
+//! forecast is the same hour last week, else yesterday.
 
 use std::collections::BTreeMap;
 
 use super::aws_spec::ScalingPolicy;
 use super::Observation;
+use crate::engine::forecast::predictive::hourly_load_forecast;
 
 const HOUR: i64 = 3600;
 const MIN_HISTORY_SECONDS: i64 = 24 * HOUR;
+/// AWS: "analyzing metric data from up to the past 14 days".
+const HISTORY_HOURS: i64 = 14 * 24;
+/// AWS: "an hourly forecast of capacity requirements for the next 48 hours".
+const FORECAST_HOURS: u32 = 48;
+/// AWS: "The forecast is updated every 6 hours".
+const REISSUE_SECONDS: i64 = 6 * HOUR;
+/// Whole hours of history before the engine forecasts (two daily cycles).
+const ENGINE_MIN_HOURS: usize = 48;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum LoadPair {
@@ -36,6 +50,15 @@ pub struct Predictive {
     /// Hour start -> (load sum, samples).
     hourly_load: BTreeMap<i64, (f64, u32)>,
     first_seen: Option<i64>,
+    /// The engine's latest forecast: when it was issued, by which model, hour -> load.
+    issued: Option<Issued>,
+}
+
+#[derive(Debug, Clone)]
+struct Issued {
+    at: i64,
+    model: &'static str,
+    load: BTreeMap<i64, f64>,
 }
 
 /// What the forecast says for now.
@@ -73,6 +96,7 @@ impl Predictive {
             .then(|| c.max_capacity_buffer.unwrap_or(0)),
             hourly_load: BTreeMap::new(),
             first_seen: None,
+            issued: None,
         })
     }
 
@@ -100,6 +124,45 @@ impl Predictive {
         {
             self.hourly_load.pop_first();
         }
+        if self
+            .issued
+            .as_ref()
+            .is_none_or(|f| obs.now - f.at >= REISSUE_SECONDS)
+        {
+            self.issue(obs.now);
+        }
+    }
+
+    /// Runs the engine on the complete hours of the last 14 days.
+    fn issue(&mut self, now: i64) {
+        let this_hour = now.div_euclid(HOUR) * HOUR;
+        let hours: Vec<(i64, f64)> = self
+            .hourly_load
+            .range(this_hour - HISTORY_HOURS * HOUR..this_hour)
+            .filter(|(_, (_, n))| *n > 0)
+            .map(|(&h, &(sum, n))| (h, sum / f64::from(n)))
+            .collect();
+        let span = match (hours.first(), hours.last()) {
+            (Some(a), Some(b)) => ((b.0 - a.0) / HOUR + 1) as usize,
+            _ => 0,
+        };
+        if span < ENGINE_MIN_HOURS {
+            return;
+        }
+        // A failed fit leaves the naive fallback in charge until the next issue.
+        let fc = hourly_load_forecast(&hours, FORECAST_HOURS).ok();
+        self.issued = Some(Issued {
+            at: now,
+            model: fc.as_ref().map_or("none", |f| f.model),
+            load: fc
+                .map(|f| {
+                    f.points
+                        .iter()
+                        .map(|p| (p.timestamp, p.mean.max(0.0)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
     }
 
     fn mean_load(&self, hour: i64) -> Option<f64> {
@@ -116,12 +179,21 @@ impl Predictive {
             return None;
         }
         let hour = (now + self.buffer_seconds).div_euclid(HOUR) * HOUR;
-        let (load, basis) = self
-            .mean_load(hour - 7 * 24 * HOUR)
-            .map(|l| (l, "same hour last week"))
+        let engine = self.issued.as_ref().and_then(|f| {
+            let load = *f.load.get(&hour)?;
+            Some((
+                load,
+                format!("{} forecast issued {}h ago", f.model, (now - f.at) / HOUR),
+            ))
+        });
+        let (load, basis) = engine
+            .or_else(|| {
+                self.mean_load(hour - 7 * 24 * HOUR)
+                    .map(|l| (l, "same hour last week".to_string()))
+            })
             .or_else(|| {
                 self.mean_load(hour - 24 * HOUR)
-                    .map(|l| (l, "same hour yesterday"))
+                    .map(|l| (l, "same hour yesterday".to_string()))
             })?;
         let capacity = (load / self.target).ceil().max(0.0) as u32;
         let max = match self.increase_max_percent {

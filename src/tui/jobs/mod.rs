@@ -5,6 +5,7 @@
 
 pub mod cost;
 pub mod explain;
+pub mod forecast;
 pub mod policies;
 pub mod workload;
 
@@ -24,6 +25,7 @@ pub const REPLAY_EVERY_SECONDS: i64 = 300;
 #[derive(Debug)]
 pub enum Job {
     Workload(workload::WorkloadJob),
+    Forecast(forecast::ForecastJob),
     Policies(policies::PoliciesJob),
     Explain(Box<explain::ExplainJob>),
     Cost(cost::CostJob),
@@ -32,6 +34,7 @@ pub enum Job {
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutput {
     Workload(Box<workload::WorkloadOutcome>),
+    Forecast(Box<forecast::ForecastOutcome>),
     Policies(policies::PoliciesOutcome),
     Explain(explain::ExplainOutcome),
     Cost(Box<cost::CostOutcome>),
@@ -41,6 +44,7 @@ pub enum JobOutput {
 pub fn run(job: Job) -> JobOutput {
     match job {
         Job::Workload(j) => JobOutput::Workload(Box::new(workload::run(j))),
+        Job::Forecast(j) => JobOutput::Forecast(Box::new(forecast::run(j))),
         Job::Policies(j) => JobOutput::Policies(policies::run(j)),
         Job::Explain(j) => JobOutput::Explain(explain::run(*j)),
         Job::Cost(j) => JobOutput::Cost(Box::new(cost::run(j))),
@@ -115,6 +119,20 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
                 if let Some(job) = workload::job(store, &g) {
                     app.workload.start(key);
                     jobs.push(Job::Workload(job));
+                }
+            }
+        }
+    }
+    if app.tab == Tab::Forecast && app.pane == Pane::None {
+        if let Some(g) = app.selected.clone() {
+            let key = JobKey {
+                group: Some(g.clone()),
+                data_end,
+            };
+            if app.forecast.wants(&key, forecast::REFIT_EVERY_SECONDS) {
+                if let Some(job) = forecast::job(store, &g, &app.forecast_events) {
+                    app.forecast.start(key);
+                    jobs.push(Job::Forecast(job));
                 }
             }
         }

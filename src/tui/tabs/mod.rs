@@ -2,6 +2,7 @@
 
 pub mod cost;
 pub mod events;
+pub mod forecast;
 pub mod not_built;
 pub mod overview;
 pub mod policies;

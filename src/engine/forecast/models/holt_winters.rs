@@ -1,7 +1,9 @@
 //! Double-seasonal additive Holt-Winters in the manner of Taylor (2003): level, damped trend,
 //! one seasonal index per period (daily and weekly), and a first-order autoregressive
-//! adjustment of the one-step error. Parameters are fitted by minimising the in-sample
-//! one-step squared error with Nelder-Mead.
+//! adjustment of the one-step error. Parameters are fitted with Nelder-Mead by minimising the
+//! in-sample squared error of forecasts over the whole horizon the caller asked for, from
+//! origins spread through the training data: one-step fitting picks smoothing gains that
+//! chase noise and then do badly a day or a week ahead.
 
 use crate::engine::forecast::optimize::{bounded, nelder_mead, unbounded};
 
@@ -51,40 +53,81 @@ struct State {
     last_error: f64,
 }
 
-/// Fits the parameters on `y` (no missing values) with seasonal `periods` (at most two used).
-pub fn fit(y: &[f64], periods: &[usize]) -> Params {
+/// In-sample origins wanted for the multi-step objective.
+const FIT_ORIGINS: usize = 24;
+
+/// Fits the parameters on `y` (no missing values) with seasonal `periods` (at most two used)
+/// for forecasts `horizon` steps ahead (1 = the classic one-step fit).
+pub fn fit(y: &[f64], periods: &[usize], horizon: usize) -> Params {
     let periods = usable(periods, y.len());
     let x0: Vec<f64> = START
         .iter()
         .zip(BOUNDS)
         .map(|(s, (lo, hi))| unbounded(*s, lo, hi))
         .collect();
-    let mut sse = |x: &[f64]| run(y, &periods, &Params::from_free(x)).1;
+    let origins = fit_origins(y.len(), &periods, horizon);
+    let mut sse = |x: &[f64]| {
+        let p = Params::from_free(x);
+        if origins.is_empty() {
+            run(y, &periods, &p, &[], 0).1
+        } else {
+            run(y, &periods, &p, &origins, horizon).1
+        }
+    };
     Params::from_free(&nelder_mead(&mut sse, &x0, MAX_EVALS))
+}
+
+/// Origins (indices before which the filter forecasts) for the multi-step objective: after a
+/// burn-in of one longest cycle, evenly spread so that each has `horizon` actuals after it.
+/// Empty for one-step fitting or when no origin fits.
+fn fit_origins(n: usize, periods: &[usize], horizon: usize) -> Vec<usize> {
+    let burn_in = periods.last().copied().unwrap_or(0).min(n / 2).max(1);
+    if horizon <= 1 || n < burn_in + horizon {
+        return Vec::new();
+    }
+    let room = n - horizon - burn_in;
+    let stride = (room / FIT_ORIGINS).max(1);
+    (burn_in..=n - horizon).step_by(stride).collect()
 }
 
 /// Forecasts `horizon` steps after `y` with fitted `params`.
 pub fn forecast(y: &[f64], periods: &[usize], params: &Params, horizon: usize) -> Vec<f64> {
     let periods = usable(periods, y.len());
-    let (state, _) = run(y, &periods, params);
-    let n = y.len();
+    let (state, _) = run(y, &periods, params, &[], 0);
+    let mut out = Vec::with_capacity(horizon);
+    ahead(&state, &periods, params, y.len(), horizon, |_, f| {
+        out.push(f)
+    });
+    out
+}
+
+/// The `horizon` forecasts from `state` (which has seen indices before `at`), in order.
+fn ahead(
+    state: &State,
+    periods: &[usize],
+    params: &Params,
+    at: usize,
+    horizon: usize,
+    mut each: impl FnMut(usize, f64),
+) {
     let mut damp = 0.0;
     let mut phi_h = 1.0;
     let mut ar = 1.0;
-    (1..=horizon)
-        .map(|h| {
-            phi_h *= params.phi;
-            damp += phi_h;
-            ar *= params.lambda;
-            let seasonal: f64 = state
-                .seasonal
-                .iter()
-                .zip(&periods)
-                .map(|(s, p)| s[(n + h - 1) % p])
-                .sum();
-            state.level + damp * state.trend + seasonal + ar * state.last_error
-        })
-        .collect()
+    for h in 1..=horizon {
+        phi_h *= params.phi;
+        damp += phi_h;
+        ar *= params.lambda;
+        let seasonal: f64 = state
+            .seasonal
+            .iter()
+            .zip(periods)
+            .map(|(s, p)| s[(at + h - 1) % p])
+            .sum();
+        each(
+            h,
+            state.level + damp * state.trend + seasonal + ar * state.last_error,
+        );
+    }
 }
 
 /// Periods with two full cycles in the data, shortest first, at most two.
@@ -142,17 +185,33 @@ fn initial_state(y: &[f64], periods: &[usize]) -> State {
     }
 }
 
-/// Runs the filter over `y`; returns the final state and the one-step squared error after a
-/// burn-in of one longest cycle (the initial state is read from it).
-fn run(y: &[f64], periods: &[usize], p: &Params) -> (State, f64) {
+/// Runs the filter over `y`; returns the final state and the squared error the fit
+/// minimises: with `origins`, of the `horizon` forecasts made before each origin index;
+/// without, of every one-step forecast after a burn-in of one longest cycle (the initial
+/// state is read from it).
+fn run(
+    y: &[f64],
+    periods: &[usize],
+    p: &Params,
+    origins: &[usize],
+    horizon: usize,
+) -> (State, f64) {
     let mut s = initial_state(y, periods);
     let burn_in = periods.last().copied().unwrap_or(0).min(y.len() / 2);
     let mut sse = 0.0;
+    let mut next_origin = origins.iter().peekable();
     for (i, &yi) in y.iter().enumerate() {
+        if next_origin.next_if(|&&o| o == i).is_some() {
+            ahead(&s, periods, p, i, horizon, |h, f| {
+                if let Some(a) = y.get(i + h - 1) {
+                    sse += (a - f) * (a - f);
+                }
+            });
+        }
         let seasonal: f64 = s.seasonal.iter().zip(periods).map(|(v, q)| v[i % q]).sum();
         let base = s.level + p.phi * s.trend + seasonal;
         let error = yi - base;
-        if i >= burn_in {
+        if origins.is_empty() && i >= burn_in {
             let e = error - p.lambda * s.last_error;
             sse += e * e;
         }
@@ -180,7 +239,7 @@ mod tests {
         };
         let n = 24 * 7 * 4;
         let y: Vec<f64> = (0..n).map(f).collect();
-        let params = fit(&y, &[24, 168]);
+        let params = fit(&y, &[24, 168], 48);
         let fc = forecast(&y, &[24, 168], &params, 48);
         let worst = (0..48)
             .map(|h| (fc[h] - f(n + h)).abs())

@@ -22,6 +22,12 @@ pub struct SeriesContext {
     /// Every value is > 0: the decomposition and regression models work on logarithms, where
     /// demand's multiplicative daily x weekly shape becomes additive.
     pub positive: bool,
+    /// Steps ahead the models are fitted to forecast (the backtested horizon).
+    pub horizon: usize,
+    /// Training length that fixes a model's structure (the ridge's lag count): the history
+    /// before the earliest backtest origin, so the final fit has the structure the backtest
+    /// measured, not a richer one.
+    pub structure_len: usize,
 }
 
 impl SeriesContext {
@@ -42,19 +48,22 @@ pub enum ModelKind {
     Naive,
     SeasonalNaiveDaily,
     SeasonalNaiveWeekly,
+    /// Mean of the last few weeks (days without a weekly cycle) at the latest level.
+    SeasonalMean,
     HoltWinters,
     MstlEts,
     Ridge,
-    /// Mean of Holt-Winters, MSTL-ETS and weekly seasonal naive (fixed membership, so
-    /// the backtest of the mean is honest).
+    /// Weighted mean of the other models, weights chosen on earlier backtest origins only
+    /// (see `forecast::ensemble`).
     Ensemble,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 8] = [
         ModelKind::Naive,
         ModelKind::SeasonalNaiveDaily,
         ModelKind::SeasonalNaiveWeekly,
+        ModelKind::SeasonalMean,
         ModelKind::HoltWinters,
         ModelKind::MstlEts,
         ModelKind::Ridge,
@@ -66,6 +75,7 @@ impl ModelKind {
             ModelKind::Naive => "naive",
             ModelKind::SeasonalNaiveDaily => "seasonal_naive_daily",
             ModelKind::SeasonalNaiveWeekly => "seasonal_naive_weekly",
+            ModelKind::SeasonalMean => "seasonal_mean",
             ModelKind::HoltWinters => "holt_winters",
             ModelKind::MstlEts => "mstl_ets",
             ModelKind::Ridge => "ridge",
@@ -83,6 +93,7 @@ impl ModelKind {
             ModelKind::Naive => ctx.daily.is_none(),
             ModelKind::SeasonalNaiveDaily => ctx.daily.is_some(),
             ModelKind::SeasonalNaiveWeekly => ctx.weekly.is_some(),
+            ModelKind::SeasonalMean => ctx.daily.is_some(),
             ModelKind::HoltWinters
             | ModelKind::MstlEts
             | ModelKind::Ridge
@@ -105,22 +116,18 @@ pub enum Fitted {
     SeasonalNaive {
         period: usize,
     },
+    SeasonalMean {
+        period: usize,
+    },
     HoltWinters(holt_winters::Params),
     MstlEts(mstl_ets::Params),
     Ridge(ridge::Model),
     /// A fitted model run on the logarithm of the series.
     Log(Box<Fitted>),
-    Ensemble(Vec<Fitted>),
 }
 
-const ENSEMBLE_MEMBERS: [ModelKind; 3] = [
-    ModelKind::HoltWinters,
-    ModelKind::MstlEts,
-    ModelKind::SeasonalNaiveWeekly,
-];
-
 /// Fits `kind` on `train` (no missing values). None when the model does not apply or the
-/// data cannot support it.
+/// data cannot support it, and for the ensemble, which is built from the others' backtests.
 pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted> {
     if !kind.applies(ctx) || train.is_empty() {
         return None;
@@ -132,7 +139,18 @@ pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted
         ModelKind::SeasonalNaiveWeekly => Fitted::SeasonalNaive {
             period: ctx.weekly?,
         },
-        ModelKind::HoltWinters => Fitted::HoltWinters(holt_winters::fit(train, &periods)),
+        ModelKind::SeasonalMean if ctx.positive => Fitted::Log(Box::new(Fitted::SeasonalMean {
+            period: ctx.weekly.or(ctx.daily)?,
+        })),
+        ModelKind::SeasonalMean => Fitted::SeasonalMean {
+            period: ctx.weekly.or(ctx.daily)?,
+        },
+        ModelKind::HoltWinters if ctx.positive => Fitted::Log(Box::new(Fitted::HoltWinters(
+            holt_winters::fit(&ln(train), &periods, ctx.horizon),
+        ))),
+        ModelKind::HoltWinters => {
+            Fitted::HoltWinters(holt_winters::fit(train, &periods, ctx.horizon))
+        }
         ModelKind::MstlEts if ctx.positive => Fitted::Log(Box::new(Fitted::MstlEts(
             mstl_ets::fit(&ln(train), ctx.step_seconds, &periods),
         ))),
@@ -142,23 +160,18 @@ pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted
             ctx.start_unix,
             ctx.step_seconds,
             &periods,
+            ctx.horizon,
+            ctx.structure_len,
         )?))),
         ModelKind::Ridge => Fitted::Ridge(ridge::fit(
             train,
             ctx.start_unix,
             ctx.step_seconds,
             &periods,
+            ctx.horizon,
+            ctx.structure_len,
         )?),
-        ModelKind::Ensemble => {
-            let members: Vec<Fitted> = ENSEMBLE_MEMBERS
-                .iter()
-                .filter_map(|&k| fit(k, train, ctx))
-                .collect();
-            if members.len() < 2 {
-                return None;
-            }
-            Fitted::Ensemble(members)
-        }
+        ModelKind::Ensemble => return None,
     })
 }
 
@@ -169,6 +182,9 @@ impl Fitted {
         let periods = ctx.periods();
         let out = match self {
             Fitted::SeasonalNaive { period } => naive::seasonal_naive(history, *period, horizon),
+            Fitted::SeasonalMean { period } => {
+                naive::seasonal_mean(history, *period, naive::MEAN_SEASONS, horizon)
+            }
             Fitted::HoltWinters(p) => holt_winters::forecast(history, &periods, p, horizon),
             Fitted::MstlEts(p) => {
                 mstl_ets::forecast(history, ctx.step_seconds, &periods, p, horizon)
@@ -179,18 +195,6 @@ impl Fitted {
                 .iter()
                 .map(|v| v.exp())
                 .collect(),
-            Fitted::Ensemble(members) => {
-                let runs: Vec<Vec<f64>> = members
-                    .iter()
-                    .map(|m| m.forecast_from(history, ctx, horizon))
-                    .collect();
-                if runs.iter().any(|r| r.len() != horizon) {
-                    return Vec::new();
-                }
-                (0..horizon)
-                    .map(|j| runs.iter().map(|r| r[j]).sum::<f64>() / runs.len() as f64)
-                    .collect()
-            }
         };
         // A diverging fit is no forecast at all.
         if out.iter().all(|v| v.is_finite()) {

@@ -1,6 +1,8 @@
-//! The learned model: ridge regression (closed form, Cholesky) of the next value on calendar
-//! Fourier terms (time of day, time of week) and the values one day and one week back.
-//! Forecasts recursively, so horizons beyond a day read the model's own earlier predictions.
+//! The learned model: ridge regression (closed form, Cholesky) of a value on calendar Fourier
+//! terms (time of day, time of week) and its values whole seasons back. Only lags at least as
+//! long as the horizon are used, so every forecast step reads observed history, never the
+//! model's own earlier predictions (a recursive forecast accumulates its errors); with several
+//! weeks back the fit learns how to average them.
 
 /// Fourier harmonics of the daily and weekly cycles.
 const DAILY_HARMONICS: usize = 8;
@@ -13,13 +15,18 @@ const PENALTY_PER_ROW: f64 = 1e-3;
 const DAY_SECONDS: f64 = 86_400.0;
 const WEEK_SECONDS: f64 = 604_800.0;
 
+/// Seasonal lags used at most.
+const MAX_LAGS: usize = 4;
+/// Rows wanted after the longest lag, in units of the longest period.
+const MIN_ROW_PERIODS: usize = 2;
+
 /// Which features exist, fixed at fit time.
 #[derive(Debug, Clone, PartialEq)]
 struct Spec {
     start_unix: i64,
     step_seconds: i64,
-    daily_lag: Option<usize>,
-    weekly_lag: Option<usize>,
+    /// Lags in steps, each >= the horizon.
+    lags: Vec<usize>,
     daily_harmonics: usize,
     weekly_harmonics: usize,
 }
@@ -34,21 +41,37 @@ pub struct Model {
 }
 
 impl Spec {
-    fn new(start_unix: i64, step_seconds: i64, periods: &[usize]) -> Spec {
-        let daily_lag = periods.first().copied();
-        let weekly_lag = periods.get(1).copied();
-        let per_day = daily_lag.unwrap_or(0);
+    fn new(
+        start_unix: i64,
+        step_seconds: i64,
+        periods: &[usize],
+        horizon: usize,
+        n: usize,
+    ) -> Spec {
+        let daily = periods.first().copied();
+        let weekly = periods.get(1).copied();
+        let horizon = horizon.max(1);
+        // The day before, when the horizon allows, then whole seasons of the longest period
+        // that reach past the horizon, while enough rows remain to fit them.
+        let mut lags: Vec<usize> = daily.filter(|&d| d >= horizon).into_iter().collect();
+        if let Some(p) = weekly.or(daily) {
+            let first = horizon.div_ceil(p).max(1);
+            for k in first..first + MAX_LAGS {
+                let lag = k * p;
+                if lags.len() >= MAX_LAGS || lag + MIN_ROW_PERIODS * p > n {
+                    break;
+                }
+                if !lags.contains(&lag) {
+                    lags.push(lag);
+                }
+            }
+        }
         Spec {
             start_unix,
             step_seconds,
-            daily_lag,
-            weekly_lag,
-            daily_harmonics: if daily_lag.is_some() {
-                DAILY_HARMONICS.min(per_day / 2)
-            } else {
-                0
-            },
-            weekly_harmonics: if weekly_lag.is_some() {
+            lags,
+            daily_harmonics: daily.map_or(0, |d| DAILY_HARMONICS.min(d / 2)),
+            weekly_harmonics: if weekly.is_some() {
                 WEEKLY_HARMONICS
             } else {
                 0
@@ -57,7 +80,7 @@ impl Spec {
     }
 
     fn longest_lag(&self) -> usize {
-        self.weekly_lag.or(self.daily_lag).unwrap_or(0)
+        self.lags.iter().copied().max().unwrap_or(0)
     }
 
     /// Features of index `i`; lags read `y` (history, then predictions).
@@ -75,7 +98,7 @@ impl Spec {
                 out.push(a.cos());
             }
         }
-        for lag in [self.daily_lag, self.weekly_lag].into_iter().flatten() {
+        for &lag in &self.lags {
             out.push(
                 i.checked_sub(lag)
                     .and_then(|j| y.get(j))
@@ -86,9 +109,24 @@ impl Spec {
     }
 }
 
-/// Fits on `y` (no missing values); None when there are too few rows for the features.
-pub fn fit(y: &[f64], start_unix: i64, step_seconds: i64, periods: &[usize]) -> Option<Model> {
-    let spec = Spec::new(start_unix, step_seconds, periods);
+/// Fits on `y` (no missing values) for forecasts up to `horizon` steps ahead, with as many
+/// seasonal lags as `structure_len` points of history support (capped at `y.len()`); None
+/// when there are too few rows for the features.
+pub fn fit(
+    y: &[f64],
+    start_unix: i64,
+    step_seconds: i64,
+    periods: &[usize],
+    horizon: usize,
+    structure_len: usize,
+) -> Option<Model> {
+    let spec = Spec::new(
+        start_unix,
+        step_seconds,
+        periods,
+        horizon,
+        structure_len.min(y.len()),
+    );
     let first = spec.longest_lag().max(y.len().saturating_sub(MAX_ROWS));
     let rows: Vec<usize> = (first..y.len()).collect();
     let mut x = Vec::new();
@@ -151,6 +189,7 @@ pub fn fit(y: &[f64], start_unix: i64, step_seconds: i64, periods: &[usize]) -> 
 
 impl Model {
     /// Forecasts `horizon` steps after `history` (which starts where the fit data started).
+    /// Steps beyond the fitted horizon read earlier predictions for their shortest lags.
     pub fn forecast(&self, history: &[f64], horizon: usize) -> Vec<f64> {
         let n = history.len();
         let mut y = history.to_vec();
@@ -222,7 +261,7 @@ mod tests {
         };
         let n = 24 * 7 * 4;
         let y: Vec<f64> = (0..n).map(f).collect();
-        let m = fit(&y, start, 3600, &[24, 168]).expect("enough rows");
+        let m = fit(&y, start, 3600, &[24, 168], 168, y.len()).expect("enough rows");
         let fc = m.forecast(&y, 168);
         let wape: f64 = (0..168).map(|h| (fc[h] - f(n + h)).abs()).sum::<f64>()
             / (0..168).map(|h| f(n + h)).sum::<f64>();

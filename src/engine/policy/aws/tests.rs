@@ -334,6 +334,24 @@ fn predictive(mode: &str) -> String {
 }
 
 #[test]
+fn predictive_scaling_uses_the_forecast_engine_once_it_has_two_days() {
+    let demand = business_hours_demand(4);
+    let ahead = replay_asg(&predictive("ForecastAndScale"), &demand);
+    // Day 4 is planned from the engine's forecast (issued every 6 h from the last 14 days).
+    let at_0900_day4 = &ahead.steps[3 * 1440 + 540];
+    assert!(
+        at_0900_day4.ready >= 20,
+        "ready {} at 09:00 on day 4",
+        at_0900_day4.ready
+    );
+    let lines: Vec<&String> = ahead.events.iter().flat_map(|e| &e.explanation).collect();
+    assert!(
+        lines.iter().any(|l| l.contains("forecast issued")),
+        "{lines:?}"
+    );
+}
+
+#[test]
 fn predictive_scaling_launches_ahead_of_the_daily_ramp() {
     let demand = business_hours_demand(3);
     let reactive = replay_asg(
