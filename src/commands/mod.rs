@@ -7,3 +7,4 @@ pub mod sim_serve;
 pub mod simulate;
 pub mod snapshot;
 pub mod sources;
+pub mod tune;

@@ -8,3 +8,4 @@ pub mod latency;
 pub mod loadtest;
 pub mod policy;
 pub mod replay;
+pub mod tune;

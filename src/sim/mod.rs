@@ -15,7 +15,7 @@ mod truth;
 
 pub use export::{export_csv, round_for_output, ExportSpec, CSV_HEADER};
 pub use group::{reported_metrics, METRIC_COUNT};
-pub use platform_policy::replayable_autoscaler;
+pub use platform_policy::{asg_config, hpa_manifest, replayable_autoscaler};
 pub use scenario::{built_in_names, catalog, Scenario, ScenarioSummary, SimGroup};
 pub use simulator::{tick_count, SimStep, Simulator, StepFrame};
 pub use spikes::Spike;
