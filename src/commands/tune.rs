@@ -104,6 +104,13 @@ pub struct TuneArgs {
     /// Replay every candidate to the end (no early rejection of dominated candidates).
     #[arg(long)]
     pub no_prune: bool,
+    /// Replay every candidate of the space (default: exhaustive up to 4,000 candidates,
+    /// coarse-to-fine beyond).
+    #[arg(long, conflicts_with = "coarse_to_fine")]
+    pub exhaustive: bool,
+    /// Replay every other value of each axis, then the full grid around the best.
+    #[arg(long)]
+    pub coarse_to_fine: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -377,6 +384,13 @@ pub fn run(args: &TuneArgs) -> Result<(), CliError> {
         },
         threads: threads.max(1),
         prune: !args.no_prune,
+        visit: if args.exhaustive {
+            Some(tune::Visit::All)
+        } else if args.coarse_to_fine {
+            Some(tune::Visit::CoarseToFine)
+        } else {
+            None
+        },
     };
     let outcome = tune::tune(&req, &SearchControl::default()).map_err(usage)?;
     let recommendation = tune::recommendation(&outcome);
@@ -473,11 +487,16 @@ fn write_table(out: &mut dyn Write, o: &TuneOutcome, slo: &Slo) -> std::io::Resu
         .collect();
     writeln!(
         out,
-        "Searched {} candidates ({}): {} replayed in full, {} rejected early as dominated",
+        "Searched {} candidates ({}): {} replayed in full, {} rejected early as dominated{}",
         o.candidates,
         per_kind.join(", "),
         o.completed,
-        o.rejected_early
+        o.rejected_early,
+        if o.coarse_to_fine {
+            format!(", {} not visited (coarse-to-fine)", o.not_visited)
+        } else {
+            String::new()
+        }
     )?;
     for k in o.kinds.iter().filter(|k| k.failed > 0) {
         writeln!(
@@ -490,7 +509,7 @@ fn write_table(out: &mut dyn Write, o: &TuneOutcome, slo: &Slo) -> std::io::Resu
     }
     writeln!(
         out,
-        "\nPareto front (training part: monthly cost vs SLA-violation minutes)"
+        "\nPareto front of thrash-free candidates (training part: monthly cost vs SLA-violation minutes)"
     )?;
     writeln!(
         out,

@@ -20,7 +20,7 @@ use crate::model::{
 };
 
 pub use doc::PolicyDoc;
-pub use search::{Outcome, SearchControl};
+pub use search::{Outcome, SearchControl, Visit};
 pub use space::{Candidate, SpaceSize};
 pub use verdict::Figures;
 
@@ -98,7 +98,12 @@ pub struct TuneRequest<'a> {
     pub threads: usize,
     /// Reject dominated candidates part-way (exact: see `search`).
     pub prune: bool,
+    /// None: every candidate up to [`AUTO_EXHAUSTIVE_MAX`], coarse-to-fine beyond.
+    pub visit: Option<Visit>,
 }
+
+/// Spaces up to this size are searched exhaustively unless told otherwise.
+pub const AUTO_EXHAUSTIVE_MAX: usize = 4000;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TuneError {
@@ -198,8 +203,11 @@ pub struct TuneOutcome {
     pub candidates: usize,
     pub completed: usize,
     pub rejected_early: usize,
+    /// Not replayed: coarse-to-fine search did not come near them.
+    pub not_visited: usize,
+    pub coarse_to_fine: bool,
     pub kinds: Vec<KindResult>,
-    /// Non-dominated candidates on the training part, cheapest first.
+    /// Non-dominated thrash-free candidates on the training part, cheapest first.
     pub pareto_front: Vec<PolicyPoint>,
     pub recommended: Option<Recommended>,
     /// When no candidate keeps the Slo: the one closest to it.
@@ -347,7 +355,14 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
         threads: req.threads,
         prune: req.prune,
     };
-    let outcomes = search::evaluate(&candidates, &setup, control);
+    let visit = req
+        .visit
+        .unwrap_or(if candidates.len() <= AUTO_EXHAUSTIVE_MAX {
+            Visit::All
+        } else {
+            Visit::CoarseToFine
+        });
+    let outcomes = search::evaluate(&candidates, &setup, control, visit);
     if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(TuneError::Cancelled);
     }
@@ -359,9 +374,12 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
             _ => None,
         })
         .collect();
+    // Thrash is a hard constraint: the front trades cost against SLA minutes among policies
+    // that do not thrash.
     let front_ix = pareto::front(
         &done
             .iter()
+            .filter(|(_, s)| s.thrash_events == 0)
             .map(|(i, s)| (*i, s.cost_usd_per_month, s.sla_violation_minutes))
             .collect::<Vec<_>>(),
     );
@@ -512,6 +530,11 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
             .iter()
             .filter(|o| matches!(o, Outcome::Rejected))
             .count(),
+        not_visited: outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::NotVisited))
+            .count(),
+        coarse_to_fine: visit == Visit::CoarseToFine,
         kinds,
         pareto_front,
         recommended,

@@ -22,6 +22,8 @@ pub enum Outcome {
     Failed(String),
     /// The search was cancelled before it ran.
     Skipped,
+    /// Coarse-to-fine search did not visit it.
+    NotVisited,
 }
 
 /// Shared state of a running search: progress for a UI and a cancel flag.
@@ -64,19 +66,139 @@ impl Dominators {
     }
 }
 
-/// Replays every candidate; the answer is in candidate order.
+/// Which candidates to replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    /// Every candidate.
+    All,
+    /// Every other value of each axis first, then the full grid around the best and the
+    /// front's points until nothing new is found nearby.
+    CoarseToFine,
+}
+
+/// Rounds of refinement after the coarse pass.
+const REFINE_ROUNDS: usize = 4;
+/// Seeds per round: the cheapest eligible candidates and the front's points.
+const SEEDS: usize = 8;
+
+/// Replays the candidates `visit` selects; the answer is in candidate order, `NotVisited` for
+/// the rest.
 pub fn evaluate(
     candidates: &[Candidate],
     setup: &SearchSetup,
     control: &SearchControl,
+    visit: Visit,
 ) -> Vec<Outcome> {
     let n = candidates.len();
-    // A spread-out first pass (every 16th candidate) finds good dominators early.
-    let mut order: Vec<usize> = (0..n).step_by(16).collect();
-    order.extend((0..n).filter(|i| i % 16 != 0));
-    let next = AtomicUsize::new(0);
     let dominators = Dominators::default();
-    let threads = setup.threads.clamp(1, n.max(1));
+    let mut out = vec![Outcome::NotVisited; n];
+    let run = |ix: Vec<usize>, out: &mut Vec<Outcome>| {
+        for (i, o) in run_batch(candidates, &ix, setup, control, &dominators) {
+            out[i] = o;
+        }
+    };
+    match visit {
+        Visit::All => run((0..n).collect(), &mut out),
+        Visit::CoarseToFine => {
+            let dims = dims_by_kind(candidates);
+            let coarse = (0..n)
+                .filter(|&i| {
+                    let d = &dims[&candidates[i].kind];
+                    candidates[i]
+                        .coords
+                        .iter()
+                        .zip(d)
+                        .all(|(&c, &size)| c % 2 == 0 || c + 1 == size)
+                })
+                .collect();
+            run(coarse, &mut out);
+            for _ in 0..REFINE_ROUNDS {
+                let seeds = seeds(&out, setup.slo);
+                let near: Vec<usize> = (0..n)
+                    .filter(|&i| matches!(out[i], Outcome::NotVisited))
+                    .filter(|&i| {
+                        seeds.iter().any(|&s| {
+                            candidates[s].kind == candidates[i].kind
+                                && candidates[s]
+                                    .coords
+                                    .iter()
+                                    .zip(&candidates[i].coords)
+                                    .all(|(a, b)| a.abs_diff(*b) <= 1)
+                        })
+                    })
+                    .collect();
+                if near.is_empty() || control.cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                run(near, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn dims_by_kind(
+    candidates: &[Candidate],
+) -> std::collections::HashMap<super::PolicyKind, Vec<usize>> {
+    let mut dims: std::collections::HashMap<super::PolicyKind, Vec<usize>> = Default::default();
+    for c in candidates {
+        let d = dims.entry(c.kind).or_default();
+        d.resize(d.len().max(c.coords.len()), 0);
+        for (slot, &x) in d.iter_mut().zip(&c.coords) {
+            *slot = (*slot).max(x + 1);
+        }
+    }
+    dims
+}
+
+/// The cheapest eligible candidates and the thrash-free front so far.
+fn seeds(out: &[Outcome], slo: &Slo) -> Vec<usize> {
+    let done: Vec<(usize, &ReplaySummary)> = out
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            Outcome::Done(s) => Some((i, s)),
+            _ => None,
+        })
+        .collect();
+    let mut eligible: Vec<(usize, &ReplaySummary)> = done
+        .iter()
+        .copied()
+        .filter(|(_, s)| eligible(s, slo))
+        .collect();
+    eligible.sort_by(|a, b| a.1.cost_usd.total_cmp(&b.1.cost_usd));
+    let mut seeds: Vec<usize> = eligible.iter().take(SEEDS / 2).map(|(i, _)| *i).collect();
+    let front = super::pareto::front(
+        &done
+            .iter()
+            .filter(|(_, s)| s.thrash_events == 0)
+            .map(|(i, s)| (*i, s.cost_usd_per_month, s.sla_violation_minutes))
+            .collect::<Vec<_>>(),
+    );
+    seeds.extend(front.into_iter().take(SEEDS - seeds.len()));
+    seeds.sort_unstable();
+    seeds.dedup();
+    seeds
+}
+
+/// Replays the candidates at `ix` on every core.
+fn run_batch(
+    candidates: &[Candidate],
+    ix: &[usize],
+    setup: &SearchSetup,
+    control: &SearchControl,
+    dominators: &Dominators,
+) -> Vec<(usize, Outcome)> {
+    // A spread-out first pass (every 16th candidate) finds good dominators early.
+    let mut order: Vec<usize> = ix.iter().copied().step_by(16).collect();
+    order.extend(
+        ix.iter()
+            .enumerate()
+            .filter(|(k, _)| k % 16 != 0)
+            .map(|(_, i)| *i),
+    );
+    let next = AtomicUsize::new(0);
+    let threads = setup.threads.clamp(1, order.len().max(1));
     let mut results: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -89,7 +211,7 @@ pub fn evaluate(
                             mine.push((i, Outcome::Skipped));
                             continue;
                         }
-                        let outcome = run_one(&candidates[i], setup, &dominators, control);
+                        let outcome = run_one(&candidates[i], setup, dominators, control);
                         control.done.fetch_add(1, Ordering::Relaxed);
                         mine.push((i, outcome));
                     }
@@ -102,11 +224,17 @@ pub fn evaluate(
             .flat_map(|w| w.join().unwrap_or_default())
             .collect()
     });
-    results.sort_by_key(|(i, _)| *i);
-    let mut out: Vec<Outcome> = results.into_iter().map(|(_, o)| o).collect();
     // A worker that panicked lost its share: say so rather than invent figures.
-    out.resize(n, Outcome::Failed("evaluation did not finish".into()));
-    out
+    let mut seen = vec![false; candidates.len()];
+    for (j, _) in &results {
+        seen[*j] = true;
+    }
+    for &i in ix {
+        if !seen[i] {
+            results.push((i, Outcome::Failed("evaluation did not finish".into())));
+        }
+    }
+    results
 }
 
 fn run_one(

@@ -35,6 +35,8 @@ pub struct Candidate {
     pub doc: PolicyDoc,
     /// (setting, value) in the platform's words, e.g. ("averageUtilization", "70").
     pub settings: Vec<(String, String)>,
+    /// Index on each axis of this kind's grid (coarse-to-fine search walks these).
+    pub coords: Vec<usize>,
 }
 
 /// What the space needs to know of the group beyond its policy.
@@ -394,6 +396,7 @@ fn hpa(m: &HpaManifest, ctx: &SpaceContext) -> Vec<Candidate> {
                     ),
                 ],
                 doc: PolicyDoc::Hpa(doc),
+                coords: ix,
             }
         })
         .collect()
@@ -511,6 +514,7 @@ fn keda(so: &ScaledObject, ctx: &SpaceContext) -> Vec<Candidate> {
                     s("minReplicaCount", mins[ix[5]]),
                 ],
                 doc: PolicyDoc::Keda(doc),
+                coords: ix,
             }
         })
         .collect()
@@ -712,6 +716,7 @@ fn aws_target(c: &AsgScalingConfig, ctx: &SpaceContext) -> Vec<Candidate> {
                     ),
                 ],
                 doc: PolicyDoc::Asg(doc),
+                coords: ix,
             }
         })
         .collect()
@@ -850,6 +855,7 @@ fn aws_step(c: &AsgScalingConfig, ctx: &SpaceContext) -> Vec<Candidate> {
                     s("MinSize", mins[ix[7]]),
                 ],
                 doc: PolicyDoc::Asg(doc),
+                coords: ix,
             }
         })
         .collect()
@@ -932,6 +938,7 @@ fn aws_predictive(c: &AsgScalingConfig, ctx: &SpaceContext) -> Vec<Candidate> {
                     s("MinSize", mins[ix[3]]),
                 ],
                 doc: PolicyDoc::Asg(doc),
+                coords: ix,
             }
         })
         .collect()
@@ -1025,6 +1032,7 @@ fn gcp(g: &crate::engine::policy::gcp::GcpAutoscaler, ctx: &SpaceContext) -> Vec
                     s("minNumReplicas", mins[ix[3]]),
                 ],
                 doc: PolicyDoc::Gcp(doc),
+                coords: ix,
             }
         })
         .collect()

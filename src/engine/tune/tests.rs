@@ -51,6 +51,7 @@ fn request(d: &[f64], slo: Slo, prune: bool) -> TuneRequest<'_> {
         size: SpaceSize::Small,
         threads: 2,
         prune,
+        visit: None,
     }
 }
 
