@@ -12,6 +12,7 @@ use crate::duration::parse_duration;
 use crate::engine::policy::aws_spec::AsgScalingConfig;
 use crate::engine::policy::hpa_spec::HpaManifest;
 use crate::engine::replay::file_group;
+use crate::engine::tune::ramp::{spike, SpikeResult};
 use crate::engine::tune::{
     self, auto_kinds, PolicyDoc, PolicyKind, PolicyPoint, SearchControl, SpaceSize, TuneOutcome,
     TuneRequest,
@@ -111,6 +112,16 @@ pub struct TuneArgs {
     /// Replay every other value of each axis, then the full grid around the best.
     #[arg(long)]
     pub coarse_to_fine: bool,
+    /// Also replay a spike from the group's quietest demand to this many requests per second
+    /// through the current and the recommended policy (e.g. the game's 0 -> 100K users).
+    #[arg(long, value_name = "RPS")]
+    pub spike_to: Option<f64>,
+    /// How long the spike takes to rise.
+    #[arg(long, default_value = "4m")]
+    pub spike_rise: String,
+    /// How soon the peak must be served.
+    #[arg(long, default_value = "5m")]
+    pub spike_within: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -356,6 +367,74 @@ struct Output<'a> {
     #[serde(flatten)]
     outcome: &'a TuneOutcome,
     recommendation: Option<Recommendation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spike: Option<Spikes>,
+}
+
+/// The spike replayed through the current and the recommended policy.
+#[derive(Serialize)]
+struct Spikes {
+    current: SpikeResult,
+    recommended: Option<SpikeResult>,
+}
+
+fn spikes(args: &TuneArgs, data: &GroupData, o: &TuneOutcome) -> Result<Option<Spikes>, CliError> {
+    let Some(peak) = args.spike_to else {
+        return Ok(None);
+    };
+    if !(peak.is_finite() && peak > 0.0) {
+        return Err(usage(format!(
+            "--spike-to must be a positive number, got {peak}"
+        )));
+    }
+    let rise = seconds("spike-rise", &args.spike_rise)? as i64;
+    let within = seconds("spike-within", &args.spike_within)? as i64;
+    let mut quiet: Vec<f64> = data
+        .demand
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    quiet.sort_by(f64::total_cmp);
+    let base = quiet.first().copied().unwrap_or(0.0).min(peak);
+    let run = |doc: &PolicyDoc| {
+        spike(doc, &data.cap, &data.slo, base, peak, rise, within)
+            .map_err(|e| usage(format!("spike: {e}")))
+    };
+    Ok(Some(Spikes {
+        current: run(&data.current)?,
+        recommended: match &o.recommended {
+            Some(r) => Some(run(&r.doc)?),
+            None => None,
+        },
+    }))
+}
+
+fn write_spikes(out: &mut dyn Write, s: &Spikes) -> std::io::Result<()> {
+    let line = |r: &SpikeResult| {
+        format!(
+            "{} ({} replicas needed, {} ready at most){}",
+            r.seconds_to_serve_peak
+                .map_or("not served within the hour".to_string(), |t| format!(
+                    "peak served {t} s after the rise began"
+                )),
+            r.replicas_needed,
+            r.peak_ready,
+            r.reason
+                .as_ref()
+                .map_or(String::new(), |why| format!(": {why}"))
+        )
+    };
+    writeln!(
+        out,
+        "\nSpike {:.0} -> {:.0} rps over {} s:",
+        s.current.base_rps, s.current.peak_rps, s.current.rise_seconds
+    )?;
+    writeln!(out, "  current:     {}", line(&s.current))?;
+    if let Some(r) = &s.recommended {
+        writeln!(out, "  recommended: {}", line(r))?;
+    }
+    Ok(())
 }
 
 pub fn run(args: &TuneArgs) -> Result<(), CliError> {
@@ -394,6 +473,7 @@ pub fn run(args: &TuneArgs) -> Result<(), CliError> {
     };
     let outcome = tune::tune(&req, &SearchControl::default()).map_err(usage)?;
     let recommendation = tune::recommendation(&outcome);
+    let spike_results = spikes(args, &data, &outcome)?;
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         Format::Json => serde_json::to_writer(
@@ -402,11 +482,16 @@ pub fn run(args: &TuneArgs) -> Result<(), CliError> {
                 schema: "scaletop.tune/v1",
                 outcome: &outcome,
                 recommendation,
+                spike: spike_results,
             },
         )
         .map_err(std::io::Error::other)
         .and_then(|_| writeln!(out)),
-        _ => write_table(&mut out, &outcome, &req.slo),
+        _ => write_table(&mut out, &outcome, &req.slo).and_then(|_| {
+            spike_results
+                .as_ref()
+                .map_or(Ok(()), |s| write_spikes(&mut out, s))
+        }),
     };
     written.or_else(crate::cli::output_error)?;
     match &outcome.recommended {

@@ -6,6 +6,7 @@
 pub mod doc;
 pub mod pareto;
 pub mod pitfalls;
+pub mod ramp;
 pub mod schedule;
 pub mod search;
 pub mod space;

@@ -9,6 +9,7 @@ use std::sync::RwLock;
 use crate::engine::replay::{replay_summary, Progress, ReplayInput, ReplaySummary};
 use crate::model::{CapacityModel, GroupId, Slo};
 
+use super::doc::PolicyDoc;
 use super::space::Candidate;
 use super::verdict::eligible;
 
@@ -58,10 +59,13 @@ impl Dominators {
         v.push((rh, sla));
     }
 
-    fn dominates(&self, p: &Progress) -> bool {
+    /// Whether a finished eligible candidate beats this one whatever its remaining steps do:
+    /// `floor_replica_hours` is what the rest costs at the very least (min replicas).
+    fn dominates(&self, p: &Progress, floor_replica_hours: f64) -> bool {
+        let least = p.replica_hours + floor_replica_hours;
         self.0.read().is_ok_and(|v| {
             v.iter()
-                .any(|&(r, s)| p.replica_hours > r && p.sla_violation_minutes >= s)
+                .any(|&(r, s)| least > r && p.sla_violation_minutes >= s)
         })
     }
 }
@@ -71,8 +75,9 @@ impl Dominators {
 pub enum Visit {
     /// Every candidate.
     All,
-    /// Every other value of each axis first, then the full grid around the best and the
-    /// front's points until nothing new is found nearby.
+    /// Every other value of each axis first, then, from the cheapest eligible candidates and
+    /// the front's points, every value of one axis at a time (a pattern search), until a round
+    /// finds nothing new.
     CoarseToFine,
 }
 
@@ -123,7 +128,9 @@ pub fn evaluate(
                                     .coords
                                     .iter()
                                     .zip(&candidates[i].coords)
-                                    .all(|(a, b)| a.abs_diff(*b) <= 1)
+                                    .filter(|(a, b)| a != b)
+                                    .count()
+                                    <= 1
                         })
                     })
                     .collect();
@@ -237,6 +244,20 @@ fn run_batch(
     results
 }
 
+/// Fewest replicas the policy can ever run: its minimum, or a lower scheduled one; KEDA may
+/// idle below its minimum, so it gets no floor.
+fn floor_replicas(doc: &PolicyDoc, min: u32) -> u32 {
+    match doc {
+        PolicyDoc::Asg(a) => a
+            .scheduled_actions
+            .iter()
+            .filter_map(|x| x.min_size)
+            .fold(min, u32::min),
+        PolicyDoc::Keda(_) => 0,
+        _ => min,
+    }
+}
+
 fn run_one(
     c: &Candidate,
     setup: &SearchSetup,
@@ -247,8 +268,13 @@ fn run_one(
         Ok(p) => p,
         Err(e) => return Outcome::Failed(e.to_string()),
     };
+    // Never fewer than min replicas: the rest of the replay costs at least that.
+    let min = f64::from(floor_replicas(&c.doc, policy.bounds().0));
+    let steps = setup.input.demand_rps.len();
+    let step_hours = setup.input.step_seconds as f64 / 3600.0;
     let mut stop = |p: &Progress| {
-        control.cancel.load(Ordering::Relaxed) || (setup.prune && dominators.dominates(p))
+        let floor = min * steps.saturating_sub(p.steps) as f64 * step_hours;
+        control.cancel.load(Ordering::Relaxed) || (setup.prune && dominators.dominates(p, floor))
     };
     match replay_summary(
         policy.as_mut(),
