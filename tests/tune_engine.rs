@@ -118,18 +118,15 @@ fn game_servers_spike_to_100k_users_or_the_reason() {
     let d = scenario_group("game", Some("game-servers"), 4 * 86_400, 60, 1).unwrap();
     // 100K concurrent players: one connection per request per second on this group.
     let peak = 100_000.0;
-    for doc in [&d.current] {
-        let r = spike(doc, &d.cap, &d.slo, 0.0, peak, 240, 300).unwrap();
-        // Physics, independent of the policy: no replica serves before it has started, so a
-        // reactive policy cannot serve the peak sooner than the rise plus one startup.
-        if let Some(t) = r.seconds_to_serve_peak {
-            assert!(t >= i64::from(d.cap.startup_seconds), "{r:?}");
-        }
-        assert_eq!(r.replicas_needed, 1000);
-        if !r.within_limit {
-            let why = r.reason.as_deref().unwrap_or("");
-            assert!(why.contains("240 s to start"), "{why}");
-        }
+    let r = spike(&d.current, &d.cap, &d.slo, 0.0, peak, 240, 300).unwrap();
+    // Physics, independent of the policy: no replica serves before it has started.
+    if let Some(t) = r.seconds_to_serve_peak {
+        assert!(t >= i64::from(d.cap.startup_seconds), "{r:?}");
+    }
+    assert_eq!(r.replicas_needed, 1000);
+    if !r.within_limit {
+        let why = r.reason.as_deref().unwrap_or("");
+        assert!(why.contains("240 s to start"), "{why}");
     }
     // With the group's current minimum raised to what the peak needs, it is served at once:
     // the reason given (startup) is the real limit.
