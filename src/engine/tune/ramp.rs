@@ -79,10 +79,14 @@ pub fn spike(
                 cap.capacity_per_replica_rps
             )
         } else if rise + i64::from(cap.startup_seconds) > limit_seconds {
+            // Replicas that serve the peak by the limit must be ordered by limit - startup.
+            let order_by = (limit_seconds - i64::from(cap.startup_seconds)).max(0);
+            let seen = base_rps + (peak_rps - base_rps) * (order_by as f64 / rise as f64).min(1.0);
             format!(
-                "a replica takes {} s to start and demand reaches the peak {rise} s into the rise: a policy that reacts to demand serves the peak {} s in at the earliest (more than {limit_seconds} s); only capacity in place before the spike (a higher minimum, a warm pool) is faster",
+                "a replica takes {} s to start: to serve the peak {limit_seconds} s in, its replicas must be ordered {order_by} s in, when demand is {seen:.0} rps ({:.0}% of the peak); ordering for the demand it sees, the policy served the peak {} — only capacity ordered ahead of demand (a lower target, a higher minimum, a warm pool, a schedule) is faster",
                 cap.startup_seconds,
-                rise + i64::from(cap.startup_seconds)
+                100.0 * seen / peak_rps,
+                served.map_or("not within the hour".to_string(), |t| format!("{t} s in"))
             )
         } else {
             format!(
