@@ -94,24 +94,25 @@ pub fn propose(
         let lead_hour = (w.start_hour + 23) % 24;
         let dow = cron_days(w.days);
         let base = format!("{name}-peak-{k}");
-        actions.push(ScheduledAction {
-            scheduled_action_name: base.clone(),
-            start_time: None,
-            end_time: None,
-            recurrence: Some(format!("{} {lead_hour} * * {dow}", 60 - LEAD_MINUTES)),
-            min_size: Some(needed),
-            max_size: None,
-            desired_capacity: None,
-        });
-        actions.push(ScheduledAction {
-            scheduled_action_name: format!("{base}{END_SUFFIX}"),
-            start_time: None,
-            end_time: None,
-            recurrence: Some(format!("0 {} * * {dow}", w.end_hour)),
-            min_size: Some(current_min),
-            max_size: None,
-            desired_capacity: None,
-        });
+        // Built from the API's JSON shape so the action keeps every field's default.
+        let action = |name: String, recurrence: String, min: u32| {
+            serde_json::from_value::<ScheduledAction>(serde_json::json!({
+                "ScheduledActionName": name,
+                "Recurrence": recurrence,
+                "MinSize": min,
+            }))
+            .ok()
+        };
+        actions.extend(action(
+            base.clone(),
+            format!("{} {lead_hour} * * {dow}", 60 - LEAD_MINUTES),
+            needed,
+        ));
+        actions.extend(action(
+            format!("{base}{END_SUFFIX}"),
+            format!("0 {} * * {dow}", w.end_hour),
+            current_min,
+        ));
         lines.push(format!(
             "+{} replicas (MinSize {needed}, p90 demand {p90:.0} rps at {:.0}%) {LEAD_MINUTES} min before {} {:02}:00-{:02}:00 UTC",
             needed - current_min,

@@ -234,3 +234,27 @@ fn cancel_stops_the_search() {
         Err(TuneError::Cancelled)
     ));
 }
+
+#[test]
+fn schedule_raises_the_minimum_before_the_daily_peak_and_validates_as_an_asg() {
+    let d = demand();
+    // The cycle peaks at 1500 rps at noon UTC (the cosine's trough is at midnight of the start).
+    let p = schedule::propose(1_700_006_400, 60, &d, &cap(), 2, 60, "web").expect("a schedule");
+    assert_eq!(p.actions.len() % 2, 0);
+    let raise = &p.actions[0];
+    let reset = &p.actions[1];
+    assert!(reset.scheduled_action_name.ends_with(schedule::END_SUFFIX));
+    assert_eq!(reset.min_size, Some(2));
+    // p90 of the window's demand at 70% of 100 rps: between the trough's and the peak's need.
+    let raised = raise.min_size.unwrap();
+    assert!((5..=22).contains(&raised), "{raised}");
+    assert!(raise.recurrence.as_deref().unwrap().starts_with("30 "));
+    let config = serde_json::json!({
+        "AutoScalingGroupName": "web", "MinSize": 2, "MaxSize": 60,
+        "ScalingPolicies": [{"PolicyName": "t", "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingConfiguration": {"PredefinedMetricSpecification":
+                {"PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 60.0}}],
+        "ScheduledActions": p.actions,
+    });
+    assert!(PolicyDoc::parse(&config.to_string()).is_ok());
+}
