@@ -64,6 +64,8 @@ pub enum Command {
     /// The pricing catalog: import a provider's price file, show a type's prices.
     #[command(subcommand)]
     Pricing(crate::commands::pricing::PricingCommand),
+    /// Search better scaling policies by replay; validate on held-out history.
+    Tune(crate::commands::tune::TuneArgs),
     /// Data sources: the Prometheus presets and their PromQL.
     #[command(subcommand)]
     Sources(crate::commands::sources::SourcesCommand),
@@ -176,6 +178,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Some(Command::Sim(cmd)) => run_sim(cmd, &cfg),
         Some(Command::Simulate(args)) => crate::commands::simulate::run(args),
+        Some(Command::Tune(args)) => crate::commands::tune::run(args),
         Some(Command::Analyze(args)) => crate::commands::analyze::run(args),
         Some(Command::Forecast(args)) => crate::commands::forecast::run(args, &cfg),
         Some(Command::Snapshot(args)) => crate::commands::snapshot::run(args, &cfg),

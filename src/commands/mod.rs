@@ -10,3 +10,4 @@ pub mod sim_serve;
 pub mod simulate;
 pub mod snapshot;
 pub mod sources;
+pub mod tune;

@@ -105,17 +105,22 @@ struct Output<'a> {
 }
 
 /// The demand to replay and the other series of its group, on one grid.
-struct Demand {
-    group: String,
-    start: i64,
-    step: i64,
-    values: Vec<f64>,
-    extra: Vec<(String, Vec<f64>)>,
+pub(crate) struct Demand {
+    pub group: String,
+    pub start: i64,
+    pub step: i64,
+    pub values: Vec<f64>,
+    pub extra: Vec<(String, Vec<f64>)>,
 }
 
-fn demand_from_input(path: &std::path::Path, args: &SimulateArgs) -> Result<Demand, CliError> {
+/// Reads the demand series (`metric` of `group`) and its group's other series from a file.
+pub(crate) fn demand_from_file(
+    path: &std::path::Path,
+    group: Option<&str>,
+    metric: &str,
+) -> Result<Demand, CliError> {
     let series = input::read_file(path).map_err(usage)?;
-    let (demand, extra) = select(&series, args.group.as_deref(), &args.metric)?;
+    let (demand, extra) = select(&series, group, metric)?;
     let step = demand
         .step_seconds()
         .ok_or_else(|| usage(format!("{}: need at least two points", path.display())))?;
@@ -225,7 +230,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         parse_policy(&policy_text).map_err(|e| usage(format!("{}: {e}", policy_path.display())))?;
     let (min_replicas, max_replicas) = policy.bounds();
     let history = match &args.input {
-        Some(path) => Some(demand_from_input(path, args)?),
+        Some(path) => Some(demand_from_file(path, args.group.as_deref(), &args.metric)?),
         None => None,
     };
     let demand = match args.test {

@@ -10,3 +10,4 @@ pub mod loadtest;
 pub mod policy;
 pub mod replay;
 pub mod serverless;
+pub mod tune;

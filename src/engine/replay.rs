@@ -214,6 +214,67 @@ pub fn replay(
     initial_replicas: Option<u32>,
     group: &GroupId,
 ) -> Result<Replay, ReplayError> {
+    let mut steps = Vec::with_capacity(input.demand_rps.len());
+    let run = run(
+        policy,
+        input,
+        cap,
+        slo,
+        initial_replicas,
+        group,
+        Some(&mut steps),
+        &mut |_| false,
+    )?;
+    // Without a stop rule the run always completes.
+    let (summary, events) = run.unwrap_or_default();
+    Ok(Replay {
+        summary,
+        steps,
+        events,
+    })
+}
+
+/// Figures of a replay in progress, for [`replay_summary`]'s stop rule. Both only grow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Steps replayed so far.
+    pub steps: usize,
+    pub replica_hours: f64,
+    pub sla_violation_minutes: f64,
+}
+
+/// Steps between two calls of a stop rule.
+pub const PROGRESS_EVERY_STEPS: usize = 240;
+
+/// The same replay as [`replay`], keeping only its summary (no per-step rows, no
+/// explanations): what a search needs from thousands of candidates. `stop` sees the figures so
+/// far every [`PROGRESS_EVERY_STEPS`] steps; when it says true the replay ends early and the
+/// answer is None. A completed run's summary equals `replay(..).summary`.
+pub fn replay_summary(
+    policy: &mut dyn Autoscaler,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    initial_replicas: Option<u32>,
+    group: &GroupId,
+    stop: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Option<ReplaySummary>, ReplayError> {
+    Ok(run(policy, input, cap, slo, initial_replicas, group, None, stop)?.map(|(s, _)| s))
+}
+
+/// The replay loop. With `steps` it records every step and each event's explanation; without,
+/// only what the summary needs.
+#[allow(clippy::too_many_arguments)]
+fn run(
+    policy: &mut dyn Autoscaler,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    initial_replicas: Option<u32>,
+    group: &GroupId,
+    mut steps: Option<&mut Vec<ReplayStep>>,
+    stop: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Option<(ReplaySummary, Vec<ReplayEvent>)>, ReplayError> {
     validate(input, cap)?;
     if let Some(missing) = policy
         .required_series()
@@ -222,6 +283,7 @@ pub fn replay(
     {
         return Err(ReplayError::MissingMetric(missing));
     }
+    let explain = steps.is_some();
     let target = policy.target_utilization();
     let (min, max) = policy.bounds();
     let sync = i64::from(policy.decision_period_seconds().max(1));
@@ -233,6 +295,7 @@ pub fn replay(
     };
     let ticks_per_step = input.step_seconds / tick;
     let step_hours = input.step_seconds as f64 / 3600.0;
+    let step_minutes = input.step_seconds as f64 / 60.0;
     let first_demand = input
         .demand_rps
         .iter()
@@ -248,7 +311,6 @@ pub fn replay(
         warm_pool_left: cap.warm_pool_size,
     };
     let service_ms = cap.service_time_ms();
-    let mut steps = Vec::with_capacity(input.demand_rps.len());
     let mut events: Vec<ReplayEvent> = Vec::new();
     let mut s = ReplaySummary::default();
     let mut extra_now: Vec<(&str, f64)> = input
@@ -260,6 +322,7 @@ pub fn replay(
     let mut last_sync: Option<i64> = None;
     let mut episode_start: Option<i64> = None;
     let tolerance = policy.tolerance();
+    let mut replayed_steps = 0usize;
 
     for (i, &raw) in input.demand_rps.iter().enumerate() {
         if !raw.is_nan() {
@@ -300,17 +363,25 @@ pub fn replay(
                 };
                 let e = policy.decide(&obs);
                 if e.desired != spec {
+                    let (reason, explanation) = if explain {
+                        (
+                            e.explanation.first().cloned().unwrap_or_default(),
+                            e.explanation,
+                        )
+                    } else {
+                        (String::new(), Vec::new())
+                    };
                     events.push(ReplayEvent {
                         event: ScalingEvent {
                             at: to_time(now),
                             group: group.clone(),
                             from_replicas: spec,
                             to_replicas: e.desired,
-                            reason: e.explanation.first().cloned().unwrap_or_default(),
+                            reason,
                             demand: Some(demand),
                             thrash: false,
                         },
-                        explanation: e.explanation,
+                        explanation,
                     });
                     spec = e.desired;
                     pods.scale_to(now, spec, cap);
@@ -322,11 +393,6 @@ pub fn replay(
         let servers = pods.ready * cap.concurrency_per_replica;
         let l = LATENCY.with_borrow_mut(|t| t.get(demand, servers, service_ms, cap.timeout_ms));
         let ready_capacity = f64::from(pods.ready) * cap.capacity_per_replica_rps;
-        let utilization = if pods.ready == 0 {
-            f64::NAN
-        } else {
-            100.0 * demand / ready_capacity
-        };
         // Summary figures.
         let provisioned = f64::from(pods.total());
         s.replica_hours += provisioned * step_hours;
@@ -337,23 +403,40 @@ pub fn replay(
         s.requests += demand * input.step_seconds as f64;
         s.dropped_requests += l.dropped_rps * input.step_seconds as f64;
         if l.p95_ms > slo.p95_latency_ms || l.dropped_rps > 0.0 {
-            s.sla_violation_minutes += input.step_seconds as f64 / 60.0;
+            s.sla_violation_minutes += step_minutes;
         }
         if spec >= max && demand > ready_capacity * target {
-            s.minutes_at_max += input.step_seconds as f64 / 60.0;
+            s.minutes_at_max += step_minutes;
         }
         s.peak_replicas = s.peak_replicas.max(pods.total());
         s.p95_ms_worst = s.p95_ms_worst.max(l.p95_ms);
-        steps.push(ReplayStep {
-            timestamp: to_time(step_start),
-            demand,
-            replicas: spec,
-            ready: pods.ready,
-            utilization,
-            p95_ms: l.p95_ms,
-            p99_ms: l.p99_ms,
-            dropped_rps: l.dropped_rps,
-        });
+        replayed_steps += 1;
+        if let Some(rows) = steps.as_deref_mut() {
+            let utilization = if pods.ready == 0 {
+                f64::NAN
+            } else {
+                100.0 * demand / ready_capacity
+            };
+            rows.push(ReplayStep {
+                timestamp: to_time(step_start),
+                demand,
+                replicas: spec,
+                ready: pods.ready,
+                utilization,
+                p95_ms: l.p95_ms,
+                p99_ms: l.p99_ms,
+                dropped_rps: l.dropped_rps,
+            });
+        }
+        if replayed_steps % PROGRESS_EVERY_STEPS == 0
+            && stop(&Progress {
+                steps: replayed_steps,
+                replica_hours: s.replica_hours,
+                sla_violation_minutes: s.sla_violation_minutes,
+            })
+        {
+            return Ok(None);
+        }
     }
 
     let mut evs: Vec<ScalingEvent> = events.iter().map(|e| e.event.clone()).collect();
@@ -366,8 +449,8 @@ pub fn replay(
         .filter(|e| e.event.to_replicas > e.event.from_replicas)
         .count();
     s.scale_down_events = events.len() - s.scale_up_events;
-    s.steps = steps.len();
-    s.duration_hours = steps.len() as f64 * step_hours;
+    s.steps = replayed_steps;
+    s.duration_hours = replayed_steps as f64 * step_hours;
     s.cost_usd = s.replica_hours * cap.usd_per_replica_hour;
     s.cost_usd_per_month = if s.duration_hours > 0.0 {
         s.cost_usd / s.duration_hours * 730.0
@@ -381,11 +464,7 @@ pub fn replay(
     };
     s.max_time_to_scale_seconds = s.time_to_scale_seconds.iter().copied().max();
     s.scale_episode_open_at_end = episode_start.is_some();
-    Ok(Replay {
-        summary: s,
-        steps,
-        events,
-    })
+    Ok(Some((s, events)))
 }
 
 fn to_time(unix_seconds: i64) -> DateTime<Utc> {

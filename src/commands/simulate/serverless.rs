@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{demand_from_input, usage, SimulateArgs};
+use super::{demand_from_file, usage, SimulateArgs};
 use crate::cli::{CliError, Format};
 use crate::engine::policy::aws_appscaling::AppAutoscaler;
 use crate::engine::serverless::{
@@ -71,7 +71,7 @@ pub(super) fn run(args: &SimulateArgs, policy_text: Option<&str>) -> Result<(), 
         p95_latency_ms: args.slo_p95_ms,
         ..Slo::default()
     };
-    let demand = demand_from_input(path, args)?;
+    let demand = demand_from_file(path, args.group.as_deref(), &args.metric)?;
     let prices = LambdaPrices::US_EAST_1_X86;
 
     let mut autoscaler;

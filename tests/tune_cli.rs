@@ -1,0 +1,211 @@
+//! `scaletop tune` end to end: the real binary on a demand file. The recommended document is
+//! replayed again by `scaletop simulate` on the training and held-out parts (an independent
+//! run of the emitted file), and must give the figures tune reported; the front is checked as
+//! a front; bad input exits 2 (unusable) or 1 (no policy keeps the Slo) with its reason.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const HPA: &str = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  minReplicas: 4\n  maxReplicas: 60\n  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}\n  behavior:\n    scaleDown:\n      stabilizationWindowSeconds: 0\n      tolerance: '0.02'\n    scaleUp:\n      tolerance: '0.02'\n";
+
+const CAPACITY: [&str; 10] = [
+    "--capacity-per-replica",
+    "100",
+    "--concurrency",
+    "2",
+    "--startup",
+    "30s",
+    "--price",
+    "0.05",
+    "--timeout",
+    "5s",
+];
+
+fn scaletop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args(args)
+        .output()
+        .expect("run scaletop")
+}
+
+/// `hours` of minutes: a daily cycle between 300 and 1500 rps with a deterministic wobble.
+fn demand_rows(hours: usize) -> Vec<String> {
+    (0..hours * 60)
+        .map(|i| {
+            let day = (i as f64 / 1440.0) * std::f64::consts::TAU;
+            let wobble = 40.0 * ((i * 7919 % 13) as f64 / 13.0 - 0.5);
+            format!(
+                "{},{:.3}",
+                1_700_006_400 + i * 60,
+                900.0 - 600.0 * day.cos() + wobble
+            )
+        })
+        .collect()
+}
+
+fn write_csv(dir: &Path, name: &str, rows: &[String]) -> String {
+    let p = dir.join(name);
+    let mut text = String::from("timestamp,value\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    std::fs::write(&p, text).expect("write csv");
+    p.to_string_lossy().into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.to_string_lossy().into_owned()
+}
+
+fn simulate_summary(input: &str, policy: &str) -> serde_json::Value {
+    let mut args = vec![
+        "simulate", "--input", input, "--policy", policy, "--format", "json",
+    ];
+    args.extend_from_slice(&CAPACITY);
+    let o = scaletop(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["summary"].clone()
+}
+
+fn close(a: &serde_json::Value, b: &serde_json::Value, what: &str) {
+    let (x, y) = (
+        a.as_f64().unwrap_or(f64::NAN),
+        b.as_f64().unwrap_or(f64::NAN),
+    );
+    assert!(
+        (x - y).abs() <= 1e-6 * x.abs().max(1.0),
+        "{what}: {x} vs {y}"
+    );
+}
+
+#[test]
+fn recommended_document_replays_to_the_reported_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = demand_rows(80);
+    let input = write_csv(dir.path(), "d.csv", &rows);
+    let policy = write(dir.path(), "hpa.yaml", HPA);
+    let mut args = vec![
+        "tune", "--input", &input, "--policy", &policy, "--search", "small", "--format", "json",
+    ];
+    args.extend_from_slice(&CAPACITY);
+    let o = scaletop(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["schema"], "scaletop.tune/v1");
+    let rec = &v["recommendation"];
+    assert_eq!(rec["schema"], "scaletop.recommendation/v1");
+    assert_eq!(rec["kind"], "policy");
+    assert_eq!(rec["artifact"]["artifact"], "policy");
+    assert_eq!(rec["artifact"]["format"], "k8s-hpa");
+    // The emitted document, as a user would save it, replayed by `simulate`.
+    let doc = write(
+        dir.path(),
+        "recommended.json",
+        &rec["artifact"]["document"].to_string(),
+    );
+    let cut = v["split"]["train_steps"].as_u64().unwrap() as usize;
+    assert_eq!(cut, 3360, "70% of 4800 steps");
+    let train = write_csv(dir.path(), "train.csv", &rows[..cut]);
+    let held = write_csv(dir.path(), "held.csv", &rows[cut..]);
+    let r = &v["recommended"];
+    let t = simulate_summary(&train, &doc);
+    close(
+        &t["cost_usd_per_month"],
+        &r["train"]["cost_usd_per_month"],
+        "train cost",
+    );
+    close(
+        &t["sla_violation_minutes"],
+        &r["train"]["sla_violation_minutes"],
+        "train SLA",
+    );
+    assert_eq!(t["thrash_events"], 0);
+    let h = simulate_summary(&held, &doc);
+    close(
+        &h["cost_usd_per_month"],
+        &r["heldout"]["cost_usd_per_month"],
+        "held-out cost",
+    );
+    assert_eq!(h["thrash_events"], r["heldout"]["thrash_events"]);
+    // The current policy thrashes on the held-out part; the recommendation does not.
+    let cur = simulate_summary(&held, &policy);
+    close(
+        &cur["cost_usd_per_month"],
+        &v["current"]["heldout"]["cost_usd_per_month"],
+        "current",
+    );
+    assert!(cur["thrash_events"].as_u64().unwrap() > 0, "{cur}");
+    assert_eq!(r["holds"], true);
+    // The saving is the difference of the two independent replays.
+    let saving =
+        cur["cost_usd_per_month"].as_f64().unwrap() - h["cost_usd_per_month"].as_f64().unwrap();
+    close(
+        &serde_json::json!(saving),
+        &rec["saving_usd_month"],
+        "saving",
+    );
+    // A front: cheapest first, each point with fewer SLA minutes than every cheaper one, and
+    // no point that keeps the Slo without thrash is cheaper than the recommendation.
+    let front = v["pareto_front"].as_array().unwrap();
+    assert!(!front.is_empty());
+    for w in front.windows(2) {
+        let (a, b) = (&w[0]["train"], &w[1]["train"]);
+        assert!(a["cost_usd_per_month"].as_f64() <= b["cost_usd_per_month"].as_f64());
+        assert!(a["sla_violation_minutes"].as_f64() > b["sla_violation_minutes"].as_f64());
+    }
+    let rec_cost = r["train"]["cost_usd_per_month"].as_f64().unwrap();
+    for p in front {
+        if p["train"]["keeps_slo"] == true {
+            assert!(p["train"]["cost_usd_per_month"].as_f64().unwrap() >= rec_cost - 1e-9);
+        }
+    }
+}
+
+#[test]
+fn bad_input_says_what_and_exits_2_or_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(dir.path(), "hpa.yaml", HPA);
+    let short = write_csv(dir.path(), "short.csv", &demand_rows(48));
+    let long = write_csv(dir.path(), "long.csv", &demand_rows(80));
+    let run = |input: &str, extra: &[&str]| {
+        let mut args = vec![
+            "tune", "--input", input, "--policy", &policy, "--search", "small",
+        ];
+        args.extend_from_slice(&CAPACITY);
+        args.extend_from_slice(extra);
+        let o = scaletop(&args);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&short, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("48.0 h given") && err.contains("80.0 h needed"),
+        "{err}"
+    );
+    let (code, err) = run(&long, &["--policy-kind", "aws-step"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("aws-step") && err.contains("hpa"), "{err}");
+    // p95 under what the 20 ms service time allows: no candidate keeps it.
+    let (code, err) = run(&long, &["--slo-p95-ms", "5"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no candidate keeps the Slo") && err.contains("best reachable"),
+        "{err}"
+    );
+    let o = scaletop(&["tune", "--input", &long, "--capacity-per-replica", "100"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--policy"));
+    let o = scaletop(&["tune", "--scenario", "nosuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown scenario"));
+    let o = scaletop(&["tune", "--scenario", "microservices"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--group"));
+}
