@@ -329,7 +329,14 @@ impl App {
             JobOutput::Workload(w) => self.workload.finish(*w),
             JobOutput::Forecast(f) => self.forecast.finish(*f),
             JobOutput::Policies(p) => self.policies.finish(p),
-            JobOutput::Cost(c) => self.cost.finish(*c),
+            JobOutput::Cost(c) => {
+                // The recommendations pane lists what the cost engine found (the pane also
+                // reads recommendation files from the output directory).
+                if c.report.is_ok() {
+                    self.recommendations = c.recommendations.clone();
+                }
+                self.cost.finish(*c)
+            }
             JobOutput::Explain(e) => {
                 // Only for the event still on screen; a late answer for a closed pane is dropped.
                 if let Pane::Explain(state) = &mut self.pane {

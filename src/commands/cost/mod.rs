@@ -4,6 +4,14 @@
 
 mod file;
 mod recs;
+
+/// The cost plans of a report as recommendations (group ids are filled in by the caller).
+pub fn recommendations(
+    report: &crate::engine::cost::plan::CostReport,
+    groups: &[crate::engine::cost::plan::GroupData],
+) -> Vec<crate::model::Recommendation> {
+    recs::build(report, groups, crate::model::Platform::Sim, "")
+}
 mod render;
 mod scenario;
 

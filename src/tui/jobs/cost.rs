@@ -11,6 +11,8 @@ use crate::store::Store;
 #[derive(Debug)]
 pub struct CostJob {
     pub groups: Vec<GroupData>,
+    /// The id of each group in `groups`.
+    pub ids: Vec<crate::model::GroupId>,
     /// Groups left out, with why.
     pub skipped: Vec<String>,
 }
@@ -18,6 +20,8 @@ pub struct CostJob {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostOutcome {
     pub report: Result<CostReport, String>,
+    /// The cost plans as recommendations, for the recommendations pane.
+    pub recommendations: Vec<crate::model::Recommendation>,
     pub skipped: Vec<String>,
 }
 
@@ -64,6 +68,7 @@ fn billing(info: &GroupInfo, catalog: &Catalog) -> Result<Billing, String> {
 pub fn job(store: &Store) -> CostJob {
     let catalog = Catalog::built_in().ok();
     let mut groups = Vec::new();
+    let mut ids = Vec::new();
     let mut skipped = Vec::new();
     for (g, info) in store.groups().iter().enumerate() {
         let Some(catalog) = catalog.as_ref() else {
@@ -112,6 +117,7 @@ pub fn job(store: &Store) -> CostJob {
             _ => (Vec::new(), Vec::new(), 0.0, 120),
         };
         let t = info.instance_type.clone().unwrap_or_default();
+        ids.push(info.id.clone());
         groups.push(GroupData {
             name: info.id.name.clone(),
             labels: info.labels.clone(),
@@ -134,7 +140,11 @@ pub fn job(store: &Store) -> CostJob {
             spot_now: None,
         });
     }
-    CostJob { groups, skipped }
+    CostJob {
+        groups,
+        ids,
+        skipped,
+    }
 }
 
 pub fn run(job: CostJob) -> CostOutcome {
@@ -153,8 +163,22 @@ pub fn run(job: CostJob) -> CostOutcome {
             )
             .map_err(|e| e.to_string())
         });
+    let recommendations = report.as_ref().map_or_else(
+        |_| Vec::new(),
+        |r| {
+            let mut recs = crate::commands::cost::recommendations(r, &job.groups);
+            // Each recommendation carries its group's real id (platform and scope).
+            for rec in &mut recs {
+                if let Some(id) = job.ids.iter().find(|id| id.name == rec.group.name) {
+                    rec.group = id.clone();
+                }
+            }
+            recs
+        },
+    );
     CostOutcome {
         report,
+        recommendations,
         skipped: job.skipped,
     }
 }
