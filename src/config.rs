@@ -18,6 +18,8 @@ pub struct Config {
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Overrides the built-in keymap.
     pub keys: BTreeMap<String, Vec<String>>,
     pub sources: SourcesConfig,
+    pub alerts: crate::alerts::AlertsConfig,
+    pub loadtest: crate::scorecard::LoadTestTargets,
 }
 
 /// Live data sources. With none configured the TUI runs the demo simulator.
@@ -238,6 +240,25 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
         crate::sources::prometheus::client::sanitize_base_url(&p.url)
             .map_err(|e| err("url", format!("source '{}': {e}", p.name)))?;
     }
+    c.loadtest
+        .max_time_to_scale_seconds()
+        .map_err(|e| err("max_time_to_scale", e))?;
+    if !(c.loadtest.p95_ms.is_finite() && c.loadtest.p95_ms > 0.0) {
+        return Err(err(
+            "p95_ms",
+            format!("must be a positive number, got {}", c.loadtest.p95_ms),
+        ));
+    }
+    c.alerts.rules().map_err(|e| {
+        let key = if e.contains("group_interval") {
+            "group_interval"
+        } else if e.contains("renotify") {
+            "renotify"
+        } else {
+            "name"
+        };
+        err(key, e)
+    })?;
     crate::tui::keymap::Keymap::with_overrides(&c.keys).map_err(|(action, message)| {
         let key = action.clone();
         ConfigError {

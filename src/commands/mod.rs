@@ -1,8 +1,11 @@
 //! Headless commands beyond the simulator: each parses its input, calls the engine and
 //! prints the engine's result structs.
 
+pub mod alerts;
 pub mod analyze;
 pub mod forecast;
+pub mod out_file;
+pub mod report;
 pub mod sim_serve;
 pub mod simulate;
 pub mod snapshot;

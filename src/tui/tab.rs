@@ -67,7 +67,6 @@ impl Tab {
                 8,
                 "cost analysis: rightsizing, spot, commitments, savings plans",
             )),
-            Tab::Alerts => Some((10, "alert rules, load-test scorecard and success criteria")),
             _ => None,
         }
     }

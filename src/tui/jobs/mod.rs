@@ -3,8 +3,10 @@
 //! run loop hands each [`Job`] to `spawn_blocking` and feeds the [`JobOutput`] back into
 //! `App::apply_job`, so the app state still changes in one place.
 
+pub mod alerts;
 pub mod explain;
 pub mod policies;
+pub mod scorecard;
 pub mod workload;
 
 use crate::model::{GroupId, MetricKind};
@@ -25,6 +27,8 @@ pub enum Job {
     Workload(workload::WorkloadJob),
     Policies(policies::PoliciesJob),
     Explain(Box<explain::ExplainJob>),
+    Alerts(Box<alerts::AlertsJob>),
+    Scorecard(Box<scorecard::ScorecardJob>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +36,8 @@ pub enum JobOutput {
     Workload(Box<workload::WorkloadOutcome>),
     Policies(policies::PoliciesOutcome),
     Explain(explain::ExplainOutcome),
+    Alerts(Box<alerts::AlertsOutcome>),
+    Scorecard(Box<scorecard::ScorecardOutcome>),
 }
 
 /// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
@@ -40,6 +46,8 @@ pub fn run(job: Job) -> JobOutput {
         Job::Workload(j) => JobOutput::Workload(Box::new(workload::run(j))),
         Job::Policies(j) => JobOutput::Policies(policies::run(j)),
         Job::Explain(j) => JobOutput::Explain(explain::run(*j)),
+        Job::Alerts(j) => JobOutput::Alerts(Box::new(alerts::run(*j))),
+        Job::Scorecard(j) => JobOutput::Scorecard(Box::new(scorecard::run(*j))),
     }
 }
 
@@ -123,6 +131,38 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         if app.policies.wants(&key, REPLAY_EVERY_SECONDS) {
             app.policies.start(key);
             jobs.push(Job::Policies(policies::job(store)));
+        }
+    }
+    // Alerts are evaluated on every tab: each new data step, one evaluation at a time.
+    let alerts_due = app
+        .alerts
+        .last_eval_end
+        .is_none_or(|t| data_end - t >= store.step_seconds());
+    if alerts_due {
+        let epoch = app.alerts.epoch;
+        if let Some(job) = alerts::job(store, &mut app.alerts.evaluator, epoch) {
+            app.alerts.last_eval_end = Some(data_end);
+            jobs.push(Job::Alerts(Box::new(job)));
+        }
+    }
+    // The load-test scorecard: the final one as soon as the window closes, a live one every
+    // minute of data while it is open.
+    let lt = &mut app.loadtest;
+    if !lt.in_flight {
+        if let Some((start, end)) = lt.closing.take() {
+            lt.in_flight = true;
+            let save = Some((lt.output_dir.clone(), lt.readonly));
+            jobs.push(Job::Scorecard(Box::new(scorecard::job(
+                store, start, end, true, &lt.targets, save,
+            ))));
+        } else if let Some(start) = lt.start {
+            if lt.last_eval_end.is_none_or(|t| data_end - t >= 60) && data_end >= start {
+                lt.in_flight = true;
+                lt.last_eval_end = Some(data_end);
+                jobs.push(Job::Scorecard(Box::new(scorecard::job(
+                    store, start, data_end, false, &lt.targets, None,
+                ))));
+            }
         }
     }
     if let Pane::Explain(state) = &mut app.pane {

@@ -3,4 +3,5 @@
 pub mod explain;
 pub mod filter;
 pub mod help;
+pub mod loadtest;
 pub mod palette;

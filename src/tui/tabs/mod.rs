@@ -1,5 +1,6 @@
 //! One file per tab. Each renders from `&App` and `&Store` and changes nothing.
 
+pub mod alerts;
 pub mod events;
 pub mod not_built;
 pub mod overview;
