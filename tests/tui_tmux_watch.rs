@@ -101,7 +101,7 @@ fn alerts_fire_and_a_load_test_is_scored() {
     std::fs::write(
         &config,
         format!(
-            "[general]\noutput_dir = \"{}\"\n[demo]\nscenario = \"game\"\nspeed = 120.0\n\
+            "[general]\noutput_dir = \"{}\"\n[demo]\nscenario = \"ecommerce\"\nspeed = 120.0\n\
              [[alerts.rules]]\nname = \"ScaletopSlowScaleUp\"\nfor = \"15s\"\n",
             out_dir.display()
         ),
@@ -120,7 +120,7 @@ fn alerts_fire_and_a_load_test_is_scored() {
     tmux.wait_for("the header flash", |s| {
         s.lines()
             .next()
-            .is_some_and(|h| h.contains("ALERT ScaletopSlowScaleUp firing"))
+            .is_some_and(|h| h.contains("ALERT Scaletop") && h.contains(" firing: "))
     });
     let screen = tmux.wait_for("the alert in the list", |s| {
         s.contains("SlowScaleUp") && (s.contains("FIRING") || s.contains("RESOLVED"))

@@ -261,6 +261,8 @@ pub fn forecast(i: &Inputs) -> Section {
         "forecast engine (`scaletop forecast --horizon H --format json`)",
     );
     let mut failed = 0;
+    // The same caveat for several horizons of a group is said once, naming the horizons.
+    let mut caveats: Vec<((String, String), Vec<&str>)> = Vec::new();
     for f in i.forecasts {
         match &f.result {
             Ok(fc) => {
@@ -286,7 +288,11 @@ pub fn forecast(i: &Inputs) -> Section {
                     runway,
                 ]);
                 for n in &fc.notes {
-                    s.notes.push(format!("{} {}: {n}", f.group, f.horizon));
+                    let key = (f.group.clone(), n.clone());
+                    match caveats.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, hs)) => hs.push(f.horizon),
+                        None => caveats.push((key, vec![f.horizon])),
+                    }
                 }
             }
             Err(e) => {
@@ -298,6 +304,10 @@ pub fn forecast(i: &Inputs) -> Section {
                 ));
             }
         }
+    }
+    for ((group, note), horizons) in caveats {
+        s.notes
+            .push(format!("{group} ({}): {note}", horizons.join(", ")));
     }
     if failed > 0 {
         s.availability = Availability::Partial;

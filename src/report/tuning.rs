@@ -60,10 +60,16 @@ pub fn pitfalls(i: &Inputs) -> Vec<Finding> {
                     group: run.group.clone(),
                     evidence: format!(
                         "worst time to scale {:.1} min over the history (target {:.1} min); \
-                         {} scaling episodes",
+                         {} scaling episodes; {:.0} min at max replicas{}",
                         worst as f64 / 60.0,
                         budget as f64 / 60.0,
-                        r.summary.time_to_scale_seconds.len()
+                        r.summary.time_to_scale_seconds.len(),
+                        r.summary.minutes_at_max,
+                        if r.summary.minutes_at_max > 0.0 {
+                            " (there the maximum, not the policy's speed, held capacity back)"
+                        } else {
+                            ""
+                        }
                     ),
                     fix: "policy recommendation: larger scale-up steps, a warm pool, or \
                           predictive scaling ahead of the daily rise"

@@ -18,7 +18,7 @@ use crate::store::Store;
 pub struct LoadTestTargets {
     /// Longest acceptable time to scale up.
     pub max_time_to_scale: String,
-    /// p95 latency target, ms, for the SLA during scaling.
+    /// p95 latency target, ms, for the SLA during scaling (a group's own SLO wins).
     pub p95_ms: f64,
     /// Whether any thrash pair fails the test.
     pub allow_thrash: bool,
@@ -217,6 +217,12 @@ fn classify(demand: &[f64], step: i64) -> DemandProfile {
 pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i64) -> GroupScore {
     let step = w.step_seconds;
     let minutes_per_step = step as f64 / 60.0;
+    // A group's own SLO wins over the config's default target.
+    let p95_target = w
+        .info
+        .slo
+        .as_ref()
+        .map_or(targets.p95_ms, |s| s.p95_latency_ms);
     let cap = w.info.capacity.as_ref();
     let per_replica = cap.map(|c| c.capacity_per_replica_rps).filter(|c| *c > 0.0);
     let target = w.target_utilization.filter(|t| *t > 0.0).unwrap_or(1.0);
@@ -238,7 +244,7 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
                 (None, true) => open = Some(i),
                 (Some(s), false) => {
                     episodes.push((i - s) as i64 * step);
-                    if let Some(k) = (s..n).find(|&k| w.p95[k].is_finite() && w.p95[k] <= targets.p95_ms) {
+                    if let Some(k) = (s..n).find(|&k| w.p95[k].is_finite() && w.p95[k] <= p95_target) {
                         latency_ok.push((k - s) as i64 * step);
                     }
                     open = None;
@@ -267,7 +273,7 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
     let max_of = |v: Vec<f64>| v.into_iter().reduce(f64::max);
     let mean_of = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
     let sla_steps = (0..n)
-        .filter(|&i| w.p95[i] > targets.p95_ms || w.dropped[i] > 0.0)
+        .filter(|&i| w.p95[i] > p95_target || w.dropped[i] > 0.0)
         .count();
     let mut events = w.events.clone();
     let tolerance = 0.1;
@@ -309,8 +315,7 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
     let allowed = budget_seconds as f64 / 60.0;
     if sla_violation_minutes > allowed {
         failures.push(format!(
-            "{sla_violation_minutes:.1} min over p95 {} ms or dropping (allowed {allowed:.1} while scaling)",
-            targets.p95_ms
+            "{sla_violation_minutes:.1} min over p95 {p95_target} ms or dropping (allowed {allowed:.1} while scaling)"
         ));
     }
     if thrash_pairs > 0 && !targets.allow_thrash {

@@ -110,7 +110,7 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(26),
-        Constraint::Fill(1),
+        Constraint::Length(42),
         Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Fill(2),
