@@ -133,7 +133,23 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
             jobs.push(Job::Policies(policies::job(store)));
         }
     }
-    // Alerts are evaluated on every tab: each new data step, one evaluation at a time.
+    if let Pane::Explain(state) = &mut app.pane {
+        if state.result.is_none() && !state.in_flight {
+            state.in_flight = true;
+            jobs.push(Job::Explain(Box::new(explain::job(store, &state.event))));
+        }
+    }
+    jobs
+}
+
+/// Watch work that runs on every tab, whatever the view: alert evaluation each new data
+/// step, and the load-test scorecard while a window is open (and once when it closes).
+pub fn due_watch(app: &mut App, store: &Store) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let Some(data_end) = store.now().map(|t| t.timestamp()) else {
+        return jobs;
+    };
+    // One alert evaluation at a time, each new data step.
     let alerts_due = app
         .alerts
         .last_eval_end
@@ -163,12 +179,6 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
                     store, start, data_end, false, &lt.targets, None,
                 ))));
             }
-        }
-    }
-    if let Pane::Explain(state) = &mut app.pane {
-        if state.result.is_none() && !state.in_flight {
-            state.in_flight = true;
-            jobs.push(Job::Explain(Box::new(explain::job(store, &state.event))));
         }
     }
     jobs
