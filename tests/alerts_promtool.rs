@@ -71,11 +71,19 @@ fn json(s: &str) -> String {
 fn group(series: &[(&str, &str)], rule: &AlertRule, checks: &[(&str, Vec<String>)]) -> String {
     let mut s = String::from("  - interval: 1m\n    input_series:\n");
     for (name, values) in series {
-        let _ = writeln!(s, "      - series: {}\n        values: '{values}'", json(name));
+        let _ = writeln!(
+            s,
+            "      - series: {}\n        values: '{values}'",
+            json(name)
+        );
     }
     s.push_str("    alert_rule_test:\n");
     for (at, alerts) in checks {
-        let _ = writeln!(s, "      - eval_time: {at}\n        alertname: {}", rule.name);
+        let _ = writeln!(
+            s,
+            "      - eval_time: {at}\n        alertname: {}",
+            rule.name
+        );
         if alerts.is_empty() {
             s.push_str("        exp_alerts: []\n");
         } else {
@@ -158,17 +166,17 @@ fn unit_tests(rules: &[AlertRule]) -> String {
     // Thrash: hot goes 5 -> 8 -> 5 within 10 minutes; quiet ramps steadily up.
     let r = rule_by_kind(rules, "thrashing");
     let series = [
-        (s(DES, "hot"), "5 5 5 5 5 8 8 8 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5"),
+        (
+            s(DES, "hot"),
+            "5 5 5 5 5 8 8 8 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5",
+        ),
         (s(DES, "quiet"), "5+1x24"),
     ];
     let series: Vec<(&str, &str)> = series.iter().map(|(a, b)| (a.as_str(), *b)).collect();
     t += &group(
         &series,
         r,
-        &[
-            ("10m", vec![expected(r, &hpa("hot"))]),
-            ("24m", vec![]),
-        ],
+        &[("10m", vec![expected(r, &hpa("hot"))]), ("24m", vec![])],
     );
 
     // Runway: hot grows 3 replicas/h toward max 20 (17 at 5 h, trend 23 in 2 h); quiet is flat.

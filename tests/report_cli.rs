@@ -71,7 +71,10 @@ fn every_section_on_every_scenario() {
             &format!("{name}.json"),
         );
         let sections = r["sections"].as_array().expect("sections");
-        let titles: Vec<&str> = sections.iter().filter_map(|s| s["title"].as_str()).collect();
+        let titles: Vec<&str> = sections
+            .iter()
+            .filter_map(|s| s["title"].as_str())
+            .collect();
         assert_eq!(titles, TITLES, "{name}");
         for s in sections {
             let empty = s["tables"].as_array().is_none_or(|t| t.is_empty())
@@ -112,15 +115,25 @@ fn figures_equal_the_engines_json() {
     let csv_s = csv.to_str().expect("utf-8");
     ok(
         &[
-            "sim", "export", "--scenario", "ecommerce", "--duration", "14d", "--step", "5m",
-            "--out", csv_s,
+            "sim",
+            "export",
+            "--scenario",
+            "ecommerce",
+            "--duration",
+            "14d",
+            "--step",
+            "5m",
+            "--out",
+            csv_s,
         ],
         dir.path(),
     );
     let r = report_json(&["--input", csv_s], dir.path(), "r.json");
-    let analysis: serde_json::Value =
-        serde_json::from_str(&ok(&["analyze", "--input", csv_s, "--format", "json"], dir.path()))
-            .expect("analyze json");
+    let analysis: serde_json::Value = serde_json::from_str(&ok(
+        &["analyze", "--input", csv_s, "--format", "json"],
+        dir.path(),
+    ))
+    .expect("analyze json");
     let workload = table(&r, 0, "Demand");
     let mut checked = 0;
     for s in analysis["series"].as_array().expect("series") {
@@ -130,12 +143,26 @@ fn figures_equal_the_engines_json() {
         let g = s["group"].as_str().expect("group");
         let rrow = row(workload, g);
         let f2 = |v: &serde_json::Value| v.as_f64().map_or("-".into(), |x| format!("{x:.2}"));
-        assert_eq!(rrow[2].as_str(), Some(f2(&s["baseline"]).as_str()), "{g} baseline");
+        assert_eq!(
+            rrow[2].as_str(),
+            Some(f2(&s["baseline"]).as_str()),
+            "{g} baseline"
+        );
         assert_eq!(rrow[3].as_str(), Some(f2(&s["peak"]).as_str()), "{g} peak");
-        assert_eq!(rrow[4].as_str(), Some(f2(&s["peak_to_baseline"]).as_str()), "{g}");
+        assert_eq!(
+            rrow[4].as_str(),
+            Some(f2(&s["peak_to_baseline"]).as_str()),
+            "{g}"
+        );
         assert_eq!(
             rrow[9].as_str(),
-            Some(s["anomalies"].as_array().map_or(0, Vec::len).to_string().as_str())
+            Some(
+                s["anomalies"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+                    .to_string()
+                    .as_str()
+            )
         );
         checked += 1;
     }
@@ -147,7 +174,10 @@ fn figures_equal_the_engines_json() {
             continue;
         };
         let rrow = row(util, g["group"].as_str().expect("group"));
-        assert_eq!(rrow[7].as_str(), Some(format!("{:.1}%", share * 100.0).as_str()));
+        assert_eq!(
+            rrow[7].as_str(),
+            Some(format!("{:.1}%", share * 100.0).as_str())
+        );
     }
     // Forecast backtest of the busiest group, section 3.
     let fc_table = table(&r, 2, "Forecast");
@@ -156,16 +186,31 @@ fn figures_equal_the_engines_json() {
     assert_eq!(first[1], "7d");
     let fc: serde_json::Value = serde_json::from_str(&ok(
         &[
-            "forecast", "--input", csv_s, "--group", group, "--metric", "request_rate",
-            "--horizon", "7d", "--format", "json",
+            "forecast",
+            "--input",
+            csv_s,
+            "--group",
+            group,
+            "--metric",
+            "request_rate",
+            "--horizon",
+            "7d",
+            "--format",
+            "json",
         ],
         dir.path(),
     ))
     .expect("forecast json");
     assert_eq!(first[2].as_str(), fc["model"].as_str());
     let pct = |v: &serde_json::Value| format!("{:.1}%", v.as_f64().expect("figure") * 100.0);
-    assert_eq!(first[3].as_str(), Some(pct(&fc["backtest"]["accuracy"]).as_str()));
-    assert_eq!(first[4].as_str(), Some(pct(&fc["backtest"]["mape"]).as_str()));
+    assert_eq!(
+        first[3].as_str(),
+        Some(pct(&fc["backtest"]["accuracy"]).as_str())
+    );
+    assert_eq!(
+        first[4].as_str(),
+        Some(pct(&fc["backtest"]["mape"]).as_str())
+    );
     let peak_hi = fc["points"]
         .as_array()
         .expect("points")
@@ -174,8 +219,15 @@ fn figures_equal_the_engines_json() {
         .fold(f64::MIN, f64::max);
     assert_eq!(first[9].as_str(), Some(format!("{peak_hi:.1}").as_str()));
     // A metrics file carries no policies: sections that need them say so, no numbers.
-    let policy = r["sections"][3]["tables"][0]["rows"][0].as_array().expect("row");
-    assert!(policy[3].as_str().is_some_and(|s| s.contains("policy unknown")), "{policy:?}");
+    let policy = r["sections"][3]["tables"][0]["rows"][0]
+        .as_array()
+        .expect("row");
+    assert!(
+        policy[3]
+            .as_str()
+            .is_some_and(|s| s.contains("policy unknown")),
+        "{policy:?}"
+    );
     let cost_missing = r["sections"][5]["notes"].to_string();
     assert!(cost_missing.contains("Not available yet"), "{cost_missing}");
 }
@@ -184,7 +236,14 @@ fn figures_equal_the_engines_json() {
 fn markdown_has_the_same_tables() {
     let dir = tempfile::tempdir().expect("tempdir");
     let md = dir.path().join("r.md");
-    let args = ["--scenario", "microservices", "--duration", "1d", "--step", "10m"];
+    let args = [
+        "--scenario",
+        "microservices",
+        "--duration",
+        "1d",
+        "--step",
+        "10m",
+    ];
     let mut a = vec!["report"];
     a.extend_from_slice(&args);
     a.extend_from_slice(&["--out", md.to_str().expect("utf-8")]);
@@ -236,15 +295,33 @@ fn html_is_self_contained_and_renders_in_chromium() {
     let html = dir.path().join("report.html");
     ok(
         &[
-            "report", "--scenario", "game", "--duration", "10d", "--step", "10m", "--out",
+            "report",
+            "--scenario",
+            "game",
+            "--duration",
+            "10d",
+            "--step",
+            "10m",
+            "--out",
             html.to_str().expect("utf-8"),
         ],
         dir.path(),
     );
     let text = std::fs::read_to_string(&html).expect("html");
-    assert!(!text.contains("<script") && !text.contains("src=\"http") && !text.contains("href=\"http"));
-    for chart in ["demand", "utilization-distribution", "forecast", "replicas", "cost-breakdown"] {
-        assert!(text.contains(&format!("data-chart=\"{chart}\"")), "chart {chart} missing");
+    assert!(
+        !text.contains("<script") && !text.contains("src=\"http") && !text.contains("href=\"http")
+    );
+    for chart in [
+        "demand",
+        "utilization-distribution",
+        "forecast",
+        "replicas",
+        "cost-breakdown",
+    ] {
+        assert!(
+            text.contains(&format!("data-chart=\"{chart}\"")),
+            "chart {chart} missing"
+        );
     }
     if !support::have("chromium") || chromium().is_none() {
         return;
@@ -254,7 +331,10 @@ fn html_is_self_contained_and_renders_in_chromium() {
     let rendered = String::from_utf8_lossy(&dom.stdout);
     let errors = String::from_utf8_lossy(&dom.stderr);
     assert!(dom.status.success(), "chromium failed: {errors}");
-    assert!(!errors.contains("ERROR:CONSOLE") && !errors.contains("Uncaught"), "{errors}");
+    assert!(
+        !errors.contains("ERROR:CONSOLE") && !errors.contains("Uncaught"),
+        "{errors}"
+    );
     for series in ["demand", "forecast", "95% band", "observed", "replayed"] {
         assert!(
             rendered.contains(&format!("data-series=\"{series}\"")),
@@ -265,12 +345,12 @@ fn html_is_self_contained_and_renders_in_chromium() {
     // Screenshot: the report against a blank page of the same size.
     let shot = |page: &Path, name: &str| -> u64 {
         let png: PathBuf = dir.path().join(name);
-        let out = headless(
-            browser,
-            page,
-            &[&format!("--screenshot={}", png.display())],
+        let out = headless(browser, page, &[&format!("--screenshot={}", png.display())]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let bytes = std::fs::read(&png).expect("screenshot written");
         assert_eq!(&bytes[1..4], b"PNG");
         bytes.len() as u64
@@ -278,7 +358,10 @@ fn html_is_self_contained_and_renders_in_chromium() {
     let blank = dir.path().join("blank.html");
     std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").expect("blank");
     let (report, empty) = (shot(&html, "report.png"), shot(&blank, "blank.png"));
-    assert!(report > 10 * empty, "report screenshot {report} B vs blank {empty} B");
+    assert!(
+        report > 10 * empty,
+        "report screenshot {report} B vs blank {empty} B"
+    );
 }
 
 #[test]
@@ -288,7 +371,17 @@ fn bad_input_is_one_line_and_exit_2() {
         &["report", "--scenario", "nope", "--out", "x.html"],
         &["report", "--input", "/no/such/file.csv", "--out", "x.md"],
         &["report", "--scenario", "game", "--out", "x.pdf"],
-        &["report", "--scenario", "game", "--duration", "1h", "--step", "10m", "--out", "/proc/no/x.md"],
+        &[
+            "report",
+            "--scenario",
+            "game",
+            "--duration",
+            "1h",
+            "--step",
+            "10m",
+            "--out",
+            "/proc/no/x.md",
+        ],
     ];
     for args in cases {
         let out = scaletop(args, dir.path());
@@ -296,7 +389,17 @@ fn bad_input_is_one_line_and_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
-    let out = scaletop(&["--readonly", "report", "--scenario", "game", "--out", "x.md"], dir.path());
+    let out = scaletop(
+        &[
+            "--readonly",
+            "report",
+            "--scenario",
+            "game",
+            "--out",
+            "x.md",
+        ],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
 }

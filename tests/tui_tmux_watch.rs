@@ -23,7 +23,18 @@ impl Tmux {
         };
         let status = t
             .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", "w", "-x", "160", "-y", "48"])
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "w",
+                "-x",
+                "160",
+                "-y",
+                "48",
+            ])
             .arg(command)
             .status()
             .expect("tmux runs");
@@ -63,7 +74,10 @@ impl Tmux {
             if pred(&s) {
                 return s;
             }
-            assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}; screen:\n{s}");
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -113,9 +127,13 @@ fn alerts_fire_and_a_load_test_is_scored() {
         c = config.display()
     );
     let tmux = Tmux::start(&command);
-    tmux.wait_for("the demo", |s| s.contains("1 Overview") && s.contains("groups"));
+    tmux.wait_for("the demo", |s| {
+        s.contains("1 Overview") && s.contains("groups")
+    });
     tmux.send(&["8"]);
-    tmux.wait_for("the Alerts tab", |s| s.contains("Alerts —") && s.contains("rules"));
+    tmux.wait_for("the Alerts tab", |s| {
+        s.contains("Alerts —") && s.contains("rules")
+    });
     // The header flashes when the rule fires; the tab lists it (firing, or resolved since).
     tmux.wait_for("the header flash", |s| {
         s.lines()
@@ -125,7 +143,10 @@ fn alerts_fire_and_a_load_test_is_scored() {
     let screen = tmux.wait_for("the alert in the list", |s| {
         s.contains("SlowScaleUp") && (s.contains("FIRING") || s.contains("RESOLVED"))
     });
-    assert!(screen.contains("SINCE") && screen.contains("FOR"), "{screen}");
+    assert!(
+        screen.contains("SINCE") && screen.contains("FOR"),
+        "{screen}"
+    );
     assert!(screen.contains("runbook:"), "{screen}");
 
     // m opens a load-test window with a live scorecard; m again closes and saves it.
@@ -134,7 +155,10 @@ fn alerts_fire_and_a_load_test_is_scored() {
     tmux.wait_for("a live scorecard", |s| s.contains("so far:"));
     tmux.send(&["m"]);
     let screen = tmux.wait_for("the saved scorecard", |s| s.contains("scorecard saved to"));
-    assert!(!screen.contains("LOAD TEST since"), "panel closes: {screen}");
+    assert!(
+        !screen.contains("LOAD TEST since"),
+        "panel closes: {screen}"
+    );
     let json = files_in(&out_dir, "json");
     let md = files_in(&out_dir, "md");
     assert_eq!((json.len(), md.len()), (1, 1), "{json:?} {md:?}");

@@ -15,7 +15,8 @@ use tui_support as fx;
 
 fn screen(app: &App, store: &Store) -> String {
     let mut t = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-    t.draw(|f| render(app, store, fx::wall_now(), f)).expect("draw");
+    t.draw(|f| render(app, store, fx::wall_now(), f))
+        .expect("draw");
     t.backend().to_string()
 }
 
@@ -44,7 +45,11 @@ fn alerts_tab_lists_what_fired_and_the_header_counts_it() {
     assert!(before.contains("Alerts — 0 firing"), "{before}");
     assert!(before.contains("evaluating alert rules"), "{before}");
     assert_eq!(run_watch_jobs(&mut app, &store), 1, "one evaluation");
-    assert_eq!(run_watch_jobs(&mut app, &store), 0, "no new data: no new evaluation");
+    assert_eq!(
+        run_watch_jobs(&mut app, &store),
+        0,
+        "no new data: no new evaluation"
+    );
     let text = screen(&app, &store);
     // The thrash rule has no `for`: it fires on the first evaluation.
     let row = text
@@ -89,7 +94,9 @@ fn marked_window_is_scored_live_then_saved() {
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.iter().any(|n| n.starts_with("loadtest-") && n.ends_with(".json")));
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("loadtest-") && n.ends_with(".json")));
     assert!(!screen(&app, &store).contains("LOAD TEST since"));
 }
 

@@ -74,7 +74,11 @@ impl AlertInputs {
                     .iter()
                     .filter_map(|m| store.latest(g, *m).map(|v| (*m, v)))
                     .collect();
-                let count = if lookback > 0 { (lookback / step) as usize + 1 } else { 0 };
+                let count = if lookback > 0 {
+                    (lookback / step) as usize + 1
+                } else {
+                    0
+                };
                 let desired_history = store
                     .series(g, MetricKind::ReplicasDesired)
                     .map(|s| {

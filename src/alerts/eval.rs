@@ -98,7 +98,11 @@ impl Evaluator {
     }
 
     /// Advances the state machine with each rule's active instances at `now`.
-    pub fn step(&mut self, now: i64, found: Vec<Vec<super::condition::Active>>) -> Vec<Notification> {
+    pub fn step(
+        &mut self,
+        now: i64,
+        found: Vec<Vec<super::condition::Active>>,
+    ) -> Vec<Notification> {
         for (ri, actives) in found.into_iter().enumerate() {
             let Some(rule) = self.rules.get(ri) else {
                 continue;
@@ -130,7 +134,8 @@ impl Evaluator {
                     entry.notified = false;
                 }
                 entry.evidence = a.evidence;
-                if entry.state == AlertState::Pending && now - entry.active_since >= rule.for_seconds
+                if entry.state == AlertState::Pending
+                    && now - entry.active_since >= rule.for_seconds
                 {
                     entry.state = AlertState::Firing;
                     entry.firing_since = Some(now);
@@ -147,7 +152,8 @@ impl Evaluator {
         self.alerts.retain(|_, a| match a.state {
             AlertState::Resolved => {
                 a.firing_since.is_some()
-                    && a.resolved_at.is_some_and(|t| now - t < RESOLVED_KEEP_SECONDS)
+                    && a.resolved_at
+                        .is_some_and(|t| now - t < RESOLVED_KEEP_SECONDS)
             }
             _ => true,
         });
@@ -239,12 +245,21 @@ mod tests {
         let mut e = evaluator();
         assert!(e.step(0, vec![vec![act("a")]]).is_empty());
         assert_eq!(e.alerts()[0].state, AlertState::Pending);
-        assert!(e.step(540, vec![vec![act("a")]]).is_empty(), "9 min < for 10 min");
+        assert!(
+            e.step(540, vec![vec![act("a")]]).is_empty(),
+            "9 min < for 10 min"
+        );
         let n = e.step(600, vec![vec![act("a")]]);
         assert_eq!(n.len(), 1);
-        assert_eq!((n[0].new.clone(), n[0].repeat), (vec!["a".to_string()], false));
+        assert_eq!(
+            (n[0].new.clone(), n[0].repeat),
+            (vec!["a".to_string()], false)
+        );
         let a = &e.alerts()[0];
-        assert_eq!((a.state, a.active_since, a.firing_since), (AlertState::Firing, 0, Some(600)));
+        assert_eq!(
+            (a.state, a.active_since, a.firing_since),
+            (AlertState::Firing, 0, Some(600))
+        );
         assert!(e.step(660, vec![vec![]]).is_empty());
         let a = &e.alerts()[0];
         assert_eq!((a.state, a.resolved_at), (AlertState::Resolved, Some(660)));
@@ -294,7 +309,9 @@ mod tests {
         let mut sent = 0;
         for t in (0..600).step_by(60) {
             let on = (t / 60) % 2 == 0;
-            sent += e.step(t, vec![if on { vec![act("a")] } else { vec![] }]).len();
+            sent += e
+                .step(t, vec![if on { vec![act("a")] } else { vec![] }])
+                .len();
         }
         // Fires at 0, 120, 240, ... but is notified at 0 and 360 (first after group_interval).
         assert_eq!(sent, 2);

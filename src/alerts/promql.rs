@@ -149,9 +149,7 @@ pub fn prometheus_rules_yaml(rules: &[AlertRule]) -> String {
         text.push_str(&format!("# not exported: {s}\n"));
     }
     // Serialising plain strings and maps cannot fail; fall back to an empty group if it did.
-    text.push_str(
-        &serde_yaml_ng::to_string(&file).unwrap_or_else(|_| "groups: []\n".to_string()),
-    );
+    text.push_str(&serde_yaml_ng::to_string(&file).unwrap_or_else(|_| "groups: []\n".to_string()));
     text
 }
 
@@ -176,7 +174,9 @@ mod tests {
         assert_eq!(rules.len(), default_rules().len());
         for r in rules {
             assert!(r["labels"]["severity"].as_str().is_some());
-            assert!(r["annotations"]["runbook"].as_str().is_some_and(|s| !s.is_empty()));
+            assert!(r["annotations"]["runbook"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()));
         }
         assert_eq!(rules[0]["for"].as_str(), Some("10m"));
     }

@@ -254,7 +254,10 @@ impl AlertsConfig {
 
 fn new_rule(c: &AlertRuleConfig) -> Result<AlertRule, String> {
     let err = |m: &str| format!("alerts rule '{}': {m}", c.name);
-    let kind_name = c.kind.as_deref().ok_or_else(|| err("a new rule needs `kind`"))?;
+    let kind_name = c
+        .kind
+        .as_deref()
+        .ok_or_else(|| err("a new rule needs `kind`"))?;
     let template = default_rules()
         .into_iter()
         .find(|r| r.kind.name() == kind_name);
@@ -436,7 +439,10 @@ mod tests {
             for_: Some("soon".into()),
             ..Default::default()
         });
-        assert!(e.contains("ScaletopSlowScaleUp") && e.contains("soon"), "{e}");
+        assert!(
+            e.contains("ScaletopSlowScaleUp") && e.contains("soon"),
+            "{e}"
+        );
         let e = AlertsConfig {
             disabled: vec!["Nope".into()],
             ..Default::default()

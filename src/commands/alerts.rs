@@ -37,9 +37,11 @@ pub fn run(cmd: &AlertsCommand, cfg: &Config) -> Result<(), CliError> {
             let rules = cfg.alerts.rules().map_err(CliError::usage)?;
             let text = match args.format {
                 RulesFormat::Yaml => prometheus_rules_yaml(&rules),
-                RulesFormat::Json => serde_json::to_string_pretty(&rules)
-                    .map_err(|e| CliError::usage(format!("cannot serialise rules: {e}")))?
-                    + "\n",
+                RulesFormat::Json => {
+                    serde_json::to_string_pretty(&rules)
+                        .map_err(|e| CliError::usage(format!("cannot serialise rules: {e}")))?
+                        + "\n"
+                }
             };
             match &args.out {
                 Some(path) => {

@@ -57,7 +57,9 @@ mod tests {
         assert!(e.contains("read-only"), "{e}");
         let e = write_atomic(Path::new("/proc/definitely/not/here.txt"), b"x", false).unwrap_err();
         assert!(e.contains("/proc/definitely"), "{e}");
-        let leftovers = std::fs::read_dir(dir.path().join("sub")).expect("dir").count();
+        let leftovers = std::fs::read_dir(dir.path().join("sub"))
+            .expect("dir")
+            .count();
         assert_eq!(leftovers, 1, "no temp files left");
     }
 }

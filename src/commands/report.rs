@@ -70,7 +70,9 @@ pub fn run(args: &ReportArgs, cfg: &Config) -> Result<(), CliError> {
     let data = match (&args.input, &args.scenario) {
         (Some(path), _) => data::from_input(path).map_err(CliError::usage)?,
         (None, scenario) => {
-            let name = scenario.clone().unwrap_or_else(|| cfg.demo.scenario.clone());
+            let name = scenario
+                .clone()
+                .unwrap_or_else(|| cfg.demo.scenario.clone());
             let secs = |flag: &str, text: &str| {
                 parse_duration(text)
                     .map(|d| d.as_secs())
@@ -90,9 +92,11 @@ pub fn run(args: &ReportArgs, cfg: &Config) -> Result<(), CliError> {
     let text = match format {
         OutFormat::Html => report::html::render(&report),
         OutFormat::Md => report::markdown::render(&report),
-        OutFormat::Json => serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::usage(format!("cannot serialise the report: {e}")))?
-            + "\n",
+        OutFormat::Json => {
+            serde_json::to_string_pretty(&report)
+                .map_err(|e| CliError::usage(format!("cannot serialise the report: {e}")))?
+                + "\n"
+        }
     };
     super::out_file::write_atomic(&args.out, text.as_bytes(), false).map_err(CliError::usage)?;
     let failed = report

@@ -41,7 +41,10 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
         .iter()
         .filter_map(|g| g.provisioning.as_ref())
         .fold((0.0, 0.0), |(w, p), x| {
-            (w + x.waste_replica_hours, p + x.provisioned_replicas_mean * hours)
+            (
+                w + x.waste_replica_hours,
+                p + x.provisioned_replicas_mean * hours,
+            )
         });
     out.push(if provisioned > 0.0 {
         let share = waste / provisioned;
@@ -49,7 +52,10 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
             "resource waste found",
             "> 10% savings potential",
             pass_if(share > 0.10),
-            format!("{} of replica-hours wasted ({waste:.0} h)", pct(Some(share))),
+            format!(
+                "{} of replica-hours wasted ({waste:.0} h)",
+                pct(Some(share))
+            ),
             "section 2 (workload analysis engine)",
         )
     } else {
@@ -63,7 +69,11 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
     });
 
     // 2-3. Forecast accuracy and MAPE: the worst successful forecast.
-    let ok: Vec<_> = i.forecasts.iter().filter_map(|f| f.result.as_ref().ok().map(|r| (f, r))).collect();
+    let ok: Vec<_> = i
+        .forecasts
+        .iter()
+        .filter_map(|f| f.result.as_ref().ok().map(|r| (f, r)))
+        .collect();
     let worst_acc = ok
         .iter()
         .filter_map(|(f, r)| r.backtest.accuracy.map(|a| (a, f)))
@@ -177,8 +187,16 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
     });
 
     // 7. No thrashing: observed thrash pairs.
-    let replayed: Vec<_> = i.policies.rows.iter().filter_map(|r| r.replay.as_ref().ok()).collect();
-    let thrash: usize = replayed.iter().map(|r| r.observed_figures.thrash_pairs).sum();
+    let replayed: Vec<_> = i
+        .policies
+        .rows
+        .iter()
+        .filter_map(|r| r.replay.as_ref().ok())
+        .collect();
+    let thrash: usize = replayed
+        .iter()
+        .map(|r| r.observed_figures.thrash_pairs)
+        .sum();
     out.push(if replayed.is_empty() {
         c(
             "no thrashing",
@@ -192,7 +210,10 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
             "no thrashing",
             "0 thrash pairs",
             pass_if(thrash == 0),
-            format!("{thrash} thrash pairs observed across {} groups", replayed.len()),
+            format!(
+                "{thrash} thrash pairs observed across {} groups",
+                replayed.len()
+            ),
             "section 4 (scaling events, CONTRACTS thrash definition)",
         )
     });
@@ -251,9 +272,12 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
         let Some((start, demand)) = i.data.demand(&g) else {
             continue;
         };
-        let d = i
-            .data
-            .aligned(&g, crate::model::MetricKind::DroppedRate, start, demand.len());
+        let d = i.data.aligned(
+            &g,
+            crate::model::MetricKind::DroppedRate,
+            start,
+            demand.len(),
+        );
         for (r, x) in demand.iter().zip(&d) {
             if r.is_finite() {
                 requests += r;
@@ -294,7 +318,10 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
             "p95 latency at peak",
             "< 200 ms (the SLO) in >= 99% of peak minutes",
             pass_if(s >= 0.99),
-            format!("worst {} of peak minutes within the SLO ({g})", pct(Some(s))),
+            format!(
+                "worst {} of peak minutes within the SLO ({g})",
+                pct(Some(s))
+            ),
             "section 9",
         ),
         None => c(

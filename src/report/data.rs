@@ -82,8 +82,7 @@ pub fn from_scenario(
     let mut csv = Vec::new();
     export_csv(&scenario, &spec, &mut csv).map_err(|e| format!("simulating {name}: {e}"))?;
     let text = String::from_utf8(csv).map_err(|e| format!("simulating {name}: {e}"))?;
-    let series =
-        input::parse(&text, &format!("scenario {name}")).map_err(|e| e.to_string())?;
+    let series = input::parse(&text, &format!("scenario {name}")).map_err(|e| e.to_string())?;
     // The same simulation again, into a store with its scaling events.
     let step = step_seconds as i64;
     let mut store = Store::new(step, spec.steps() as usize + 1);

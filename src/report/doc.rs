@@ -53,7 +53,8 @@ impl Section {
 
     /// Records something the section cannot show yet; the section becomes partial.
     pub fn missing(&mut self, what: impl Into<String>) {
-        self.notes.push(format!("Not available yet: {}", what.into()));
+        self.notes
+            .push(format!("Not available yet: {}", what.into()));
         if self.availability == Availability::Complete {
             self.availability = Availability::Partial;
         }

@@ -18,7 +18,11 @@ pub fn table(out: &mut String, t: &Table) {
     let _ = writeln!(
         out,
         "| {} |",
-        t.columns.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+        t.columns
+            .iter()
+            .map(|c| cell(c))
+            .collect::<Vec<_>>()
+            .join(" | ")
     );
     let _ = writeln!(out, "|{}", "---|".repeat(t.columns.len()));
     for r in &t.rows {

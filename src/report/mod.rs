@@ -39,7 +39,11 @@ pub const FORECAST_GROUPS: usize = 3;
 
 /// The forecast of one group's request rate, exactly as `scaletop forecast --input FILE
 /// --group G --metric request_rate --horizon H` computes it (native step, auto model).
-pub fn forecast_group(data: &ReportData, group: &str, horizon_seconds: i64) -> Result<crate::engine::forecast::Forecast, String> {
+pub fn forecast_group(
+    data: &ReportData,
+    group: &str,
+    horizon_seconds: i64,
+) -> Result<crate::engine::forecast::Forecast, String> {
     let s = data
         .series(group, MetricKind::RequestRate)
         .ok_or("no request_rate series")?;
@@ -61,11 +65,14 @@ pub fn forecast_group(data: &ReportData, group: &str, horizon_seconds: i64) -> R
 
 /// Builds the whole report. `generated_at` is passed in (the engine reads no clock).
 pub fn build(data: &ReportData, rules: &[AlertRule], generated_at: &str) -> Result<Report, String> {
-    let inputs = crate::commands::analyze::to_inputs(&data.series, &data.label)
-        .map_err(|e| e.message)?;
+    let inputs =
+        crate::commands::analyze::to_inputs(&data.series, &data.label).map_err(|e| e.message)?;
     let analysis = analyze_all_with(&inputs, default_threads(), &BTreeMap::new());
     let mut forecasts = Vec::new();
-    for g in sections::busiest_groups(data).into_iter().take(FORECAST_GROUPS) {
+    for g in sections::busiest_groups(data)
+        .into_iter()
+        .take(FORECAST_GROUPS)
+    {
         for (label, seconds) in HORIZONS {
             forecasts.push(GroupForecast {
                 group: g.clone(),
@@ -78,7 +85,13 @@ pub fn build(data: &ReportData, rules: &[AlertRule], generated_at: &str) -> Resu
     let policies = policies::run(policies::job(&data.store));
     let monitoring: Vec<_> = runs
         .iter()
-        .map(|r| monitoring::figures(&monitoring::MonitoringInputs::from_report(data, &r.group, Some(r))))
+        .map(|r| {
+            monitoring::figures(&monitoring::MonitoringInputs::from_report(
+                data,
+                &r.group,
+                Some(r),
+            ))
+        })
         .collect();
     let i = Inputs {
         data,

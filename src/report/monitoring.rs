@@ -103,7 +103,9 @@ impl MonitoringInputs {
     pub fn from_store(store: &crate::store::Store, g: usize) -> Option<Self> {
         let info = store.groups().get(g)?;
         let (_, demand) = crate::tui::jobs::history(store, g, MetricKind::RequestRate)?;
-        let end = store.series(g, MetricKind::RequestRate)?.newest_timestamp()?;
+        let end = store
+            .series(g, MetricKind::RequestRate)?
+            .newest_timestamp()?;
         let n = demand.len();
         let get = |m| crate::tui::jobs::history_until(store, g, m, end, n).1;
         Some(Self {
@@ -162,9 +164,8 @@ pub fn figures(m: &MonitoringInputs) -> MonitoringFigures {
         ok as f64 / peak_steps.len() as f64
     });
     let cost_known = cost.iter().any(|c| c.is_finite());
-    let cost_usd = cost_known.then(|| {
-        cost.iter().filter(|c| c.is_finite()).sum::<f64>() * step / 3600.0
-    });
+    let cost_usd =
+        cost_known.then(|| cost.iter().filter(|c| c.is_finite()).sum::<f64>() * step / 3600.0);
     let requests: f64 = demand.iter().filter(|d| d.is_finite()).sum::<f64>() * step;
     let events = &m.events;
     let thrash = events.iter().filter(|e| e.thrash).count();
@@ -240,7 +241,12 @@ mod tests {
             errors: vec![0.01; n],
             dropped: vec![0.0; n],
             cost: vec![1.0; n],
-            events: vec![ev(0, 2, 3, false), ev(60, 3, 4, true), ev(65, 4, 3, true), ev(600, 3, 2, false)],
+            events: vec![
+                ev(0, 2, 3, false),
+                ev(60, 3, 4, true),
+                ev(65, 4, 3, true),
+                ev(600, 3, 2, false),
+            ],
             slo: crate::model::Slo::default(),
             time_to_scale_seconds: Some(vec![60, 180]),
         };

@@ -71,7 +71,12 @@ pub fn workload(i: &Inputs) -> Section {
         ],
         ANALYZE,
     );
-    for a in i.analysis.series.iter().filter(|a| a.metric == "request_rate") {
+    for a in i
+        .analysis
+        .series
+        .iter()
+        .filter(|a| a.metric == "request_rate")
+    {
         let w = &a.workload;
         let seasonality = if w.seasonality.is_empty() {
             "none".to_string()
@@ -170,7 +175,11 @@ pub fn utilization(i: &Inputs) -> Section {
                 format!(
                     "{}{}",
                     m.metric,
-                    if g.wrong_scaling_metric { " (WRONG)" } else { "" }
+                    if g.wrong_scaling_metric {
+                        " (WRONG)"
+                    } else {
+                        ""
+                    }
                 )
             }),
             g.provisioning
@@ -660,7 +669,9 @@ pub fn testing(i: &Inputs) -> Section {
         for lt in &run.load_tests {
             let test = match lt.test {
                 crate::engine::loadtest::LoadTest::Ramp => "ramp to 10x".to_string(),
-                crate::engine::loadtest::LoadTest::Spike => format!("spike to {}x", lt.spike_factor),
+                crate::engine::loadtest::LoadTest::Spike => {
+                    format!("spike to {}x", lt.spike_factor)
+                }
                 crate::engine::loadtest::LoadTest::ScaleDown => "scale-down from 10x".to_string(),
             };
             let (verdict, checks) = match &lt.result {

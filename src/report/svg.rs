@@ -12,7 +12,9 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 40.0;
-const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
+const COLORS: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+];
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -54,7 +56,9 @@ pub fn render(chart: &Chart) -> Option<String> {
         return None;
     }
     let bars = chart.series.iter().any(|s| s.style == SeriesStyle::Bars);
-    let (mut x0, mut x1) = xs.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    let (mut x0, mut x1) = xs
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
     if bars {
         x0 -= 0.5;
         x1 += 0.5;
@@ -177,7 +181,13 @@ pub fn render(chart: &Chart) -> Option<String> {
                     .collect();
                 let mut d = String::new();
                 for (i, (x, _, hi)) in pts.iter().enumerate() {
-                    let _ = write!(d, "{}{:.1},{:.1} ", if i == 0 { "M" } else { "L" }, px(*x), py(*hi));
+                    let _ = write!(
+                        d,
+                        "{}{:.1},{:.1} ",
+                        if i == 0 { "M" } else { "L" },
+                        px(*x),
+                        py(*hi)
+                    );
                 }
                 for (x, lo, _) in pts.iter().rev() {
                     let _ = write!(d, "L{:.1},{:.1} ", px(*x), py(*lo));
@@ -252,7 +262,11 @@ mod tests {
         let svg = render(&chart).expect("drawn");
         assert!(svg.contains("data-series=\"demand\""));
         let path = svg.split("<path d=\"").nth(1).expect("path");
-        assert_eq!(path.matches('M').count(), 2, "a gap starts a new line: {path}");
+        assert_eq!(
+            path.matches('M').count(),
+            2,
+            "a gap starts a new line: {path}"
+        );
         let empty = Chart {
             series: vec![],
             ..chart

@@ -266,7 +266,12 @@ pub fn triggers(i: &Inputs) -> Vec<Finding> {
             }
         }
     }
-    for a in i.analysis.series.iter().filter(|a| a.metric == "request_rate") {
+    for a in i
+        .analysis
+        .series
+        .iter()
+        .filter(|a| a.metric == "request_rate")
+    {
         let (Some(growth), Some(peak)) = (a.workload.growth_pct_per_month, a.workload.peak) else {
             continue;
         };
@@ -323,7 +328,8 @@ pub fn section(i: &Inputs) -> Section {
     ] {
         let mut t = Table::new(title, &["finding", "group", "evidence", "fix"], source);
         for f in rows {
-            t.rows.push(vec![f.kind.to_string(), f.group, f.evidence, f.fix]);
+            t.rows
+                .push(vec![f.kind.to_string(), f.group, f.evidence, f.fix]);
         }
         s.tables.push(t);
     }

@@ -83,7 +83,11 @@ pub fn render(s: &Scorecard) -> String {
     let failures: Vec<String> = s
         .groups
         .iter()
-        .flat_map(|g| g.failures.iter().map(move |f| format!("- {}: {f}", g.group)))
+        .flat_map(|g| {
+            g.failures
+                .iter()
+                .map(move |f| format!("- {}: {f}", g.group))
+        })
         .collect();
     if !failures.is_empty() {
         let _ = writeln!(o, "\n## Why it failed\n\n{}", failures.join("\n"));

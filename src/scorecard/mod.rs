@@ -244,7 +244,9 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
                 (None, true) => open = Some(i),
                 (Some(s), false) => {
                     episodes.push((i - s) as i64 * step);
-                    if let Some(k) = (s..n).find(|&k| w.p95[k].is_finite() && w.p95[k] <= p95_target) {
+                    if let Some(k) =
+                        (s..n).find(|&k| w.p95[k].is_finite() && w.p95[k] <= p95_target)
+                    {
                         latency_ok.push((k - s) as i64 * step);
                     }
                     open = None;
@@ -259,7 +261,10 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
     }
     // "During scaling" also covers desired != ready (a scale in progress).
     for i in 0..n {
-        if w.desired[i].is_finite() && w.ready[i].is_finite() && (w.desired[i] - w.ready[i]).abs() > 0.5 {
+        if w.desired[i].is_finite()
+            && w.ready[i].is_finite()
+            && (w.desired[i] - w.ready[i]).abs() > 0.5
+        {
             in_scaling[i] = true;
         }
     }
@@ -278,8 +283,14 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
     let mut events = w.events.clone();
     let tolerance = 0.1;
     let thrash_pairs = mark_thrash(&mut events, DEFAULT_THRASH_WINDOW_SECONDS, tolerance);
-    let ups = events.iter().filter(|e| e.direction() == Some(ScaleDirection::Up)).count();
-    let downs = events.iter().filter(|e| e.direction() == Some(ScaleDirection::Down)).count();
+    let ups = events
+        .iter()
+        .filter(|e| e.direction() == Some(ScaleDirection::Up))
+        .count();
+    let downs = events
+        .iter()
+        .filter(|e| e.direction() == Some(ScaleDirection::Down))
+        .count();
     let premature_steps = per_replica.map_or(0, |c| {
         let mut last_down = false;
         let mut k = 0;
@@ -290,7 +301,11 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
                 last_down = events[k].direction() == Some(ScaleDirection::Down);
                 k += 1;
             }
-            if last_down && w.demand[i].is_finite() && w.ready[i].is_finite() && w.demand[i] > w.ready[i] * c {
+            if last_down
+                && w.demand[i].is_finite()
+                && w.ready[i].is_finite()
+                && w.demand[i] > w.ready[i] * c
+            {
                 count += 1;
             }
         }
@@ -301,7 +316,9 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
     let mut failures = Vec::new();
     let worst = episodes.iter().copied().max();
     match (per_replica, worst) {
-        (None, _) => failures.push("time to scale not measurable: capacity per replica unknown".to_string()),
+        (None, _) => {
+            failures.push("time to scale not measurable: capacity per replica unknown".to_string())
+        }
         (Some(_), Some(t)) if t > budget_seconds => failures.push(format!(
             "time to scale {:.1} min over the {:.1} min target",
             t as f64 / 60.0,
@@ -362,7 +379,10 @@ pub fn score(
     targets: &LoadTestTargets,
 ) -> Result<Scorecard, String> {
     let budget = targets.max_time_to_scale_seconds()?;
-    let groups: Vec<GroupScore> = windows.iter().map(|w| score_group(w, targets, budget)).collect();
+    let groups: Vec<GroupScore> = windows
+        .iter()
+        .map(|w| score_group(w, targets, budget))
+        .collect();
     let tested: Vec<&GroupScore> = groups
         .iter()
         .filter(|g| g.profile != DemandProfile::Steady)

@@ -36,9 +36,13 @@ fn event(at: i64, from: u32, to: u32) -> ScalingEvent {
 /// capacity covers 50 req/s per replica: short from minute 2 until minute 4 (8 x 50 = 400).
 fn spike() -> GroupWindow {
     let n = 10;
-    let demand = vec![100.0, 100.0, 400.0, 400.0, 400.0, 400.0, 400.0, 400.0, 400.0, 400.0];
+    let demand = vec![
+        100.0, 100.0, 400.0, 400.0, 400.0, 400.0, 400.0, 400.0, 400.0, 400.0,
+    ];
     let ready = vec![2.0, 2.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0];
-    let p95 = vec![50.0, 50.0, 900.0, 400.0, 150.0, 60.0, 60.0, 60.0, 60.0, 60.0];
+    let p95 = vec![
+        50.0, 50.0, 900.0, 400.0, 150.0, 60.0, 60.0, 60.0, 60.0, 60.0,
+    ];
     GroupWindow {
         info: info(),
         start: 0,
@@ -63,7 +67,11 @@ fn spike_worked_example() {
     let g = score_group(&spike(), &t, 300);
     assert_eq!(g.profile, DemandProfile::Spike);
     assert_eq!(g.time_to_scale_seconds, Some(vec![120]));
-    assert_eq!(g.time_to_latency_ok_seconds, vec![120], "p95 150 <= 200 at minute 4");
+    assert_eq!(
+        g.time_to_latency_ok_seconds,
+        vec![120],
+        "p95 150 <= 200 at minute 4"
+    );
     assert_eq!(g.p95_during_scaling_ms, Some(900.0));
     assert_eq!(g.sla_violation_minutes, 2.0, "minutes 2 and 3 over 200 ms");
     assert_eq!((g.scale_ups, g.scale_downs, g.thrash_pairs), (1, 0, 0));
@@ -73,7 +81,10 @@ fn spike_worked_example() {
     let s = score(&[spike()], 0, 540, true, &t).expect("score");
     assert!(s.passed);
     let md = markdown::render(&s);
-    assert!(md.contains("PASS") && md.contains("| web | pass | Spike"), "{md}");
+    assert!(
+        md.contains("PASS") && md.contains("| web | pass | Spike"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -85,8 +96,18 @@ fn slow_thrashing_scale_up_fails_with_reasons() {
     let g = score_group(&w, &LoadTestTargets::default(), 300);
     assert_eq!(g.time_to_scale_seconds, Some(vec![420]));
     assert!(!g.passed);
-    assert!(g.failures.iter().any(|f| f.contains("time to scale 7.0 min")), "{:?}", g.failures);
-    assert!(g.failures.iter().any(|f| f.contains("thrash")), "{:?}", g.failures);
+    assert!(
+        g.failures
+            .iter()
+            .any(|f| f.contains("time to scale 7.0 min")),
+        "{:?}",
+        g.failures
+    );
+    assert!(
+        g.failures.iter().any(|f| f.contains("thrash")),
+        "{:?}",
+        g.failures
+    );
     assert!(g.premature_scale_down_minutes > 0.0);
 }
 
@@ -95,7 +116,9 @@ fn steady_demand_and_empty_window() {
     let mut w = spike();
     w.demand = vec![100.0; 10];
     assert_eq!(classify(&w.demand, 60), DemandProfile::Steady);
-    let r = crate::scorecard::markdown::render(&score(&[], 0, 60, true, &LoadTestTargets::default()).expect("empty"));
+    let r = crate::scorecard::markdown::render(
+        &score(&[], 0, 60, true, &LoadTestTargets::default()).expect("empty"),
+    );
     assert!(r.contains("PASS") || r.contains("FAIL"));
     let store = Store::new(60, 10);
     let e = window(&store, 0, 600).unwrap_err();

@@ -86,7 +86,11 @@ impl AlertsPanel {
     }
 
     /// A finished evaluation; `wall_now` times the header flash.
-    pub fn finish(&mut self, outcome: crate::tui::jobs::alerts::AlertsOutcome, wall_now: DateTime<Utc>) {
+    pub fn finish(
+        &mut self,
+        outcome: crate::tui::jobs::alerts::AlertsOutcome,
+        wall_now: DateTime<Utc>,
+    ) {
         if outcome.epoch != self.epoch {
             return;
         }

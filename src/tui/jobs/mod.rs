@@ -169,14 +169,24 @@ pub fn due_watch(app: &mut App, store: &Store) -> Vec<Job> {
             lt.in_flight = true;
             let save = Some((lt.output_dir.clone(), lt.readonly));
             jobs.push(Job::Scorecard(Box::new(scorecard::job(
-                store, start, end, true, &lt.targets, save,
+                store,
+                start,
+                end,
+                true,
+                &lt.targets,
+                save,
             ))));
         } else if let Some(start) = lt.start {
             if lt.last_eval_end.is_none_or(|t| data_end - t >= 60) && data_end >= start {
                 lt.in_flight = true;
                 lt.last_eval_end = Some(data_end);
                 jobs.push(Job::Scorecard(Box::new(scorecard::job(
-                    store, start, data_end, false, &lt.targets, None,
+                    store,
+                    start,
+                    data_end,
+                    false,
+                    &lt.targets,
+                    None,
                 ))));
             }
         }

@@ -104,8 +104,10 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    let header = Row::new(["STATE", "SEVERITY", "RULE", "INSTANCE", "SINCE", "FOR", "EVIDENCE"])
-        .style(theme.table_header());
+    let header = Row::new([
+        "STATE", "SEVERITY", "RULE", "INSTANCE", "SINCE", "FOR", "EVIDENCE",
+    ])
+    .style(theme.table_header());
     let widths = [
         Constraint::Length(9),
         Constraint::Length(9),
