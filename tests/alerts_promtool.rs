@@ -299,3 +299,78 @@ fn cli_writes_the_same_rules_promtool_accepts() {
         .expect("promtool runs");
     assert!(check.success());
 }
+
+/// The same series as the promtool cases, through the in-app evaluator: the same instance
+/// fires at the same evaluation time (pending before `for`, quiet group never).
+#[test]
+fn in_app_evaluator_agrees_with_prometheus_on_the_same_series() {
+    use scaletop::alerts::{AlertState, Evaluator};
+    use scaletop::model::{GroupId, MetricKind, Platform};
+    use scaletop::sources::{Sample, Update};
+    use scaletop::store::Store;
+
+    let rules = rules();
+    let group = |n: &str| GroupId::new(Platform::K8s, "shop", n);
+    // (rule kind, minutes to run, series per group as f(minute) for ready/desired/max,
+    //  minute checked for "pending only", minute checked for "hot firing").
+    type Series = fn(i64) -> [f64; 3];
+    let cases: [(&str, i64, Series, Series, i64, i64); 3] = [
+        ("at_max_capacity", 15, |_| [20.0, 20.0, 20.0], |_| [5.0, 5.0, 20.0], 5, 15),
+        ("slow_scale_up", 10, |_| [4.0, 10.0, 20.0], |_| [4.0, 4.0, 20.0], 3, 10),
+        (
+            "forecast_runway",
+            300,
+            |m| [2.0 + 0.05 * m as f64, 2.0 + 0.05 * m as f64, 20.0],
+            |_| [5.0, 5.0, 20.0],
+            120,
+            300,
+        ),
+    ];
+    for (kind, minutes, hot, quiet, pending_at, firing_at) in cases {
+        let rule = rule_by_kind(&rules, kind).clone();
+        let mut ev = Evaluator::new(vec![rule], 300, 3600);
+        let mut store = Store::new(60, 1000);
+        let mut seen_pending_only = false;
+        for m in 0..=minutes {
+            let mut samples = Vec::new();
+            for (name, f) in [("hot", hot), ("quiet", quiet)] {
+                let [ready, desired, max] = f(m);
+                for (metric, value) in [
+                    (MetricKind::ReplicasReady, ready),
+                    (MetricKind::ReplicasDesired, desired),
+                    (MetricKind::ReplicasMax, max),
+                ] {
+                    samples.push(Sample {
+                        group: group(name),
+                        metric,
+                        value,
+                    });
+                }
+            }
+            store.apply(Update::Samples {
+                at: chrono::DateTime::from_timestamp(m * 60, 0).expect("time"),
+                samples,
+            });
+            ev.evaluate(&store);
+            let firing: Vec<String> = ev
+                .alerts()
+                .into_iter()
+                .filter(|a| a.state == AlertState::Firing)
+                .map(|a| a.instance)
+                .collect();
+            assert!(
+                !firing.iter().any(|i| i.ends_with("/quiet")),
+                "{kind}: quiet group fired at minute {m}"
+            );
+            if m == pending_at {
+                assert!(firing.is_empty(), "{kind}: fired before its `for` at {m}");
+                seen_pending_only = ev.alerts().iter().all(|a| a.state == AlertState::Pending)
+                    || kind == "forecast_runway";
+            }
+            if m == firing_at {
+                assert_eq!(firing, vec!["k8s/shop/hot".to_string()], "{kind} at {m}");
+            }
+        }
+        assert!(seen_pending_only, "{kind}: no pending phase");
+    }
+}

@@ -131,6 +131,11 @@ impl MonitoringInputs {
     }
 }
 
+/// Requests dropped at this step (a missing value is not a drop).
+fn dropping(rps: f64) -> bool {
+    rps.is_finite() && rps > 0.0
+}
+
 pub fn figures(m: &MonitoringInputs) -> MonitoringFigures {
     let (demand, desired, ready) = (&m.demand, &m.desired, &m.ready);
     let (p95, p99, errors, dropped, cost) = (&m.p95, &m.p99, &m.errors, &m.dropped, &m.cost);
@@ -159,7 +164,7 @@ pub fn figures(m: &MonitoringInputs) -> MonitoringFigures {
     let sla_compliance_at_peak = (!peak_steps.is_empty()).then(|| {
         let ok = peak_steps
             .iter()
-            .filter(|&&i| at(p95, i) <= slo.p95_latency_ms && !(at(dropped, i) > 0.0))
+            .filter(|&&i| at(p95, i) <= slo.p95_latency_ms && !dropping(at(dropped, i)))
             .count();
         ok as f64 / peak_steps.len() as f64
     });

@@ -187,7 +187,7 @@ fn finite(v: &[f64]) -> impl Iterator<Item = f64> + '_ {
 
 fn classify(demand: &[f64], step: i64) -> DemandProfile {
     let (lo, hi) = finite(demand).fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    if !(hi > 0.0) || hi < lo * 1.5 {
+    if hi.is_nan() || hi <= 0.0 || hi < lo * 1.5 {
         return DemandProfile::Steady;
     }
     // Rise time from 10% to 90% of the swing, at the fastest rise.
@@ -234,7 +234,7 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
     let mut in_scaling = vec![false; n];
     if let Some(c) = per_replica {
         let mut open: Option<usize> = None;
-        for i in 0..n {
+        for (i, scaling) in in_scaling.iter_mut().enumerate() {
             let (d, r) = (w.demand[i], w.ready[i]);
             if !(d.is_finite() && r.is_finite()) {
                 continue;
@@ -254,18 +254,15 @@ pub fn score_group(w: &GroupWindow, targets: &LoadTestTargets, budget_seconds: i
                 _ => {}
             }
             if open.is_some() {
-                in_scaling[i] = true;
+                *scaling = true;
             }
         }
         scaling_unfinished = open.is_some();
     }
     // "During scaling" also covers desired != ready (a scale in progress).
-    for i in 0..n {
-        if w.desired[i].is_finite()
-            && w.ready[i].is_finite()
-            && (w.desired[i] - w.ready[i]).abs() > 0.5
-        {
-            in_scaling[i] = true;
+    for ((scaling, d), r) in in_scaling.iter_mut().zip(&w.desired).zip(&w.ready) {
+        if d.is_finite() && r.is_finite() && (d - r).abs() > 0.5 {
+            *scaling = true;
         }
     }
     let during = |v: &[f64]| -> Vec<f64> {
