@@ -315,8 +315,22 @@ fn in_app_evaluator_agrees_with_prometheus_on_the_same_series() {
     //  minute checked for "pending only", minute checked for "hot firing").
     type Series = fn(i64) -> [f64; 3];
     let cases: [(&str, i64, Series, Series, i64, i64); 3] = [
-        ("at_max_capacity", 15, |_| [20.0, 20.0, 20.0], |_| [5.0, 5.0, 20.0], 5, 15),
-        ("slow_scale_up", 10, |_| [4.0, 10.0, 20.0], |_| [4.0, 4.0, 20.0], 3, 10),
+        (
+            "at_max_capacity",
+            15,
+            |_| [20.0, 20.0, 20.0],
+            |_| [5.0, 5.0, 20.0],
+            5,
+            15,
+        ),
+        (
+            "slow_scale_up",
+            10,
+            |_| [4.0, 10.0, 20.0],
+            |_| [4.0, 4.0, 20.0],
+            3,
+            10,
+        ),
         (
             "forecast_runway",
             300,
