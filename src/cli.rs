@@ -34,6 +34,10 @@ pub struct Cli {
     /// Refuse every write (emit, accept, report).
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// Open a load-test window at this data time (RFC 3339, `YYYY-MM-DD HH:MM:SS` UTC or Unix
+    /// seconds); `m` in the TUI closes it and saves the scorecard.
+    #[arg(long, value_name = "TIME")]
+    pub loadtest_start: Option<String>,
     /// Print version and the resolved config, log and output paths.
     #[arg(short = 'V', long)]
     pub version: bool,
@@ -69,6 +73,12 @@ pub enum Command {
     /// Data sources: the Prometheus presets and their PromQL.
     #[command(subcommand)]
     Sources(crate::commands::sources::SourcesCommand),
+    /// Alert rules: export them as a Prometheus rule file.
+    #[command(subcommand)]
+    Alerts(crate::commands::alerts::AlertsCommand),
+    /// The full optimization report (ten sections, success criteria, pitfalls, re-tune
+    /// triggers) as one self-contained HTML file or Markdown.
+    Report(crate::commands::report::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +196,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Emit(args)) => crate::commands::emit::run(args, &cfg),
         Some(Command::Cost(args)) => crate::commands::cost::run(args, &cfg),
         Some(Command::Pricing(cmd)) => crate::commands::pricing::run(cmd, &cfg),
+        Some(Command::Alerts(cmd)) => crate::commands::alerts::run(cmd, &cfg),
+        Some(Command::Report(args)) => crate::commands::report::run(args, &cfg),
         None => {
             if let Some(name) = cli.demo.as_deref().filter(|n| !n.is_empty()) {
                 cfg.demo.scenario = name.to_string();
@@ -200,6 +212,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             if let Some(seed) = cli.seed {
                 cfg.demo.seed = seed;
+            }
+            if let Some(t) = &cli.loadtest_start {
+                cfg.loadtest.start_at_unix = Some(
+                    crate::input::parse_timestamp(t)
+                        .map_err(|e| CliError::usage(format!("--loadtest-start: {e}")))?,
+                );
             }
             sim::Scenario::load(&cfg.demo.scenario).map_err(|e| CliError::usage(e.to_string()))?;
             if !cfg.forecast.events_file.is_empty() {

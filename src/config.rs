@@ -20,6 +20,8 @@ pub struct Config {
     pub sources: SourcesConfig,
     pub pricing: PricingConfig,
     pub forecast: ForecastConfig,
+    pub alerts: crate::alerts::AlertsConfig,
+    pub loadtest: crate::scorecard::LoadTestTargets,
 }
 
 /// Price overrides and the user pricing file (`scaletop pricing import` writes it).
@@ -283,6 +285,25 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
             ));
         }
     }
+    c.loadtest
+        .max_time_to_scale_seconds()
+        .map_err(|e| err("max_time_to_scale", e))?;
+    if !(c.loadtest.p95_ms.is_finite() && c.loadtest.p95_ms > 0.0) {
+        return Err(err(
+            "p95_ms",
+            format!("must be a positive number, got {}", c.loadtest.p95_ms),
+        ));
+    }
+    c.alerts.rules().map_err(|e| {
+        let key = if e.contains("group_interval") {
+            "group_interval"
+        } else if e.contains("renotify") {
+            "renotify"
+        } else {
+            "name"
+        };
+        err(key, e)
+    })?;
     crate::tui::keymap::Keymap::with_overrides(&c.keys).map_err(|(action, message)| {
         let key = action.clone();
         ConfigError {

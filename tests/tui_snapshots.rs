@@ -184,16 +184,6 @@ fn missing_memory_is_a_dash() {
 }
 
 #[test]
-fn not_built_tab_says_so() {
-    let store = fx::store();
-    let mut app = fx::app(&store);
-    press(&mut app, &store, "8");
-    let text = screen(&app, &store);
-    assert!(text.contains("not built yet — see issue #10"), "{text}");
-    insta::assert_snapshot!(text);
-}
-
-#[test]
 fn help_overlay_lists_the_keymap() {
     let store = fx::store();
     let mut app = fx::app(&store);

@@ -1,11 +1,14 @@
 //! Headless commands beyond the simulator: each parses its input, calls the engine and
 //! prints the engine's result structs.
 
+pub mod alerts;
 pub mod analyze;
 pub mod emit;
 pub mod cost;
 pub mod forecast;
 pub mod pricing;
+pub mod out_file;
+pub mod report;
 pub mod sim_serve;
 pub mod simulate;
 pub mod snapshot;

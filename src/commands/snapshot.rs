@@ -47,6 +47,10 @@ pub struct GroupSnapshot {
     pub id: GroupId,
     /// Newest value per metric; a metric with no value is absent, never zero.
     pub latest: BTreeMap<String, f64>,
+    /// Monitoring figures over the history held (events/day, scaling efficiency, latency
+    /// during scaling, SLA at peak, cost per request); absent without request-rate data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<crate::report::monitoring::MonitoringFigures>,
 }
 
 pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
@@ -127,6 +131,8 @@ async fn collect(cfg: &Config, wait: Duration) -> Snapshot {
                 .iter()
                 .filter_map(|&m| store.latest(i, m).map(|v| (m.as_str().to_string(), v)))
                 .collect(),
+            monitoring: crate::report::monitoring::MonitoringInputs::from_store(&store, i)
+                .map(|m| crate::report::monitoring::figures(&m)),
         })
         .collect();
     let events = store.events();

@@ -21,6 +21,188 @@ use crate::tui::panes::recommendations::RecommendationsState;
 use crate::tui::tab::Tab;
 use crate::tui::theme::Theme;
 
+/// How long the header flashes a newly firing alert, seconds of wall time.
+pub const ALERT_FLASH_SECONDS: i64 = 8;
+
+/// The Alerts tab's state: the evaluator (away while a job evaluates), the latest list, and
+/// the header flash.
+#[derive(Debug, Clone)]
+pub struct AlertsPanel {
+    pub evaluator: Option<crate::alerts::Evaluator>,
+    /// Fresh evaluators after a source switch are built from these.
+    pub rules: Vec<crate::alerts::AlertRule>,
+    pub group_interval_seconds: i64,
+    pub renotify_seconds: i64,
+    pub list: Vec<crate::alerts::AlertInstance>,
+    /// Data time of the last evaluation started.
+    pub last_eval_end: Option<i64>,
+    /// Bumped on a source switch; results of older evaluations are dropped.
+    pub epoch: u64,
+    /// Text and wall time until which the header shows it.
+    pub flash: Option<(String, DateTime<Utc>)>,
+    pub notifications: u64,
+    pub cursor: usize,
+}
+
+impl AlertsPanel {
+    pub fn new(cfg: &crate::alerts::AlertsConfig) -> Self {
+        // The config was validated at load; fall back to the defaults rather than fail here.
+        let rules = cfg
+            .rules()
+            .unwrap_or_else(|_| crate::alerts::default_rules());
+        let group_interval_seconds = cfg.group_interval_seconds().unwrap_or(300);
+        let renotify_seconds = cfg.renotify_seconds().unwrap_or(4 * 3600);
+        Self {
+            evaluator: Some(crate::alerts::Evaluator::new(
+                rules.clone(),
+                group_interval_seconds,
+                renotify_seconds,
+            )),
+            rules,
+            group_interval_seconds,
+            renotify_seconds,
+            list: Vec::new(),
+            last_eval_end: None,
+            epoch: 0,
+            flash: None,
+            notifications: 0,
+            cursor: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.epoch += 1;
+        self.evaluator = Some(crate::alerts::Evaluator::new(
+            self.rules.clone(),
+            self.group_interval_seconds,
+            self.renotify_seconds,
+        ));
+        self.list.clear();
+        self.last_eval_end = None;
+        self.flash = None;
+        self.cursor = 0;
+    }
+
+    pub fn count(&self, state: crate::alerts::AlertState) -> usize {
+        self.list.iter().filter(|a| a.state == state).count()
+    }
+
+    /// A finished evaluation; `wall_now` times the header flash.
+    pub fn finish(
+        &mut self,
+        outcome: crate::tui::jobs::alerts::AlertsOutcome,
+        wall_now: DateTime<Utc>,
+    ) {
+        if outcome.epoch != self.epoch {
+            return;
+        }
+        self.list = outcome.evaluator.alerts();
+        self.evaluator = Some(outcome.evaluator);
+        self.cursor = self.cursor.min(self.list.len().saturating_sub(1));
+        let fresh: Vec<_> = outcome.notifications.iter().filter(|n| !n.repeat).collect();
+        self.notifications += outcome.notifications.len() as u64;
+        if let Some(first) = fresh.first() {
+            let more = fresh.iter().map(|n| n.new.len()).sum::<usize>() - 1;
+            let mut text = format!(
+                "ALERT {} firing: {}",
+                first.rule,
+                first.new.first().map(String::as_str).unwrap_or("")
+            );
+            if more > 0 {
+                text.push_str(&format!(" (+{more})"));
+            }
+            self.flash = Some((
+                text,
+                wall_now + chrono::Duration::seconds(ALERT_FLASH_SECONDS),
+            ));
+        }
+    }
+}
+
+/// The load-test window (`m`) and its scorecard.
+#[derive(Debug, Clone)]
+pub struct LoadTestPanel {
+    /// Data time the open window started at.
+    pub start: Option<i64>,
+    /// A window just closed, waiting for its final scorecard job.
+    pub closing: Option<(i64, i64)>,
+    pub live: Option<Result<crate::scorecard::Scorecard, String>>,
+    pub in_flight: bool,
+    pub last_eval_end: Option<i64>,
+    pub targets: crate::scorecard::LoadTestTargets,
+    pub output_dir: std::path::PathBuf,
+    pub readonly: bool,
+}
+
+impl LoadTestPanel {
+    pub fn new(cfg: &Config) -> Self {
+        Self {
+            start: cfg.loadtest.start_at_unix,
+            closing: None,
+            live: None,
+            in_flight: false,
+            last_eval_end: None,
+            targets: cfg.loadtest.clone(),
+            output_dir: cfg.general.output_dir.clone(),
+            readonly: cfg.general.readonly,
+        }
+    }
+
+    /// `m`: opens a window at the newest data, or closes the open one.
+    pub fn toggle(&mut self, now: Option<i64>) -> String {
+        let Some(now) = now else {
+            return "load test: no data yet to mark".into();
+        };
+        match self.start.take() {
+            None => {
+                self.start = Some(now);
+                self.live = None;
+                self.last_eval_end = None;
+                format!(
+                    "load-test window opened at {} (m closes it)",
+                    crate::tui::widgets::fmt_time(now)
+                )
+            }
+            Some(start) => {
+                self.closing = Some((start, now));
+                format!(
+                    "load-test window closed at {}; scoring…",
+                    crate::tui::widgets::fmt_time(now)
+                )
+            }
+        }
+    }
+
+    /// A finished scorecard job; returns a status line for a closed window.
+    pub fn finish(&mut self, o: crate::tui::jobs::scorecard::ScorecardOutcome) -> Option<String> {
+        self.in_flight = false;
+        if !o.closed {
+            if self.start.is_some() {
+                self.live = Some(o.scorecard);
+            }
+            return None;
+        }
+        self.live = None;
+        let verdict = match &o.scorecard {
+            Ok(s) if s.passed => "PASS".to_string(),
+            Ok(_) => "FAIL".to_string(),
+            Err(e) => format!("not scored: {e}"),
+        };
+        Some(match o.saved {
+            Some(Ok(paths)) => format!(
+                "load test {verdict}; scorecard saved to {}",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(Err(e)) => format!("load test {verdict}; {e}"),
+            None => format!("load test {verdict}"),
+        })
+    }
+}
+
 /// Chart windows `+`/`-` step through, seconds.
 pub const ZOOM_STEPS: [i64; 10] = [
     900, 1800, 3600, 7200, 21_600, 43_200, 86_400, 259_200, 604_800, 1_209_600,
@@ -184,6 +366,9 @@ pub struct App {
     pub writer: crate::emit::writer::GuardedWriter,
     /// Cost analysis of every group (computed off the UI thread).
     pub cost: JobSlot<crate::tui::jobs::cost::CostOutcome>,
+    /// Alert evaluation (off the UI thread) and what the Alerts tab lists.
+    pub alerts: AlertsPanel,
+    pub loadtest: LoadTestPanel,
     pub quit: bool,
 }
 
@@ -231,6 +416,8 @@ impl App {
             recommendations: Vec::new(),
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
             cost: JobSlot::default(),
+            alerts: AlertsPanel::new(&cfg.alerts),
+            loadtest: LoadTestPanel::new(cfg),
             quit: false,
         }
     }
@@ -336,6 +523,12 @@ impl App {
                     self.recommendations = c.recommendations.clone();
                 }
                 self.cost.finish(*c)
+            }
+            JobOutput::Alerts(a) => self.alerts.finish(*a, Utc::now()),
+            JobOutput::Scorecard(o) => {
+                if let Some(status) = self.loadtest.finish(*o) {
+                    self.status = Some(status);
+                }
             }
             JobOutput::Explain(e) => {
                 // Only for the event still on screen; a late answer for a closed pane is dropped.
@@ -447,7 +640,8 @@ impl App {
                 self.status = Some("accept: pick a recommendation first (r opens them)".into())
             }
             Action::MarkLoadTest => {
-                self.status = Some("load-test window: not built yet — see issue #10".into())
+                let now = store.now().map(|t| t.timestamp());
+                self.status = Some(self.loadtest.toggle(now));
             }
         }
         self.sync(store);
@@ -475,6 +669,9 @@ impl App {
             }
             Tab::Sources => {
                 self.sources_cursor = step(self.sources_cursor, store.health().count());
+            }
+            Tab::Alerts => {
+                self.alerts.cursor = step(self.alerts.cursor, self.alerts.list.len());
             }
             _ => {}
         }
@@ -604,6 +801,11 @@ impl App {
         self.forecast = JobSlot::default();
         self.policies = JobSlot::default();
         self.cost = JobSlot::default();
+        self.alerts.reset();
+        self.loadtest.start = None;
+        self.loadtest.closing = None;
+        self.loadtest.live = None;
+        self.loadtest.last_eval_end = None;
     }
 
     /// The group the Utilization tab shows, as an index into the store.

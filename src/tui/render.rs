@@ -10,7 +10,7 @@ use ratatui::Frame;
 use crate::store::Store;
 use crate::tui::app::{App, Pane};
 use crate::tui::keymap::Action;
-use crate::tui::panes::{explain, filter, help, palette, recommendations};
+use crate::tui::panes::{explain, filter, help, loadtest, palette, recommendations};
 use crate::tui::tab::Tab;
 use crate::tui::tabs;
 use crate::tui::widgets::{fmt_age, fmt_time};
@@ -35,6 +35,16 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
     .areas(area);
     render_header(app, store, now, frame, header);
     render_tab_bar(app, frame, tab_bar);
+    // While a load-test window is open its live scorecard sits under the tab.
+    let body = if app.loadtest.start.is_some() && body.height > loadtest::HEIGHT + 8 {
+        let [tab_area, panel] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(loadtest::HEIGHT)])
+                .areas(body);
+        loadtest::render(app, store, frame, panel);
+        tab_area
+    } else {
+        body
+    };
     match app.tab {
         Tab::Overview => tabs::overview::render(app, store, frame, body),
         Tab::Events => tabs::events::render(app, store, frame, body),
@@ -44,10 +54,7 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
         Tab::Policies => tabs::policies::render(app, store, frame, body),
         Tab::Cost => tabs::cost::render(app, store, frame, body),
         Tab::Sources => tabs::sources::render(app, store, now, frame, body),
-        other => {
-            let (issue, will_show) = other.not_built().unwrap_or((2, "this view"));
-            tabs::not_built::render(other, issue, will_show, &app.theme, frame, body)
-        }
+        Tab::Alerts => tabs::alerts::render(app, store, frame, body),
     }
     if filter_rows > 0 {
         filter::render(&app.filter, &app.theme, frame, filter_area);
@@ -85,6 +92,20 @@ fn render_header(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame
             theme.frozen(),
         )),
         None => spans.push(Span::raw("LIVE")),
+    }
+    // Alerts: a count while any is firing or pending, and a flash when one starts firing.
+    let firing = app.alerts.count(crate::alerts::AlertState::Firing);
+    let pending = app.alerts.count(crate::alerts::AlertState::Pending);
+    if firing > 0 {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(format!(" {firing} firing "), theme.alert()));
+    }
+    if pending > 0 {
+        spans.push(Span::raw(format!(" │ {pending} pending")));
+    }
+    if let Some((text, _)) = app.alerts.flash.as_ref().filter(|(_, until)| now < *until) {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(format!(" {text} "), theme.alert()));
     }
     spans.push(Span::raw(format!(
         " │ {} groups │ data time {sim_time} UTC",

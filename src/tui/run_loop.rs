@@ -100,7 +100,10 @@ where
         if app.quit {
             break;
         }
-        for job in jobs::due(app, store) {
+        for job in jobs::due(app, store)
+            .into_iter()
+            .chain(jobs::due_watch(app, store))
+        {
             let tx = job_tx.clone();
             tokio::task::spawn_blocking(move || {
                 // The loop may have ended; then nobody wants the answer.

@@ -55,12 +55,4 @@ impl Tab {
     pub fn prev(self) -> Tab {
         Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
     }
-
-    /// For tabs whose engine does not exist yet: (issue number, what the tab will show).
-    pub fn not_built(self) -> Option<(u32, &'static str)> {
-        match self {
-            Tab::Alerts => Some((10, "alert rules, load-test scorecard and success criteria")),
-            _ => None,
-        }
-    }
 }

@@ -4,9 +4,11 @@
 //! `App::apply_job`, so the app state still changes in one place.
 
 pub mod cost;
+pub mod alerts;
 pub mod explain;
 pub mod forecast;
 pub mod policies;
+pub mod scorecard;
 pub mod workload;
 
 use crate::model::{GroupId, MetricKind};
@@ -29,6 +31,8 @@ pub enum Job {
     Policies(policies::PoliciesJob),
     Explain(Box<explain::ExplainJob>),
     Cost(cost::CostJob),
+    Alerts(Box<alerts::AlertsJob>),
+    Scorecard(Box<scorecard::ScorecardJob>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +42,8 @@ pub enum JobOutput {
     Policies(policies::PoliciesOutcome),
     Explain(explain::ExplainOutcome),
     Cost(Box<cost::CostOutcome>),
+    Alerts(Box<alerts::AlertsOutcome>),
+    Scorecard(Box<scorecard::ScorecardOutcome>),
 }
 
 /// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
@@ -48,6 +54,8 @@ pub fn run(job: Job) -> JobOutput {
         Job::Policies(j) => JobOutput::Policies(policies::run(j)),
         Job::Explain(j) => JobOutput::Explain(explain::run(*j)),
         Job::Cost(j) => JobOutput::Cost(Box::new(cost::run(j))),
+        Job::Alerts(j) => JobOutput::Alerts(Box::new(alerts::run(*j))),
+        Job::Scorecard(j) => JobOutput::Scorecard(Box::new(scorecard::run(*j))),
     }
 }
 
@@ -161,6 +169,58 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         if state.result.is_none() && !state.in_flight {
             state.in_flight = true;
             jobs.push(Job::Explain(Box::new(explain::job(store, &state.event))));
+        }
+    }
+    jobs
+}
+
+/// Watch work that runs on every tab, whatever the view: alert evaluation each new data
+/// step, and the load-test scorecard while a window is open (and once when it closes).
+pub fn due_watch(app: &mut App, store: &Store) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let Some(data_end) = store.now().map(|t| t.timestamp()) else {
+        return jobs;
+    };
+    // One alert evaluation at a time, each new data step.
+    let alerts_due = app
+        .alerts
+        .last_eval_end
+        .is_none_or(|t| data_end - t >= store.step_seconds());
+    if alerts_due {
+        let epoch = app.alerts.epoch;
+        if let Some(job) = alerts::job(store, &mut app.alerts.evaluator, epoch) {
+            app.alerts.last_eval_end = Some(data_end);
+            jobs.push(Job::Alerts(Box::new(job)));
+        }
+    }
+    // The load-test scorecard: the final one as soon as the window closes, a live one every
+    // minute of data while it is open.
+    let lt = &mut app.loadtest;
+    if !lt.in_flight {
+        if let Some((start, end)) = lt.closing.take() {
+            lt.in_flight = true;
+            let save = Some((lt.output_dir.clone(), lt.readonly));
+            jobs.push(Job::Scorecard(Box::new(scorecard::job(
+                store,
+                start,
+                end,
+                true,
+                &lt.targets,
+                save,
+            ))));
+        } else if let Some(start) = lt.start {
+            if lt.last_eval_end.is_none_or(|t| data_end - t >= 60) && data_end >= start {
+                lt.in_flight = true;
+                lt.last_eval_end = Some(data_end);
+                jobs.push(Job::Scorecard(Box::new(scorecard::job(
+                    store,
+                    start,
+                    data_end,
+                    false,
+                    &lt.targets,
+                    None,
+                ))));
+            }
         }
     }
     jobs

@@ -3,5 +3,6 @@
 pub mod explain;
 pub mod filter;
 pub mod help;
+pub mod loadtest;
 pub mod palette;
 pub mod recommendations;

@@ -1,9 +1,9 @@
 //! One file per tab. Each renders from `&App` and `&Store` and changes nothing.
 
 pub mod cost;
+pub mod alerts;
 pub mod events;
 pub mod forecast;
-pub mod not_built;
 pub mod overview;
 pub mod policies;
 pub mod sources;

@@ -1,0 +1,173 @@
+//! End to end in tmux (160x48) on the built-in demo: the Alerts tab lists a rule that fired,
+//! the header flashes it, and `m` opens a load-test window with a live scorecard, then closes
+//! it and saves the scorecard (JSON + Markdown) in the output directory.
+//! (Same harness shape as tests/tui_tmux.rs: a private tmux server, screen polling.)
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_scaletop");
+const TIMEOUT: Duration = Duration::from_secs(40);
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("scaletop-watch-{}", std::process::id()),
+        };
+        let status = t
+            .cmd()
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "w",
+                "-x",
+                "160",
+                "-y",
+                "48",
+            ])
+            .arg(command)
+            .status()
+            .expect("tmux runs");
+        assert!(status.success());
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let ok = self
+            .cmd()
+            .args(["send-keys", "-t", "w"])
+            .args(keys)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "send-keys");
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "w"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self
+            .cmd()
+            .arg("kill-server")
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == ext))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn alerts_fire_and_a_load_test_is_scored() {
+    if !support::have("tmux") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let config = dir.path().join("config.toml");
+    // Slow scale-up after 15 s instead of 5 min, so a demo scale-up fires it quickly.
+    std::fs::write(
+        &config,
+        format!(
+            "[general]\noutput_dir = \"{}\"\n[demo]\nscenario = \"ecommerce\"\nspeed = 120.0\n\
+             [[alerts.rules]]\nname = \"ScaletopSlowScaleUp\"\nfor = \"15s\"\n",
+            out_dir.display()
+        ),
+    )
+    .expect("config");
+    let command = format!(
+        "env -u SCALETOP_CONFIG XDG_STATE_HOME={d} HOME={d} TERM=xterm-256color {BIN} --config {c}",
+        d = dir.path().display(),
+        c = config.display()
+    );
+    let tmux = Tmux::start(&command);
+    tmux.wait_for("the demo", |s| {
+        s.contains("1 Overview") && s.contains("groups")
+    });
+    tmux.send(&["8"]);
+    tmux.wait_for("the Alerts tab", |s| {
+        s.contains("Alerts —") && s.contains("rules")
+    });
+    // The header flashes when the rule fires; the tab lists it (firing, or resolved since).
+    tmux.wait_for("the header flash", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|h| h.contains("ALERT Scaletop") && h.contains(" firing: "))
+    });
+    let screen = tmux.wait_for("the alert in the list", |s| {
+        s.contains("SlowScaleUp") && (s.contains("FIRING") || s.contains("RESOLVED"))
+    });
+    assert!(
+        screen.contains("SINCE") && screen.contains("FOR"),
+        "{screen}"
+    );
+    assert!(screen.contains("runbook:"), "{screen}");
+
+    // m opens a load-test window with a live scorecard; m again closes and saves it.
+    tmux.send(&["m"]);
+    tmux.wait_for("the load-test panel", |s| s.contains("LOAD TEST since"));
+    tmux.wait_for("a live scorecard", |s| s.contains("so far:"));
+    tmux.send(&["m"]);
+    let screen = tmux.wait_for("the saved scorecard", |s| s.contains("scorecard saved to"));
+    assert!(
+        !screen.contains("LOAD TEST since"),
+        "panel closes: {screen}"
+    );
+    let json = files_in(&out_dir, "json");
+    let md = files_in(&out_dir, "md");
+    assert_eq!((json.len(), md.len()), (1, 1), "{json:?} {md:?}");
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json[0]).expect("read")).expect("json");
+    assert_eq!(card["schema"], "scaletop.loadtest-scorecard/v1");
+    assert_eq!(card["closed"], true);
+    assert!(card["groups"].as_array().is_some_and(|g| !g.is_empty()));
+    let text = std::fs::read_to_string(&md[0]).expect("md");
+    assert!(text.starts_with("# Load-test scorecard: "), "{text}");
+    tmux.send(&["q"]);
+}
