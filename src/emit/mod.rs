@@ -46,6 +46,9 @@ pub enum Target {
     AzureTerraform,
     /// Only the rollout and rollback note (Markdown).
     Rollout,
+    /// Prometheus alerting rules from the configured alert rules (the same model the Alerts
+    /// tab evaluates); takes no recommendation.
+    PrometheusRules,
 }
 
 impl Target {
@@ -61,6 +64,7 @@ impl Target {
             Target::Azure => "azure",
             Target::AzureTerraform => "azure-terraform",
             Target::Rollout => "rollout",
+            Target::PrometheusRules => "prometheus-rules",
         }
     }
 
@@ -284,6 +288,7 @@ fn accepted(target: Target) -> &'static str {
         Target::Gcp | Target::GcpTerraform => "a GCP autoscaler policy",
         Target::Azure | Target::AzureTerraform => "an Azure autoscale policy",
         Target::Rollout => "any recommendation",
+        Target::PrometheusRules => "no recommendation: it writes the configured alert rules",
     }
 }
 

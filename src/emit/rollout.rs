@@ -68,6 +68,10 @@ fn apply_steps(target: Target, files: &[String], dir: &str) -> Vec<String> {
             .map(|f| vec![format!("set `properties.targetResourceUri`, then `az rest --method put --uri \"/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Insights/autoscalesettings/NAME?api-version={}\" --body @{}`", super::azure::API_VERSION, path(f))])
             .unwrap_or_default(),
         Target::Rollout => vec!["apply the change with the target of its platform (`scaletop emit --target ...`)".into()],
+        Target::PrometheusRules => files
+            .iter()
+            .map(|f| format!("`promtool check rules {}`, then add it to `rule_files` in prometheus.yml and reload Prometheus", path(f)))
+            .collect(),
     }
 }
 
@@ -98,6 +102,7 @@ fn rollback(target: Target, artifact: &Artifact, dir: &str) -> String {
         (Target::Aws, _) => "re-run the previous requests (`<file>.bak`), or `aws autoscaling delete-policy` / `delete-scheduled-action` / `aws cloudwatch delete-alarms` for ones this change added.".into(),
         (Target::Gcp, _) | (Target::Azure, _) => "PUT the previous document (`<file>.bak`) back the same way.".into(),
         (Target::Rollout, _) => "undo the change with the platform's own tool.".into(),
+        (Target::PrometheusRules, _) => "put the previous rule file (`<file>.bak`) back and reload Prometheus.".into(),
     };
     format!("{how} {bak}")
 }
