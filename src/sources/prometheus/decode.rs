@@ -187,6 +187,12 @@ pub fn decode_matrix_warned(body: &[u8]) -> Result<(Vec<RangeSeries>, Vec<String
     if let Some(done) = fast::decode_matrix(body) {
         return Ok(done);
     }
+    decode_matrix_general(body)
+}
+
+/// The general typed decoder (serde all the way down); what the fast path falls back to, and
+/// a second baseline in the bench.
+pub fn decode_matrix_general(body: &[u8]) -> Result<(Vec<RangeSeries>, Vec<String>), DecodeError> {
     let (data, warnings) = envelope(body)?;
     match data {
         ResultData::Matrix(m) => Ok((m, warnings)),
