@@ -269,50 +269,75 @@ pub fn decode_vector_warned(body: &[u8]) -> Result<(Vec<InstantSeries>, Vec<Stri
 /// general path" (errors, escapes, exponents, extra elements, unusual key order).
 mod fast {
     use serde::Deserialize;
-    use serde_json::value::RawValue;
 
     use super::{parse_value, Labels, Point, RangeSeries};
 
+    /// Keys after `data` (warnings, infos), parsed by serde; they are rare and short.
     #[derive(Deserialize)]
-    struct Series<'a> {
-        #[serde(default)]
-        metric: Labels,
-        #[serde(borrow)]
-        values: &'a RawValue,
-    }
-
-    #[derive(Deserialize)]
-    struct Data<'a> {
-        #[serde(rename = "resultType")]
-        result_type: &'a str,
-        #[serde(borrow)]
-        result: Vec<Series<'a>>,
-    }
-
-    #[derive(Deserialize)]
-    struct Response<'a> {
-        status: &'a str,
-        #[serde(borrow)]
-        data: Data<'a>,
+    struct Tail {
         #[serde(default)]
         warnings: Vec<String>,
     }
 
+    /// Prometheus' own shape, in its own key order:
+    /// `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{..},"values":[..]},..]}..}`.
+    /// Labels go through serde; the values are scanned by hand.
     pub fn decode_matrix(body: &[u8]) -> Option<(Vec<super::RangeSeries>, Vec<String>)> {
-        let r: Response = serde_json::from_slice(body).ok()?;
-        if r.status != "success" || r.data.result_type != "matrix" {
-            return None;
+        let mut c = Cursor { b: body, i: 0 };
+        c.eat(b'{')?;
+        for (key, value) in [(&b"status"[..], &b"\"success\""[..]), (b"data", b"{")] {
+            c.key(key)?;
+            c.lit(value)?;
+            if key == b"status" {
+                c.eat(b',')?;
+            }
         }
-        let mut out = Vec::with_capacity(r.data.result.len());
-        for s in r.data.result {
-            let mut values = Vec::new();
-            scan_points(s.values.get().as_bytes(), &mut values)?;
-            out.push(RangeSeries {
-                metric: s.metric,
-                values,
-            });
+        c.key(b"resultType")?;
+        c.lit(b"\"matrix\"")?;
+        c.eat(b',')?;
+        c.key(b"result")?;
+        c.eat(b'[')?;
+        let mut out = Vec::new();
+        c.ws();
+        if c.b.get(c.i) == Some(&b']') {
+            c.i += 1;
+        } else {
+            loop {
+                c.eat(b'{')?;
+                c.key(b"metric")?;
+                c.ws();
+                let mut labels =
+                    serde_json::Deserializer::from_slice(&body[c.i..]).into_iter::<Labels>();
+                let metric = labels.next()?.ok()?;
+                c.i += labels.byte_offset();
+                c.eat(b',')?;
+                c.key(b"values")?;
+                let mut values = Vec::new();
+                c.points(&mut values)?;
+                c.eat(b'}')?;
+                out.push(RangeSeries { metric, values });
+                match c.next()? {
+                    b',' => continue,
+                    b']' => break,
+                    _ => return None,
+                }
+            }
         }
-        Some((out, r.warnings))
+        c.eat(b'}')?;
+        let warnings = match c.next()? {
+            b'}' => Vec::new(),
+            b',' => {
+                let mut rest = Vec::with_capacity(body.len() - c.i + 1);
+                rest.push(b'{');
+                rest.extend_from_slice(&body[c.i..]);
+                let tail: Tail = serde_json::from_slice(&rest).ok()?;
+                c.i = body.len();
+                tail.warnings
+            }
+            _ => return None,
+        };
+        c.ws();
+        (c.i == body.len()).then_some((out, warnings))
     }
 
     struct Cursor<'a> {
@@ -329,6 +354,22 @@ mod fast {
         fn eat(&mut self, c: u8) -> Option<()> {
             self.ws();
             (*self.b.get(self.i)? == c).then(|| self.i += 1)
+        }
+        /// Exactly these bytes (after whitespace).
+        fn lit(&mut self, lit: &[u8]) -> Option<()> {
+            self.ws();
+            self.b[self.i..]
+                .starts_with(lit)
+                .then(|| self.i += lit.len())
+        }
+        /// `"name":`
+        fn key(&mut self, name: &[u8]) -> Option<()> {
+            self.eat(b'"')?;
+            self.b[self.i..]
+                .starts_with(name)
+                .then(|| self.i += name.len())?;
+            self.eat(b'"')?;
+            self.eat(b':')
         }
         fn next(&mut self) -> Option<u8> {
             self.ws();
@@ -419,32 +460,38 @@ mod fast {
         Some(parse_value(std::str::from_utf8(s).ok()?))
     }
 
-    fn scan_points(raw: &[u8], out: &mut Vec<Point>) -> Option<()> {
-        let mut c = Cursor { b: raw, i: 0 };
-        c.eat(b'[')?;
-        c.ws();
-        if c.b.get(c.i) == Some(&b']') {
-            c.i += 1;
-        } else {
-            // Rough size hint: a point takes at least ~16 bytes.
-            out.reserve(raw.len() / 20);
+    impl Cursor<'_> {
+        /// A `values` array: `[[unix_seconds,"value"],..]`.
+        fn points(&mut self, out: &mut Vec<Point>) -> Option<()> {
+            self.eat(b'[')?;
+            self.ws();
+            if self.b.get(self.i) == Some(&b']') {
+                self.i += 1;
+                return Some(());
+            }
             loop {
-                c.eat(b'[')?;
-                let timestamp_ms = c.timestamp_ms()?;
-                c.eat(b',')?;
-                let v = value(c.string()?)?;
-                c.eat(b']')?;
+                self.eat(b'[')?;
+                let timestamp_ms = self.timestamp_ms()?;
+                self.eat(b',')?;
+                let v = value(self.string()?)?;
+                self.eat(b']')?;
                 out.push(Point {
                     timestamp_ms,
                     value: v,
                 });
-                match c.next()? {
+                match self.next()? {
                     b',' => continue,
-                    b']' => break,
+                    b']' => return Some(()),
                     _ => return None,
                 }
             }
         }
+    }
+
+    #[cfg(test)]
+    fn scan_points(raw: &[u8], out: &mut Vec<Point>) -> Option<()> {
+        let mut c = Cursor { b: raw, i: 0 };
+        c.points(out)?;
         c.ws();
         (c.i == raw.len()).then_some(())
     }
@@ -480,6 +527,30 @@ mod fast {
                     (got.is_nan() && want.is_nan()) || got.to_bits() == want.to_bits(),
                     "{s}: {got} vs {want}"
                 );
+            }
+        }
+
+        #[test]
+        fn whole_bodies_match_the_general_path_or_decline() {
+            let bodies: [&[u8]; 5] = [
+                br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"x\"y"},"values":[[1,"2"],[2.5,"NaN"]]},{"metric":{},"values":[]}]}}"#,
+                br#"{"status":"success","data":{"resultType":"matrix","result":[]},"warnings":["w1"],"infos":["i"]}"#,
+                br#" { "status" : "success" , "data" : { "resultType" : "matrix" , "result" : [ { "metric" : { } , "values" : [ [ 1 , "1e3" ] ] } ] } } "#,
+                br#"{"data":{"resultType":"matrix","result":[]},"status":"success"}"#,
+                br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2"]]}]}} x"#,
+            ];
+            for body in bodies {
+                let general = super::super::decode_matrix_general(body);
+                match decode_matrix(body) {
+                    // Debug text, since NaN != NaN.
+                    Some(fast) => {
+                        assert_eq!(format!("{:?}", Some(fast)), format!("{:?}", general.ok()))
+                    }
+                    None => assert!(
+                        body.starts_with(br#"{"data""#) || general.is_err(),
+                        "declined a plain body"
+                    ),
+                }
             }
         }
 
