@@ -1,9 +1,12 @@
 //! Decoding a Prometheus `query_range` answer of 1,000 series x 1,440 points: the typed decoder
-//! the source uses, against decoding through `serde_json::Value` first (the naive way), in the
-//! same run. Reports time and throughput (bytes of JSON per second).
+//! the source uses (hand-scanned values), its general serde path, and decoding through
+//! `serde_json::Value` first (the naive way), in the same run. Reports time and throughput
+//! (bytes of JSON per second).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scaletop::sources::prometheus::decode::{decode_matrix, decode_matrix_via_value};
+use scaletop::sources::prometheus::decode::{
+    decode_matrix, decode_matrix_general, decode_matrix_via_value,
+};
 
 fn response(series: usize, points: usize) -> Vec<u8> {
     let mut s = String::from(r#"{"status":"success","data":{"resultType":"matrix","result":["#);
@@ -38,6 +41,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.bench_function("typed_decoder", |b| {
         b.iter(|| decode_matrix(&body).map(|s| s.len()).unwrap_or(0))
+    });
+    g.bench_function("typed_general_path", |b| {
+        b.iter(|| decode_matrix_general(&body).map(|s| s.0.len()).unwrap_or(0))
     });
     g.bench_function("via_serde_json_value", |b| {
         b.iter(|| decode_matrix_via_value(&body).map(|s| s.len()).unwrap_or(0))

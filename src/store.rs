@@ -122,6 +122,151 @@ fn present(v: f32) -> Option<f64> {
     (!v.is_nan()).then_some(f64::from(v))
 }
 
+/// Long-term tier bucket width: 5 minutes.
+pub const LONG_BUCKET_SECONDS: i64 = 300;
+/// Long-term tier depth: 8,192 five-minute buckets, 28.4 days (a 28-day backfill and some
+/// slack; a power of two so the buffers' doubling growth ends exactly at the depth).
+pub const LONG_BUCKETS: usize = 8_192;
+
+/// One long-term bucket: mean and max of the values that fell in it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub mean: f64,
+    pub max: f64,
+    /// Values averaged (saturates at `u16::MAX`, after which new values barely move the mean).
+    pub count: u16,
+}
+
+/// The long-term tier of one series: fixed-width buckets with the mean and max of every value
+/// pushed into them, so weeks of history fit where the fine ring holds a day. 10 bytes per
+/// bucket (mean and max as f32, count as u16); empty buckets are gaps (NaN, count 0).
+#[derive(Debug, Clone)]
+pub struct LongRing {
+    bucket_seconds: i64,
+    capacity: usize,
+    mean: VecDeque<f32>,
+    max: VecDeque<f32>,
+    count: VecDeque<u16>,
+    /// Bucket number (timestamp / bucket_seconds) of the first bucket.
+    first: i64,
+}
+
+impl LongRing {
+    pub fn new(bucket_seconds: i64, capacity: usize) -> Self {
+        Self {
+            bucket_seconds: bucket_seconds.max(1),
+            capacity: capacity.max(1),
+            mean: VecDeque::new(),
+            max: VecDeque::new(),
+            count: VecDeque::new(),
+            first: 0,
+        }
+    }
+
+    pub fn bucket_seconds(&self) -> i64 {
+        self.bucket_seconds
+    }
+
+    pub fn len(&self) -> usize {
+        self.mean.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.mean.is_empty()
+    }
+
+    /// Start time (Unix seconds) of the oldest and newest buckets held.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        (!self.mean.is_empty()).then(|| {
+            (
+                self.first * self.bucket_seconds,
+                (self.first + self.mean.len() as i64 - 1) * self.bucket_seconds,
+            )
+        })
+    }
+
+    fn push_gap(&mut self) {
+        if self.mean.len() == self.capacity {
+            self.mean.pop_front();
+            self.max.pop_front();
+            self.count.pop_front();
+            self.first += 1;
+        }
+        self.mean.push_back(f32::NAN);
+        self.max.push_back(f32::NAN);
+        self.count.push_back(0);
+    }
+
+    /// Adds a value at `timestamp` to its bucket. NaN is missing and adds nothing; a value
+    /// older than the tier is dropped.
+    pub fn push(&mut self, timestamp: i64, value: f64) {
+        if value.is_nan() {
+            return;
+        }
+        let b = timestamp.div_euclid(self.bucket_seconds);
+        if self.mean.is_empty() {
+            self.first = b;
+            self.push_gap();
+        }
+        let last = self.first + self.mean.len() as i64 - 1;
+        if b > last {
+            if (b - last) as usize >= self.capacity {
+                self.mean.clear();
+                self.max.clear();
+                self.count.clear();
+                self.first = b;
+                self.push_gap();
+            } else {
+                for _ in last..b {
+                    self.push_gap();
+                }
+            }
+        } else if b < self.first {
+            return;
+        }
+        let i = (b - self.first) as usize;
+        let n = self.count[i];
+        let v = value as f32;
+        if n == 0 {
+            self.mean[i] = v;
+            self.max[i] = v;
+        } else {
+            // Running mean in f64 so many small steps do not drift.
+            let m = f64::from(self.mean[i]);
+            self.mean[i] = (m + (value - m) / (f64::from(n) + 1.0)) as f32;
+            self.max[i] = self.max[i].max(v);
+        }
+        self.count[i] = n.saturating_add(1);
+    }
+
+    /// The bucket holding `timestamp`; `None` for gaps and outside the tier.
+    pub fn at(&self, timestamp: i64) -> Option<Bucket> {
+        let b = timestamp.div_euclid(self.bucket_seconds);
+        if b < self.first || b >= self.first + self.mean.len() as i64 {
+            return None;
+        }
+        let i = (b - self.first) as usize;
+        (self.count[i] > 0).then(|| Bucket {
+            mean: f64::from(self.mean[i]),
+            max: f64::from(self.max[i]),
+            count: self.count[i],
+        })
+    }
+
+    /// `count` buckets ending with the one holding `end_timestamp`, oldest first.
+    pub fn window(&self, end_timestamp: i64, count: usize) -> Vec<Option<Bucket>> {
+        let end = end_timestamp.div_euclid(self.bucket_seconds);
+        (0..count as i64)
+            .map(|k| self.at((end - (count as i64 - 1) + k) * self.bucket_seconds))
+            .collect()
+    }
+
+    /// Heap bytes of the values held (what the tier costs per bucket, without slack).
+    pub fn value_bytes(&self) -> usize {
+        self.mean.len() * (2 * std::mem::size_of::<f32>() + std::mem::size_of::<u16>())
+    }
+}
+
 /// Maximum scaling events kept in memory.
 const EVENT_LOG_CAPACITY: usize = 20_000;
 
@@ -132,6 +277,10 @@ pub struct Store {
     groups: Vec<GroupInfo>,
     index: HashMap<GroupId, usize>,
     series: HashMap<(usize, MetricKind), SeriesRing>,
+    /// Long-term tier per series, fed by the same samples.
+    long: HashMap<(usize, MetricKind), LongRing>,
+    long_bucket_seconds: i64,
+    long_buckets: usize,
     events: VecDeque<ScalingEvent>,
     health: BTreeMap<String, SourceHealth>,
     /// Time of the newest sample (simulated time for the simulator).
@@ -149,6 +298,9 @@ impl Store {
             groups: Vec::new(),
             index: HashMap::new(),
             series: HashMap::new(),
+            long: HashMap::new(),
+            long_bucket_seconds: LONG_BUCKET_SECONDS,
+            long_buckets: LONG_BUCKETS,
             events: VecDeque::new(),
             health: BTreeMap::new(),
             now: None,
@@ -158,6 +310,19 @@ impl Store {
 
     pub fn step_seconds(&self) -> i64 {
         self.step_seconds
+    }
+
+    /// Changes the long-term tier's bucket width and depth (before any sample arrives).
+    pub fn with_long_tier(mut self, bucket_seconds: i64, buckets: usize) -> Self {
+        self.long_bucket_seconds = bucket_seconds.max(1);
+        self.long_buckets = buckets;
+        self.long.clear();
+        self
+    }
+
+    /// Long-term (downsampled) history of a metric of a group: weeks of 5-minute mean/max.
+    pub fn long_series(&self, group: usize, metric: MetricKind) -> Option<&LongRing> {
+        self.long.get(&(group, metric))
     }
 
     pub fn generation(&self) -> u64 {
@@ -220,6 +385,13 @@ impl Store {
                         .entry((g, s.metric))
                         .or_insert_with(|| SeriesRing::new(step, cap))
                         .push(ts, s.value);
+                    if self.long_buckets > 0 && !s.value.is_nan() {
+                        let (width, depth) = (self.long_bucket_seconds, self.long_buckets);
+                        self.long
+                            .entry((g, s.metric))
+                            .or_insert_with(|| LongRing::new(width, depth))
+                            .push(ts, s.value);
+                    }
                 }
                 if self.now.is_none_or(|n| at > n) {
                     self.now = Some(at);
@@ -289,6 +461,60 @@ mod tests {
             vec![None, None],
             "future slots are missing"
         );
+    }
+
+    #[test]
+    fn long_tier_keeps_mean_and_max_per_bucket_and_gaps_missing() {
+        let mut r = LongRing::new(300, 4);
+        // Bucket 0: 1, 2, 6 -> mean 3, max 6. Bucket 1: empty. Bucket 2: 5.
+        for (t, v) in [(0, 1.0), (60, 2.0), (299, 6.0), (600, 5.0), (660, f64::NAN)] {
+            r.push(t, v);
+        }
+        let b0 = r.at(10).expect("bucket 0");
+        assert_eq!((b0.mean, b0.max, b0.count), (3.0, 6.0, 3));
+        assert_eq!(r.at(300), None, "empty bucket is a gap");
+        assert_eq!(r.at(600).map(|b| (b.mean, b.count)), Some((5.0, 1)));
+        assert_eq!(r.span(), Some((0, 600)));
+        // Two more buckets push bucket 0 out of a 4-bucket tier.
+        r.push(1_200, 8.0);
+        r.push(900, 7.0);
+        assert_eq!(r.at(0), None);
+        let w: Vec<Option<f64>> = r
+            .window(1_200, 3)
+            .iter()
+            .map(|b| b.map(|b| b.mean))
+            .collect();
+        assert_eq!(w, vec![Some(5.0), Some(7.0), Some(8.0)]);
+        r.push(100 * 300, 1.0);
+        assert_eq!(r.len(), 1, "a jump past the tier starts over");
+    }
+
+    #[test]
+    fn store_feeds_the_long_tier_from_the_same_samples() {
+        use crate::model::Platform;
+        use crate::sources::Sample;
+        let id = GroupId::new(Platform::K8s, "ns", "web");
+        let mut store = Store::new(15, 4);
+        for k in 0..40 {
+            store.apply(Update::Samples {
+                at: DateTime::from_timestamp(k * 15, 0).unwrap_or_default(),
+                samples: vec![Sample {
+                    group: id.clone(),
+                    metric: MetricKind::CpuUtilization,
+                    value: k as f64,
+                }],
+            });
+        }
+        let g = store.group_index(&id).expect("group");
+        let fine = store.series(g, MetricKind::CpuUtilization).expect("ring");
+        assert_eq!(fine.len(), 4, "the fine ring keeps 1 minute");
+        let long = store
+            .long_series(g, MetricKind::CpuUtilization)
+            .expect("tier");
+        // 10 minutes at 15 s: buckets of values 0..=19 and 20..=39.
+        assert_eq!(long.len(), 2);
+        assert_eq!(long.at(0).map(|b| (b.mean, b.max)), Some((9.5, 19.0)));
+        assert_eq!(long.at(300).map(|b| (b.mean, b.max)), Some((29.5, 39.0)));
     }
 
     #[test]

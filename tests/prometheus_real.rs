@@ -9,8 +9,10 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
+use scaletop::model::MetricKind;
 use scaletop::sources::prometheus::{self, PrometheusSourceConfig};
 use scaletop::sources::{HealthState, Update};
+use scaletop::store::Store;
 use support::*;
 
 /// Replicas per HPA name as sim serve exposes them right now.
@@ -178,31 +180,80 @@ async fn killed_prometheus_turns_the_source_down_and_it_recovers_after_restart()
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let task = prometheus::spawn(cfg, tx);
-    let mut next_state = async |want: &str, limit: Duration| {
+    let mut store = Store::new(1, 3_600);
+    let mut next_state = async |store: &mut Store, want: &str, limit: Duration| {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(Update::Health(h))) => {
-                    let s = match h.state {
-                        HealthState::Up => "up",
-                        HealthState::Down { .. } => "down",
-                        HealthState::Starting => "starting",
+                Ok(Some(u)) => {
+                    let state = match &u {
+                        Update::Health(h) => match h.state {
+                            HealthState::Up => "up",
+                            HealthState::Down { .. } => "down",
+                            HealthState::Starting => "starting",
+                        },
+                        _ => "",
                     };
-                    if s == want {
+                    store.apply(u);
+                    if state == want {
                         return;
                     }
                 }
-                Ok(Some(_)) => {}
                 _ => panic!("source never turned {want} within {limit:?}"),
             }
         }
     };
-    next_state("up", Duration::from_secs(20)).await;
+    // Replicas of every group, (timestamp, value) per slot held.
+    let held = |store: &Store| -> Vec<(usize, i64, f64)> {
+        let mut out = Vec::new();
+        for g in 0..store.groups().len() {
+            let Some(ring) = store.series(g, MetricKind::ReplicasReady) else {
+                continue;
+            };
+            let end = ring.newest_timestamp().unwrap_or(0);
+            let n = ring.len();
+            for (i, v) in ring.window(end, n).into_iter().enumerate() {
+                if let Some(v) = v {
+                    out.push((g, end - (n - 1 - i) as i64, v));
+                }
+            }
+        }
+        out
+    };
+    next_state(&mut store, "up", Duration::from_secs(20)).await;
+    // Until Prometheus has scraped the simulator there are no groups yet.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while held(&store).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no data before the kill"
+        );
+        next_state(&mut store, "up", Duration::from_secs(5)).await;
+    }
+    let before = held(&store);
     drop(prom);
-    next_state("down", Duration::from_secs(10)).await;
+    next_state(&mut store, "down", Duration::from_secs(10)).await;
+    let during = held(&store);
+    for p in &before {
+        assert!(during.contains(p), "kept while down: {p:?}");
+    }
+    let restarted_at = chrono::Utc::now().timestamp();
     let _prom = start_prometheus(&scrape, &data, port);
     // Two poll intervals, plus the time a request in flight may take.
-    next_state("up", Duration::from_secs(2 + 2)).await;
+    next_state(&mut store, "up", Duration::from_secs(2 + 2)).await;
+    // Data continues: new samples after the restart, the old ones still there.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !held(&store).iter().any(|(_, t, _)| *t > restarted_at) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no sample after the restart"
+        );
+        next_state(&mut store, "up", Duration::from_secs(4)).await;
+    }
+    let after = held(&store);
+    for p in &before {
+        assert!(after.contains(p), "kept after recovery: {p:?}");
+    }
     assert!(!task.is_finished(), "source task keeps running");
     task.abort();
 }

@@ -158,6 +158,15 @@ fn sources_with_a_down_source_in_red() {
         fg_at(&terminal, "prometheus", "connection refused"),
         Some(Color::Red)
     );
+    let text = terminal.backend().to_string();
+    for figure in [
+        "12ms",
+        "48ms",
+        "123.5k",
+        "data stale: last good answer 5m ago",
+    ] {
+        assert!(text.contains(figure), "{figure}: {text}");
+    }
     assert_eq!(fg_at(&terminal, "simulator", "UP"), Some(Color::Green));
 }
 

@@ -53,6 +53,12 @@ pub struct SourceDetails {
     /// Series returned by the last round of queries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<u64>,
+    /// Values delivered to the store so far (missing points not counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
+    /// Warnings the server attached to the last round's answers (the data was used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// Something the user should know that is not an error, e.g. "server holds 3d of the
     /// 28d backfill asked for".
     #[serde(skip_serializing_if = "Option::is_none")]

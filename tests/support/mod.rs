@@ -160,7 +160,13 @@ pub fn scrape_config(dir: &Path, target: SocketAddr) -> std::path::PathBuf {
 
 /// Prometheus on `port` with `data` as its TSDB; waits for /-/ready.
 pub fn start_prometheus(config: &Path, data: &Path, port: u16) -> Guard {
+    start_prometheus_with(config, data, port, &[])
+}
+
+/// [`start_prometheus`] with extra flags.
+pub fn start_prometheus_with(config: &Path, data: &Path, port: u16, extra: &[&str]) -> Guard {
     let child = Command::new("prometheus")
+        .args(extra)
         .arg(format!("--config.file={}", config.display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg(format!("--storage.tsdb.path={}", data.display()))

@@ -137,7 +137,13 @@ pub fn down_health() -> SourceHealth {
         last_ok: Some(at(T0 + STEPS * STEP - 300)),
         updates: 42,
         errors: 7,
-        details: Default::default(),
+        details: scaletop::sources::SourceDetails {
+            latency_p50_ms: Some(12.4),
+            latency_p95_ms: Some(48.0),
+            series: Some(27),
+            samples: Some(123_456),
+            ..Default::default()
+        },
     }
 }
 

@@ -3,7 +3,7 @@
 //! 429/503, gzip, auth and TLS. Errors name the endpoint but never carry credentials.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -23,6 +23,8 @@ const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
 /// A server asking for a longer pause than this gets this.
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
+/// Distinct server warnings kept between two `take_warnings` calls.
+const MAX_WARNINGS: usize = 8;
 /// Error bodies are cut to this many characters in messages.
 const ERROR_BODY_CHARS: usize = 200;
 
@@ -74,6 +76,8 @@ pub struct PromClient {
     max_concurrency: usize,
     /// Shared by every query of this source, so parallel queries stay bounded too.
     limiter: Arc<Semaphore>,
+    /// Warnings the server attached to successful answers since the last `take_warnings`.
+    warnings: Arc<Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for PromClient {
@@ -209,6 +213,7 @@ impl PromClient {
             max_response_bytes: cfg.max_response_mib.saturating_mul(1024 * 1024),
             max_concurrency: cfg.max_concurrency.max(1),
             limiter: Arc::new(Semaphore::new(cfg.max_concurrency.max(1))),
+            warnings: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -227,7 +232,83 @@ impl PromClient {
             params.push(("time", t.to_string()));
         }
         let (endpoint, body) = self.get("/api/v1/query", &params).await?;
-        decode::decode_vector(&body).map_err(|source| PromError::Decode { endpoint, source })
+        let (series, warnings) = decode::decode_vector_warned(&body)
+            .map_err(|source| PromError::Decode { endpoint, source })?;
+        self.keep_warnings(warnings);
+        Ok(series)
+    }
+
+    /// Label sets of the series matching any of `matchers` (e.g. `up{job="x"}`) over the last
+    /// `lookback_seconds` (`/api/v1/series`).
+    pub async fn series(
+        &self,
+        matchers: &[&str],
+        lookback_seconds: i64,
+    ) -> Result<Vec<Labels>, PromError> {
+        let now = chrono::Utc::now().timestamp();
+        let mut params: Vec<(&str, String)> = matchers
+            .iter()
+            .map(|m| ("match[]", m.to_string()))
+            .collect();
+        params.push(("start", (now - lookback_seconds).to_string()));
+        params.push(("end", now.to_string()));
+        let (endpoint, body) = self.get("/api/v1/series", &params).await?;
+        let (series, warnings) = decode::decode_series(&body)
+            .map_err(|source| PromError::Decode { endpoint, source })?;
+        self.keep_warnings(warnings);
+        Ok(series)
+    }
+
+    /// Label names (`/api/v1/labels`), or the values of one label
+    /// (`/api/v1/label/NAME/values`; `__name__` lists metric names), over the last
+    /// `lookback_seconds`.
+    pub async fn label_names_or_values(
+        &self,
+        label: Option<&str>,
+        lookback_seconds: i64,
+    ) -> Result<Vec<String>, PromError> {
+        let now = chrono::Utc::now().timestamp();
+        let params = [
+            ("start", (now - lookback_seconds).to_string()),
+            ("end", now.to_string()),
+        ];
+        let path = match label {
+            Some(name) => {
+                if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(PromError::Config(format!("'{name}' is not a label name")));
+                }
+                format!("/api/v1/label/{name}/values")
+            }
+            None => "/api/v1/labels".to_string(),
+        };
+        let (endpoint, body) = self.get(&path, &params).await?;
+        let (names, warnings) =
+            decode::decode_names(&body).map_err(|source| PromError::Decode { endpoint, source })?;
+        self.keep_warnings(warnings);
+        Ok(names)
+    }
+
+    /// Warnings servers attached to answers since the last call (deduplicated, at most
+    /// [`MAX_WARNINGS`]); the answers themselves were used.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    fn keep_warnings(&self, new: Vec<String>) {
+        if new.is_empty() {
+            return;
+        }
+        if let Ok(mut kept) = self.warnings.lock() {
+            for w in new {
+                if kept.len() < MAX_WARNINGS && !kept.contains(&w) {
+                    tracing::debug!(endpoint = %self.base_url, "server warning: {w}");
+                    kept.push(w);
+                }
+            }
+        }
     }
 
     /// Range query over [start, end] at `step_seconds`, split so no request exceeds
@@ -277,7 +358,10 @@ impl PromClient {
             ("step", step_seconds.to_string()),
         ];
         let (endpoint, body) = self.get("/api/v1/query_range", &params).await?;
-        decode::decode_matrix(&body).map_err(|source| PromError::Decode { endpoint, source })
+        let (series, warnings) = decode::decode_matrix_warned(&body)
+            .map_err(|source| PromError::Decode { endpoint, source })?;
+        self.keep_warnings(warnings);
+        Ok(series)
     }
 
     /// GET with retries; returns the endpoint (for messages) and the body.

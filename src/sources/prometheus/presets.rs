@@ -225,9 +225,187 @@ pub fn substitute(template: &str, labels: &BTreeMap<String, String>) -> Result<S
     Ok(out)
 }
 
+/// Metric names a PromQL expression selects (not functions, keywords, label names, strings,
+/// durations or numbers). Enough to tell a user which series their server lacks.
+pub fn metric_names(promql: &str) -> Vec<String> {
+    // Aggregations may be followed by `by (...)` rather than `(`.
+    const KEYWORDS: [&str; 27] = [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "offset",
+        "bool",
+        "and",
+        "or",
+        "unless",
+        "atan2",
+        "inf",
+        "nan",
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "group",
+        "stddev",
+        "stdvar",
+        "count",
+        "count_values",
+        "bottomk",
+        "topk",
+        "quantile",
+        "limitk",
+    ];
+    const GROUPING: [&str; 6] = [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+    ];
+    let chars: Vec<char> = promql.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    let (mut i, mut braces, mut brackets) = (0, 0i32, 0i32);
+    // Set after a grouping keyword: the next parenthesised list holds label names.
+    let mut grouping = false;
+    let mut in_label_list = false;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' | '\'' | '`' => {
+                i += 1;
+                while i < chars.len() && chars[i] != c {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+                i += 1;
+                continue;
+            }
+            '{' => braces += 1,
+            '}' => braces -= 1,
+            '[' => brackets += 1,
+            ']' => brackets -= 1,
+            '(' if grouping => {
+                in_label_list = true;
+                grouping = false;
+            }
+            ')' if in_label_list => in_label_list = false,
+            _ => {}
+        }
+        if c.is_ascii_alphabetic() || c == '_' || c == ':' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let next = chars[i..].iter().find(|c| !c.is_whitespace());
+            let lower = word.to_ascii_lowercase();
+            if GROUPING.contains(&lower.as_str()) {
+                grouping = true;
+            } else if braces == 0
+                && brackets == 0
+                && !in_label_list
+                && next != Some(&'(')
+                && !KEYWORDS.contains(&lower.as_str())
+                && !out.contains(&word)
+            {
+                out.push(word);
+            }
+            continue;
+        }
+        if c.is_ascii_digit() || c == '.' {
+            // Numbers and durations (5m, 1e3).
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// What a plan needs from the server that it does not have, given the server's metric names:
+/// one line naming the missing series and the metrics that will be missing because of them.
+pub fn missing_series(plan: &QueryPlan, server_names: &[String]) -> Option<String> {
+    let has = |n: &String| server_names.iter().any(|s| s == n);
+    let mut missing: Vec<String> = Vec::new();
+    let mut affected: Vec<&str> = Vec::new();
+    let mut check = |what: &'static str, q: &str| {
+        let lacking: Vec<String> = metric_names(q).into_iter().filter(|n| !has(n)).collect();
+        if !lacking.is_empty() {
+            affected.push(what);
+        }
+        for n in lacking {
+            if !missing.contains(&n) {
+                missing.push(n);
+            }
+        }
+    };
+    check("groups", &plan.discover);
+    for (m, q) in &plan.queries {
+        check(m.as_str(), q);
+    }
+    (!missing.is_empty()).then(|| {
+        format!(
+            "server has no series named {}: missing {}",
+            missing.join(", "),
+            affected.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metric_names_of_the_preset_queries() {
+        let k = kubernetes();
+        assert_eq!(
+            metric_names(k.discover),
+            vec!["kube_horizontalpodautoscaler_spec_max_replicas"]
+        );
+        let cpu = k
+            .queries
+            .iter()
+            .find(|(m, _)| *m == MetricKind::CpuUtilization);
+        assert_eq!(
+            metric_names(cpu.map(|c| c.1).unwrap_or_default()),
+            vec![
+                "container_cpu_usage_seconds_total",
+                "kube_pod_container_resource_requests"
+            ]
+        );
+        assert_eq!(
+            metric_names(
+                r#"1000 * histogram_quantile(0.95, sum by (le, service) (rate(x_bucket{a="b"}[5m] offset 1h)))"#
+            ),
+            vec!["x_bucket"]
+        );
+        assert_eq!(
+            metric_names("up == bool 1 and on (job) node_uname_info"),
+            vec!["up", "node_uname_info"]
+        );
+        let plan = QueryPlan::resolve("kubernetes", &BTreeMap::new()).expect("preset");
+        let names: Vec<String> = [
+            "kube_horizontalpodautoscaler_spec_max_replicas",
+            "kube_horizontalpodautoscaler_status_current_replicas",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let note = missing_series(&plan, &names).expect("most are missing");
+        assert!(
+            note.contains("container_cpu_usage_seconds_total") && note.contains("cpu_utilization"),
+            "{note}"
+        );
+        assert!(!note.contains("groups"), "{note}");
+    }
 
     #[test]
     fn placeholders_are_not_selectors() {

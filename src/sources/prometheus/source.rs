@@ -18,6 +18,9 @@ use crate::duration::parse_duration;
 use crate::model::{GroupId, GroupInfo, MetricKind, ScalingEvent};
 use crate::sources::{HealthState, Sample, SourceDetails, SourceHealth, Update};
 
+/// Backfill is fetched and sent a day at a time, so memory stays bounded by one day of
+/// samples and the screen fills in as it goes.
+const BACKFILL_CHUNK_SECONDS: i64 = 86_400;
 /// Query latencies kept for p50/p95.
 const LATENCY_WINDOW: usize = 128;
 
@@ -100,8 +103,15 @@ pub struct PromSource {
     tx: Sender<Update>,
     /// Groups by (scope label value, group label value).
     groups: BTreeMap<(String, String), Group>,
-    /// Newest timestamp fetched (Unix seconds); `None` until the backfill succeeded.
+    /// Newest timestamp fetched (Unix seconds); `None` before the first chunk.
     fetched_until: Option<i64>,
+    /// The whole backfill has been fetched; rounds are live from here on.
+    backfill_done: bool,
+    /// Oldest timestamp any query returned, for the "server holds less" note.
+    oldest_fetched: Option<i64>,
+    /// Series the plan needs that the server lacks; checked until the check answers once.
+    missing: Option<Option<String>>,
+    history: Option<String>,
     last_desired: HashMap<GroupId, (i64, f64)>,
     latencies_ms: VecDeque<f64>,
 }
@@ -120,6 +130,10 @@ impl PromSource {
             tx,
             groups: BTreeMap::new(),
             fetched_until: None,
+            backfill_done: false,
+            oldest_fetched: None,
+            missing: None,
+            history: None,
             last_desired: HashMap::new(),
             latencies_ms: VecDeque::new(),
         }
@@ -142,6 +156,9 @@ impl PromSource {
                 Ok(Ok(())) => {
                     self.health.state = HealthState::Up;
                     self.health.last_ok = Some(Utc::now());
+                    let warnings = self.client.take_warnings();
+                    self.health.details.warning =
+                        (!warnings.is_empty()).then(|| warnings.join("; "));
                 }
                 Ok(Err(e)) => {
                     tracing::warn!(source = %self.health.source, "poll failed: {e}");
@@ -158,35 +175,73 @@ impl PromSource {
         }
     }
 
-    /// One round: discover, then fetch from where the last round stopped (the whole backfill
-    /// the first time). The outer error is only "receiver gone".
+    /// One round: discover, then fetch from where the last round stopped: the backfill (in
+    /// day-sized chunks, oldest first, resuming after a failure) until it is done, then live
+    /// steps. The outer error is only "receiver gone".
     async fn poll(&mut self) -> Result<Result<(), PromError>, Closed> {
         let now = Utc::now().timestamp();
         if let Err(e) = self.discover().await? {
             return Ok(Err(e));
         }
-        let (start, step) = match self.fetched_until {
-            Some(t) => {
-                let live_step = self.settings.interval.as_secs().max(1) as i64;
-                (t + live_step, live_step)
+        if self.missing.is_none() {
+            self.check_missing_series().await;
+        }
+        if !self.backfill_done {
+            let step = self.settings.step_seconds;
+            let asked_start = align(now - self.settings.backfill.as_secs() as i64, step);
+            let chunk = (BACKFILL_CHUNK_SECONDS / step).max(1) * step;
+            loop {
+                let start = self.fetched_until.map_or(asked_start, |t| t + step);
+                if start > now {
+                    break;
+                }
+                let end = (start + chunk - step).min(now);
+                if let Err(e) = self.fetch_and_send(start, end, step).await? {
+                    return Ok(Err(e));
+                }
+                if end < now {
+                    let done = Duration::from_secs((end - asked_start).max(0) as u64);
+                    self.health.details.note = Some(format!(
+                        "backfilling: {} of {} fetched",
+                        crate::duration::format_duration(done),
+                        crate::duration::format_duration(self.settings.backfill)
+                    ));
+                    self.send(Update::Health(self.health.clone())).await?;
+                }
             }
-            None => {
-                let step = self.settings.step_seconds;
-                let back = self.settings.backfill.as_secs() as i64;
-                (align(now - back, step), step)
-            }
-        };
-        // Evaluated at start + k x step up to now; the newest step is that last one.
-        let end = start + (now - start).div_euclid(step) * step;
-        if end < start {
+            self.backfill_done = true;
+            self.history = history_note(
+                self.oldest_fetched,
+                asked_start,
+                now,
+                self.settings.backfill,
+            );
+            self.refresh_note();
             return Ok(Ok(()));
         }
-        let backfilling = self.fetched_until.is_none();
-        let results = self.fetch_metrics(start, now, step).await;
+        let live_step = self.settings.interval.as_secs().max(1) as i64;
+        let start = self
+            .fetched_until
+            .map_or(align(now, live_step), |t| t + live_step);
+        if start > now {
+            return Ok(Ok(()));
+        }
+        self.fetch_and_send(start, now, live_step).await
+    }
+
+    /// Fetches every metric over [start, end] at `step`, sends the samples and events in time
+    /// order, and records `end`'s last step as fetched.
+    async fn fetch_and_send(
+        &mut self,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Result<(), PromError>, Closed> {
+        let results = self.fetch_metrics(start, end, step).await;
         let mut by_time: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
         let mut desired: BTreeMap<GroupId, Vec<(i64, f64)>> = BTreeMap::new();
         let mut series = 0u64;
-        let mut oldest: Option<i64> = None;
+        let mut delivered = 0u64;
         for (metric, result) in results {
             let per_group = match result {
                 Ok(r) => r,
@@ -199,7 +254,8 @@ impl PromSource {
                         continue;
                     }
                     let ts = p.timestamp_seconds();
-                    oldest = Some(oldest.map_or(ts, |o: i64| o.min(ts)));
+                    delivered += 1;
+                    self.oldest_fetched = Some(self.oldest_fetched.map_or(ts, |o| o.min(ts)));
                     by_time.entry(ts).or_default().push(Sample {
                         group: gid.clone(),
                         metric,
@@ -211,9 +267,6 @@ impl PromSource {
                 }
             }
         }
-        if backfilling {
-            self.health.details.note = history_note(oldest, start, now, self.settings.backfill);
-        }
         let events = self.derive_events(&desired, &by_time);
         for (ts, samples) in by_time {
             let at = DateTime::from_timestamp(ts, 0).unwrap_or_default();
@@ -224,8 +277,42 @@ impl PromSource {
             self.send(Update::Event(e)).await?;
         }
         self.health.details.series = Some(series);
-        self.fetched_until = Some(end);
+        self.health.details.samples = Some(self.health.details.samples.unwrap_or(0) + delivered);
+        // Evaluated at start + k x step up to end; the newest step is that last one.
+        self.fetched_until = Some(start + (end - start).div_euclid(step) * step);
         Ok(Ok(()))
+    }
+
+    /// Asks the server for its metric names (`/api/v1/label/__name__/values`) and notes the
+    /// series the plan selects that it does not have. Servers that do not answer this are
+    /// left alone (the check is advice, not a requirement).
+    async fn check_missing_series(&mut self) {
+        let lookback = self.settings.backfill.as_secs().max(3_600) as i64;
+        let began = Instant::now();
+        let names = self
+            .client
+            .label_names_or_values(Some("__name__"), lookback)
+            .await;
+        self.record_latency(began);
+        match names {
+            Ok(names) => {
+                self.missing = Some(super::presets::missing_series(&self.settings.plan, &names));
+                self.refresh_note();
+            }
+            Err(e) => {
+                tracing::debug!(source = %self.health.source, "metric names not listed: {e}");
+                self.missing = Some(None);
+            }
+        }
+    }
+
+    /// The note shown with the source: missing series first, then history held.
+    fn refresh_note(&mut self) {
+        let parts: Vec<String> = [self.missing.clone().flatten(), self.history.clone()]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.health.details.note = (!parts.is_empty()).then(|| parts.join("; "));
     }
 
     async fn discover(&mut self) -> Result<Result<(), PromError>, Closed> {
