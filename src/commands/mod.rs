@@ -3,11 +3,11 @@
 
 pub mod alerts;
 pub mod analyze;
-pub mod emit;
 pub mod cost;
+pub mod emit;
 pub mod forecast;
-pub mod pricing;
 pub mod out_file;
+pub mod pricing;
 pub mod report;
 pub mod sim_serve;
 pub mod simulate;

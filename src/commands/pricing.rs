@@ -7,8 +7,8 @@ use clap::Subcommand;
 
 use crate::cli::CliError;
 use crate::config::Config;
-use crate::pricing::import::{import, skipped_text};
 use crate::emit::writer::GuardedWriter;
+use crate::pricing::import::{import, skipped_text};
 use crate::pricing::user_file::UserPricing;
 use crate::pricing::Catalog;
 

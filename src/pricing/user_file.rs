@@ -126,4 +126,3 @@ pub struct MergeCounts {
     pub replaced: usize,
     pub unknown_types: usize,
 }
-

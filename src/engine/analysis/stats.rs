@@ -33,7 +33,11 @@ pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
     let frac = pos - lo as f64;
     let (_, &mut at_lo, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
     // The next order statistic is the smallest value above the lo-th.
-    let at_hi = above.iter().copied().min_by(f64::total_cmp).unwrap_or(at_lo);
+    let at_hi = above
+        .iter()
+        .copied()
+        .min_by(f64::total_cmp)
+        .unwrap_or(at_lo);
     Some(at_lo + (at_hi - at_lo) * frac)
 }
 

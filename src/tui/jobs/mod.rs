@@ -3,8 +3,8 @@
 //! run loop hands each [`Job`] to `spawn_blocking` and feeds the [`JobOutput`] back into
 //! `App::apply_job`, so the app state still changes in one place.
 
-pub mod cost;
 pub mod alerts;
+pub mod cost;
 pub mod explain;
 pub mod forecast;
 pub mod policies;

@@ -1,7 +1,7 @@
 //! One file per tab. Each renders from `&App` and `&Store` and changes nothing.
 
-pub mod cost;
 pub mod alerts;
+pub mod cost;
 pub mod events;
 pub mod forecast;
 pub mod overview;
