@@ -10,8 +10,9 @@ use super::{EmittedFile, Header};
 use crate::engine::policy::gcp::{GcpAutoscaler, MigAutoscaler};
 use crate::model::Recommendation;
 
-/// The document after the replay's parser accepted it, with its name filled in and its
-/// `scalingSchedules` checked (the replay does not model schedules; GCP's rules are applied).
+/// The document after the replay's parser accepted it (schedules included: their cron, time
+/// zone and 300 s minimum duration), with its name filled in and each schedule's
+/// minRequiredReplicas checked against maxNumReplicas.
 fn checked(doc: &Value, rec: &Recommendation) -> Result<(Value, GcpAutoscaler), String> {
     let mut doc = doc.clone();
     if doc
@@ -30,21 +31,6 @@ fn checked(doc: &Value, rec: &Recommendation) -> Result<(Value, GcpAutoscaler), 
             .ok_or("autoscalingPolicy.scalingSchedules must be a map of name to schedule")?;
         for (name, sched) in map {
             let at = format!("autoscalingPolicy.scalingSchedules.{name}");
-            let cron = sched
-                .get("schedule")
-                .and_then(Value::as_str)
-                .ok_or(format!("{at}.schedule is required"))?;
-            <croner::Cron as std::str::FromStr>::from_str(cron)
-                .map_err(|e| format!("{at}.schedule '{cron}': {e}"))?;
-            let duration = sched
-                .get("durationSec")
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
-            if duration < 300 {
-                return Err(format!(
-                    "{at}.durationSec must be at least 300 (GCP's minimum)"
-                ));
-            }
             let replicas = sched
                 .get("minRequiredReplicas")
                 .and_then(Value::as_u64)
