@@ -14,22 +14,19 @@
 //! worse than repeating yesterday, so until then (and whenever the engine cannot forecast) the
 //! forecast is the same hour last week, else yesterday.
 
-use std::collections::BTreeMap;
-
 use super::aws_spec::ScalingPolicy;
+use super::load_forecast::{Cadence, LoadForecaster, HOUR};
 use super::Observation;
-use crate::engine::forecast::predictive::hourly_load_forecast;
 
-const HOUR: i64 = 3600;
 const MIN_HISTORY_SECONDS: i64 = 24 * HOUR;
-/// AWS: "analyzing metric data from up to the past 14 days".
-const HISTORY_HOURS: i64 = 14 * 24;
-/// AWS: "an hourly forecast of capacity requirements for the next 48 hours".
-const FORECAST_HOURS: u32 = 48;
-/// AWS: "The forecast is updated every 6 hours".
-const REISSUE_SECONDS: i64 = 6 * HOUR;
-/// Whole hours of history before the engine forecasts (two daily cycles).
-const ENGINE_MIN_HOURS: usize = 48;
+const AWS_CADENCE: Cadence = Cadence {
+    // "analyzing metric data from up to the past 14 days"
+    history_hours: 14 * 24,
+    // "an hourly forecast of capacity requirements for the next 48 hours"
+    forecast_hours: 48,
+    // "The forecast is updated every 6 hours"
+    reissue_seconds: 6 * HOUR,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum LoadPair {
@@ -47,18 +44,7 @@ pub struct Predictive {
     acts: bool,
     buffer_seconds: i64,
     increase_max_percent: Option<u32>,
-    /// Hour start -> (load sum, samples).
-    hourly_load: BTreeMap<i64, (f64, u32)>,
-    first_seen: Option<i64>,
-    /// The engine's latest forecast: when it was issued, by which model, hour -> load.
-    issued: Option<Issued>,
-}
-
-#[derive(Debug, Clone)]
-struct Issued {
-    at: i64,
-    model: &'static str,
-    load: BTreeMap<i64, f64>,
+    load: LoadForecaster,
 }
 
 /// What the forecast says for now.
@@ -94,9 +80,7 @@ impl Predictive {
             increase_max_percent: (c.max_capacity_breach_behavior.as_deref()
                 == Some("IncreaseMaxCapacity"))
             .then(|| c.max_capacity_buffer.unwrap_or(0)),
-            hourly_load: BTreeMap::new(),
-            first_seen: None,
-            issued: None,
+            load: LoadForecaster::new(AWS_CADENCE),
         })
     }
 
@@ -106,95 +90,15 @@ impl Predictive {
             LoadPair::Cpu => obs.cpu_percent().map(|c| c * f64::from(obs.pods.ready)),
             LoadPair::Requests => Some(obs.demand_rps * 60.0),
         };
-        if let Some(l) = load.filter(|l| l.is_finite()) {
-            let e = self
-                .hourly_load
-                .entry(obs.now.div_euclid(HOUR) * HOUR)
-                .or_default();
-            e.0 += l;
-            e.1 += 1;
-            self.first_seen.get_or_insert(obs.now);
-        }
-        // Two weeks is all the forecast reads.
-        let keep_from = obs.now - 15 * 24 * HOUR;
-        while self
-            .hourly_load
-            .first_key_value()
-            .is_some_and(|(h, _)| *h < keep_from)
-        {
-            self.hourly_load.pop_first();
-        }
-        if self
-            .issued
-            .as_ref()
-            .is_none_or(|f| obs.now - f.at >= REISSUE_SECONDS)
-        {
-            self.issue(obs.now);
-        }
-    }
-
-    /// Runs the engine on the complete hours of the last 14 days.
-    fn issue(&mut self, now: i64) {
-        let this_hour = now.div_euclid(HOUR) * HOUR;
-        let hours: Vec<(i64, f64)> = self
-            .hourly_load
-            .range(this_hour - HISTORY_HOURS * HOUR..this_hour)
-            .filter(|(_, (_, n))| *n > 0)
-            .map(|(&h, &(sum, n))| (h, sum / f64::from(n)))
-            .collect();
-        let span = match (hours.first(), hours.last()) {
-            (Some(a), Some(b)) => ((b.0 - a.0) / HOUR + 1) as usize,
-            _ => 0,
-        };
-        if span < ENGINE_MIN_HOURS {
-            return;
-        }
-        // A failed fit leaves the naive fallback in charge until the next issue.
-        let fc = hourly_load_forecast(&hours, FORECAST_HOURS).ok();
-        self.issued = Some(Issued {
-            at: now,
-            model: fc.as_ref().map_or("none", |f| f.model),
-            load: fc
-                .map(|f| {
-                    f.points
-                        .iter()
-                        .map(|p| (p.timestamp, p.mean.max(0.0)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        });
-    }
-
-    fn mean_load(&self, hour: i64) -> Option<f64> {
-        self.hourly_load
-            .get(&hour)
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| s / f64::from(*n))
+        self.load.observe(obs.now, load);
     }
 
     /// The forecast capacity for the hour `now + SchedulingBufferTime` falls in.
     pub fn forecast(&self, now: i64, max_size: u32) -> Option<Forecast> {
-        let first = self.first_seen?;
-        if now - first < MIN_HISTORY_SECONDS {
+        if self.load.history_seconds(now) < MIN_HISTORY_SECONDS {
             return None;
         }
-        let hour = (now + self.buffer_seconds).div_euclid(HOUR) * HOUR;
-        let engine = self.issued.as_ref().and_then(|f| {
-            let load = *f.load.get(&hour)?;
-            Some((
-                load,
-                format!("{} forecast issued {}h ago", f.model, (now - f.at) / HOUR),
-            ))
-        });
-        let (load, basis) = engine
-            .or_else(|| {
-                self.mean_load(hour - 7 * 24 * HOUR)
-                    .map(|l| (l, "same hour last week".to_string()))
-            })
-            .or_else(|| {
-                self.mean_load(hour - 24 * HOUR)
-                    .map(|l| (l, "same hour yesterday".to_string()))
-            })?;
+        let (load, basis) = self.load.load_at(now, now + self.buffer_seconds)?;
         let capacity = (load / self.target).ceil().max(0.0) as u32;
         let max = match self.increase_max_percent {
             Some(pct) => {

@@ -10,6 +10,7 @@ pub mod gcp;
 pub mod hpa;
 pub mod hpa_spec;
 pub mod keda;
+pub mod load_forecast;
 pub mod quantity;
 pub mod schedule;
 
