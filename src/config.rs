@@ -61,6 +61,15 @@ pub struct ForecastConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct SourcesConfig {
     pub prometheus: Vec<crate::sources::prometheus::PrometheusSourceConfig>,
+    /// `/metrics` endpoints scraped directly (no Prometheus in between).
+    pub scrape: Vec<crate::sources::scrape::ScrapeSourceConfig>,
+}
+
+impl SourcesConfig {
+    /// Live sources configured (with none the TUI runs the demo simulator).
+    pub fn count(&self) -> usize {
+        self.prometheus.len() + self.scrape.len()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,6 +282,13 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
             .map_err(|e| err("url", format!("source '{}': {e}", p.name)))?;
         crate::sources::prometheus::client::sanitize_base_url(&p.url)
             .map_err(|e| err("url", format!("source '{}': {e}", p.name)))?;
+    }
+    for sc in &c.sources.scrape {
+        if !names.insert(sc.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", sc.name)));
+        }
+        crate::sources::scrape::validate(sc)
+            .map_err(|e| err("url", format!("scrape source '{}': {e}", sc.name)))?;
     }
     for o in &c.pricing.overrides {
         if !(o.usd_per_hour.is_finite() && o.usd_per_hour > 0.0) {

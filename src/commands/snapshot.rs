@@ -55,9 +55,9 @@ pub struct GroupSnapshot {
 
 pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
     let wait = parse_duration(&args.wait).map_err(|e| CliError::usage(format!("--wait: {e}")))?;
-    if cfg.sources.prometheus.is_empty() {
+    if cfg.sources.count() == 0 {
         return Err(CliError::usage(
-            "no sources configured: add a [[sources.prometheus]] table to the config (--config FILE)",
+            "no sources configured: add a [[sources.prometheus]] or [[sources.scrape]] table to the config (--config FILE)",
         ));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -66,7 +66,7 @@ pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::usage(format!("cannot start runtime: {e}")))?;
     let snapshot = runtime.block_on(collect(cfg, wait));
-    let all_up = snapshot.sources.len() == cfg.sources.prometheus.len()
+    let all_up = snapshot.sources.len() == cfg.sources.count()
         && snapshot
             .sources
             .iter()
@@ -91,16 +91,11 @@ pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
 
 async fn collect(cfg: &Config, wait: Duration) -> Snapshot {
     let (tx, mut rx) = mpsc::channel(4096);
-    let tasks: Vec<_> = cfg
-        .sources
-        .prometheus
-        .iter()
-        .map(|p| crate::sources::prometheus::spawn(p.clone(), tx.clone()))
-        .collect();
+    let tasks = crate::sources::spawn_configured(&cfg.sources, &tx);
     drop(tx);
     let mut store = Store::new(STORE_STEP_SECONDS, STORE_SLOTS);
     let deadline = tokio::time::Instant::now() + wait;
-    let expected = cfg.sources.prometheus.len();
+    let expected = cfg.sources.count();
     loop {
         let answered = store
             .health()

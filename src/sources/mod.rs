@@ -2,10 +2,13 @@
 //! [`Update`]s to the UI task over a channel. None shares a lock with the UI.
 
 pub mod prometheus;
+pub mod scrape;
 pub mod sim;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
 
 use crate::model::{GroupId, GroupInfo, MetricKind, ScalingEvent};
 
@@ -77,4 +80,21 @@ pub enum Update {
     },
     Event(ScalingEvent),
     Health(SourceHealth),
+}
+
+/// Spawns every configured live source (Prometheus-compatible servers and direct scrapes);
+/// must run inside the tokio runtime.
+pub fn spawn_configured(
+    cfg: &crate::config::SourcesConfig,
+    tx: &Sender<Update>,
+) -> Vec<JoinHandle<()>> {
+    let prom = cfg
+        .prometheus
+        .iter()
+        .map(|p| prometheus::spawn(p.clone(), tx.clone()));
+    let scrape = cfg
+        .scrape
+        .iter()
+        .map(|s| scrape::spawn(s.clone(), tx.clone()));
+    prom.chain(scrape).collect()
 }

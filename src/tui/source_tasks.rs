@@ -11,10 +11,28 @@ use crate::sources::Update;
 
 /// Header label for the configured sources.
 pub fn label(cfg: &Config) -> String {
-    let prom = &cfg.sources.prometheus;
-    if !prom.is_empty() {
-        let names: Vec<&str> = prom.iter().map(|p| p.name.as_str()).collect();
-        return format!("prometheus: {}", names.join(", "));
+    if cfg.sources.count() > 0 {
+        let kind = |kind: &str, names: Vec<&str>| {
+            (!names.is_empty()).then(|| format!("{kind}: {}", names.join(", ")))
+        };
+        let parts: Vec<String> = [
+            kind(
+                "prometheus",
+                cfg.sources
+                    .prometheus
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect(),
+            ),
+            kind(
+                "scrape",
+                cfg.sources.scrape.iter().map(|s| s.name.as_str()).collect(),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        return parts.join("; ");
     }
     format!(
         "demo {} (simulator, seed {}, {}x)",
@@ -25,13 +43,8 @@ pub fn label(cfg: &Config) -> String {
 /// Spawns the sources; must run inside the tokio runtime.
 pub fn spawn(cfg: &Config, tx: mpsc::Sender<Update>) -> color_eyre::Result<Vec<JoinHandle<()>>> {
     // Configured live sources replace the demo simulator.
-    if !cfg.sources.prometheus.is_empty() {
-        return Ok(cfg
-            .sources
-            .prometheus
-            .iter()
-            .map(|p| crate::sources::prometheus::spawn(p.clone(), tx.clone()))
-            .collect());
+    if cfg.sources.count() > 0 {
+        return Ok(crate::sources::spawn_configured(&cfg.sources, &tx));
     }
     let scenario = Scenario::load(&cfg.demo.scenario)?;
     // Backfill the chart window so the first charts are not empty.
