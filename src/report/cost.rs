@@ -288,7 +288,23 @@ pub fn emit_table(c: &CostInput) -> Option<Table> {
             ]);
             continue;
         };
-        for target in TARGETS.into_iter().filter(|t| t.accepts(&artifact)) {
+        let targets: Vec<Target> = TARGETS
+            .into_iter()
+            .filter(|t| t.accepts(&artifact))
+            .collect();
+        if targets.is_empty() {
+            t.rows.push(vec![
+                rec.id.clone(),
+                "-".into(),
+                "-".into(),
+                format!(
+                    "no emitter takes a {}: apply it by hand (`scaletop emit --target rollout` \
+                     writes its rollout note only)",
+                    emit::describe(&artifact)
+                ),
+            ]);
+        }
+        for target in targets {
             let cmd = format!("--target {}", target.as_str());
             match emit::emit(target, rec, &ctx) {
                 Ok(files) => t.rows.push(vec![
