@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::CliError;
+use crate::commands::cost::{self, CostArgs};
 use crate::config::Config;
 use crate::duration::parse_duration;
+use crate::report::cost::CostInput;
+use crate::report::tune_engine::ScenarioRun;
 use crate::report::{self, data};
 
 #[derive(Debug, Args)]
@@ -67,6 +70,7 @@ pub fn run(args: &ReportArgs, cfg: &Config) -> Result<(), CliError> {
         )));
     }
     let rules = cfg.alerts.rules().map_err(CliError::usage)?;
+    let mut run_spec = None;
     let data = match (&args.input, &args.scenario) {
         (Some(path), _) => data::from_input(path).map_err(CliError::usage)?,
         (None, scenario) => {
@@ -83,12 +87,23 @@ pub fn run(args: &ReportArgs, cfg: &Config) -> Result<(), CliError> {
             if step == 0 {
                 return Err(CliError::usage("--step must be positive"));
             }
-            data::from_scenario(&name, args.seed.unwrap_or(cfg.demo.seed), duration, step)
-                .map_err(CliError::usage)?
+            let seed = args.seed.unwrap_or(cfg.demo.seed);
+            let d = data::from_scenario(&name, seed, duration, step).map_err(CliError::usage)?;
+            run_spec = Some(ScenarioRun {
+                name,
+                seed,
+                duration_seconds: duration,
+                step_seconds: step,
+                duration: args.duration.clone(),
+                step: args.step.clone(),
+            });
+            d
         }
     };
+    let cost = cost_input(args, run_spec.as_ref(), cfg);
     let generated = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    let report = report::build(&data, &rules, &generated).map_err(CliError::usage)?;
+    let report = report::build(&data, &rules, &cost, run_spec.as_ref(), &generated)
+        .map_err(CliError::usage)?;
     let text = match format {
         OutFormat::Html => report::html::render(&report),
         OutFormat::Md => report::markdown::render(&report),
@@ -113,4 +128,55 @@ pub fn run(args: &ReportArgs, cfg: &Config) -> Result<(), CliError> {
         data.label
     );
     Ok(())
+}
+
+/// The cost engine run exactly as `scaletop cost` would for the same source, with the command
+/// line that reproduces it.
+fn cost_input(args: &ReportArgs, run: Option<&ScenarioRun>, cfg: &Config) -> CostInput {
+    let (cost_args, command) = match run {
+        Some(r) => (
+            CostArgs {
+                input: None,
+                scenario: Some(r.name.clone()),
+                duration: r.duration.clone(),
+                step: r.step.clone(),
+                seed: Some(r.seed),
+                instance_type: None,
+                region: None,
+                node_type: None,
+                term: None,
+                no_validate: false,
+                format: crate::cli::Format::Json,
+            },
+            format!(
+                "scaletop cost --scenario {} --seed {} --duration {} --step {}",
+                r.name, r.seed, r.duration, r.step
+            ),
+        ),
+        None => (
+            CostArgs {
+                input: args.input.clone(),
+                scenario: None,
+                duration: args.duration.clone(),
+                step: args.step.clone(),
+                seed: None,
+                instance_type: None,
+                region: None,
+                node_type: None,
+                term: None,
+                no_validate: false,
+                format: crate::cli::Format::Json,
+            },
+            format!(
+                "scaletop cost --input {}",
+                args.input
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            ),
+        ),
+    };
+    CostInput {
+        result: cost::compute(&cost_args, cfg).map_err(|e| e.message),
+        command,
+    }
 }

@@ -2,7 +2,7 @@
 //! not measured with its figure and where the figure came from.
 
 use super::doc::{Criterion, Verdict};
-use super::fmt::pct;
+use super::fmt::{pct, usd};
 use super::sections::Inputs;
 
 fn c(
@@ -46,7 +46,24 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
                 p + x.provisioned_replicas_mean * hours,
             )
         });
-    out.push(if provisioned > 0.0 {
+    let cost = i.cost.ok();
+    out.push(if let Some(k) = cost {
+        // Savings potential: the cost engine's projected saving over the current cost.
+        let t = &k.report.totals;
+        c(
+            "resource waste found",
+            "> 10% savings potential",
+            pass_if(t.saving.saving_pct > 10.0),
+            format!(
+                "{:.1}% savings potential ({} of {} per month; waste {} per month)",
+                t.saving.saving_pct,
+                usd(t.saving.saving_usd_month),
+                usd(t.current_usd_month),
+                usd(t.waste_usd_month)
+            ),
+            &format!("section 6 ({})", i.cost.source()),
+        )
+    } else if provisioned > 0.0 {
         let share = waste / provisioned;
         c(
             "resource waste found",
@@ -115,13 +132,35 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
         ),
     });
 
-    out.push(c(
-        "cost reduced or savings documented",
-        "> 20% or savings documented",
-        NotMeasured,
-        "needs the cost engine (issue #8) and tuned policies (issue #7)".into(),
-        "section 6",
-    ));
+    out.push(match cost {
+        Some(k) => {
+            let t = &k.report.totals;
+            let documented = k
+                .recommendations
+                .iter()
+                .filter(|r| r.saving_usd_month.is_some_and(|v| v > 0.0))
+                .count();
+            c(
+                "cost reduced or savings documented",
+                "> 20% or savings documented",
+                pass_if(t.saving.saving_pct > 20.0 || documented > 0),
+                format!(
+                    "projected reduction {:.1}% ({} per month); {documented} recommendations \
+                     document their saving and assumptions",
+                    t.saving.saving_pct,
+                    usd(t.saving.saving_usd_month)
+                ),
+                &format!("section 6 ({})", i.cost.source()),
+            )
+        }
+        None => c(
+            "cost reduced or savings documented",
+            "> 20% or savings documented",
+            NotMeasured,
+            i.cost.why_not(),
+            "section 6",
+        ),
+    });
 
     // 5. SLA kept during scaling, and 11. load tests: from the load tests.
     let tests: Vec<_> = i
@@ -218,20 +257,8 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
         )
     });
 
-    out.push(c(
-        "spot strategy saving",
-        "> 40% where suitable",
-        NotMeasured,
-        "needs the cost engine's spot analysis (issue #8)".into(),
-        "section 5",
-    ));
-    out.push(c(
-        "reserved capacity utilized",
-        "> 70%",
-        NotMeasured,
-        "needs the cost engine's commitments inventory (issue #8)".into(),
-        "section 5",
-    ));
+    out.push(spot_criterion(i));
+    out.push(reserved_criterion(i));
     out.push(c(
         "alerts configured",
         "alert rules for capacity, thrash, SLA, scale-up, runway, cost, sources",
@@ -333,4 +360,124 @@ pub fn criteria(i: &Inputs) -> Vec<Criterion> {
         ),
     });
     out
+}
+
+/// Spot saving over the group's own cost, for each group the cost engine finds suitable.
+fn spot_criterion(i: &Inputs) -> Criterion {
+    const NAME: &str = "spot strategy saving";
+    const TARGET: &str = "> 40% where suitable";
+    let Some(k) = i.cost.ok() else {
+        return c(
+            NAME,
+            TARGET,
+            Verdict::NotMeasured,
+            i.cost.why_not(),
+            "section 5",
+        );
+    };
+    let suitable: Vec<(&str, f64)> = k
+        .report
+        .plans
+        .iter()
+        .filter_map(|p| {
+            let s = p.spot.as_ref().filter(|s| s.suitable)?;
+            Some((p.group.as_str(), s.saving.saving_pct))
+        })
+        .collect();
+    let source = format!("section 5 ({})", i.cost.source());
+    match suitable.iter().min_by(|a, b| a.1.total_cmp(&b.1)).copied() {
+        None => c(
+            NAME,
+            TARGET,
+            Verdict::NotMeasured,
+            format!(
+                "no group is suitable for spot ({} spot analyses)",
+                k.report.plans.iter().filter(|p| p.spot.is_some()).count()
+            ),
+            &source,
+        ),
+        Some((g, worst)) => c(
+            NAME,
+            TARGET,
+            pass_if(worst > 40.0),
+            format!(
+                "{} suitable groups; lowest spot saving {worst:.1}% ({g})",
+                suitable.len()
+            ),
+            &source,
+        ),
+    }
+}
+
+/// Utilization of the commitments held now; with none held, of the recommended ones.
+fn reserved_criterion(i: &Inputs) -> Criterion {
+    const NAME: &str = "reserved capacity utilized";
+    const TARGET: &str = "> 70%";
+    let Some(k) = i.cost.ok() else {
+        return c(
+            NAME,
+            TARGET,
+            Verdict::NotMeasured,
+            i.cost.why_not(),
+            "section 5",
+        );
+    };
+    let source = format!("section 5 ({})", i.cost.source());
+    let held: Vec<(String, f64)> = k
+        .report
+        .inventory
+        .iter()
+        .filter_map(|r| {
+            let u = r.utilization_now?;
+            Some((
+                format!(
+                    "{} {}",
+                    r.commitment.kind,
+                    r.commitment.instance_type.as_deref().unwrap_or("")
+                )
+                .trim()
+                .to_string(),
+                u,
+            ))
+        })
+        .collect();
+    let (what, rows): (&str, Vec<(String, f64)>) = if held.is_empty() {
+        (
+            "recommended commitments",
+            k.report
+                .plans
+                .iter()
+                .flat_map(|p| {
+                    p.commitments.iter().map(move |cp| {
+                        (
+                            format!("{} {:?} {}y", p.group, cp.option.kind, cp.option.term_years),
+                            cp.utilization,
+                        )
+                    })
+                })
+                .collect(),
+        )
+    } else {
+        ("commitments held now", held)
+    };
+    match rows.iter().min_by(|a, b| a.1.total_cmp(&b.1)) {
+        None => c(
+            NAME,
+            TARGET,
+            Verdict::NotMeasured,
+            "no commitment held or recommended".into(),
+            &source,
+        ),
+        Some((name, u)) => c(
+            NAME,
+            TARGET,
+            pass_if(*u > 0.7),
+            format!(
+                "lowest utilization {} ({name}; {what}: {})",
+                pct(Some(*u)),
+                rows.len()
+            ),
+            &source,
+        ),
+    }
 }

@@ -13,6 +13,8 @@ pub struct Report {
     pub generated_at: String,
     pub sections: Vec<Section>,
     pub criteria: Vec<Criterion>,
+    /// The cost engine's totals the sections show, when it ran.
+    pub cost: Option<super::cost::CostTotals>,
 }
 
 pub const REPORT_SCHEMA: &str = "scaletop.report/v1";

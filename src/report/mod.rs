@@ -2,6 +2,7 @@
 //! engines, the success criteria, pitfalls and re-tune triggers, as Markdown or one
 //! self-contained HTML file with inline SVG charts.
 
+pub mod cost;
 pub mod criteria;
 pub mod data;
 pub mod doc;
@@ -12,6 +13,7 @@ pub mod monitoring;
 pub mod runs;
 pub mod sections;
 pub mod svg;
+pub mod tune_engine;
 pub mod tuning;
 
 use std::collections::BTreeMap;
@@ -64,8 +66,25 @@ pub fn forecast_group(
     forecast_series(start, step, &values, &req).map_err(|e| e.to_string())
 }
 
-/// Builds the whole report. `generated_at` is passed in (the engine reads no clock).
-pub fn build(data: &ReportData, rules: &[AlertRule], generated_at: &str) -> Result<Report, String> {
+/// Whether the report runs the tuning engine's small search on the busiest group (see
+/// `tune_engine`). Off: `scaletop tune --search small` on ecommerce's busiest group (14d at
+/// 5m) took 13.6 s in a debug build on the 2-core CI machine, not the few seconds a report
+/// section may add; the section names the command instead.
+pub const INLINE_SMALL_SEARCH: bool = false;
+
+/// Builds the whole report. `generated_at` is passed in (the engine reads no clock); the cost
+/// run is the caller's (`scaletop cost` for the same history), so its figures match that command.
+pub fn build(
+    data: &ReportData,
+    rules: &[AlertRule],
+    cost: &cost::CostInput,
+    scenario: Option<&tune_engine::ScenarioRun>,
+    generated_at: &str,
+) -> Result<Report, String> {
+    let tune = scenario.and_then(|run| {
+        let busiest = sections::busiest_groups(data).into_iter().next()?;
+        Some(tune_engine::findings(run, &busiest, INLINE_SMALL_SEARCH))
+    });
     let inputs =
         crate::commands::analyze::to_inputs(&data.series, &data.label).map_err(|e| e.message)?;
     let analysis = analyze_all_with(&inputs, default_threads(), &BTreeMap::new());
@@ -102,6 +121,8 @@ pub fn build(data: &ReportData, rules: &[AlertRule], generated_at: &str) -> Resu
         policies: &policies,
         monitoring: &monitoring,
         rules,
+        cost,
+        tune: tune.as_ref(),
     };
     let sections = vec![
         sections::workload(&i),
@@ -122,5 +143,6 @@ pub fn build(data: &ReportData, rules: &[AlertRule], generated_at: &str) -> Resu
         generated_at: generated_at.to_string(),
         sections,
         criteria: criteria::criteria(&i),
+        cost: cost::totals(cost),
     })
 }

@@ -33,6 +33,9 @@ pub struct Inputs<'a> {
     pub policies: &'a PoliciesOutcome,
     pub monitoring: &'a [MonitoringFigures],
     pub rules: &'a [crate::alerts::AlertRule],
+    pub cost: &'a super::cost::CostInput,
+    /// The tuning engine on the busiest group, when the source has policies to tune.
+    pub tune: Option<&'a super::tune_engine::TuneFindings>,
 }
 
 const ANALYZE: &str = "workload analysis engine (`scaletop analyze --format json`)";
@@ -445,11 +448,11 @@ pub fn policies(i: &Inputs) -> Section {
             "{unknown} groups could not be replayed (reason in the table)."
         ));
     }
-    s.missing(
-        "recommended policies (metrics, thresholds, cooldowns, step vs target tracking, \
-         predictive) come from the tuning search (issue #7); it needs this history and the SLO, \
-         and its replay will be drawn beside the current one",
-    );
+    s.missing(tune_note(
+        i,
+        "recommended policies per group (metrics, thresholds, cooldowns, step vs target \
+         tracking, predictive; section 10 has the busiest group's pitfalls)",
+    ));
     if i.policies.rows.is_empty() {
         s.availability = Availability::NotAvailable;
     }
@@ -519,12 +522,16 @@ pub fn instance_types(i: &Inputs) -> Section {
     }
     let have = !t.rows.is_empty();
     s.tables.push(t);
-    s.missing(
-        "compute/memory/network-optimized, ARM vs x86, spot suitability, reserved instances and \
-         savings plans come from the cost engine (issue #8); it needs the pricing catalog \
-         (assets/pricing), each group's utilization profile (section 2) and the commitments \
-         inventory",
-    );
+    let advice = super::cost::instance_tables(i.cost);
+    if advice.is_empty() {
+        s.missing(format!(
+            "compute/memory/network-optimized, ARM vs x86, spot suitability, reserved instances \
+             and savings plans: {}",
+            i.cost.why_not()
+        ));
+    }
+    let have = have || !advice.is_empty();
+    s.tables.extend(advice);
     if !have {
         s.availability = Availability::NotAvailable;
         s.notes
@@ -571,11 +578,11 @@ pub fn cost(i: &Inputs) -> Section {
             m.cost_per_million_requests_usd.map_or("-".into(), usd),
         ]);
     }
+    let (cost_notes, cost_tables) = super::cost::cost_tables(i.cost);
     if t.rows.is_empty() {
-        s.availability = Availability::NotAvailable;
         s.notes.push(
-            "No cost_usd_per_hour series in the data: cost needs replicas and prices (the cost \
-             engine, issue #8, prices replicas from the catalog)."
+            "No cost_usd_per_hour series in the data: the figures below are the cost engine's, \
+             pricing the replicas from the catalog."
                 .into(),
         );
     } else {
@@ -616,12 +623,38 @@ pub fn cost(i: &Inputs) -> Section {
             }],
         });
     }
-    s.missing(
-        "projected cost with the changes, savings in $ and %, ROI and the Pareto front of cost \
-         vs SLA come from the cost engine (issue #8) and the tuning search (issue #7); they need \
-         the recommended policies replayed at the same demand and the pricing catalog",
-    );
+    if cost_tables.is_empty() {
+        s.missing(format!(
+            "projected cost with the changes and savings in $ and %: {}",
+            i.cost.why_not()
+        ));
+        if s.tables.is_empty() {
+            s.availability = Availability::NotAvailable;
+        }
+    }
+    s.notes.extend(cost_notes);
+    s.tables.extend(cost_tables);
+    s.missing(tune_note(
+        i,
+        "the Pareto front of cost vs SLA of re-tuned scaling policies",
+    ));
     s
+}
+
+/// Where the tuning search's figures are: the command for the busiest group, and why the
+/// report does not run it (a full search replays thousands of candidates per group).
+pub fn tune_note(i: &Inputs, what: &str) -> String {
+    match i.tune.map(|t| t.command.as_str()) {
+        Some(cmd) => format!(
+            "{what} is not inlined: the tuning search replays thousands of candidate policies \
+             per group over the whole history, too slow for a report over every group; run \
+             `{cmd}` (add `--search small` for a quicker, coarser answer)"
+        ),
+        None => format!(
+            "{what}: the tuning search needs the group's current policy and capacity model \
+             (`scaletop tune --input FILE --policy P --capacity-per-replica N`)"
+        ),
+    }
 }
 
 pub fn implementation(i: &Inputs) -> Section {
@@ -643,11 +676,28 @@ pub fn implementation(i: &Inputs) -> Section {
         ]);
     }
     s.tables.push(t);
-    s.missing(
-        "platform configs (HPA, VPA, KEDA, ASG, Terraform, GCP, Azure), the gradual rollout and \
-         the rollback plan come from the emitters (issue #9); they need the accepted \
-         recommendations (section 4)",
-    );
+    match super::cost::emit_table(i.cost) {
+        Some(t) => {
+            if t.rows.is_empty() {
+                s.notes.push(
+                    "The cost engine made no recommendation, so there is no config to emit.".into(),
+                );
+            } else {
+                s.notes.push(
+                    "Each file set comes with a rollout note (shadow, canary, apply, watch, \
+                     rollback); `scaletop emit --from FILE --target T --dry-run` shows the diff \
+                     against what is already there."
+                        .into(),
+                );
+            }
+            s.tables.push(t);
+        }
+        None => s.missing(format!(
+            "platform configs for the recommendations: {}",
+            i.cost.why_not()
+        )),
+    }
+    s.missing(tune_note(i, "configs for re-tuned scaling policies"));
     s
 }
 
@@ -757,9 +807,60 @@ pub fn monitoring(i: &Inputs) -> Section {
         "{} alert rules are configured (section 7); the Alerts tab evaluates them live.",
         i.rules.len()
     ));
-    s.missing(
-        "reserved-capacity utilization, spot interruption rate and savings against the \
-         baseline come from the cost engine (issue #8)",
-    );
+    match i.cost.ok() {
+        Some(k) => {
+            let mut t = Table::new(
+                "Cost: savings against the current baseline, commitments and spot",
+                &["figure", "value"],
+                i.cost.source(),
+            );
+            let tot = &k.report.totals;
+            t.rows.push(vec![
+                "saving vs baseline / month".into(),
+                format!(
+                    "{} ({:.1}%)",
+                    usd(tot.saving.saving_usd_month),
+                    tot.saving.saving_pct
+                ),
+            ]);
+            t.rows.push(vec![
+                "cost per 1M requests now / projected".into(),
+                format!(
+                    "{} / {}",
+                    tot.usd_per_million_requests_now.map_or("-".into(), usd),
+                    tot.usd_per_million_requests_projected
+                        .map_or("-".into(), usd)
+                ),
+            ]);
+            for r in &k.report.inventory {
+                t.rows.push(vec![
+                    format!(
+                        "{} {} utilization now / projected",
+                        r.commitment.kind,
+                        r.commitment.instance_type.as_deref().unwrap_or("")
+                    ),
+                    format!(
+                        "{} / {}",
+                        pct(r.utilization_now),
+                        pct(r.utilization_projected)
+                    ),
+                ]);
+            }
+            for p in &k.report.plans {
+                if let Some(sp) = p.spot.as_ref().filter(|sp| sp.suitable) {
+                    t.rows.push(vec![
+                        format!("{} expected spot interruptions / month", p.group),
+                        format!("{:.1}", sp.expected_interruptions_per_month),
+                    ]);
+                }
+            }
+            s.tables.push(t);
+        }
+        None => s.missing(format!(
+            "reserved-capacity utilization, spot interruption rate and savings against the \
+             baseline: {}",
+            i.cost.why_not()
+        )),
+    }
     s
 }

@@ -42,8 +42,8 @@ pub fn pitfalls(i: &Inputs) -> Vec<Finding> {
                         o.scale_down_events,
                         row.policy
                     ),
-                    fix: "policy recommendation: widen the tolerance or lengthen the scale-down \
-                          stabilization window (tuning, issue #7)"
+                    fix: "widen the tolerance or lengthen the scale-down stabilization window \
+                          (`scaletop tune --group G` searches both)"
                         .into(),
                 });
             }
@@ -333,9 +333,104 @@ pub fn section(i: &Inputs) -> Section {
         }
         s.tables.push(t);
     }
-    s.missing(
-        "re-running the tuning search in the background as data arrives and surfacing only \
-         significant gains needs the tuning engine (issue #7)",
-    );
+    match i.tune {
+        Some(t) => tune_engine_tables(&mut s, t),
+        None => s.missing(super::sections::tune_note(
+            i,
+            "the tuning engine's pitfall detectors and search",
+        )),
+    }
     s
+}
+
+/// The tuning engine's detectors on the busiest group, and its small search when it ran.
+fn tune_engine_tables(s: &mut Section, t: &super::tune_engine::TuneFindings) {
+    let source = format!("tuning engine pitfall detectors (`{}`)", t.command);
+    match &t.pitfalls {
+        Ok(p) => {
+            let mut table = Table::new(
+                format!("Tuning engine pitfalls of the current policy ({})", t.group),
+                &["pitfall", "evidence"],
+                source,
+            );
+            for x in p {
+                table
+                    .rows
+                    .push(vec![x.title.to_string(), x.evidence.join("; ")]);
+            }
+            s.notes.push(format!(
+                "Tuning engine detectors on the busiest group {}: {} pitfalls in the replay of \
+                 its current policy.",
+                t.group,
+                p.len()
+            ));
+            s.tables.push(table);
+        }
+        Err(e) => s.missing(format!(
+            "tuning engine pitfalls of {}: {e} (`{}`)",
+            t.group, t.command
+        )),
+    }
+    match &t.search {
+        Some(Ok(o)) => {
+            let mut table = Table::new(
+                format!(
+                    "Small tuning search on {} ({} candidates, {} replayed to the end)",
+                    t.group, o.candidates, o.completed
+                ),
+                &[
+                    "policy",
+                    "settings",
+                    "cost / month (held out)",
+                    "SLA minutes (held out)",
+                    "holds on held-out 30%",
+                ],
+                format!("tuning engine, `{} --search small`", t.command),
+            );
+            table.rows.push(vec![
+                format!("current ({})", o.current.describe),
+                "-".into(),
+                format!("${:.2}", o.current.heldout.cost_usd_per_month),
+                format!("{:.0}", o.current.heldout.sla_violation_minutes),
+                if o.current.heldout.keeps_slo {
+                    "keeps SLO"
+                } else {
+                    "misses SLO"
+                }
+                .into(),
+            ]);
+            if let Some(r) = &o.recommended {
+                table.rows.push(vec![
+                    format!("recommended ({})", r.kind.label()),
+                    r.settings
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    format!("${:.2}", r.heldout.cost_usd_per_month),
+                    format!("{:.0}", r.heldout.sla_violation_minutes),
+                    if r.holds {
+                        "yes".to_string()
+                    } else {
+                        format!("no: {}", r.heldout_problems.join("; "))
+                    },
+                ]);
+            }
+            s.notes
+                .push(format!("Small tuning search on {}: {}", t.group, o.choice));
+            s.tables.push(table);
+            s.notes.push(format!(
+                "The default search (thousands of candidates) and the other groups are not \
+                 inlined; run `{}` per group.",
+                t.command
+            ));
+        }
+        Some(Err(e)) => s.missing(format!("small tuning search on {}: {e}", t.group)),
+        None => s.notes.push(format!(
+            "Not inlined: the tuning search (policy candidates replayed over the whole history, \
+             70/30 held-out check) is too slow to run for every group in a report; run `{}` \
+             (add `--search small` for a quicker, coarser answer) and repeat per group.",
+            t.command
+        )),
+    }
 }

@@ -121,7 +121,16 @@ fn terms(arg: Option<&str>) -> Result<(Vec<u32>, bool), CliError> {
     }
 }
 
-pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {
+/// What `scaletop cost` computes for its arguments: the report, its recommendations and the
+/// projection check. `run` prints exactly this; `scaletop report` shows the same figures.
+#[derive(Debug)]
+pub struct Computed {
+    pub report: CostReport,
+    pub recommendations: Vec<Recommendation>,
+    pub validation: Option<Validation>,
+}
+
+pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
     let catalog = load_catalog(cfg)?;
     let (terms, explicit_term) = terms(args.term.as_deref())?;
     let mut assumptions = Vec::new();
@@ -230,6 +239,19 @@ pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {
         )),
         _ => None,
     };
+    Ok(Computed {
+        report,
+        recommendations,
+        validation,
+    })
+}
+
+pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {
+    let Computed {
+        report,
+        recommendations,
+        validation,
+    } = compute(args, cfg)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(
