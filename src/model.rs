@@ -210,6 +210,30 @@ pub struct ScalingEvent {
     /// Set by [`crate::engine::events::mark_thrash`].
     #[serde(default)]
     pub thrash: bool,
+    /// Who says this event happened: the platform's own record (with its reason) or scaletop,
+    /// which derived it from a replica series, a replay or the simulator.
+    #[serde(default)]
+    pub origin: EventOrigin,
+}
+
+/// Source of a [`ScalingEvent`]; the Events tab shows the platform's reasons next to scaletop's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventOrigin {
+    /// Derived by scaletop (replica series change, replay, simulator).
+    #[default]
+    Derived,
+    /// Reported by the platform API (Kubernetes Event, ASG scaling activity, autoscaler log).
+    Platform,
+}
+
+impl EventOrigin {
+    pub fn label(self) -> &'static str {
+        match self {
+            EventOrigin::Derived => "scaletop",
+            EventOrigin::Platform => "platform",
+        }
+    }
 }
 
 impl ScalingEvent {
@@ -446,6 +470,7 @@ mod tests {
             reason: String::new(),
             demand: None,
             thrash: false,
+            origin: Default::default(),
         };
         assert_eq!(e.direction(), Some(ScaleDirection::Up));
         e.to_replicas = 2;

@@ -47,6 +47,7 @@ mod tests {
             reason: String::new(),
             demand: Some(demand),
             thrash: false,
+            origin: Default::default(),
         }
     }
 

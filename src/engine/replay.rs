@@ -380,6 +380,7 @@ fn run(
                             reason,
                             demand: Some(demand),
                             thrash: false,
+                            origin: Default::default(),
                         },
                         explanation,
                     });

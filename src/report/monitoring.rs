@@ -224,6 +224,7 @@ mod tests {
             reason: String::new(),
             demand: None,
             thrash,
+            origin: Default::default(),
         };
         // One day at 1-hour steps: 24 steps, 4 events of which a thrash pair (up then down).
         let n = 24;

@@ -29,6 +29,7 @@ fn event(at: i64, from: u32, to: u32) -> ScalingEvent {
         reason: String::new(),
         demand: Some(100.0),
         thrash: false,
+        origin: Default::default(),
     }
 }
 

@@ -159,6 +159,7 @@ impl Simulator {
                         reason: d.reason,
                         demand: Some(d.demand_rps),
                         thrash: false,
+                        origin: Default::default(),
                     });
                 }
                 let acc = &mut frame.values[i];

@@ -172,6 +172,7 @@ pub fn updates(groups: usize, steps: i64) -> Vec<Update> {
             reason: reason.into(),
             demand: Some(500.0),
             thrash: false,
+            origin: Default::default(),
         })
     };
     if groups >= 4 {
@@ -306,6 +307,7 @@ fn apply_surge(store: &mut Store) {
         reason: format!("cpu {cpu:.0}% above target 70%"),
         demand: Some(demand),
         thrash: false,
+        origin: Default::default(),
     }));
 }
 

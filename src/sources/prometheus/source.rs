@@ -443,6 +443,7 @@ impl PromSource {
                     reason,
                     demand,
                     thrash: false,
+                    origin: Default::default(),
                 });
             }
         }

@@ -68,13 +68,14 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
         return;
     }
     let header =
-        Row::new(["TIME (UTC)", "GROUP", "REPLICAS", "FLAG", "REASON"]).style(theme.table_header());
+        Row::new(["TIME (UTC)", "GROUP", "REPLICAS", "FLAG", "BY", "REASON"]).style(theme.table_header());
     let group_width = if inner.width >= 120 { 26 } else { 18 };
     let widths = [
         Constraint::Length(19),
         Constraint::Length(group_width),
         Constraint::Length(14),
         Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Min(10),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), inner);
@@ -100,6 +101,8 @@ fn event_row<'a>(app: &App, e: &'a ScalingEvent) -> Row<'a> {
             style,
         )),
         flag,
+        // The platform's own reason reads differently from scaletop's derived one; say which.
+        Cell::from(Span::styled(e.origin.label(), theme.dim())),
         Cell::from(e.reason.as_str()),
     ])
 }
