@@ -300,6 +300,13 @@ pub enum PolicyModel {
     Fixed {
         replicas: u32,
     },
+    /// The platform's own policy document as its API returned it: an HPA or KEDA manifest, an
+    /// ASG scaling configuration, a GCP autoscaler or an Azure autoscale setting. Read by
+    /// [`crate::engine::policy::parse_policy`], so a live policy replays exactly as a policy
+    /// file with the same text would.
+    Native {
+        text: String,
+    },
     Unknown,
 }
 
@@ -315,6 +322,10 @@ impl PolicyModel {
                 format!("target tracking: {}", t.join(", "))
             }
             PolicyModel::Fixed { replicas } => format!("fixed at {replicas} replicas"),
+            PolicyModel::Native { text } => match crate::engine::policy::parse_policy(text) {
+                Ok(a) => a.describe(),
+                Err(e) => format!("unreadable platform policy: {e}"),
+            },
             PolicyModel::Unknown => "unknown".to_string(),
         }
     }
@@ -457,6 +468,20 @@ mod tests {
             assert_eq!(m.as_str().parse::<MetricKind>(), Ok(m));
         }
         assert!("cpu".parse::<MetricKind>().is_err());
+    }
+
+    #[test]
+    fn a_native_policy_replays_through_the_platform_parser() {
+        let text = include_str!("../tests/fixtures/hpa-cpu70.yaml").to_string();
+        let model = PolicyModel::Native { text };
+        assert!(model.summary().starts_with("HPA"), "{}", model.summary());
+        let a = crate::sim::replayable_autoscaler(Platform::K8s, "web", &model, 1, 10);
+        assert!(a.is_ok());
+        let bad = PolicyModel::Native {
+            text: "kind: Nonsense".into(),
+        };
+        assert!(bad.summary().starts_with("unreadable platform policy"));
+        assert!(crate::sim::replayable_autoscaler(Platform::K8s, "web", &bad, 1, 10).is_err());
     }
 
     #[test]

@@ -141,6 +141,9 @@ pub fn replayable_autoscaler(
                 "fixed at {replicas} replicas: no autoscaler to replay"
             ))
         }
+        PolicyModel::Native { text } => {
+            return crate::engine::policy::parse_policy(text).map_err(|e| e.to_string())
+        }
         PolicyModel::Unknown => return Err("policy unknown: nothing to replay".into()),
     };
     match platform {

@@ -124,7 +124,8 @@ pub fn decide(
             })
         }
         PolicyModel::TargetTracking(tt) => target_tracking(tt, state, obs),
-        PolicyModel::Unknown => None,
+        // A native document drives the platform autoscaler above; without one, nothing.
+        PolicyModel::Native { .. } | PolicyModel::Unknown => None,
     }
 }
 

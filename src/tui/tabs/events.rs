@@ -67,8 +67,8 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let header =
-        Row::new(["TIME (UTC)", "GROUP", "REPLICAS", "FLAG", "BY", "REASON"]).style(theme.table_header());
+    let header = Row::new(["TIME (UTC)", "GROUP", "REPLICAS", "FLAG", "BY", "REASON"])
+        .style(theme.table_header());
     let group_width = if inner.width >= 120 { 26 } else { 18 };
     let widths = [
         Constraint::Length(19),
