@@ -374,7 +374,7 @@ impl Store {
         match update {
             Update::Group(info) => {
                 let i = self.ensure_group(&info.id);
-                self.groups[i] = *info;
+                self.groups[i] = merge_group(&self.groups[i], *info);
             }
             Update::Samples { at, samples } => {
                 let ts = at.timestamp();
@@ -431,6 +431,34 @@ impl Store {
         }
         self.events.push_back(event);
     }
+}
+
+/// A new description of a group replaces the old one, except that a policy of higher
+/// provenance (platform API > policy file > inferred > simulator) is never displaced by a
+/// lower one, and fields the new description does not know are kept. Several sources describe
+/// one group: Prometheus labels give the instance type, the Kubernetes API the live HPA.
+fn merge_group(old: &GroupInfo, mut new: GroupInfo) -> GroupInfo {
+    let keep_old_policy = match (&old.policy, &new.policy) {
+        (Some(_), None) => true,
+        (Some(o), Some(n)) => o.provenance < n.provenance,
+        _ => false,
+    };
+    if keep_old_policy {
+        new.policy = old.policy.clone();
+    }
+    if new.instance_type.is_none() {
+        new.instance_type = old.instance_type.clone();
+    }
+    if new.capacity.is_none() {
+        new.capacity = old.capacity.clone();
+    }
+    if new.slo.is_none() {
+        new.slo = old.slo.clone();
+    }
+    for (k, v) in &old.labels {
+        new.labels.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    new
 }
 
 #[cfg(test)]
@@ -527,5 +555,42 @@ mod tests {
         r.push(60 * 100, 9.0);
         assert_eq!(r.len(), 1);
         assert_eq!(r.latest(), Some(9.0));
+    }
+
+    #[test]
+    fn a_live_platform_policy_is_not_displaced_by_a_lower_provenance() {
+        use crate::model::{CurrentPolicy, Platform, PolicyProvenance};
+        let id = GroupId::new(Platform::K8s, "shop", "web");
+        let with = |provenance, replicas| {
+            let mut g = GroupInfo::new(id.clone());
+            g.policy = Some(CurrentPolicy {
+                model: PolicyModel::Fixed { replicas },
+                provenance,
+            });
+            g
+        };
+        let mut store = Store::new(60, 100);
+        store.apply(Update::Group(Box::new(with(
+            PolicyProvenance::PlatformApi,
+            3,
+        ))));
+        let mut inferred = with(PolicyProvenance::InferredFromMetrics, 9);
+        inferred.instance_type = Some("m5.large".into());
+        store.apply(Update::Group(Box::new(inferred)));
+        let g = &store.groups()[0];
+        assert_eq!(
+            g.policy.as_ref().map(|p| p.provenance),
+            Some(PolicyProvenance::PlatformApi)
+        );
+        assert_eq!(g.instance_type.as_deref(), Some("m5.large"));
+        // A newer live policy replaces the old live one.
+        store.apply(Update::Group(Box::new(with(
+            PolicyProvenance::PlatformApi,
+            5,
+        ))));
+        assert_eq!(
+            store.groups()[0].policy.as_ref().map(|p| p.model.clone()),
+            Some(PolicyModel::Fixed { replicas: 5 })
+        );
     }
 }
