@@ -39,7 +39,7 @@ pub enum PromError {
         endpoint: String,
         timeout_seconds: f64,
     },
-    #[error("{endpoint}: HTTP {status}{}", if body.is_empty() { String::new() } else { format!(": {body}") })]
+    #[error("{endpoint}: HTTP {status}{}{}", auth_hint(*status), if body.is_empty() { String::new() } else { format!(": {body}") })]
     Http {
         endpoint: String,
         status: u16,
@@ -52,6 +52,15 @@ pub enum PromError {
         endpoint: String,
         source: DecodeError,
     },
+}
+
+/// 401 and 403 are the common first-run failure; say what to look at.
+fn auth_hint(status: u16) -> &'static str {
+    match status {
+        401 => " (credentials rejected: check the source's [auth] token or password)",
+        403 => " (credentials lack permission for this query: check the server's access rules)",
+        _ => "",
+    }
 }
 
 impl PromError {

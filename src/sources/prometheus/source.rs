@@ -112,6 +112,10 @@ pub struct PromSource {
     /// Series the plan needs that the server lacks; checked until the check answers once.
     missing: Option<Option<String>>,
     history: Option<String>,
+    /// Set while discovery finds nothing, so the source says why it shows no group.
+    undiscovered: Option<String>,
+    /// Metrics whose query failed in the last round while others answered.
+    failed_metrics: Vec<String>,
     last_desired: HashMap<GroupId, (i64, f64)>,
     latencies_ms: VecDeque<f64>,
 }
@@ -134,6 +138,8 @@ impl PromSource {
             oldest_fetched: None,
             missing: None,
             history: None,
+            undiscovered: None,
+            failed_metrics: Vec::new(),
             last_desired: HashMap::new(),
             latencies_ms: VecDeque::new(),
         }
@@ -156,7 +162,8 @@ impl PromSource {
                 Ok(Ok(())) => {
                     self.health.state = HealthState::Up;
                     self.health.last_ok = Some(Utc::now());
-                    let warnings = self.client.take_warnings();
+                    let mut warnings = self.client.take_warnings();
+                    warnings.extend(self.failed_metrics.iter().cloned());
                     self.health.details.warning =
                         (!warnings.is_empty()).then(|| warnings.join("; "));
                 }
@@ -242,10 +249,19 @@ impl PromSource {
         let mut desired: BTreeMap<GroupId, Vec<(i64, f64)>> = BTreeMap::new();
         let mut series = 0u64;
         let mut delivered = 0u64;
+        // One broken query (a bad template, PromQL the server rejects) must not hide the
+        // metrics that work: it is reported with the data. Only a round where nothing
+        // answered takes the source down.
+        let answered = results.iter().filter(|(_, r)| r.is_ok()).count();
+        self.failed_metrics.clear();
         for (metric, result) in results {
             let per_group = match result {
                 Ok(r) => r,
-                Err(e) => return Ok(Err(e)),
+                Err(e) if answered == 0 => return Ok(Err(e)),
+                Err(e) => {
+                    self.failed_metrics.push(format!("{metric}: {e}"));
+                    continue;
+                }
             };
             for (gid, points) in per_group {
                 series += 1;
@@ -308,10 +324,14 @@ impl PromSource {
 
     /// The note shown with the source: missing series first, then history held.
     fn refresh_note(&mut self) {
-        let parts: Vec<String> = [self.missing.clone().flatten(), self.history.clone()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let parts: Vec<String> = [
+            self.undiscovered.clone(),
+            self.missing.clone().flatten(),
+            self.history.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         self.health.details.note = (!parts.is_empty()).then(|| parts.join("; "));
     }
 
@@ -323,6 +343,14 @@ impl PromSource {
             Ok(f) => f,
             Err(e) => return Ok(Err(e)),
         };
+        // An empty answer is not an error, but a source with no groups must say why.
+        self.undiscovered = (found.is_empty() && self.groups.is_empty()).then(|| {
+            format!(
+                "no group found: the discovery query returned no series ({})",
+                self.settings.plan.discover
+            )
+        });
+        self.refresh_note();
         let plan = &self.settings.plan;
         for s in found {
             let Some(key) = group_key(plan, &s.metric) else {
