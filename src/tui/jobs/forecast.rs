@@ -49,8 +49,8 @@ pub struct ForecastOutcome {
 pub fn job(store: &Store, group: &GroupId, events: &[KnownEvent]) -> Option<ForecastJob> {
     let g = store.group_index(group)?;
     let data_end = store.now().map_or(0, |t| t.timestamp());
-    let (start, values) =
-        super::history(store, g, MetricKind::RequestRate).unwrap_or((data_end, Vec::new()));
+    let (start, step_seconds, values) = super::deep_history(store, g, MetricKind::RequestRate)
+        .unwrap_or((data_end, store.step_seconds(), Vec::new()));
     let info = store.groups().get(g)?;
     let (capacity, per_replica, capacity_label) = match &info.capacity {
         Some(c) if c.capacity_per_replica_rps > 0.0 && c.max_replicas > 0 => {
@@ -73,7 +73,7 @@ pub fn job(store: &Store, group: &GroupId, events: &[KnownEvent]) -> Option<Fore
         group: group.clone(),
         data_end,
         start,
-        step_seconds: store.step_seconds(),
+        step_seconds,
         values,
         capacity,
         per_replica,
@@ -95,40 +95,39 @@ fn target_utilization(policy: Option<&PolicyModel>) -> Option<f64> {
     }
 }
 
-/// The horizon for a history of `span_seconds`: a quarter of it, within 15 minutes .. 1 day.
-pub fn horizon_seconds(span_seconds: i64) -> i64 {
-    (span_seconds / 4).clamp(MIN_HORIZON_SECONDS, MAX_HORIZON_SECONDS) / FORECAST_STEP_SECONDS
-        * FORECAST_STEP_SECONDS
+/// The horizon for a history of `span_seconds`: a quarter of it, within 15 minutes .. 1 day,
+/// in whole steps.
+pub fn horizon_seconds(span_seconds: i64, step: i64) -> i64 {
+    let step = step.max(1);
+    (span_seconds / 4).clamp(MIN_HORIZON_SECONDS, MAX_HORIZON_SECONDS) / step * step
 }
 
 pub fn run(job: ForecastJob) -> ForecastOutcome {
-    let (start, history) = resample(
-        job.start,
-        job.step_seconds.max(1),
-        &job.values,
-        FORECAST_STEP_SECONDS,
-    );
+    let from = job.step_seconds.max(1);
+    // Weeks of long-tier history come at 5 minutes and are fitted at that step.
+    let step = FORECAST_STEP_SECONDS.max(from);
+    let (start, history) = resample(job.start, from, &job.values, step);
     let first = history.iter().position(|v| v.is_finite());
     let last = history.iter().rposition(|v| v.is_finite());
     let span = match (first, last) {
-        (Some(a), Some(b)) => (b - a + 1) as i64 * FORECAST_STEP_SECONDS,
+        (Some(a), Some(b)) => (b - a + 1) as i64 * step,
         _ => 0,
     };
     let req = ForecastRequest {
         capacity: job.capacity,
         per_replica: job.per_replica,
         events: job.events,
-        ..ForecastRequest::new(horizon_seconds(span))
+        ..ForecastRequest::new(horizon_seconds(span, step))
     };
     let began = std::time::Instant::now();
-    let result = forecast::forecast_series(start, FORECAST_STEP_SECONDS, &history, &req);
+    let result = forecast::forecast_series(start, step, &history, &req);
     let fit_ms = began.elapsed().as_secs_f64() * 1000.0;
     tracing::debug!(group = %job.group, fit_ms, points = history.len(), "forecast fitted");
     ForecastOutcome {
         group: job.group,
         data_end: job.data_end,
         start,
-        step_seconds: FORECAST_STEP_SECONDS,
+        step_seconds: step,
         history,
         capacity_label: job.capacity_label,
         fit_ms,
@@ -143,9 +142,9 @@ mod tests {
 
     #[test]
     fn forecasts_a_quarter_of_the_history_ahead() {
-        assert_eq!(horizon_seconds(60), MIN_HORIZON_SECONDS);
-        assert_eq!(horizon_seconds(4 * 3600), 3600);
-        assert_eq!(horizon_seconds(10 * 86_400), MAX_HORIZON_SECONDS);
+        assert_eq!(horizon_seconds(60, 60), MIN_HORIZON_SECONDS);
+        assert_eq!(horizon_seconds(4 * 3600, 60), 3600);
+        assert_eq!(horizon_seconds(10 * 86_400, 300), MAX_HORIZON_SECONDS);
         // Two hours of 15 s samples of a ramp: a forecast 30 minutes ahead on minute means.
         let values: Vec<f64> = (0..480).map(|i| 100.0 + i as f64 * 0.25).collect();
         let out = run(ForecastJob {

@@ -234,6 +234,41 @@ pub fn history(store: &Store, group: usize, metric: MetricKind) -> Option<(i64, 
     Some(history_until(store, group, metric, end, ring.len()))
 }
 
+/// The history a slow job (workload analysis, forecast) should fit: the fine ring, or the
+/// long tier's bucket means when those reach at least twice as far back (a 28-day backfill
+/// lands there while the ring holds a day, and weekly seasonality needs the weeks). Returns
+/// (first timestamp, step, values with NaN where missing); the newest, still filling bucket
+/// is left out so its partial mean does not read as a drop.
+pub fn deep_history(
+    store: &Store,
+    group: usize,
+    metric: MetricKind,
+) -> Option<(i64, i64, Vec<f64>)> {
+    let fine = history(store, group, metric);
+    let fine_span = fine
+        .as_ref()
+        .map_or(0, |(_, v)| v.len() as i64 * store.step_seconds());
+    let long = store.long_series(group, metric).and_then(|l| {
+        let width = l.bucket_seconds();
+        let (first, last) = l.span()?;
+        let newest = store.now().map_or(last + width, |t| t.timestamp() + 1);
+        // Start of the newest bucket that has ended by `newest`.
+        let end = (newest.div_euclid(width) - 1) * width;
+        let count = ((end.min(last) - first) / width + 1).max(0) as usize;
+        let values: Vec<f64> = l
+            .window(end.min(last), count)
+            .into_iter()
+            .map(|b| b.map_or(f64::NAN, |b| b.mean))
+            .collect();
+        Some((first, width, values))
+    });
+    match (fine, long) {
+        (fine, Some(long)) if long.2.len() as i64 * long.1 >= 2 * fine_span.max(1) => Some(long),
+        (Some((start, values)), _) => Some((start, store.step_seconds(), values)),
+        (None, long) => long,
+    }
+}
+
 /// `count` slots of a series ending at `end` (inclusive), NaN where missing.
 pub fn history_until(
     store: &Store,
@@ -291,5 +326,52 @@ mod tests {
             slot.wants(&key("api", 15), RECOMPUTE_EVERY_SECONDS),
             "another group at once"
         );
+    }
+
+    #[test]
+    fn deep_history_reaches_into_the_long_tier_when_it_holds_weeks_more() {
+        use crate::sources::{Sample, Update};
+        let id = GroupId::new(Platform::K8s, "ns", "web");
+        // A fine ring of one hour at 60 s; three days pushed, so the long tier holds them.
+        let mut store = Store::new(60, 60);
+        let push = |store: &mut Store, t: i64, v: f64| {
+            store.apply(Update::Samples {
+                at: chrono::DateTime::from_timestamp(t, 0).unwrap_or_default(),
+                samples: vec![Sample {
+                    group: id.clone(),
+                    metric: MetricKind::RequestRate,
+                    value: v,
+                }],
+            })
+        };
+        let start = 1_700_000_100 / 300 * 300;
+        for k in 0..3 * 1440 {
+            push(&mut store, start + k * 60, (k % 5) as f64);
+        }
+        // Half-way into a new bucket: it is still filling and must be left out.
+        push(&mut store, start + 3 * 86_400, 100.0);
+        let g = store.group_index(&id).expect("group");
+        let (first, step, values) = deep_history(&store, g, MetricKind::RequestRate).expect("some");
+        assert_eq!((first, step), (start, 300));
+        assert_eq!(
+            values.len(),
+            3 * 288,
+            "three days of 5-minute buckets, no partial one"
+        );
+        // Each bucket holds minutes 0..4 of the cycle: mean 2.
+        assert!(
+            values.iter().all(|v| (v - 2.0).abs() < 1e-6),
+            "{:?}",
+            &values[..4]
+        );
+
+        // With only the last hour held, the fine ring is the history.
+        let mut fresh = Store::new(60, 60);
+        for k in 0..30 {
+            push(&mut fresh, start + k * 60, 1.0);
+        }
+        let g = fresh.group_index(&id).expect("group");
+        let (_, step, values) = deep_history(&fresh, g, MetricKind::RequestRate).expect("some");
+        assert_eq!((step, values.len()), (60, 30));
     }
 }

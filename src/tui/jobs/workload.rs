@@ -46,13 +46,14 @@ pub struct WorkloadResult {
 /// Copies the group's request-rate history out of the store; `None` without such a series.
 pub fn job(store: &Store, group: &GroupId) -> Option<WorkloadJob> {
     let g = store.group_index(group)?;
-    let (start, values) = super::history(store, g, MetricKind::RequestRate)
-        .unwrap_or((store.now().map_or(0, |t| t.timestamp()), Vec::new()));
+    let data_end = store.now().map_or(0, |t| t.timestamp());
+    let (start, step_seconds, values) = super::deep_history(store, g, MetricKind::RequestRate)
+        .unwrap_or((data_end, store.step_seconds(), Vec::new()));
     Some(WorkloadJob {
         group: group.clone(),
-        data_end: store.now().map_or(0, |t| t.timestamp()),
+        data_end,
         start,
-        step_seconds: store.step_seconds(),
+        step_seconds,
         values,
     })
 }
@@ -71,12 +72,13 @@ pub fn run(job: WorkloadJob) -> WorkloadOutcome {
             need_seconds: MIN_HISTORY_SECONDS,
         })
     } else {
-        let (start, observed) = resample(job.start, step, &job.values, ANALYSIS_STEP_SECONDS);
-        let (analysis, decomposition) =
-            analyze_workload_full(start, ANALYSIS_STEP_SECONDS, &observed);
+        // Weeks of long-tier history come at 5 minutes and are analysed at that step.
+        let to = ANALYSIS_STEP_SECONDS.max(step);
+        let (start, observed) = resample(job.start, step, &job.values, to);
+        let (analysis, decomposition) = analyze_workload_full(start, to, &observed);
         Ok(WorkloadResult {
             start,
-            step_seconds: ANALYSIS_STEP_SECONDS,
+            step_seconds: to,
             observed,
             analysis,
             decomposition,
