@@ -184,8 +184,9 @@ async fn backfilled_history_comes_back_exactly() {
 }
 
 /// Measurement, not a check (run with `--ignored --nocapture`): the demo scenario's groups,
-/// 28 days from the simulator (written at 5 min, read back at 60 s), backfilled through promtool into Prometheus, then a
-/// full scaletop backfill into the store. Prints wall times and the long tier's bytes.
+/// 28 days from the simulator (written at 5 min, read back at 60 s), backfilled through
+/// promtool into Prometheus, then a full scaletop backfill into the store. Prints wall times
+/// and the long tier's bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement: 28 days of the demo fleet through promtool and Prometheus"]
 async fn measure_28_day_backfill_of_the_demo_fleet() {
@@ -195,7 +196,6 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
     let scenario_name =
         std::env::var("SCALETOP_MEASURE_SCENARIO").unwrap_or_else(|_| "ecommerce".into());
     let scenario = scaletop::sim::Scenario::load(&scenario_name).expect("built-in scenario");
-    let dir = tempfile::tempdir().expect("tempdir");
     let now = chrono::Utc::now().timestamp();
     let began = std::time::Instant::now();
     let mut csv = Vec::new();
@@ -209,7 +209,7 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
     };
     scaletop::sim::export_csv(&scenario, &spec, &mut csv).expect("export");
     // Shift the simulated month so it ends ten minutes ago.
-    let mut series: BTreeMap<(String, String), Vec<(i64, String)>> = BTreeMap::new();
+    let mut series: Series = BTreeMap::new();
     let mut first: Option<i64> = None;
     for line in String::from_utf8_lossy(&csv).lines().skip(1) {
         let mut f = line.split(',');
@@ -229,10 +229,75 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
             .or_default()
             .push((shifted, value.to_string()));
     }
+    let generated = began.elapsed();
+    let groups = scenario.sim_groups().len();
+    let span_days = backfill_and_measure(
+        &format!("scenario {scenario_name}"),
+        &series,
+        28,
+        groups,
+        generated,
+    )
+    .await;
+    assert!(
+        span_days > 27.0,
+        "the long tier holds the month: {span_days}"
+    );
+}
+
+/// Measurement (run with `--ignored --nocapture`): the issue's figure, 50 groups x 5 metrics
+/// x 14 days, synthetic daily waves written at 5 minutes and read back at 60 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: 50 groups x 5 metrics x 14 days through promtool and Prometheus"]
+async fn measure_14_day_backfill_of_50_groups_by_5_metrics() {
+    if !have("prometheus") || !have("promtool") {
+        return;
+    }
+    let began = std::time::Instant::now();
+    let now = chrono::Utc::now().timestamp();
+    let start = (now - 600 - 14 * 86_400).div_euclid(STEP) * STEP;
+    let metrics = [
+        "request_rate",
+        "cpu_utilization",
+        "memory_utilization",
+        "replicas_desired",
+        "latency_p95_ms",
+    ];
+    let mut series: Series = BTreeMap::new();
+    for g in 0..50 {
+        for (m, metric) in metrics.iter().enumerate() {
+            let points = (0..14 * 288)
+                .map(|k| {
+                    let t = start + k * 300;
+                    let day = (t % 86_400) as f64 / 86_400.0 * std::f64::consts::TAU;
+                    let v = 100.0 + (g * 5 + m) as f64 + 50.0 * day.sin();
+                    (t, format!("{v:.3}"))
+                })
+                .collect();
+            series.insert((metric.to_string(), format!("svc-{g:02}")), points);
+        }
+    }
+    let generated = began.elapsed();
+    backfill_and_measure("synthetic", &series, 14, 50, generated).await;
+}
+
+type Series = BTreeMap<(String, String), Vec<(i64, String)>>;
+
+/// Writes `series` (metric, group) as OpenMetrics, makes TSDB blocks with promtool, starts
+/// Prometheus on them and backfills `days` through scaletop's source into a store; prints the
+/// figures and returns the days the long tier holds.
+async fn backfill_and_measure(
+    label: &str,
+    series: &Series,
+    days: i64,
+    groups: usize,
+    generated: Duration,
+) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
     let samples: usize = series.values().map(Vec::len).sum();
     let mut om = String::with_capacity(samples * 64);
     let mut family = String::new();
-    for ((metric, group), points) in &series {
+    for ((metric, group), points) in series {
         if *metric != family {
             om.push_str(&format!("# TYPE sim_{metric} gauge\n"));
             family = metric.clone();
@@ -248,7 +313,6 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
     std::fs::write(&input, om).expect("write");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let generated = began.elapsed();
     let began = std::time::Instant::now();
     let out = Command::new("promtool")
         .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
@@ -266,28 +330,30 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
     std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("config");
     let port = free_port();
     let _prom = start_prometheus(&config, &data, port);
-    let metrics: Vec<String> = series.keys().map(|(m, _)| m.clone()).collect();
-    let mut queries: BTreeMap<String, String> = metrics
-        .iter()
+    let mut queries: BTreeMap<String, String> = series
+        .keys()
+        .map(|(m, _)| m.clone())
         .filter(|m| scaletop::sources::prometheus::presets::metric_by_name(m).is_some())
         .map(|m| (m.clone(), format!("sim_{m}")))
         .collect();
     queries.insert(
         "discover".into(),
-        "max by (namespace, group) (last_over_time({__name__=~\"sim_.+\"}[29d]))".into(),
+        format!(
+            "max by (namespace, group) (last_over_time({{__name__=~\"sim_.+\"}}[{}d]))",
+            days + 1
+        ),
     );
     let cfg = PrometheusSourceConfig {
         name: "month".into(),
         url: format!("http://127.0.0.1:{port}"),
         preset: "none".into(),
         interval: "1h".into(),
-        backfill: "28d".into(),
+        backfill: format!("{days}d"),
         step: format!("{STEP}s"),
         timeout: "60s".into(),
         queries,
         ..Default::default()
     };
-    let groups = scenario.sim_groups().len();
     let kinds = cfg.queries.len() - 1;
     let began = std::time::Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
@@ -303,6 +369,7 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
     let backfill = began.elapsed();
     task.abort();
     assert_eq!(health.state, HealthState::Up, "{health:?}");
+    let raw = raw_range_queries(port, &series, days).await;
     let (mut buckets, mut bytes, mut span_days) = (0usize, 0usize, 0.0f64);
     for g in 0..store.groups().len() {
         for m in scaletop::model::MetricKind::ALL {
@@ -317,9 +384,10 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
     }
     let delivered = health.details.samples.unwrap_or(0);
     println!(
-        "scenario {scenario_name}: {groups} groups x {kinds} metrics, {samples} samples written; \
+        "{label}: {groups} groups x {kinds} metrics, {samples} samples written; \
          generate {:.1}s, promtool {:.1}s, scaletop backfill {:.2}s ({delivered} samples, \
-         {:.0} samples/s, latency p50 {:?} ms p95 {:?} ms); long tier {buckets} buckets over \
+         {:.0} samples/s, latency p50 {:?} ms p95 {:?} ms); the same range queries read raw \
+         (bodies not decoded, 4 in flight): {:.2}s; long tier {buckets} buckets over \
          {span_days:.1} days, {bytes} bytes = {:.2} B/bucket, {:.2} B per 60 s sample",
         generated.as_secs_f64(),
         blocks.as_secs_f64(),
@@ -327,11 +395,42 @@ async fn measure_28_day_backfill_of_the_demo_fleet() {
         delivered as f64 / backfill.as_secs_f64(),
         health.details.latency_p50_ms,
         health.details.latency_p95_ms,
+        raw.as_secs_f64(),
         bytes as f64 / buckets.max(1) as f64,
         bytes as f64 / delivered.max(1) as f64,
     );
-    assert!(
-        span_days > 27.0,
-        "the long tier holds the month: {span_days}"
-    );
+    span_days
+}
+
+/// The backfill's range queries (one per metric per day) sent with plain reqwest, 4 in flight,
+/// bodies read and dropped: what Prometheus alone takes, to compare scaletop's backfill with.
+async fn raw_range_queries(port: u16, series: &Series, days: i64) -> Duration {
+    use futures::StreamExt;
+    let metrics: std::collections::BTreeSet<&String> = series.keys().map(|(m, _)| m).collect();
+    let now = chrono::Utc::now().timestamp().div_euclid(STEP) * STEP;
+    let client = reqwest::Client::new();
+    let urls: Vec<String> = (0..days)
+        .flat_map(|d| {
+            let start = now - days * 86_400 + d * 86_400;
+            metrics.iter().map(move |m| {
+                format!(
+                    "http://127.0.0.1:{port}/api/v1/query_range?query=sim_{m}&start={start}&end={}&step={STEP}",
+                    start + 86_400 - STEP
+                )
+            })
+        })
+        .collect();
+    let began = std::time::Instant::now();
+    futures::stream::iter(urls)
+        .map(|u| {
+            let client = client.clone();
+            async move {
+                let r = client.get(&u).send().await.expect("query");
+                r.bytes().await.expect("body").len()
+            }
+        })
+        .buffer_unordered(4)
+        .collect::<Vec<usize>>()
+        .await;
+    began.elapsed()
 }

@@ -2,93 +2,14 @@
 //! Polls the screen (no fixed sleeps) and checks the exit code written after the binary ends.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod support;
+
+use support::tmux::Tmux;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scaletop");
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A private tmux server (its own socket) with one session; killed on drop.
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let id = format!("scaletop-e2e-{}", std::process::id());
-        let t = Tmux {
-            socket: id.clone(),
-            session: id,
-        };
-        let status = t
-            .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", &t.session])
-            .args(["-x", "160", "-y", "48", command])
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", &self.session])
-            .args(keys)
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls the screen until `pred` holds; panics with the last screen after the timeout.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > TIMEOUT {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // The server is usually gone already (the session ended with the binary).
-        let _ = self
-            .cmd()
-            .arg("kill-server")
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 fn wait_for_file(path: &Path) -> String {
     let start = Instant::now();
@@ -116,11 +37,7 @@ fn temp_dir() -> PathBuf {
 
 #[test]
 fn demo_in_tmux() {
-    if !tmux_available() {
-        if std::env::var("SCALETOP_REQUIRE_ALL").as_deref() == Ok("1") {
-            panic!("tmux is required (SCALETOP_REQUIRE_ALL=1) but not installed");
-        }
-        eprintln!("SKIPPED: tmux not installed");
+    if !support::have("tmux") {
         return;
     }
     let dir = temp_dir();
@@ -136,7 +53,7 @@ fn demo_in_tmux() {
         s = stty_file.display(),
         e = exit_file.display()
     );
-    let tmux = Tmux::start(&command);
+    let tmux = Tmux::start("e2e", &command, TIMEOUT);
 
     // Overview lists the scenario's groups.
     let screen = tmux.wait_for("the ecommerce groups on Overview", |s| {

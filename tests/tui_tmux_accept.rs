@@ -4,62 +4,13 @@
 
 mod support;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use support::tmux::Tmux;
+
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scaletop");
 const RECS: &str = include_str!("fixtures/emit/recommendations.json");
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-struct Tmux(String);
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.0]);
-        c
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let ok = self
-            .cmd()
-            .args(["send-keys", "-t", &self.0])
-            .args(keys)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "tmux send-keys");
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let out = self
-                .cmd()
-                .args(["capture-pane", "-p", "-t", &self.0])
-                .output()
-                .expect("capture-pane");
-            let s = String::from_utf8_lossy(&out.stdout).into_owned();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd()
-            .arg("kill-server")
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
 
 #[test]
 fn accept_writes_the_previewed_file_in_the_real_binary() {
@@ -81,14 +32,7 @@ fn accept_writes_the_previewed_file_in_the_real_binary() {
         d = dir.path().display(),
         c = cfg.display()
     );
-    let tmux = Tmux(format!("scaletop-accept-{}", std::process::id()));
-    let started = tmux
-        .cmd()
-        .args(["-f", "/dev/null", "new-session", "-d", "-s", &tmux.0])
-        .args(["-x", "160", "-y", "48", &command])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(started, "tmux new-session");
+    let tmux = Tmux::start("accept", &command, TIMEOUT);
     tmux.wait_for("Overview", |s| s.contains("storefront"));
 
     tmux.send(&["r"]);

@@ -1,97 +1,16 @@
 //! End to end in tmux (160x48) on the built-in demo: the Alerts tab lists a rule that fired,
 //! the header flashes it, and `m` opens a load-test window with a live scorecard, then closes
 //! it and saves the scorecard (JSON + Markdown) in the output directory.
-//! (Same harness shape as tests/tui_tmux.rs: a private tmux server, screen polling.)
 
 mod support;
 
+use support::tmux::Tmux;
+
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scaletop");
 const TIMEOUT: Duration = Duration::from_secs(40);
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let t = Tmux {
-            socket: format!("scaletop-watch-{}", std::process::id()),
-        };
-        let status = t
-            .cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "w",
-                "-x",
-                "160",
-                "-y",
-                "48",
-            ])
-            .arg(command)
-            .status()
-            .expect("tmux runs");
-        assert!(status.success());
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let ok = self
-            .cmd()
-            .args(["send-keys", "-t", "w"])
-            .args(keys)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "send-keys");
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "w"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd()
-            .arg("kill-server")
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
 
 fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
@@ -126,7 +45,7 @@ fn alerts_fire_and_a_load_test_is_scored() {
         d = dir.path().display(),
         c = config.display()
     );
-    let tmux = Tmux::start(&command);
+    let tmux = Tmux::start("watch", &command, TIMEOUT);
     tmux.wait_for("the demo", |s| {
         s.contains("1 Overview") && s.contains("groups")
     });

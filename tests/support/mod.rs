@@ -3,6 +3,8 @@
 //! drop. A missing tool skips loudly, or fails with SCALETOP_REQUIRE_ALL=1 (CI).
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;

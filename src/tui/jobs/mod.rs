@@ -263,7 +263,7 @@ pub fn deep_history(
         Some((first, width, values))
     });
     match (fine, long) {
-        (fine, Some(long)) if long.2.len() as i64 * long.1 >= 2 * fine_span.max(1) => Some(long),
+        (_, Some(long)) if long.2.len() as i64 * long.1 >= 2 * fine_span.max(1) => Some(long),
         (Some((start, values)), _) => Some((start, store.step_seconds(), values)),
         (None, long) => long,
     }
