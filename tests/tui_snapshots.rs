@@ -662,3 +662,32 @@ fn cost_tab_prices_off_the_ui_thread_and_says_why_a_group_is_not_priced() {
     assert!(text.contains("no region"), "{text}");
     assert!(!text.contains("$0.00"), "{text}");
 }
+
+#[test]
+fn events_tab_with_scaling_quality_by_group() {
+    let store = fx::store();
+    let mut app = fx::app(&store);
+    press(&mut app, &store, "2");
+    assert_eq!(run_jobs(&mut app, &store), 1, "the monitoring job");
+    let text = screen(&app, &store);
+    assert!(text.contains("Scaling quality by group"), "{text}");
+    // Five events, the catalog pair thrash (CONTRACTS definition): 3 of 5 justified fleet
+    // wide, the pair's scale-up a false positive, catalog itself 0% justified.
+    let m = app.monitoring.result.as_ref().expect("computed");
+    assert_eq!(m.fleet.scaling_efficiency, Some(0.6));
+    assert_eq!(m.fleet.false_positive_scale_ups, 1);
+    let catalog = text
+        .lines()
+        .skip_while(|l| !l.contains("Scaling quality by group"))
+        .find(|l| l.contains("catalog"))
+        .expect("catalog quality row");
+    assert!(catalog.contains(" 0% "), "{catalog}");
+    insta::assert_snapshot!(text);
+    // The Overview title carries the fleet figures.
+    press(&mut app, &store, "1");
+    let overview = screen(&app, &store);
+    assert!(
+        overview.contains("60% justified") && overview.contains("1 false scale-ups"),
+        "{overview}"
+    );
+}

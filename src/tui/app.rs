@@ -366,6 +366,8 @@ pub struct App {
     pub writer: crate::emit::writer::GuardedWriter,
     /// Cost analysis of every group (computed off the UI thread).
     pub cost: JobSlot<crate::tui::jobs::cost::CostOutcome>,
+    /// Monitoring figures of every group (Overview and Events tabs).
+    pub monitoring: JobSlot<crate::tui::jobs::monitoring::MonitoringOutcome>,
     /// Alert evaluation (off the UI thread) and what the Alerts tab lists.
     pub alerts: AlertsPanel,
     pub loadtest: LoadTestPanel,
@@ -416,6 +418,7 @@ impl App {
             recommendations: Vec::new(),
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
             cost: JobSlot::default(),
+            monitoring: JobSlot::default(),
             alerts: AlertsPanel::new(&cfg.alerts),
             loadtest: LoadTestPanel::new(cfg),
             quit: false,
@@ -525,6 +528,7 @@ impl App {
                 self.cost.finish(*c)
             }
             JobOutput::Alerts(a) => self.alerts.finish(*a, Utc::now()),
+            JobOutput::Monitoring(m) => self.monitoring.finish(*m),
             JobOutput::Scorecard(o) => {
                 if let Some(status) = self.loadtest.finish(*o) {
                     self.status = Some(status);
@@ -801,6 +805,7 @@ impl App {
         self.forecast = JobSlot::default();
         self.policies = JobSlot::default();
         self.cost = JobSlot::default();
+        self.monitoring = JobSlot::default();
         self.alerts.reset();
         self.loadtest.start = None;
         self.loadtest.closing = None;

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod cost;
 pub mod explain;
 pub mod forecast;
+pub mod monitoring;
 pub mod policies;
 pub mod scorecard;
 pub mod workload;
@@ -33,6 +34,7 @@ pub enum Job {
     Cost(cost::CostJob),
     Alerts(Box<alerts::AlertsJob>),
     Scorecard(Box<scorecard::ScorecardJob>),
+    Monitoring(monitoring::MonitoringJob),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +46,7 @@ pub enum JobOutput {
     Cost(Box<cost::CostOutcome>),
     Alerts(Box<alerts::AlertsOutcome>),
     Scorecard(Box<scorecard::ScorecardOutcome>),
+    Monitoring(Box<monitoring::MonitoringOutcome>),
 }
 
 /// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
@@ -56,6 +59,7 @@ pub fn run(job: Job) -> JobOutput {
         Job::Cost(j) => JobOutput::Cost(Box::new(cost::run(j))),
         Job::Alerts(j) => JobOutput::Alerts(Box::new(alerts::run(*j))),
         Job::Scorecard(j) => JobOutput::Scorecard(Box::new(scorecard::run(*j))),
+        Job::Monitoring(j) => JobOutput::Monitoring(Box::new(monitoring::run(j))),
     }
 }
 
@@ -163,6 +167,16 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         if app.cost.wants(&key, REPLAY_EVERY_SECONDS) {
             app.cost.start(key);
             jobs.push(Job::Cost(cost::job(store)));
+        }
+    }
+    if matches!(app.tab, Tab::Overview | Tab::Events) && app.pane == Pane::None {
+        let key = JobKey {
+            group: None,
+            data_end,
+        };
+        if app.monitoring.wants(&key, REPLAY_EVERY_SECONDS) {
+            app.monitoring.start(key);
+            jobs.push(Job::Monitoring(monitoring::job(store)));
         }
     }
     if let Pane::Explain(state) = &mut app.pane {

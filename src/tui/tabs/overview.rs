@@ -49,10 +49,14 @@ const SPARK_POINTS_PER_CELL: usize = 4;
 
 pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
-    let title = Line::from(vec![
+    let mut title = vec![
         Span::styled(format!(" Groups ({}) ", app.rows.len()), theme.title()),
         Span::styled(format!("sort: {} ", app.sort.label()), theme.dim()),
-    ]);
+    ];
+    if let Some(m) = &app.monitoring.result {
+        title.extend(crate::tui::tabs::events::fleet_spans(theme, &m.fleet));
+    }
+    let title = Line::from(title);
     let block = Block::default().borders(Borders::ALL).title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
