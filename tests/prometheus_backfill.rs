@@ -369,7 +369,7 @@ async fn backfill_and_measure(
     let backfill = began.elapsed();
     task.abort();
     assert_eq!(health.state, HealthState::Up, "{health:?}");
-    let raw = raw_range_queries(port, &series, days).await;
+    let raw = raw_range_queries(port, series, days).await;
     let (mut buckets, mut bytes, mut span_days) = (0usize, 0usize, 0.0f64);
     for g in 0..store.groups().len() {
         for m in scaletop::model::MetricKind::ALL {
