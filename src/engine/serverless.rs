@@ -48,14 +48,29 @@ pub struct LambdaPrices {
     pub provisioned_duration_usd_per_gb_second: f64,
 }
 
+impl From<&crate::pricing::LambdaRates> for LambdaPrices {
+    fn from(r: &crate::pricing::LambdaRates) -> Self {
+        Self {
+            usd_per_request: r.request_usd,
+            usd_per_gb_second: r.duration_usd_per_gb_second,
+            provisioned_usd_per_gb_second: r.provisioned_usd_per_gb_second,
+            provisioned_duration_usd_per_gb_second: r.provisioned_duration_usd_per_gb_second,
+        }
+    }
+}
+
 impl LambdaPrices {
-    /// us-east-1, x86 (first duration tier).
-    pub const US_EAST_1_X86: Self = Self {
-        usd_per_request: 0.20 / 1_000_000.0,
-        usd_per_gb_second: 0.000_016_666_7,
-        provisioned_usd_per_gb_second: 0.000_004_166_7,
-        provisioned_duration_usd_per_gb_second: 0.000_009_722_2,
-    };
+    /// x86 rates (first duration tier) from the built-in price catalog,
+    /// assets/pricing/aws-lambda.toml: the one place Lambda prices are written down.
+    pub fn built_in_x86() -> &'static LambdaPrices {
+        static PRICES: std::sync::OnceLock<LambdaPrices> = std::sync::OnceLock::new();
+        PRICES.get_or_init(|| {
+            // Compiled in and parsed by the pricing tests; it cannot fail at run time.
+            #[allow(clippy::expect_used)]
+            let catalog = crate::pricing::Catalog::built_in().expect("built-in price catalog");
+            LambdaPrices::from(&catalog.lambda.x86_64)
+        })
+    }
 
     /// Share of provisioned concurrency that must be in use for it to cost less than running
     /// the same executions on demand (AWS: about 60%).

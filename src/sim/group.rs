@@ -397,7 +397,7 @@ impl GroupSim {
         let provisioned = f64::from(fs.provisioned_concurrency);
         let step = self.environments.step(
             &fs.function_model(),
-            &LambdaPrices::US_EAST_1_X86,
+            LambdaPrices::built_in_x86(),
             ProvisionedNow::steady(provisioned),
             dt,
             demand,

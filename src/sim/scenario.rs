@@ -395,7 +395,7 @@ fn serverless_capacity(s: &ServerlessSpec) -> Result<CapacityModel, String> {
         warm_pool_startup_seconds: 0,
         usd_per_replica_hour: f64::from(s.memory_mb) / 1024.0
             * 3600.0
-            * crate::engine::serverless::LambdaPrices::US_EAST_1_X86.usd_per_gb_second,
+            * crate::engine::serverless::LambdaPrices::built_in_x86().usd_per_gb_second,
         timeout_ms: s.timeout_ms,
     })
 }

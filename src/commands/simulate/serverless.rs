@@ -72,7 +72,7 @@ pub(super) fn run(args: &SimulateArgs, policy_text: Option<&str>) -> Result<(), 
         ..Slo::default()
     };
     let demand = demand_from_file(path, args.group.as_deref(), &args.metric)?;
-    let prices = LambdaPrices::US_EAST_1_X86;
+    let prices = *LambdaPrices::built_in_x86();
 
     let mut autoscaler;
     let (provisioned, name) = match (policy_text, args.provisioned) {

@@ -20,7 +20,10 @@ fn slo() -> Slo {
     }
 }
 
-const P: LambdaPrices = LambdaPrices::US_EAST_1_X86;
+/// The catalog's us-east-1 x86 rates: the worked examples below check them against AWS's.
+fn p() -> &'static LambdaPrices {
+    LambdaPrices::built_in_x86()
+}
 
 #[test]
 fn on_demand_hour_costs_requests_plus_gb_seconds() {
@@ -28,7 +31,7 @@ fn on_demand_hour_costs_requests_plus_gb_seconds() {
     // ($6.000012) at the list prices.
     let r = replay_function(
         &function(100.0, 1024),
-        &P,
+        p(),
         0,
         60,
         &[1000.0; 60],
@@ -51,7 +54,7 @@ fn provisioned_hour_bills_configured_and_cheaper_duration() {
     // provisioned rate ($3.499992) + requests ($0.72).
     let r = replay_function(
         &function(100.0, 1024),
-        &P,
+        p(),
         0,
         60,
         &[1000.0; 60],
@@ -74,8 +77,16 @@ fn aws_pricing_page_provisioned_example() {
     let mut f = function(1000.0, 1024);
     f.concurrency_limit = 1000;
     let rps = 1_200_000.0 / 7200.0;
-    let r = replay_function(&f, &P, 0, 60, &[rps; 120], Provisioned::Fixed(1000), &slo())
-        .expect("replay");
+    let r = replay_function(
+        &f,
+        p(),
+        0,
+        60,
+        &[rps; 120],
+        Provisioned::Fixed(1000),
+        &slo(),
+    )
+    .expect("replay");
     assert!(
         (r.summary.cost_usd - 41.91).abs() < 0.005,
         "{}",
@@ -85,7 +96,7 @@ fn aws_pricing_page_provisioned_example() {
 
 #[test]
 fn provisioned_breaks_even_at_sixty_percent() {
-    assert!((P.provisioned_break_even_utilization() - 0.6).abs() < 1e-4);
+    assert!((p().provisioned_break_even_utilization() - 0.6).abs() < 1e-4);
 }
 
 #[test]
@@ -96,7 +107,7 @@ fn over_the_limit_is_throttled() {
     let mut envs = Environments::new(100.0);
     let out = envs.step(
         &f,
-        &P,
+        p(),
         ProvisionedNow::steady(0.0),
         60.0,
         1500.0,
@@ -115,7 +126,7 @@ fn scaling_rate_is_a_thousand_environments_per_ten_seconds() {
     let mut envs = Environments::new(0.0);
     let out = envs.step(
         &f,
-        &P,
+        p(),
         ProvisionedNow::steady(0.0),
         10.0,
         30_000.0,
@@ -126,7 +137,7 @@ fn scaling_rate_is_a_thousand_environments_per_ten_seconds() {
     // Ten seconds later the cap is 2,000 above what is warm.
     let out = envs.step(
         &f,
-        &P,
+        p(),
         ProvisionedNow::steady(0.0),
         10.0,
         30_000.0,
@@ -145,22 +156,22 @@ fn new_environments_are_cold_starts_and_provisioned_ones_are_not() {
     let mut t = LatencyTable::new();
     // 50 busy environments; demand doubles to 100 concurrent in a 60 s step: 50 new ones.
     let mut envs = Environments::new(50.0);
-    let out = envs.step(&f, &P, ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
+    let out = envs.step(&f, p(), ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
     let recycled = 100.0 * 60.0 / ENVIRONMENT_LIFETIME_SECONDS;
     assert!((out.cold_starts_per_second - (50.0 + recycled) / 60.0).abs() < 1e-9);
     // Demand falls to 20 for 10 minutes, then returns to 100: the 80 idle environments decayed
     // with the keep-warm time constant, the difference starts cold.
     let mut envs = Environments::new(100.0);
     for _ in 0..10 {
-        envs.step(&f, &P, ProvisionedNow::steady(0.0), 60.0, 200.0, &mut t);
+        envs.step(&f, p(), ProvisionedNow::steady(0.0), 60.0, 200.0, &mut t);
     }
-    let out = envs.step(&f, &P, ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
+    let out = envs.step(&f, p(), ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
     // Idle since the first low step: ten 60 s decays of 600 s keep-warm.
     let kept = 20.0 + 80.0 * (-1.0f64).exp();
     assert!((out.cold_starts_per_second - (100.0 - kept + recycled) / 60.0).abs() < 1e-9);
     // With 100 provisioned environments ready only recycling remains.
     let mut envs = Environments::new(50.0);
-    let out = envs.step(&f, &P, ProvisionedNow::steady(100.0), 60.0, 1000.0, &mut t);
+    let out = envs.step(&f, p(), ProvisionedNow::steady(100.0), 60.0, 1000.0, &mut t);
     assert!((out.cold_starts_per_second - recycled / 60.0).abs() < 1e-9);
     assert!(
         out.p95_ms < f.duration_ms * 4.0,
@@ -174,9 +185,9 @@ fn cold_starts_push_p95_by_the_init_duration() {
     let f = function(100.0, 512);
     let mut t = LatencyTable::new();
     let mut warm = Environments::new(100.0);
-    let steady = warm.step(&f, &P, ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
+    let steady = warm.step(&f, p(), ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
     let mut cold = Environments::new(0.0);
-    let burst = cold.step(&f, &P, ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
+    let burst = cold.step(&f, p(), ProvisionedNow::steady(0.0), 60.0, 1000.0, &mut t);
     // 100 new environments over 60,000 requests is 0.17% cold: p99 pays part of the init
     // time, p95 a small share of it.
     assert!(burst.p99_ms > steady.p99_ms + 0.1 * f.cold_start_ms);
@@ -208,7 +219,7 @@ fn autoscaled_provisioned_concurrency_follows_demand_within_bounds() {
         .collect();
     let r = replay_function(
         &function(100.0, 1024),
-        &P,
+        p(),
         0,
         60,
         &demand,
@@ -242,13 +253,13 @@ fn autoscaled_provisioned_concurrency_follows_demand_within_bounds() {
 fn bad_input_is_named() {
     let f = function(100.0, 512);
     let e =
-        replay_function(&f, &P, 0, 60, &[1.0, -2.0], Provisioned::Fixed(0), &slo()).unwrap_err();
+        replay_function(&f, p(), 0, 60, &[1.0, -2.0], Provisioned::Fixed(0), &slo()).unwrap_err();
     assert!(e.contains("step 1"), "{e}");
     let mut bad = f.clone();
     bad.duration_ms = f64::NAN;
-    let e = replay_function(&bad, &P, 0, 60, &[1.0], Provisioned::Fixed(0), &slo()).unwrap_err();
+    let e = replay_function(&bad, p(), 0, 60, &[1.0], Provisioned::Fixed(0), &slo()).unwrap_err();
     assert!(e.contains("duration_ms"), "{e}");
-    assert!(replay_function(&f, &P, 0, 0, &[1.0], Provisioned::Fixed(0), &slo()).is_err());
+    assert!(replay_function(&f, p(), 0, 0, &[1.0], Provisioned::Fixed(0), &slo()).is_err());
 }
 
 #[test]
@@ -256,7 +267,7 @@ fn missing_demand_is_held() {
     let f = function(100.0, 512);
     let r = replay_function(
         &f,
-        &P,
+        p(),
         0,
         60,
         &[100.0, f64::NAN, 100.0],
