@@ -99,6 +99,42 @@ pub fn sparkline(values: &[Option<f64>], width: usize) -> String {
     out
 }
 
+/// The one-line head of a per-group analysis tab (Workload, Forecast): the group, what was
+/// computed at which data time, whether a newer result is being computed, and how often.
+pub struct JobHeader<'a> {
+    pub group: &'a crate::model::GroupId,
+    /// e.g. "forecast", "analysed", with the data time it ran on.
+    pub done: Option<(&'a str, i64)>,
+    /// e.g. "fitting…", shown while a job runs.
+    pub busy: Option<&'a str>,
+    pub cadence: String,
+}
+
+impl JobHeader<'_> {
+    pub fn line(self, theme: &crate::tui::theme::Theme) -> ratatui::text::Line<'static> {
+        use ratatui::text::Span;
+        let mut spans = vec![
+            Span::styled(self.group.name.clone(), theme.title()),
+            Span::styled(format!("  {}", self.group), theme.dim()),
+            Span::raw("  request rate"),
+        ];
+        if let Some((what, at)) = self.done {
+            spans.push(Span::raw(format!(
+                " · {what} at data time {} UTC",
+                fmt_time(at)
+            )));
+        }
+        if let Some(busy) = self.busy {
+            spans.push(Span::styled(format!("  {busy}"), theme.warn()));
+        }
+        spans.push(Span::styled(
+            format!("   j/k group · {}", self.cadence),
+            theme.dim(),
+        ));
+        ratatui::text::Line::from(spans)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,28 +51,13 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     };
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let current = app.forecast.result.as_ref().filter(|o| &o.group == group);
-    let mut head_spans = vec![
-        Span::styled(group.name.clone(), theme.title()),
-        Span::styled(format!("  {group}"), theme.dim()),
-        Span::raw("  request rate"),
-    ];
-    if let Some(o) = current {
-        head_spans.push(Span::raw(format!(
-            " · forecast at data time {} UTC",
-            fmt_time(o.data_end)
-        )));
-    }
-    if app.forecast.in_flight {
-        head_spans.push(Span::styled("  fitting…", theme.warn()));
-    }
-    head_spans.push(Span::styled(
-        format!(
-            "   j/k group · refitted every {} of data",
-            fmt_span(REFIT_EVERY_SECONDS)
-        ),
-        theme.dim(),
-    ));
-    frame.render_widget(Paragraph::new(Line::from(head_spans)), head);
+    let header = crate::tui::widgets::JobHeader {
+        group,
+        done: current.map(|o| ("forecast", o.data_end)),
+        busy: app.forecast.in_flight.then_some("fitting…"),
+        cadence: format!("refitted every {} of data", fmt_span(REFIT_EVERY_SECONDS)),
+    };
+    frame.render_widget(Paragraph::new(header.line(theme)), head);
     let Some(outcome) = current else {
         frame.render_widget(
             Paragraph::new("fitting…")

@@ -46,25 +46,16 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     };
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let current = app.workload.result.as_ref().filter(|o| &o.group == group);
-    let mut head_spans = vec![
-        Span::styled(group.name.clone(), theme.title()),
-        Span::styled(format!("  {group}"), theme.dim()),
-        Span::raw("  request rate"),
-    ];
-    if let Some(o) = current {
-        head_spans.push(Span::raw(format!(
-            " · analysed at data time {} UTC",
-            fmt_time(o.data_end)
-        )));
-    }
-    if app.workload.in_flight {
-        head_spans.push(Span::styled("  analysing…", theme.warn()));
-    }
-    head_spans.push(Span::styled(
-        "   j/k group · recomputed every 30 s of data",
-        theme.dim(),
-    ));
-    frame.render_widget(Paragraph::new(Line::from(head_spans)), head);
+    let header = crate::tui::widgets::JobHeader {
+        group,
+        done: current.map(|o| ("analysed", o.data_end)),
+        busy: app.workload.in_flight.then_some("analysing…"),
+        cadence: format!(
+            "recomputed every {} s of data",
+            crate::tui::jobs::RECOMPUTE_EVERY_SECONDS
+        ),
+    };
+    frame.render_widget(Paragraph::new(header.line(theme)), head);
 
     let Some(outcome) = current else {
         frame.render_widget(
