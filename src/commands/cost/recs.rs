@@ -186,7 +186,8 @@ pub fn build(
                 ),
                 _ => None,
             };
-            let whole = c.level_instances.fract() == 0.0;
+            let whole =
+                c.level_instances.fract() == 0.0 && !matches!(g.billing, Billing::Lambda { .. });
             let others: Vec<String> = plan
                 .commitments
                 .iter()
@@ -198,11 +199,19 @@ pub fn build(
                     )
                 })
                 .collect();
+            // Lambda commitments are sized in $ of on-demand spend an hour, not instances.
+            let (unit, covered) = match &g.billing {
+                Billing::Lambda { .. } => (
+                    "$/h of on-demand duration",
+                    "Lambda duration and provisioned concurrency",
+                ),
+                _ => ("instances", "instances"),
+            };
             out.push(rec(
                 RecommendationKind::Commitment,
                 gid.clone(),
                 format!(
-                    "{}: {:?} {}y for {:.1} instances (${:.3}/h)",
+                    "{}: {:?} {}y for {:.1} {unit} (${:.3}/h committed)",
                     g.name,
                     c.option.kind,
                     c.option.term_years,
@@ -222,7 +231,7 @@ pub fn build(
                         c.coverage * 100.0,
                         c.break_even_months
                     ),
-                    format!("flexibility: {}; discount {} ({:?})", c.option.flexibility, c.option.discount, c.option.status),
+                    format!("covers {covered}; flexibility: {}; discount {} ({:?})", c.option.flexibility, c.option.discount, c.option.status),
                     format!("compared: {}", if others.is_empty() { "none".into() } else { others.join(", ") }),
                 ],
                 *s,

@@ -301,6 +301,8 @@ pub fn analyze(
         "monthly figures: mean hourly cost x 730 h".to_string(),
         "savings are counted once, in order: instance type, then spot above an SLO-safe on-demand base, then a commitment on what stays on demand".to_string(),
         "commitments: no-upfront rates; discounts are the catalog's class rates".to_string(),
+        "new commitments are sized on each group's usage as if nothing were committed yet: an existing reservation or savings plan covering the same usage (see the inventory) reduces what to buy".to_string(),
+        "Lambda: a Compute Savings Plan covers duration and provisioned concurrency (not requests), sized in $ of on-demand spend an hour".to_string(),
         format!("spot: each group spans {SPOT_AVAILABILITY_ZONES} availability zones; a spot pool is one instance type in one zone"),
     ];
     let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
@@ -625,13 +627,54 @@ pub fn analyze(
                 } else {
                     rates
                 };
+                let mut provisioned = u.provisioned_now;
                 if let Some(plan) = serverless::plan(&u, target_rates) {
                     let s = plan.saving.saving_usd_month * n;
                     if s > 0.0 {
                         p.applied.insert("concurrency".into(), s);
                         projected -= s;
+                        provisioned = f64::from(plan.provisioned_concurrency);
                     }
                     p.concurrency = Some(plan);
+                }
+                // A Compute Savings Plan on the duration and provisioned concurrency that
+                // remain, sized like any commitment: the unit is $ of on-demand spend an hour.
+                let spend: Vec<f64> =
+                    serverless::covered_spend_per_hour(&u, target_rates, provisioned)
+                        .iter()
+                        .map(|v| v * n)
+                        .collect();
+                let sp = &catalog.lambda.savings_plan;
+                let opts_c: Vec<CommitmentOption> = terms
+                    .iter()
+                    .map(|&t| CommitmentOption {
+                        kind: CommitmentType::ComputeSavingsPlan,
+                        term_years: t,
+                        discount: if t >= 3 {
+                            sp.compute_savings_plan_3y
+                        } else {
+                            sp.compute_savings_plan_1y
+                        },
+                        flexibility: "Lambda duration and provisioned concurrency in any region, and EC2/Fargate",
+                        status: sp.status,
+                    })
+                    .filter(|o| o.discount > 0.0)
+                    .collect();
+                p.commitments = commitment::compare(&hourly(g, &spend), 1.0, &opts_c);
+                if let Some(best) = p
+                    .commitments
+                    .first()
+                    .filter(|b| b.saving.saving_usd_month > 0.0)
+                {
+                    p.applied
+                        .insert("commitment".into(), best.saving.saving_usd_month);
+                    projected -= best.saving.saving_usd_month;
+                    if best.option.status == PriceStatus::Unverified {
+                        ctx.unverified.insert(format!(
+                            "Lambda Compute Savings Plan discount ({})",
+                            catalog.lambda.file
+                        ));
+                    }
                 }
                 let region = "us-east-1";
                 let status = catalog.lambda.status(region);
@@ -639,8 +682,14 @@ pub fn analyze(
                     ctx.unverified
                         .insert(format!("Lambda rates ({})", catalog.lambda.file));
                 }
+                let committed_paid = p
+                    .commitments
+                    .first()
+                    .filter(|b| b.saving.saving_usd_month > 0.0)
+                    .map_or(0.0, |b| b.hourly_commitment_usd * HOURS_PER_MONTH);
+                committed_proj += committed_paid;
                 od_now += current;
-                od_proj += projected;
+                od_proj += projected - committed_paid;
                 (
                     format!("Lambda {memory_mb} MB x {functions} functions"),
                     current / HOURS_PER_MONTH,

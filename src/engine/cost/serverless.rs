@@ -64,6 +64,30 @@ pub fn monthly_cost(u: &FunctionUsage, rates: &LambdaRates, provisioned: f64) ->
     total / seconds * 3600.0 * super::HOURS_PER_MONTH
 }
 
+/// $/h per step of what a Compute Savings Plan covers for one function: duration (on demand
+/// and inside provisioned concurrency) and the provisioned concurrency itself; requests are
+/// not covered. NaN where the step has no data.
+pub fn covered_spend_per_hour(
+    u: &FunctionUsage,
+    rates: &LambdaRates,
+    provisioned: f64,
+) -> Vec<f64> {
+    let gb = u.memory_mb / 1024.0;
+    u.concurrency
+        .iter()
+        .map(|&conc| {
+            if !conc.is_finite() {
+                return f64::NAN;
+            }
+            3600.0
+                * gb
+                * ((conc - provisioned).max(0.0) * rates.duration_usd_per_gb_second
+                    + conc.min(provisioned) * rates.provisioned_duration_usd_per_gb_second
+                    + provisioned * rates.provisioned_usd_per_gb_second)
+        })
+        .collect()
+}
+
 pub fn plan(u: &FunctionUsage, rates: &LambdaRates) -> Option<ConcurrencyPlan> {
     let peak = u
         .concurrency
@@ -133,5 +157,37 @@ mod tests {
         assert_eq!(p.provisioned_concurrency, 23);
         assert!(p.saving.saving_usd_month > 0.0);
         assert_eq!(p.reserved_concurrency, 28);
+    }
+
+    #[test]
+    fn savings_plan_covered_spend_is_duration_and_provisioned_concurrency() {
+        let c = Catalog::built_in().unwrap();
+        let r = &c.lambda.x86_64;
+        // 1024 MB, 10 concurrent, 4 provisioned, for an hour: on demand 6 x 3600 GB-s x
+        // $0.0000166667 = $0.36; inside provisioned 4 x 3600 x $0.0000097222 = $0.14;
+        // provisioned itself 4 x 3600 x $0.0000041667 = $0.06. $0.56/h; requests not included.
+        let inv = [1_000.0, f64::NAN];
+        let conc = [10.0, f64::NAN];
+        let u = FunctionUsage {
+            step_seconds: 60.0,
+            invocations: &inv,
+            concurrency: &conc,
+            memory_mb: 1024.0,
+            provisioned_now: 4.0,
+        };
+        let s = covered_spend_per_hour(&u, r, 4.0);
+        assert!((s[0] - 0.56).abs() < 1e-4, "{s:?}");
+        assert!(s[1].is_nan(), "missing stays missing");
+        // A steady $0.56/h: a 1-year plan at 12% commits 0.88 x 0.56 and saves 12% of it.
+        let option = super::super::commitment::CommitmentOption {
+            kind: crate::artifact::CommitmentType::ComputeSavingsPlan,
+            term_years: 1,
+            discount: c.lambda.savings_plan.compute_savings_plan_1y,
+            flexibility: "",
+            status: c.lambda.savings_plan.status,
+        };
+        let plan = super::super::commitment::plan(&[s[0]; 48], 1.0, &option).expect("plan");
+        assert!((plan.hourly_commitment_usd - 0.88 * s[0]).abs() < 1e-9);
+        assert!((plan.saving.saving_usd_month - 0.12 * s[0] * 730.0).abs() < 1e-6);
     }
 }
