@@ -33,7 +33,9 @@ pub struct SimServeArgs {
     /// address is printed on the first line of standard output).
     #[arg(long, default_value = "127.0.0.1:9464")]
     pub listen: String,
-    /// Simulated seconds per real second.
+    /// Simulated seconds per real second. Counters still advance at the simulated rates per
+    /// real second, so `rate()` over them reads the simulated request and CPU rates at any
+    /// speed (a 30x run shows the day's curve 30x faster, not 30x higher).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
     #[arg(long)]
@@ -85,7 +87,7 @@ async fn serve(
     let mut expo = Exposition::new(sim.groups().len());
     // One step first so every series exists before the first scrape.
     sim.advance_frame(STEP_SECONDS, &mut frame);
-    expo.accumulate(&frame, STEP_SECONDS as f64);
+    expo.accumulate(&frame, STEP_SECONDS as f64 / speed);
     let (tx, rx) = watch::channel(Arc::new(expo.render(&sim, &frame)));
 
     tokio::spawn(async move {
@@ -96,7 +98,9 @@ async fn serve(
         loop {
             ticker.tick().await;
             sim.advance_frame(STEP_SECONDS, &mut frame);
-            expo.accumulate(&frame, STEP_SECONDS as f64);
+            // One simulated step took STEP_SECONDS / speed real seconds; scrapers take rates
+            // over real time.
+            expo.accumulate(&frame, STEP_SECONDS as f64 / speed);
             if tx.send(Arc::new(expo.render(&sim, &frame))).is_err() {
                 return;
             }

@@ -61,7 +61,8 @@ fn fleet(groups: &[MonitoringFigures]) -> FleetFigures {
             .reduce(|a, b| if max { a.max(b) } else { a.min(b) })
     };
     FleetFigures {
-        scaling_events_per_day: groups.iter().map(|g| g.scaling_events_per_day).sum(),
+        // fold from +0.0: an empty f64 sum is -0.0, shown as "-0.0".
+        scaling_events_per_day: groups.iter().fold(0.0, |a, g| a + g.scaling_events_per_day),
         scaling_efficiency: (events > 0).then(|| justified / events as f64),
         false_positive_scale_ups: groups.iter().map(|g| g.false_positive_scale_ups).sum(),
         worst_p95_during_scaling_ms: worst(|g| g.p95_during_scaling_ms, true),

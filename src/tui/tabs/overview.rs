@@ -53,7 +53,12 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
         Span::styled(format!(" Groups ({}) ", app.rows.len()), theme.title()),
         Span::styled(format!("sort: {} ", app.sort.label()), theme.dim()),
     ];
-    if let Some(m) = &app.monitoring.result {
+    if let Some(m) = app
+        .monitoring
+        .result
+        .as_ref()
+        .filter(|m| !m.groups.is_empty())
+    {
         title.extend(crate::tui::tabs::events::fleet_spans(theme, &m.fleet));
     }
     let title = Line::from(title);
