@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
+use futures::StreamExt;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
@@ -21,6 +22,8 @@ use crate::sources::{HealthState, Sample, SourceDetails, SourceHealth, Update};
 /// Backfill is fetched and sent a day at a time, so memory stays bounded by one day of
 /// samples and the screen fills in as it goes.
 const BACKFILL_CHUNK_SECONDS: i64 = 86_400;
+/// Backfill chunks fetched at once; each holds a day of every metric in memory until sent.
+const BACKFILL_CHUNKS_IN_FLIGHT: usize = 3;
 /// Query latencies kept for p50/p95.
 const LATENCY_WINDOW: usize = 128;
 
@@ -197,13 +200,27 @@ impl PromSource {
             let step = self.settings.step_seconds;
             let asked_start = align(now - self.settings.backfill.as_secs() as i64, step);
             let chunk = (BACKFILL_CHUNK_SECONDS / step).max(1) * step;
-            loop {
-                let start = self.fetched_until.map_or(asked_start, |t| t + step);
-                if start > now {
-                    break;
-                }
-                let end = (start + chunk - step).min(now);
-                if let Err(e) = self.fetch_and_send(start, end, step).await? {
+            let first = self.fetched_until.map_or(asked_start, |t| t + step);
+            let chunks: Vec<(i64, i64)> = (0..)
+                .map(|k| first + k * chunk)
+                .take_while(|s| *s <= now)
+                .map(|s| (s, (s + chunk - step).min(now)))
+                .collect();
+            // Several chunks in flight (the client bounds requests), delivered in time order:
+            // a barrier per chunk left the connection idle while its slowest query finished.
+            let (client, plan) = (self.client.clone(), self.settings.plan.clone());
+            let groups: Vec<Group> = self.groups.values().cloned().collect();
+            let mut fetched = futures::stream::iter(chunks)
+                .map(|(start, end)| {
+                    let (client, plan, groups) = (&client, &plan, &groups);
+                    async move {
+                        let r = fetch_range(client, plan, groups, start, end, step).await;
+                        (start, end, r)
+                    }
+                })
+                .buffered(BACKFILL_CHUNKS_IN_FLIGHT);
+            while let Some((start, end, results)) = fetched.next().await {
+                if let Err(e) = self.deliver(results, start, end, step).await? {
                     return Ok(Err(e));
                 }
                 if end < now {
@@ -244,7 +261,27 @@ impl PromSource {
         end: i64,
         step: i64,
     ) -> Result<Result<(), PromError>, Closed> {
-        let results = self.fetch_metrics(start, end, step).await;
+        let results = {
+            let groups: Vec<Group> = self.groups.values().cloned().collect();
+            fetch_range(&self.client, &self.settings.plan, &groups, start, end, step).await
+        };
+        self.deliver(results, start, end, step).await
+    }
+
+    /// Sends one fetched time range to the store (samples, derived events) and accounts for
+    /// it in the health details.
+    async fn deliver(
+        &mut self,
+        results: Vec<(MetricKind, MetricResult, Duration)>,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Result<(), PromError>, Closed> {
+        for (_, _, took) in &results {
+            self.push_latency(took.as_secs_f64() * 1000.0);
+        }
+        let results: Vec<(MetricKind, MetricResult)> =
+            results.into_iter().map(|(m, r, _)| (m, r)).collect();
         let mut by_time: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
         let mut desired: BTreeMap<GroupId, Vec<(i64, f64)>> = BTreeMap::new();
         let mut series = 0u64;
@@ -372,44 +409,6 @@ impl PromSource {
         Ok(Ok(()))
     }
 
-    /// Runs every metric query (fleet-wide, or per group when the template has
-    /// placeholders) concurrently; the client bounds requests in flight.
-    async fn fetch_metrics(
-        &mut self,
-        start: i64,
-        end: i64,
-        step: i64,
-    ) -> Vec<(
-        MetricKind,
-        Result<Vec<(GroupId, Vec<super::decode::Point>)>, PromError>,
-    )> {
-        let plan = self.settings.plan.clone();
-        let groups: Vec<Group> = self.groups.values().cloned().collect();
-        let client = &self.client;
-        let jobs = plan.queries.iter().map(|(metric, template)| {
-            let (plan, groups) = (&plan, &groups);
-            async move {
-                let began = Instant::now();
-                let result = if placeholders(template).is_empty() {
-                    client
-                        .query_range(template, start, end, step)
-                        .await
-                        .map(|series| match_fleet(plan, groups, series))
-                } else {
-                    per_group(client, template, groups, start, end, step).await
-                };
-                (*metric, result, began.elapsed())
-            }
-        });
-        let done = join_all(jobs).await;
-        let mut out = Vec::with_capacity(done.len());
-        for (metric, result, took) in done {
-            self.push_latency(took.as_secs_f64() * 1000.0);
-            out.push((metric, result));
-        }
-        out
-    }
-
     fn record_latency(&mut self, began: Instant) {
         self.push_latency(began.elapsed().as_secs_f64() * 1000.0);
     }
@@ -481,6 +480,33 @@ impl PromSource {
 }
 
 type GroupPoints = Vec<(GroupId, Vec<super::decode::Point>)>;
+
+type MetricResult = Result<Vec<(GroupId, Vec<super::decode::Point>)>, PromError>;
+
+/// Runs every metric query of one time range (fleet-wide, or per group when the template has
+/// placeholders) concurrently; the client bounds requests in flight. Each with its duration.
+async fn fetch_range(
+    client: &PromClient,
+    plan: &QueryPlan,
+    groups: &[Group],
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Vec<(MetricKind, MetricResult, Duration)> {
+    let jobs = plan.queries.iter().map(|(metric, template)| async move {
+        let began = Instant::now();
+        let result = if placeholders(template).is_empty() {
+            client
+                .query_range(template, start, end, step)
+                .await
+                .map(|series| match_fleet(plan, groups, series))
+        } else {
+            per_group(client, template, groups, start, end, step).await
+        };
+        (*metric, result, began.elapsed())
+    });
+    join_all(jobs).await
+}
 
 async fn per_group(
     client: &PromClient,
