@@ -568,23 +568,24 @@ fn fake_azure(f: Shared) -> FakeApi {
         }
         let reads = ("x-ms-ratelimit-remaining-subscription-reads", "42");
         let vmss = format!("{rg}/Microsoft.Compute/virtualMachineScaleSets/web-vmss");
-        let body =
-            if path == format!("{rg}/Microsoft.Insights/autoscalesettings") {
-                fixture("azure/autoscalesettings.json")
-            } else if path == vmss {
-                fixture("azure/vmss-web.json")
-            } else if path == format!("{vmss}/providers/Microsoft.Insights/metrics") {
-                fixture("azure/metrics-cpu.json")
-            } else if path == format!(
+        let body = if path == format!("{rg}/Microsoft.Insights/autoscalesettings") {
+            fixture("azure/autoscalesettings.json")
+        } else if path == vmss {
+            fixture("azure/vmss-web.json")
+        } else if path == format!("{vmss}/providers/Microsoft.Insights/metrics") {
+            fixture("azure/metrics-cpu.json")
+        } else if path
+            == format!(
                 "/subscriptions/{SUB}/providers/Microsoft.Insights/eventtypes/management/values"
-            ) {
-                fixture("azure/activity-autoscale.json")
-            } else {
-                return Resp::json(
-                    404,
-                    r#"{"error":{"code":"ResourceNotFound","message":"not found"}}"#,
-                );
-            };
+            )
+        {
+            fixture("azure/activity-autoscale.json")
+        } else {
+            return Resp::json(
+                404,
+                r#"{"error":{"code":"ResourceNotFound","message":"not found"}}"#,
+            );
+        };
         Resp::json(200, body).header(reads.0, reads.1)
     })
 }

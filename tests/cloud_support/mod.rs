@@ -86,7 +86,7 @@ impl FakeApi {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (h, l) = (handler.clone(), thread_log.clone());
-                std::thread::spawn(move || serve(stream, &*h, &l));
+                std::thread::spawn(move || serve(stream, h.as_ref(), &l));
             }
         });
         Self { base, log }

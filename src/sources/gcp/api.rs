@@ -56,10 +56,10 @@ impl GcpApi {
                 .rest
                 .json(&Request::get(&url, token, permission))
                 .await?;
-            let (items, next) =
+            let page =
                 aggregated_items(&page, kind, &self.zones).map_err(|e| decode_error(&url, e))?;
-            out.extend(items);
-            match next {
+            out.extend(page.items);
+            match page.next_page_token {
                 Some(t) => page_token = Some(t),
                 None => return Ok(out),
             }

@@ -33,13 +33,22 @@ pub fn wanted(location: &str, filter: &[String]) -> bool {
         })
 }
 
+/// A resource with the zone or region it lives in.
+pub type Located = (String, Value);
+
+/// One page of an aggregated list.
+pub struct AggregatedPage {
+    pub items: Vec<Located>,
+    pub next_page_token: Option<String>,
+}
+
 /// The items of an aggregated list page, as (location, resource), and the next page token.
 /// `field` is the list's name in each scope ("autoscalers", "instanceGroupManagers").
 pub fn aggregated_items(
     page: &Value,
     field: &str,
     filter: &[String],
-) -> Result<(Vec<(String, Value)>, Option<String>), String> {
+) -> Result<AggregatedPage, String> {
     let items = match page.get("items") {
         None => None,
         Some(Value::Object(m)) => Some(m),
@@ -60,7 +69,10 @@ pub fn aggregated_items(
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .map(str::to_string);
-    Ok((out, next))
+    Ok(AggregatedPage {
+        items: out,
+        next_page_token: next,
+    })
 }
 
 pub fn group_id(project: &str, location: &str, mig: &str) -> GroupId {
