@@ -63,12 +63,16 @@ pub struct SourcesConfig {
     pub prometheus: Vec<crate::sources::prometheus::PrometheusSourceConfig>,
     /// `/metrics` endpoints scraped directly (no Prometheus in between).
     pub scrape: Vec<crate::sources::scrape::ScrapeSourceConfig>,
+    /// Google Cloud projects: MIG autoscalers and their Cloud Monitoring CPU.
+    pub gcp: Vec<crate::sources::gcp::GcpSourceConfig>,
+    /// Azure subscriptions: VM scale set autoscale settings, capacity, CPU and autoscale runs.
+    pub azure: Vec<crate::sources::azure::AzureSourceConfig>,
 }
 
 impl SourcesConfig {
     /// Live sources configured (with none the TUI runs the demo simulator).
     pub fn count(&self) -> usize {
-        self.prometheus.len() + self.scrape.len()
+        self.prometheus.len() + self.scrape.len() + self.gcp.len() + self.azure.len()
     }
 }
 
@@ -247,6 +251,11 @@ fn find_key_line(text: &str, key: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// The key a "key: message" error names.
+fn config_key(message: &str) -> &str {
+    message.split_once(':').map_or("name", |(k, _)| k)
+}
+
 fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
     let err = |key: &str, message: String| ConfigError {
         file: file.to_string(),
@@ -289,6 +298,20 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
         }
         crate::sources::scrape::validate(sc)
             .map_err(|e| err("url", format!("scrape source '{}': {e}", sc.name)))?;
+    }
+    for g in &c.sources.gcp {
+        if !names.insert(g.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", g.name)));
+        }
+        crate::sources::gcp::GcpSettings::from_config(g)
+            .map_err(|e| err(config_key(&e), format!("gcp source '{}': {e}", g.name)))?;
+    }
+    for a in &c.sources.azure {
+        if !names.insert(a.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", a.name)));
+        }
+        crate::sources::azure::AzureSettings::from_config(a)
+            .map_err(|e| err(config_key(&e), format!("azure source '{}': {e}", a.name)))?;
     }
     for o in &c.pricing.overrides {
         if !(o.usd_per_hour.is_finite() && o.usd_per_hour > 0.0) {

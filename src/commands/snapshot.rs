@@ -57,7 +57,7 @@ pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
     let wait = parse_duration(&args.wait).map_err(|e| CliError::usage(format!("--wait: {e}")))?;
     if cfg.sources.count() == 0 {
         return Err(CliError::usage(
-            "no sources configured: add a [[sources.prometheus]] or [[sources.scrape]] table to the config (--config FILE)",
+            "no sources configured: add a [[sources.prometheus]], [[sources.scrape]], [[sources.gcp]] or [[sources.azure]] table to the config (--config FILE)",
         ));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,7 +1,11 @@
 //! Sources are async tasks that own their connection, timeouts and backoff, and send owned
 //! [`Update`]s to the UI task over a channel. None shares a lock with the UI.
 
+pub mod azure;
+pub mod cloud;
+pub mod gcp;
 pub mod prometheus;
+pub mod retry;
 pub mod scrape;
 pub mod sim;
 
@@ -82,7 +86,8 @@ pub enum Update {
     Health(SourceHealth),
 }
 
-/// Spawns every configured live source (Prometheus-compatible servers and direct scrapes);
+/// Spawns every configured live source (Prometheus-compatible servers, direct scrapes, GCP
+/// and Azure);
 /// must run inside the tokio runtime.
 pub fn spawn_configured(
     cfg: &crate::config::SourcesConfig,
@@ -96,5 +101,10 @@ pub fn spawn_configured(
         .scrape
         .iter()
         .map(|s| scrape::spawn(s.clone(), tx.clone()));
-    prom.chain(scrape).collect()
+    let gcp = cfg.gcp.iter().map(|g| gcp::spawn(g.clone(), tx.clone()));
+    let azure = cfg
+        .azure
+        .iter()
+        .map(|a| azure::spawn(a.clone(), tx.clone()));
+    prom.chain(scrape).chain(gcp).chain(azure).collect()
 }

@@ -28,6 +28,14 @@ pub fn label(cfg: &Config) -> String {
                 "scrape",
                 cfg.sources.scrape.iter().map(|s| s.name.as_str()).collect(),
             ),
+            kind(
+                "gcp",
+                cfg.sources.gcp.iter().map(|s| s.name.as_str()).collect(),
+            ),
+            kind(
+                "azure",
+                cfg.sources.azure.iter().map(|s| s.name.as_str()).collect(),
+            ),
         ]
         .into_iter()
         .flatten()

@@ -7,22 +7,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
-use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
 use tokio::sync::Semaphore;
 
 use super::config::PrometheusSourceConfig;
 use super::decode::{self, DecodeError, InstantSeries, Labels, RangeSeries};
 use crate::duration::parse_duration;
+pub use crate::sources::retry::backoff;
+use crate::sources::retry::retry_after;
 
 /// Prometheus refuses more than 11,000 points per series in one `query_range`.
 pub const MAX_POINTS_PER_REQUEST: i64 = 11_000;
-/// First retry waits up to this long; each further retry doubles it.
-const BACKOFF_BASE: Duration = Duration::from_millis(250);
-const BACKOFF_CAP: Duration = Duration::from_secs(8);
-/// A server asking for a longer pause than this gets this.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
 /// Distinct server warnings kept between two `take_warnings` calls.
 const MAX_WARNINGS: usize = 8;
 /// Error bodies are cut to this many characters in messages.
@@ -518,27 +514,6 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-/// Seconds form of `Retry-After` (the HTTP-date form falls back to backoff).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs).min(RETRY_AFTER_CAP))
-}
-
-/// Full jitter: uniform in [0, min(cap, base x 2^attempt)].
-pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(BACKOFF_CAP);
-    let ms = rand::rng().random_range(0..=ceiling.as_millis() as u64);
-    Duration::from_millis(ms)
-}
-
 /// Splits [start, end] into inclusive sub-ranges of at most `max_points` steps each, aligned
 /// to `start`, so concatenated results have no duplicate and no missing step.
 pub fn split_range(start: i64, end: i64, step: i64, max_points: i64) -> Vec<(i64, i64)> {
@@ -592,12 +567,5 @@ mod tests {
             "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
         assert_eq!(base64(b"ab"), "YWI=");
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        for attempt in 0..20 {
-            assert!(backoff(attempt) <= BACKOFF_CAP);
-        }
     }
 }
