@@ -286,6 +286,7 @@ fn exhaustive(mut req: TuneRequest<'_>, prune: bool) -> TuneOutcome {
 }
 
 #[test]
+#[ignore = "exhaustive searches twice over: minutes in a debug build; run with --release -- --ignored"]
 fn early_rejection_rejects_yet_reports_the_same_on_the_default_hpa_space() {
     let d = demand();
     let mut req = request(&d, Slo::default(), true);
@@ -304,6 +305,7 @@ fn early_rejection_rejects_yet_reports_the_same_on_the_default_hpa_space() {
 }
 
 #[test]
+#[ignore = "exhaustive searches twice over: minutes in a debug build; run with --release -- --ignored"]
 fn early_rejection_reports_the_same_across_aws_kinds_and_the_schedule_variant() {
     let d = demand();
     let asg = serde_json::json!({
@@ -323,6 +325,7 @@ fn early_rejection_reports_the_same_across_aws_kinds_and_the_schedule_variant() 
 }
 
 #[test]
+#[ignore = "exhaustive searches twice over: minutes in a debug build; run with --release -- --ignored"]
 fn early_rejection_keeps_the_best_reachable_when_nothing_keeps_the_slo() {
     let d = demand();
     let slo = Slo {
