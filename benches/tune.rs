@@ -2,7 +2,10 @@
 //! as `scaletop tune` runs it (every core, exact early rejection of dominated candidates;
 //! exhaustive and coarse-to-fine) against the naive search — every candidate's full replay
 //! with per-step rows, one after another on one core — measured in the same run on a 1-in-100
-//! sample of the same candidates (multiply its time by 100 for the whole space).
+//! sample of the same candidates (multiply its time by 100 for the whole space). Before the
+//! criterion groups, one timed run of each prints the ratio directly.
+
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use scaletop::engine::replay::{file_group, replay, ReplayInput};
@@ -81,6 +84,7 @@ fn bench(c: &mut Criterion) {
         threads,
         prune: true,
     };
+    ratio(&cands, &setup, &input, &cap, &slo, &group);
     let mut g = c.benchmark_group("tune_10k_candidates_30d_1m");
     g.sample_size(10);
     g.bench_function("coarse_to_fine_parallel", |b| {
@@ -113,6 +117,39 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// One timed run of the exhaustive search and of the naive baseline on 1 in 100 candidates,
+/// printed as a ratio (the baseline scaled to all candidates).
+fn ratio(
+    cands: &[Candidate],
+    setup: &SearchSetup,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    group: &scaletop::model::GroupId,
+) {
+    let t = Instant::now();
+    let out = evaluate(cands, setup, &SearchControl::default(), Visit::All);
+    let search = t.elapsed().as_secs_f64();
+    let rejected = out
+        .iter()
+        .filter(|o| matches!(o, scaletop::engine::tune::Outcome::Rejected))
+        .count();
+    let t = Instant::now();
+    let mut n = 0;
+    for c in cands.iter().step_by(100) {
+        let mut a = c.doc.autoscaler().expect("candidate");
+        replay(a.as_mut(), input, cap, slo, None, group).expect("replay");
+        n += 1;
+    }
+    let naive = t.elapsed().as_secs_f64() * cands.len() as f64 / f64::from(n);
+    eprintln!(
+        "tune ratio: exhaustive search of {} candidates on {} threads {search:.2} s ({rejected} rejected early); naive sequential full replays {naive:.1} s (1 in 100 timed, x100); speed-up {:.1}x",
+        cands.len(),
+        setup.threads,
+        naive / search
+    );
 }
 
 criterion_group!(benches, bench);

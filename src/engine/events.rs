@@ -12,24 +12,32 @@ pub const DEFAULT_THRASH_WINDOW_SECONDS: i64 = 600;
 pub fn mark_thrash(events: &mut [ScalingEvent], window_seconds: i64, tolerance: f64) -> usize {
     let mut pairs = 0;
     for i in 1..events.len() {
-        let (prev, cur) = (&events[i - 1], &events[i]);
-        let (Some(d1), Some(d2)) = (prev.direction(), cur.direction()) else {
-            continue;
-        };
-        if d1 == d2 || (cur.at - prev.at).num_seconds() > window_seconds {
-            continue;
-        }
-        let demand_steady = match (prev.demand, cur.demand) {
-            (Some(a), Some(b)) if a.abs() > f64::EPSILON => ((b - a) / a).abs() <= tolerance,
-            _ => true,
-        };
-        if demand_steady {
+        if thrash_pair(&events[i - 1], &events[i], window_seconds, tolerance) {
             events[i - 1].thrash = true;
             events[i].thrash = true;
             pairs += 1;
         }
     }
     pairs
+}
+
+/// Whether two consecutive events form a thrash pair (see [`mark_thrash`]).
+pub fn thrash_pair(
+    prev: &ScalingEvent,
+    cur: &ScalingEvent,
+    window_seconds: i64,
+    tolerance: f64,
+) -> bool {
+    let (Some(d1), Some(d2)) = (prev.direction(), cur.direction()) else {
+        return false;
+    };
+    if d1 == d2 || (cur.at - prev.at).num_seconds() > window_seconds {
+        return false;
+    }
+    match (prev.demand, cur.demand) {
+        (Some(a), Some(b)) if a.abs() > f64::EPSILON => ((b - a) / a).abs() <= tolerance,
+        _ => true,
+    }
 }
 
 #[cfg(test)]

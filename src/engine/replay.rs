@@ -10,8 +10,8 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::events::{mark_thrash, DEFAULT_THRASH_WINDOW_SECONDS};
-use super::latency::LatencyTable;
+use super::events::{mark_thrash, thrash_pair, DEFAULT_THRASH_WINDOW_SECONDS};
+use super::latency::{Latency, LatencyTable};
 use super::policy::hpa::HpaController;
 use super::policy::{Autoscaler, Observation, PodCounts};
 use crate::model::{CapacityModel, GroupId, Platform, ScalingEvent, Slo};
@@ -234,13 +234,64 @@ pub fn replay(
     })
 }
 
-/// Figures of a replay in progress, for [`replay_summary`]'s stop rule. Both only grow.
+/// Figures of a replay in progress, for [`replay_summary`]'s stop rule. Each only grows.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
     /// Steps replayed so far.
     pub steps: usize,
     pub replica_hours: f64,
     pub sla_violation_minutes: f64,
+    pub dropped_requests: f64,
+    /// Thrash pairs among the events so far (a later event never undoes one).
+    pub thrash_pairs: usize,
+    /// Longest time to scale of the episodes ended so far.
+    pub max_time_to_scale_seconds: Option<i64>,
+}
+
+/// Latency of one replay step: `demand` on `ready` replicas (the memo of this thread).
+pub fn step_latency(demand: f64, ready: u32, cap: &CapacityModel) -> Latency {
+    let servers = ready * cap.concurrency_per_replica;
+    LATENCY.with_borrow_mut(|t| t.get(demand, servers, cap.service_time_ms(), cap.timeout_ms))
+}
+
+/// Whether a step with this latency counts as an SLA-violation minute.
+pub fn violates(l: &Latency, slo: &Slo) -> bool {
+    l.p95_ms > slo.p95_latency_ms || l.dropped_rps > 0.0
+}
+
+/// Replica counts [`sla_floor`] tries above the overload point.
+const SLA_FLOOR_SCAN: u32 = 256;
+
+/// Per step of the input, a lower bound on the ready replicas with which the step is not an
+/// SLA-violation minute: every count below it violates (checked one by one, up to `limit`
+/// and a few hundred above the overload point), so a replay that does not violate at a step
+/// provisions at least that many. Demand is held over missing values as the replay holds it.
+pub fn sla_floor(input: &ReplayInput, cap: &CapacityModel, slo: &Slo, limit: u32) -> Vec<u32> {
+    let mut demand = input
+        .demand_rps
+        .iter()
+        .copied()
+        .find(|v| !v.is_nan())
+        .unwrap_or(0.0);
+    input
+        .demand_rps
+        .iter()
+        .map(|&raw| {
+            if !raw.is_nan() {
+                demand = raw;
+            }
+            // Fewer replicas than demand / capacity are overloaded and drop: start just below.
+            let start = if cap.capacity_per_replica_rps > 0.0 {
+                ((demand / cap.capacity_per_replica_rps).floor() as u32).saturating_sub(1)
+            } else {
+                0
+            };
+            let end = limit.min(start.saturating_add(SLA_FLOOR_SCAN));
+            (start.min(end)..=end)
+                .find(|&r| !violates(&step_latency(demand, r, cap), slo))
+                .unwrap_or(end.saturating_add(1))
+        })
+        .collect()
 }
 
 /// Steps between two calls of a stop rule.
@@ -284,6 +335,7 @@ fn run(
         return Err(ReplayError::MissingMetric(missing));
     }
     let explain = steps.is_some();
+    policy.set_explain(explain);
     let target = policy.target_utilization();
     let (min, max) = policy.bounds();
     let sync = i64::from(policy.decision_period_seconds().max(1));
@@ -310,7 +362,6 @@ fn run(
         starting: VecDeque::new(),
         warm_pool_left: cap.warm_pool_size,
     };
-    let service_ms = cap.service_time_ms();
     let mut events: Vec<ReplayEvent> = Vec::new();
     let mut s = ReplaySummary::default();
     let mut extra_now: Vec<(&str, f64)> = input
@@ -323,6 +374,7 @@ fn run(
     let mut episode_start: Option<i64> = None;
     let tolerance = policy.tolerance();
     let mut replayed_steps = 0usize;
+    let mut thrash_pairs = 0usize;
 
     for (i, &raw) in input.demand_rps.iter().enumerate() {
         if !raw.is_nan() {
@@ -340,6 +392,7 @@ fn run(
                 (true, None) => episode_start = Some(now),
                 (false, Some(t0)) => {
                     s.time_to_scale_seconds.push(now - t0);
+                    s.max_time_to_scale_seconds = s.max_time_to_scale_seconds.max(Some(now - t0));
                     episode_start = None;
                 }
                 _ => {}
@@ -384,6 +437,16 @@ fn run(
                         },
                         explanation,
                     });
+                    if let [.., prev, cur] = events.as_slice() {
+                        if thrash_pair(
+                            &prev.event,
+                            &cur.event,
+                            DEFAULT_THRASH_WINDOW_SECONDS,
+                            tolerance,
+                        ) {
+                            thrash_pairs += 1;
+                        }
+                    }
                     spec = e.desired;
                     pods.scale_to(now, spec, cap);
                 }
@@ -391,8 +454,7 @@ fn run(
         }
         let end = step_start + input.step_seconds;
         pods.promote(end);
-        let servers = pods.ready * cap.concurrency_per_replica;
-        let l = LATENCY.with_borrow_mut(|t| t.get(demand, servers, service_ms, cap.timeout_ms));
+        let l = step_latency(demand, pods.ready, cap);
         let ready_capacity = f64::from(pods.ready) * cap.capacity_per_replica_rps;
         // Summary figures.
         let provisioned = f64::from(pods.total());
@@ -403,7 +465,7 @@ fn run(
         s.wasted_replica_hours += (f64::from(pods.ready) - needed).max(0.0) * step_hours;
         s.requests += demand * input.step_seconds as f64;
         s.dropped_requests += l.dropped_rps * input.step_seconds as f64;
-        if l.p95_ms > slo.p95_latency_ms || l.dropped_rps > 0.0 {
+        if violates(&l, slo) {
             s.sla_violation_minutes += step_minutes;
         }
         if spec >= max && demand > ready_capacity * target {
@@ -434,6 +496,9 @@ fn run(
                 steps: replayed_steps,
                 replica_hours: s.replica_hours,
                 sla_violation_minutes: s.sla_violation_minutes,
+                dropped_requests: s.dropped_requests,
+                thrash_pairs,
+                max_time_to_scale_seconds: s.max_time_to_scale_seconds,
             })
         {
             return Ok(None);
@@ -441,7 +506,7 @@ fn run(
     }
 
     let mut evs: Vec<ScalingEvent> = events.iter().map(|e| e.event.clone()).collect();
-    s.thrash_events = mark_thrash(&mut evs, DEFAULT_THRASH_WINDOW_SECONDS, policy.tolerance());
+    s.thrash_events = mark_thrash(&mut evs, DEFAULT_THRASH_WINDOW_SECONDS, tolerance);
     for (re, e) in events.iter_mut().zip(evs) {
         re.event.thrash = e.thrash;
     }

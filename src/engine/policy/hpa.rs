@@ -146,6 +146,52 @@ struct Recommendation {
     replicas: u32,
 }
 
+/// The extreme recommendation inside a sliding stabilization window, O(1) amortized per sync:
+/// a monotonic deque (a newer recommendation that is at least as extreme makes every older one
+/// irrelevant for as long as both are in the window). Equal to horizontal.go's scan over its
+/// stored recommendations because syncs come in time order and the window length is fixed.
+#[derive(Debug, Clone, Default)]
+struct WindowExtreme {
+    /// Oldest first; replicas strictly increasing (min) or decreasing (max) from the front.
+    entries: std::collections::VecDeque<Recommendation>,
+}
+
+impl WindowExtreme {
+    /// Drops what is no longer strictly after `cutoff` (upstream keeps `timestamp.After(cutoff)`).
+    fn expire(&mut self, cutoff: i64) {
+        while self.entries.front().is_some_and(|r| r.at <= cutoff) {
+            self.entries.pop_front();
+        }
+    }
+
+    fn extreme(&self) -> Option<u32> {
+        self.entries.front().map(|r| r.replicas)
+    }
+
+    /// Adds a recommendation; `dominates(new, old)`: `new` makes `old` irrelevant.
+    fn push(&mut self, rec: Recommendation, dominates: impl Fn(u32, u32) -> bool) {
+        while self
+            .entries
+            .back()
+            .is_some_and(|old| dominates(rec.replicas, old.replicas))
+        {
+            self.entries.pop_back();
+        }
+        self.entries.push_back(rec);
+    }
+}
+
+/// What one sync decided, without the per-metric detail.
+#[derive(Debug, Clone, Copy)]
+struct SyncResult {
+    metric_desired: Option<u32>,
+    up_bound: u32,
+    down_bound: u32,
+    stabilized: u32,
+    limit_reason: Option<&'static str>,
+    desired: u32,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct ScaleEvent {
     at: i64,
@@ -161,9 +207,16 @@ pub struct HpaController {
     pub sync_period_seconds: u32,
     /// Metric names for explanations, shared so a sync does not copy them.
     metric_names: std::sync::Arc<[String]>,
-    /// Reused buffer of metric values in `decide`.
+    /// Reused buffers of metric values and proposals in `decide`.
     values: Vec<MetricValue>,
-    recommendations: Vec<Recommendation>,
+    proposals: Vec<MetricProposal>,
+    /// Lowest recommendation in the scale-up window, highest in the scale-down window.
+    up_window: WindowExtreme,
+    down_window: WindowExtreme,
+    /// Time of the last stabilization, to notice a clock that runs backwards.
+    last_stabilized_at: Option<i64>,
+    /// Word the decisions `decide` returns.
+    explain: bool,
     scale_up_events: Vec<ScaleEvent>,
     scale_down_events: Vec<ScaleEvent>,
 }
@@ -188,9 +241,13 @@ impl HpaController {
         Self {
             metric_names: hpa.metrics.iter().map(|m| m.name().to_string()).collect(),
             values: Vec::with_capacity(hpa.metrics.len()),
+            proposals: Vec::with_capacity(hpa.metrics.len()),
             hpa,
             sync_period_seconds: DEFAULT_SYNC_PERIOD_SECONDS,
-            recommendations: Vec::new(),
+            up_window: WindowExtreme::default(),
+            down_window: WindowExtreme::default(),
+            last_stabilized_at: None,
+            explain: true,
             scale_up_events: Vec::new(),
             scale_down_events: Vec::new(),
         }
@@ -372,15 +429,42 @@ impl HpaController {
 
     /// One controller sync at `now` (seconds). `values` holds one value per HPA metric, in spec
     /// order. Returns the new desired replica count and the arithmetic that produced it.
+    /// Syncs come in time order, as a controller's clock runs.
     pub fn sync(&mut self, now: i64, pods: PodCounts, values: &[MetricValue]) -> HpaExplanation {
+        let mut proposals = Vec::with_capacity(self.hpa.metrics.len());
+        let r = self.sync_into(now, pods, values, &mut proposals);
+        self.explanation(proposals, r)
+    }
+
+    fn explanation(&self, proposals: Vec<MetricProposal>, r: SyncResult) -> HpaExplanation {
+        HpaExplanation {
+            metric_names: self.metric_names.clone(),
+            proposals,
+            metric_desired: r.metric_desired,
+            stabilization_up_bound: r.up_bound,
+            stabilization_down_bound: r.down_bound,
+            stabilized: r.stabilized,
+            limit_reason: r.limit_reason,
+            desired: r.desired,
+        }
+    }
+
+    /// The sync's arithmetic; `proposals` receives one proposal per metric (none when the
+    /// current count is out of range and only corrected).
+    fn sync_into(
+        &mut self,
+        now: i64,
+        pods: PodCounts,
+        values: &[MetricValue],
+        proposals: &mut Vec<MetricProposal>,
+    ) -> SyncResult {
         let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
         let current = pods.spec_replicas;
-        let mut explanation = HpaExplanation {
-            metric_names: self.metric_names.clone(),
-            proposals: Vec::new(),
+        proposals.clear();
+        let mut r = SyncResult {
             metric_desired: None,
-            stabilization_up_bound: current,
-            stabilization_down_bound: current,
+            up_bound: current,
+            down_bound: current,
             stabilized: current,
             limit_reason: None,
             desired: current,
@@ -388,70 +472,65 @@ impl HpaController {
         // reconcileAutoscaler: out-of-range current counts are corrected first.
         if current > max || current < min {
             let d = current.clamp(min, max);
-            explanation.limit_reason = Some(if current > max {
+            r.limit_reason = Some(if current > max {
                 "TooManyReplicas"
             } else {
                 "TooFewReplicas"
             });
-            explanation.desired = d;
+            r.desired = d;
             self.record_scale(now, current, d);
-            return explanation;
+            return r;
         }
-        let proposals: Vec<MetricProposal> = (0..self.hpa.metrics.len())
-            .map(|i| {
-                let v = values.get(i).copied().unwrap_or(MetricValue::Missing);
-                self.propose_at(i, v, pods)
-            })
-            .collect();
+        for i in 0..self.hpa.metrics.len() {
+            let v = values.get(i).copied().unwrap_or(MetricValue::Missing);
+            proposals.push(self.propose_at(i, v, pods));
+        }
         let invalid = proposals.iter().filter(|p| p.replicas.is_none()).count();
         let best = proposals.iter().filter_map(|p| p.replicas).max();
-        explanation.proposals = proposals;
         // computeReplicasForMetrics: no decision when all metrics are invalid, or when some are
         // invalid and the valid ones would scale down.
         let metric_desired = match best {
             Some(b) if invalid == 0 || b >= current => b,
-            _ => return explanation,
+            _ => return r,
         };
-        explanation.metric_desired = Some(metric_desired);
+        r.metric_desired = Some(metric_desired);
 
         let (stabilized, up_bound, down_bound) = self.stabilize(now, current, metric_desired);
-        explanation.stabilization_up_bound = up_bound;
-        explanation.stabilization_down_bound = down_bound;
-        explanation.stabilized = stabilized;
+        r.up_bound = up_bound;
+        r.down_bound = down_bound;
+        r.stabilized = stabilized;
         let (desired, reason) = self.rate_limit(now, current, stabilized);
-        explanation.limit_reason = reason;
-        explanation.desired = desired;
+        r.limit_reason = reason;
+        r.desired = desired;
         self.record_scale(now, current, desired);
-        explanation
+        r
     }
 
-    /// stabilizeRecommendationWithBehaviors.
+    /// stabilizeRecommendationWithBehaviors: the lowest recommendation inside the scale-up
+    /// window and the highest inside the scale-down window (this one included) bound the count.
     fn stabilize(&mut self, now: i64, current: u32, desired: u32) -> (u32, u32, u32) {
-        let up_cutoff = now - i64::from(self.hpa.scale_up.stabilization_window_seconds);
-        let down_cutoff = now - i64::from(self.hpa.scale_down.stabilization_window_seconds);
-        let mut up = desired;
-        let mut down = desired;
-        let mut old_sample: Option<usize> = None;
-        for (i, r) in self.recommendations.iter().enumerate() {
-            if r.at > up_cutoff {
-                up = up.min(r.replicas);
-            }
-            if r.at > down_cutoff {
-                down = down.max(r.replicas);
-            }
-            if r.at < up_cutoff && r.at < down_cutoff {
-                old_sample = Some(i);
-            }
+        // A clock that runs backwards (never a controller's) restarts the windows.
+        if self.last_stabilized_at.is_some_and(|t| now < t) {
+            self.up_window = WindowExtreme::default();
+            self.down_window = WindowExtreme::default();
         }
+        self.last_stabilized_at = Some(now);
+        self.up_window
+            .expire(now - i64::from(self.hpa.scale_up.stabilization_window_seconds));
+        self.down_window
+            .expire(now - i64::from(self.hpa.scale_down.stabilization_window_seconds));
+        let up = self.up_window.extreme().map_or(desired, |m| m.min(desired));
+        let down = self
+            .down_window
+            .extreme()
+            .map_or(desired, |m| m.max(desired));
         let stabilized = current.max(up).min(down);
         let rec = Recommendation {
             at: now,
             replicas: desired,
         };
-        match old_sample {
-            Some(i) => self.recommendations[i] = rec,
-            None => self.recommendations.push(rec),
-        }
+        self.up_window.push(rec, |new, old| new <= old);
+        self.down_window.push(rec, |new, old| new >= old);
         (stabilized, up, down)
     }
 
@@ -568,6 +647,10 @@ impl HpaController {
 }
 
 impl Autoscaler for HpaController {
+    fn set_explain(&mut self, explain: bool) {
+        self.explain = explain;
+    }
+
     fn describe(&self) -> String {
         let metrics: Vec<String> = self
             .hpa
@@ -632,18 +715,20 @@ impl Autoscaler for HpaController {
 
     fn decide(&mut self, obs: &Observation) -> Decision {
         let mut values = std::mem::take(&mut self.values);
+        let mut proposals = std::mem::take(&mut self.proposals);
         values.clear();
         values.extend(self.hpa.metrics.iter().map(|m| Self::observe(m, obs)));
-        let e = self.sync(obs.now, obs.pods, &values);
+        let r = self.sync_into(obs.now, obs.pods, &values, &mut proposals);
         self.values = values;
         // Words cost more than the arithmetic: only a change is explained.
-        let explanation = if e.desired != obs.pods.spec_replicas {
-            e.lines()
+        let explanation = if self.explain && r.desired != obs.pods.spec_replicas {
+            self.explanation(proposals.clone(), r).lines()
         } else {
             Vec::new()
         };
+        self.proposals = proposals;
         Decision {
-            desired: e.desired,
+            desired: r.desired,
             explanation,
         }
     }

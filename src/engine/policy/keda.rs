@@ -372,6 +372,10 @@ impl KedaAutoscaler {
 }
 
 impl Autoscaler for KedaAutoscaler {
+    fn set_explain(&mut self, explain: bool) {
+        self.hpa.set_explain(explain);
+    }
+
     fn describe(&self) -> String {
         format!(
             "KEDA {}: {}",

@@ -85,6 +85,9 @@ pub trait Autoscaler {
     /// Extra input series the policy reads; a replay refuses to start without them.
     fn required_series(&self) -> Vec<String>;
     fn decide(&mut self, obs: &Observation) -> Decision;
+    /// Whether decisions carry their explanation (on by default). A search that keeps only
+    /// figures turns it off: wording every change costs more than the arithmetic.
+    fn set_explain(&mut self, _explain: bool) {}
 }
 
 /// For tests: `size` ready instances (none starting) at `cpu` percent of 100 rps each.

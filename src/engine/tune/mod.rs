@@ -3,6 +3,7 @@
 //! answer on the last 30% it did not see. Pure and synchronous; the search runs on scoped
 //! threads and can be watched and cancelled through [`search::SearchControl`].
 
+pub mod bounds;
 pub mod doc;
 pub mod pareto;
 pub mod pitfalls;

@@ -1,14 +1,14 @@
 //! Evaluates candidates by full replay, in parallel across cores. A candidate is dropped early
-//! only when its figures so far are already dominated by a finished candidate that keeps the
-//! Slo without thrash: both figures only grow during a replay, so such a candidate can be
-//! neither on the Pareto front nor the recommendation. Anything reported is replayed in full.
+//! only when it provably can be neither recommended (nor the best of its kind) nor on the
+//! Pareto front, whatever its remaining steps do (see [`super::bounds`]). Anything reported
+//! is replayed in full.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::RwLock;
 
 use crate::engine::replay::{replay_summary, Progress, ReplayInput, ReplaySummary};
 use crate::model::{CapacityModel, GroupId, Slo};
 
+use super::bounds::{family, Bounds, Finished};
 use super::doc::PolicyDoc;
 use super::space::Candidate;
 use super::verdict::eligible;
@@ -44,32 +44,6 @@ pub struct SearchSetup<'a> {
     pub prune: bool,
 }
 
-/// Finished candidates that keep the Slo without thrash: (replica-hours, SLA minutes), kept
-/// mutually non-dominated so the check stays short.
-#[derive(Default)]
-struct Dominators(RwLock<Vec<(f64, f64)>>);
-
-impl Dominators {
-    fn add(&self, rh: f64, sla: f64) {
-        let Ok(mut v) = self.0.write() else { return };
-        if v.iter().any(|&(r, s)| r <= rh && s <= sla) {
-            return;
-        }
-        v.retain(|&(r, s)| !(rh <= r && sla <= s));
-        v.push((rh, sla));
-    }
-
-    /// Whether a finished eligible candidate beats this one whatever its remaining steps do:
-    /// `floor_replica_hours` is what the rest costs at the very least (min replicas).
-    fn dominates(&self, p: &Progress, floor_replica_hours: f64) -> bool {
-        let least = p.replica_hours + floor_replica_hours;
-        self.0.read().is_ok_and(|v| {
-            v.iter()
-                .any(|&(r, s)| least > r && p.sla_violation_minutes >= s)
-        })
-    }
-}
-
 /// Which candidates to replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visit {
@@ -95,10 +69,17 @@ pub fn evaluate(
     visit: Visit,
 ) -> Vec<Outcome> {
     let n = candidates.len();
-    let dominators = Dominators::default();
+    let done = Finished::default();
+    let limit = candidates
+        .iter()
+        .map(|c| c.doc.bounds().1)
+        .max()
+        .unwrap_or(0)
+        .max(setup.cap.max_replicas);
+    let bounds = Bounds::new(setup.input, setup.cap, setup.slo, setup.prune, limit);
     let mut out = vec![Outcome::NotVisited; n];
     let run = |ix: Vec<usize>, out: &mut Vec<Outcome>| {
-        for (i, o) in run_batch(candidates, &ix, setup, control, &dominators) {
+        for (i, o) in run_batch(candidates, &ix, setup, control, &done, &bounds) {
             out[i] = o;
         }
     };
@@ -194,7 +175,8 @@ fn run_batch(
     ix: &[usize],
     setup: &SearchSetup,
     control: &SearchControl,
-    dominators: &Dominators,
+    done: &Finished,
+    bounds: &Bounds,
 ) -> Vec<(usize, Outcome)> {
     // A spread-out first pass (every 16th candidate) finds good dominators early.
     let mut order: Vec<usize> = ix.iter().copied().step_by(16).collect();
@@ -218,7 +200,7 @@ fn run_batch(
                             mine.push((i, Outcome::Skipped));
                             continue;
                         }
-                        let outcome = run_one(&candidates[i], setup, dominators, control);
+                        let outcome = run_one(&candidates[i], setup, done, bounds, control);
                         control.done.fetch_add(1, Ordering::Relaxed);
                         mine.push((i, outcome));
                     }
@@ -261,7 +243,8 @@ fn floor_replicas(doc: &PolicyDoc, min: u32) -> u32 {
 fn run_one(
     c: &Candidate,
     setup: &SearchSetup,
-    dominators: &Dominators,
+    done: &Finished,
+    bounds: &Bounds,
     control: &SearchControl,
 ) -> Outcome {
     let mut policy = match c.doc.autoscaler() {
@@ -269,12 +252,11 @@ fn run_one(
         Err(e) => return Outcome::Failed(e.to_string()),
     };
     // Never fewer than min replicas: the rest of the replay costs at least that.
-    let min = f64::from(floor_replicas(&c.doc, policy.bounds().0));
-    let steps = setup.input.demand_rps.len();
-    let step_hours = setup.input.step_seconds as f64 / 3600.0;
+    let min = floor_replicas(&c.doc, policy.bounds().0);
+    let fam = family(c);
     let mut stop = |p: &Progress| {
-        let floor = min * steps.saturating_sub(p.steps) as f64 * step_hours;
-        control.cancel.load(Ordering::Relaxed) || (setup.prune && dominators.dominates(p, floor))
+        control.cancel.load(Ordering::Relaxed)
+            || (setup.prune && bounds.reject(p, min, fam, setup.slo, done))
     };
     match replay_summary(
         policy.as_mut(),
@@ -286,9 +268,7 @@ fn run_one(
         &mut stop,
     ) {
         Ok(Some(s)) => {
-            if eligible(&s, setup.slo) {
-                dominators.add(s.replica_hours, s.sla_violation_minutes);
-            }
+            done.add(fam, &s, setup.slo);
             Outcome::Done(s)
         }
         Ok(None) if control.cancel.load(Ordering::Relaxed) => Outcome::Skipped,

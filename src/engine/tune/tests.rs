@@ -258,3 +258,82 @@ fn schedule_raises_the_minimum_before_the_daily_peak_and_validates_as_an_asg() {
     });
     assert!(PolicyDoc::parse(&config.to_string()).is_ok());
 }
+
+/// What a search reports, by candidate: the front, the recommendation, each kind's best,
+/// the schedule check's bests, the best reachable.
+fn reported(o: &TuneOutcome) -> String {
+    let ids = |v: &[PolicyPoint]| v.iter().map(|p| p.candidate).collect::<Vec<_>>();
+    format!(
+        "front {:?} rec {:?} kinds {:?} schedule {:?} reach {:?}",
+        ids(&o.pareto_front),
+        o.recommended.as_ref().map(|r| r.candidate),
+        o.kinds
+            .iter()
+            .map(|k| (k.kind, k.best.as_ref().map(|b| b.candidate)))
+            .collect::<Vec<_>>(),
+        o.schedule.as_ref().map(|s| (
+            s.best_without.as_ref().map(|b| b.candidate),
+            s.best_with.as_ref().map(|b| b.candidate)
+        )),
+        o.best_reachable.as_ref().map(|b| b.candidate),
+    )
+}
+
+fn exhaustive(mut req: TuneRequest<'_>, prune: bool) -> TuneOutcome {
+    req.prune = prune;
+    req.visit = Some(Visit::All);
+    tune(&req, &SearchControl::default()).unwrap()
+}
+
+#[test]
+#[ignore = "exhaustive searches twice over: minutes in a debug build; run with --release -- --ignored"]
+fn early_rejection_rejects_yet_reports_the_same_on_the_default_hpa_space() {
+    let d = demand();
+    let mut req = request(&d, Slo::default(), true);
+    req.size = SpaceSize::Default;
+    let a = exhaustive(req.clone(), true);
+    let b = exhaustive(req, false);
+    assert_eq!(reported(&a), reported(&b));
+    assert!(a.recommended.is_some());
+    // The bounds do work: a good share of the space stops part-way.
+    assert!(
+        a.rejected_early * 4 > a.candidates,
+        "{} of {} rejected",
+        a.rejected_early,
+        a.candidates
+    );
+}
+
+#[test]
+#[ignore = "exhaustive searches twice over: minutes in a debug build; run with --release -- --ignored"]
+fn early_rejection_reports_the_same_across_aws_kinds_and_the_schedule_variant() {
+    let d = demand();
+    let asg = serde_json::json!({
+        "AutoScalingGroupName": "web", "MinSize": 4, "MaxSize": 60,
+        "ScalingPolicies": [{"PolicyName": "t", "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingConfiguration": {"PredefinedMetricSpecification":
+                {"PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 50.0}}],
+    });
+    let mut req = request(&d, Slo::default(), true);
+    req.current = PolicyDoc::parse(&asg.to_string()).unwrap();
+    req.kinds = auto_kinds(&req.current);
+    let a = exhaustive(req.clone(), true);
+    let b = exhaustive(req, false);
+    assert_eq!(reported(&a), reported(&b));
+    assert!(a.schedule.is_some());
+    assert!(a.rejected_early > 0);
+}
+
+#[test]
+#[ignore = "exhaustive searches twice over: minutes in a debug build; run with --release -- --ignored"]
+fn early_rejection_keeps_the_best_reachable_when_nothing_keeps_the_slo() {
+    let d = demand();
+    let slo = Slo {
+        p95_latency_ms: 10.0,
+        ..Slo::default()
+    };
+    let a = exhaustive(request(&d, slo.clone(), true), true);
+    let b = exhaustive(request(&d, slo, true), false);
+    assert!(a.recommended.is_none());
+    assert_eq!(reported(&a), reported(&b));
+}

@@ -226,3 +226,67 @@ fn explanation_reads_like_the_controller() {
     assert!(lines.contains("cpu: ratio 2.000 -> 4 replicas"), "{lines}");
     assert!(lines.contains("largest proposal: 4"), "{lines}");
 }
+
+/// horizontal.go's stabilizeRecommendationWithBehaviors as written upstream: a scan over the
+/// stored recommendations, one sample older than both windows overwritten per sync. The
+/// controller keeps sliding-window extremes instead; both must agree sync for sync.
+struct UpstreamStabilizer {
+    recs: Vec<(i64, u32)>,
+}
+
+impl UpstreamStabilizer {
+    fn stabilize(&mut self, now: i64, up_w: i64, down_w: i64, current: u32, desired: u32) -> u32 {
+        let (up_cut, down_cut) = (now - up_w, now - down_w);
+        let (mut up, mut down) = (desired, desired);
+        let mut old = None;
+        for (i, &(at, r)) in self.recs.iter().enumerate() {
+            if at > up_cut {
+                up = up.min(r);
+            }
+            if at > down_cut {
+                down = down.max(r);
+            }
+            if at < up_cut && at < down_cut {
+                old = Some(i);
+            }
+        }
+        match old {
+            Some(i) => self.recs[i] = (now, desired),
+            None => self.recs.push((now, desired)),
+        }
+        current.max(up).min(down)
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #[test]
+    fn sliding_window_stabilization_matches_upstream_scan(
+        up_w in 0u32..20,
+        down_w in 0u32..40,
+        gaps in proptest::collection::vec(0i64..4, 1..300),
+        loads in proptest::collection::vec(1.0f64..400.0, 300),
+    ) {
+        let mut c = hpa(&format!(
+            "  minReplicas: 1\n  maxReplicas: 1000\n  metrics:\n  - type: Resource\n    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 50}}}}\n  behavior:\n    scaleUp:\n      stabilizationWindowSeconds: {}\n      policies: [{{type: Percent, value: 1000, periodSeconds: 15}}]\n    scaleDown:\n      stabilizationWindowSeconds: {}\n      policies: [{{type: Percent, value: 100, periodSeconds: 15}}]\n",
+            up_w * 15, down_w * 15
+        ));
+        let mut reference = UpstreamStabilizer { recs: Vec::new() };
+        let (mut now, mut replicas) = (0i64, 10u32);
+        for (gap, load) in gaps.iter().zip(&loads) {
+            // Syncs on the 15 s grid, sometimes skipped, sometimes repeated.
+            now += gap * 15;
+            let e = c.sync(now, pods(replicas, replicas, 0), &util(*load));
+            let Some(desired) = e.metric_desired else { continue };
+            let want = reference.stabilize(
+                now,
+                i64::from(up_w * 15),
+                i64::from(down_w * 15),
+                replicas,
+                desired,
+            );
+            proptest::prop_assert_eq!(e.stabilized, want, "t={}", now);
+            replicas = e.desired;
+        }
+    }
+}
