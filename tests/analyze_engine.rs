@@ -247,3 +247,87 @@ fn degenerate_series_never_panic() {
     let m = analyze_workload(0, 60, &[f64::NAN; 10]);
     assert!(m.note.as_deref().unwrap_or("").contains("missing"));
 }
+
+#[test]
+fn metric_recommendation_is_a_replayable_hpa_with_its_figures() {
+    use scaletop::artifact::{Artifact, PolicyFormat};
+    use scaletop::engine::analysis::choose_scaling_metrics;
+
+    let groups = ["image-cache", "image-resize", "order-worker"];
+    let (inputs, truth) = sim_inputs("microservices", 14, 300, &groups);
+    let report = analyze_all(&inputs, 2);
+
+    // The memory-bound group: memory first, with the saturation load and p99 in one sentence.
+    let cache = report
+        .groups
+        .iter()
+        .find(|g| g.group == "image-cache")
+        .expect("group");
+    let choice = &cache.metric_choice;
+    assert_eq!(
+        choice.metrics.first().map(|m| m.metric.as_str()),
+        Some("memory_utilization")
+    );
+    assert!(choice.wrong_current);
+    let e = &choice.explanation;
+    assert!(
+        e.contains("memory_utilization reaches 100% first, at")
+            && e.contains("req/s per replica")
+            && e.contains("p99")
+            && e.contains("instead of cpu_utilization"),
+        "{e}"
+    );
+    // The planted truth names memory as the bottleneck.
+    let gt = truth
+        .groups
+        .iter()
+        .find(|g| g.group == "image-cache")
+        .expect("truth");
+    assert!(gt.bottleneck.contains("memory"), "{}", gt.bottleneck);
+
+    let rec = report
+        .recommendations
+        .iter()
+        .find(|r| r.group.name == "image-cache")
+        .expect("metric recommendation");
+    assert_eq!(rec.evidence[0], *e);
+    let Ok(Artifact::Policy(p)) = Artifact::from_value(&rec.artifact) else {
+        panic!("not a policy artifact: {}", rec.artifact);
+    };
+    assert_eq!(p.format, PolicyFormat::K8sHpa);
+    assert_eq!(
+        p.document.pointer("/spec/metrics/0/resource/name"),
+        Some(&serde_json::json!("memory"))
+    );
+    let a = scaletop::engine::policy::parse_policy(&p.document.to_string())
+        .expect("the recommended HPA replays");
+    assert!(a.describe().contains("memory 70%"), "{}", a.describe());
+
+    // The CPU-bound control: CPU as now, no recommendation.
+    let control =
+        choose_scaling_metrics(&inputs, "image-resize", Some("cpu_utilization")).expect("choice");
+    assert_eq!(
+        control.metrics.first().map(|m| m.metric.as_str()),
+        Some("cpu_utilization")
+    );
+    assert!(!control.worth_changing(), "{}", control.explanation);
+
+    // Queue workers on CPU: the queue leads when it piles up at peaks.
+    let worker = choose_scaling_metrics(&inputs, "order-worker", None).expect("choice");
+    if worker.metrics.first().map(|m| m.metric.as_str()) == Some("queue_depth") {
+        assert!(worker.explanation.contains("queue depth p99"));
+        let rec = report
+            .recommendations
+            .iter()
+            .find(|r| r.group.name == "order-worker")
+            .expect("queue recommendation");
+        let Ok(Artifact::Policy(p)) = Artifact::from_value(&rec.artifact) else {
+            panic!("not a policy artifact");
+        };
+        assert_eq!(
+            p.document.pointer("/spec/metrics/0/type"),
+            Some(&serde_json::json!("External"))
+        );
+        scaletop::engine::policy::parse_policy(&p.document.to_string()).expect("replays");
+    }
+}

@@ -210,3 +210,76 @@ like = "sale_1"
     ));
     assert!(e.contains("event 'x'") && e.contains("RFC 3339"), "{e}");
 }
+
+#[test]
+fn runway_out_against_a_policy_is_a_max_raise_recommendation() {
+    let hpa = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hpa-cpu70.yaml");
+    // The HPA's max 20 x 7 req/s per replica = 140; the daily peak is 150.
+    let out = forecast(
+        &daily_csv(),
+        &[
+            "--horizon",
+            "24h",
+            "--format",
+            "json",
+            "--policy",
+            hpa,
+            "--per-replica",
+            "7",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["runway"]["capacity"].as_f64(), Some(140.0));
+    let peak = v["runway"]["peak_upper"].as_f64().expect("peak");
+    let recs = v["recommendations"].as_array().expect("recommendations");
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let r = &recs[0];
+    assert_eq!(r["schema"], "scaletop.recommendation/v1");
+    assert_eq!(r["kind"], "policy");
+    let needed = (peak / 7.0).ceil() as u64;
+    assert!(needed > 20);
+    assert_eq!(r["artifact"]["artifact"], "policy");
+    assert_eq!(r["artifact"]["format"], "k8s-hpa");
+    assert_eq!(r["artifact"]["document"]["spec"]["maxReplicas"], needed);
+    assert_eq!(r["artifact"]["document"]["spec"]["minReplicas"], 2);
+    let title = r["title"].as_str().expect("title");
+    assert!(
+        title.contains("reaches max=20 on 2024-01-11")
+            && title.ends_with(&format!("raise max to {needed}")),
+        "{title}"
+    );
+    // Room to spare: no recommendation.
+    let out = forecast(
+        &daily_csv(),
+        &[
+            "--horizon",
+            "24h",
+            "--format",
+            "json",
+            "--policy",
+            hpa,
+            "--per-replica",
+            "10",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["recommendations"].as_array().map(Vec::len), Some(0));
+    // An unusable policy file is bad input.
+    let bad = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(bad.path(), "kind: Nonsense\n").expect("write");
+    let out = forecast(
+        &daily_csv(),
+        &[
+            "--horizon",
+            "24h",
+            "--policy",
+            bad.path().to_str().expect("path"),
+        ],
+    );
+    assert!(usage_error(&out).contains("--policy"));
+}

@@ -100,6 +100,12 @@ fn seasonality_text(s: &crate::engine::analysis::SeriesAnalysis) -> String {
         .join(", ")
 }
 
+/// "not trustworthy: <reasons>" when the growth figure should not be read as a trend.
+fn growth_caveat(s: &crate::engine::analysis::SeriesAnalysis) -> Option<String> {
+    let u = s.workload.growth_uncertainty.as_ref()?;
+    (!u.trustworthy).then(|| format!("not trustworthy: {}", u.reasons.join("; ")))
+}
+
 fn write_table(w: &mut dyn Write, r: &AnalysisReport) -> std::io::Result<()> {
     writeln!(
         w,
@@ -134,6 +140,9 @@ fn write_table(w: &mut dyn Write, r: &AnalysisReport) -> std::io::Result<()> {
         for p in &w_.peak_windows {
             writeln!(w, "    peak: {}", p.label)?;
         }
+        if let Some(caveat) = growth_caveat(s) {
+            writeln!(w, "    growth: {caveat}")?;
+        }
         if let Some(n) = &w_.note {
             writeln!(w, "    note: {n}")?;
         }
@@ -159,10 +168,20 @@ fn write_markdown(w: &mut dyn Write, r: &AnalysisReport) -> std::io::Result<()> 
             fmt_opt(a.peak_to_baseline, 1),
             fmt_opt(a.cv, 2),
             a.predictability,
-            fmt_opt(a.growth_pct_per_month, 1),
+            fmt_opt(a.growth_pct_per_month, 1)
+                + if growth_caveat(s).is_some() {
+                    " (?)"
+                } else {
+                    ""
+                },
             a.anomalies.len(),
             windows.join("; ")
         )?;
+    }
+    for s in &r.series {
+        if let Some(caveat) = growth_caveat(s) {
+            writeln!(w, "\n- growth of {}/{}: {caveat}", s.group, s.metric)?;
+        }
     }
     writeln!(w, "\n# Resources\n")?;
     write_groups(w, r, true)
@@ -211,6 +230,9 @@ fn write_groups(w: &mut dyn Write, r: &AnalysisReport, md: bool) -> std::io::Res
                     ""
                 }
             )?;
+        }
+        if !g.metric_choice.metrics.is_empty() {
+            writeln!(w, "{bullet}scaling metric: {}", g.metric_choice.explanation)?;
         }
         for s in &g.rightsizing {
             writeln!(

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::{CliError, Format};
 use crate::duration::parse_duration;
 use crate::engine::forecast::events::KnownEvent;
-use crate::engine::forecast::{self, format_time, Forecast, ForecastRequest, ModelKind};
+use crate::engine::forecast::{self, format_time, runway, Forecast, ForecastRequest, ModelKind};
 use crate::input;
 
 /// Longest regular grid accepted (as `analyze`).
@@ -40,13 +40,18 @@ pub struct ForecastArgs {
     /// seasonal_naive_weekly, seasonal_mean, holt_winters, mstl_ets, ridge, ensemble.
     #[arg(long, default_value = "auto")]
     pub model: String,
-    /// Demand the group serves at max capacity (max replicas x per-replica capacity), in the
-    /// series' units: reports when the upper band first crosses it.
+    /// Demand the group serves at max capacity (max replicas x per-replica capacity at the
+    /// target utilization), in the series' units: reports when the upper band first crosses it.
     #[arg(long)]
     pub capacity: Option<f64>,
     /// Per-replica capacity, to say how many replicas the forecast peak needs.
     #[arg(long)]
     pub per_replica: Option<f64>,
+    /// The group's scaling policy file (HPA, KEDA ScaledObject, ASG configuration, GCP
+    /// autoscaler): its max x --per-replica is the capacity when --capacity is not given, and a
+    /// runway that runs out becomes a `policy` recommendation raising its max.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
     /// Known events (TOML: `[[event]]` with name, start, end or duration, optional uplift and
     /// like): kept out of the fit, forecast as uplift on their dates.
     #[arg(long)]
@@ -148,6 +153,8 @@ struct Output<'a> {
     fit_ms: f64,
     #[serde(flatten)]
     forecast: &'a Forecast,
+    /// A `policy` recommendation raising max when the runway runs out (needs --policy).
+    recommendations: &'a [crate::model::Recommendation],
 }
 
 pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliError> {
@@ -202,11 +209,30 @@ pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliEr
             "{file}: {span} s at a {step} s step is over {MAX_POINTS} points; pass a coarser --step"
         )));
     }
+    let policy = match &args.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                CliError::usage(format!("--policy {}: cannot read: {e}", p.display()))
+            })?;
+            Some(
+                crate::engine::tune::PolicyDoc::parse(&text)
+                    .map_err(|e| CliError::usage(format!("--policy {}: {e}", p.display())))?,
+            )
+        }
+        None => None,
+    };
+    // Capacity: given, else the policy's max x the per-replica capacity.
+    let capacity = args.capacity.or_else(|| {
+        policy
+            .as_ref()
+            .zip(args.per_replica)
+            .map(|(d, c)| f64::from(d.bounds().1) * c)
+    });
     let (start, values) = series.regular(step);
     let req = ForecastRequest {
         horizon_seconds: i64::try_from(horizon).unwrap_or(i64::MAX),
         model,
-        capacity: args.capacity,
+        capacity,
         per_replica: args.per_replica,
         events,
     };
@@ -214,6 +240,17 @@ pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliEr
     let fc = forecast::forecast_series(start, step, &values, &req)
         .map_err(|e| CliError::usage(format!("{file}: {}/{}: {e}", series.group, series.metric)))?;
     let fit_ms = began.elapsed().as_secs_f64() * 1000.0;
+    let recommendations: Vec<crate::model::Recommendation> = fc
+        .runway
+        .as_ref()
+        .zip(policy.as_ref())
+        .and_then(|(r, doc)| {
+            let evidence =
+                runway::forecast_evidence(fc.model, fc.backtest.mase, fc.backtest.coverage_95);
+            runway::max_raise_recommendation(&series.group, r, doc, evidence)
+        })
+        .into_iter()
+        .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(
@@ -223,12 +260,17 @@ pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliEr
                 metric: &series.metric,
                 fit_ms,
                 forecast: &fc,
+                recommendations: &recommendations,
             },
         )
         .map_err(std::io::Error::other)
         .and_then(|_| writeln!(out)),
         Format::Csv => write_csv(&mut out, &fc),
-        Format::Table | Format::Md => write_table(&mut out, &fc, series, fit_ms),
+        Format::Table | Format::Md => write_table(&mut out, &fc, series, fit_ms).and_then(|_| {
+            recommendations
+                .iter()
+                .try_for_each(|r| writeln!(out, "recommendation: {}", r.title))
+        }),
     };
     written
         .and_then(|_| out.flush())

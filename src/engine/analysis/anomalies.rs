@@ -149,15 +149,19 @@ pub fn anomaly_windows(
 }
 
 /// A window recurs when at least two others start within an hour of it modulo a day (on other
-/// days), or within an hour modulo a week.
+/// days), or within an hour modulo a week. Only windows within a few cycles count: on a long
+/// history, two one-off events months apart that happen to start at local midnight (Black
+/// Friday, Cyber Monday) do not make a daily pattern.
 fn mark_recurring(windows: &mut [AnomalyWindow]) {
     const DAY: i64 = 86_400;
     const WEEK: i64 = 7 * DAY;
     const TOLERANCE: i64 = 3600;
+    /// How far apart (in cycles) windows may be and still count as one recurring pattern.
+    const CYCLES: i64 = 4;
     let starts: Vec<i64> = windows.iter().map(|w| w.start).collect();
     let near = |a: i64, b: i64, modulo: i64| {
         let d = (a - b).rem_euclid(modulo);
-        d.min(modulo - d) <= TOLERANCE
+        d.min(modulo - d) <= TOLERANCE && (a - b).abs() <= CYCLES * modulo + TOLERANCE
     };
     for (i, w) in windows.iter_mut().enumerate() {
         let same_time = |modulo: i64| {

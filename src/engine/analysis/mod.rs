@@ -21,11 +21,13 @@ pub mod workload;
 pub use anomalies::{anomaly_mask, anomaly_windows, AnomalyOptions, AnomalyWindow};
 pub use workload::{analyze_workload, analyze_workload_full, WorkloadAnalysis};
 pub mod bottleneck;
+pub mod metric_choice;
 pub mod report;
 pub mod resources;
 pub mod rightsizing;
 pub mod utilization;
 pub mod waste;
 
+pub use metric_choice::{scaling_metrics, MetricChoice, MetricSignals};
 pub use report::{analyze_all, AnalysisReport, SeriesAnalysis, SeriesInput, ANALYSIS_SCHEMA};
-pub use resources::{analyze_groups, analyze_groups_with, GroupResources};
+pub use resources::{analyze_groups, analyze_groups_with, choose_scaling_metrics, GroupResources};

@@ -7,11 +7,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::bottleneck::{self, Bottleneck};
+use super::metric_choice::{scaling_metrics, MetricChoice, MetricSignals, QueueSignal};
 use super::report::SeriesInput;
 use super::rightsizing::{self, ResourceSizing};
 use super::stats;
-use super::utilization::{self, UtilizationProfile, HIGH_UTILIZATION_PCT};
+use super::utilization::{self, UtilizationProfile};
 use super::waste::{self, Provisioning};
+use crate::artifact::{Artifact, PolicyArtifact, PolicyFormat};
 use crate::model::{
     GroupId, Platform, Recommendation, RecommendationKind, Risk, RECOMMENDATION_SCHEMA,
 };
@@ -42,8 +44,10 @@ pub struct GroupResources {
     pub bottleneck: Option<Bottleneck>,
     /// The binding resource is not what the group scales on.
     pub wrong_scaling_metric: bool,
-    /// Recommended scaling metrics, best first.
+    /// Recommended scaling metrics, best first (the names of `metric_choice`).
     pub recommended_scaling_metrics: Vec<String>,
+    /// The scaling-metric choice with its targets and a one-sentence explanation.
+    pub metric_choice: MetricChoice,
     pub rightsizing: Vec<ResourceSizing>,
     pub provisioning: Option<Provisioning>,
 }
@@ -72,6 +76,19 @@ pub fn analyze_groups_with(
         }
     }
     (groups, recs)
+}
+
+/// The scaling-metric choice for one group of `inputs` (its request_rate, replicas_ready,
+/// cpu/memory utilization, queue_depth, latency series), with the metric it scales on now if
+/// known (else CPU is assumed). The entry point for the tuner; None when the group has no
+/// resource series.
+pub fn choose_scaling_metrics(
+    inputs: &[SeriesInput],
+    group: &str,
+    current: Option<&str>,
+) -> Option<MetricChoice> {
+    let series: Vec<&SeriesInput> = inputs.iter().filter(|s| s.group == group).collect();
+    analyze_group(group, &series, current).map(|(g, _)| g.metric_choice)
 }
 
 /// The group's series on the grid of its first series (same step; others shifted into place).
@@ -153,44 +170,32 @@ fn analyze_group(
                 })
         });
 
-    // Binding resource: the fit's choice, else the one running hottest at p99.
-    let binding: Option<String> = bottleneck
-        .as_ref()
-        .map(|b| b.binding_metric.clone())
-        .or_else(|| {
-            utilization
-                .iter()
-                .filter(|u| utilization::is_percent_metric(&u.metric))
-                .max_by(|x, y| x.p99.unwrap_or(0.0).total_cmp(&y.p99.unwrap_or(0.0)))
-                .map(|u| u.metric.clone())
-        });
-    let binding_p99 = binding
-        .as_deref()
-        .and_then(|b| utilization.iter().find(|u| u.metric == b))
-        .and_then(|u| u.p99);
     let scaling_name = scaling.as_ref().map(|s| s.metric.as_str());
-    let queue_builds = a
-        .by_metric
-        .get("queue_depth")
-        .is_some_and(|q| queue_builds_up(q));
-    let wrong = match (binding.as_deref(), scaling_name) {
-        (Some(b), Some(s)) => {
-            b != s && binding_p99.is_some_and(|p| p >= HIGH_UTILIZATION_PCT * 0.9)
-        }
-        _ => false,
-    };
-    let mut recommended: Vec<String> = Vec::new();
-    if queue_builds {
-        recommended.push("queue_depth".into());
-    }
-    if let Some(b) = &binding {
-        recommended.push(b.clone());
-    }
-    if let Some(s) = scaling_name {
-        if !recommended.iter().any(|r| r == s) && !wrong {
-            recommended.push(s.to_string());
-        }
-    }
+    let queue = a.by_metric.get("queue_depth").and_then(|q| {
+        let per_replica: Vec<f64> = match replicas {
+            Some(r) => q
+                .iter()
+                .zip(r)
+                .map(|(q, r)| if *r > 0.0 { q / r } else { f64::NAN })
+                .collect(),
+            None => q.clone(),
+        };
+        let sorted = stats::sorted_finite(q);
+        Some(QueueSignal {
+            median: stats::quantile_sorted(&sorted, 0.5)?,
+            p99: stats::quantile_sorted(&sorted, 0.99)?,
+            median_per_replica: stats::median(&per_replica)?,
+        })
+    });
+    let choice = scaling_metrics(&MetricSignals {
+        bottleneck: bottleneck.as_ref(),
+        utilization: &utilization,
+        current: scaling_name,
+        queue,
+        load_per_replica_p95: load.as_deref().and_then(|l| stats::quantile(l, 0.95)),
+    });
+    let wrong = choice.wrong_current;
+    let recommended = choice.names();
 
     // An autoscaler is acting when replicas move; then the resource it tracks is not resized.
     let replicas_move = replicas.is_some_and(|r| {
@@ -230,18 +235,15 @@ fn analyze_group(
         _ => None,
     };
 
-    let rec = (wrong || queue_builds && scaling_name.is_some_and(|s| s != "queue_depth"))
-        .then(|| {
-            metric_recommendation(
-                name,
-                &recommended,
-                scaling.as_ref(),
-                bottleneck.as_ref(),
-                &utilization,
-                queue_builds,
-            )
-        })
-        .flatten();
+    let rec = choice.worth_changing().then(|| {
+        let lo = replicas.and_then(|r| stats::quantile(r, 0.0));
+        let hi = a
+            .by_metric
+            .get("replicas_max")
+            .and_then(|m| stats::quantile(m, 1.0))
+            .or_else(|| replicas.and_then(|r| stats::quantile(r, 1.0)));
+        metric_recommendation(name, &choice, bottleneck.as_ref(), &utilization, lo, hi)
+    });
     Some((
         GroupResources {
             group: name.to_string(),
@@ -250,6 +252,7 @@ fn analyze_group(
             bottleneck,
             wrong_scaling_metric: wrong,
             recommended_scaling_metrics: recommended,
+            metric_choice: choice,
             rightsizing,
             provisioning,
         },
@@ -257,30 +260,19 @@ fn analyze_group(
     ))
 }
 
-/// Queue depth that climbs far above its usual level: the workers fall behind at peaks.
-fn queue_builds_up(queue: &[f64]) -> bool {
-    let sorted = stats::sorted_finite(queue);
-    match (
-        stats::quantile_sorted(&sorted, 0.5),
-        stats::quantile_sorted(&sorted, 0.99),
-    ) {
-        (Some(med), Some(p99)) => p99 > 5.0 * med.max(1.0),
-        _ => false,
-    }
-}
-
+/// A `metric` recommendation: the choice as an autoscaling/v2 HPA (replayable by
+/// `parse_policy`), replica bounds from what the group ran with.
 fn metric_recommendation(
     group: &str,
-    recommended: &[String],
-    scaling: Option<&super::resources::ScalingMetric>,
+    choice: &MetricChoice,
     bottleneck: Option<&Bottleneck>,
     utilization: &[UtilizationProfile],
-    queue_builds: bool,
-) -> Option<Recommendation> {
-    let first = recommended.first()?;
-    let mut evidence = Vec::new();
-    if let Some(s) = scaling {
-        evidence.push(format!("scales on {} ({})", s.metric, s.source));
+    min_seen: Option<f64>,
+    max_seen: Option<f64>,
+) -> Recommendation {
+    let mut evidence = vec![choice.explanation.clone()];
+    if let Some(c) = &choice.current {
+        evidence.push(format!("scales on {c} now"));
     }
     for u in utilization
         .iter()
@@ -308,19 +300,31 @@ fn metric_recommendation(
             evidence.push(format!("{} reaches 100% at {sat}{lat}", f.metric));
         }
     }
-    if queue_builds {
-        evidence.push("queue depth p99 is over 5x its median: work piles up at peaks".into());
-    }
+    let names = choice.names();
+    let first = names.first().map_or("none", String::as_str);
     let title = format!(
         "{group}: scale on {} instead of {}",
-        recommended.join(" + "),
-        scaling.map_or("the current metric", |s| s.metric.as_str())
+        names.join(" + "),
+        choice.current.as_deref().unwrap_or("the current metric")
     );
-    let targets: Vec<serde_json::Value> = recommended
-        .iter()
-        .map(|m| json!({"metric": m, "target": if m == "queue_depth" { json!(null) } else { json!(70.0) }}))
-        .collect();
-    Some(Recommendation {
+    let min = min_seen
+        .filter(|m| m.is_finite())
+        .map_or(1, |m| m.max(1.0).round() as u32);
+    let max = max_seen
+        .filter(|m| m.is_finite())
+        .map_or(min.max(1) * 2, |m| (m.round() as u32).max(min));
+    let document = json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": group},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": group},
+            "minReplicas": min,
+            "maxReplicas": max,
+            "metrics": choice.hpa_metrics(),
+        }
+    });
+    Recommendation {
         schema: RECOMMENDATION_SCHEMA.to_string(),
         id: format!("metric/{group}/{first}"),
         kind: RecommendationKind::Metric,
@@ -328,11 +332,15 @@ fn metric_recommendation(
         title,
         evidence,
         saving_usd_month: None,
-        risk: if queue_builds && first == "queue_depth" {
+        risk: if first == "queue_depth" {
             Risk::Low
         } else {
             Risk::Medium
         },
-        artifact: json!({"scaling_metrics": targets}),
-    })
+        artifact: Artifact::Policy(PolicyArtifact {
+            format: PolicyFormat::K8sHpa,
+            document,
+        })
+        .to_value(),
+    }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::anomalies::{self, AnomalyOptions, AnomalyWindow};
 use super::decompose::{decompose, Decomposition};
-use super::growth::{growth, Growth};
+use super::growth::{growth_at, Growth, GrowthUncertainty, DEFAULT_HORIZON_DAYS};
 use super::peaks::{peaks, PeakWindow};
 use super::seasonality::{self, DAY_SECONDS};
 use super::stats;
@@ -46,6 +46,12 @@ pub struct WorkloadAnalysis {
     pub growth_pct_per_month: Option<f64>,
     /// ~95% band of the growth figure.
     pub growth_band_pct_per_month: Option<[f64; 2]>,
+    /// "year_over_year" (52 weeks + 4 of history) or "theil_sen".
+    pub growth_method: Option<&'static str>,
+    /// Change over 52 weeks, where the history covers it.
+    pub growth_yoy_pct: Option<f64>,
+    /// Whether the growth figure can be trusted over a month, and why not, with figures.
+    pub growth_uncertainty: Option<GrowthUncertainty>,
     pub anomalies: Vec<AnomalyWindow>,
     pub peak_windows: Vec<PeakWindow>,
     /// Mean by UTC hour of day over the baseline.
@@ -128,7 +134,7 @@ pub fn analyze_workload_full(
     let level: Vec<f64> = (0..values.len())
         .map(|i| despiked[i] - dec.seasonal_sum(i))
         .collect();
-    let g: Option<Growth> = growth(step, &level);
+    let g: Option<Growth> = growth_at(start_unix, step, &level, values, DEFAULT_HORIZON_DAYS);
 
     let note = if values.is_empty() {
         Some("no data".to_string())
@@ -157,8 +163,13 @@ pub fn analyze_workload_full(
         cv,
         burstiness,
         predictability,
-        growth_pct_per_month: g.map(|g| g.pct_per_month),
-        growth_band_pct_per_month: g.map(|g| [g.lower_pct_per_month, g.upper_pct_per_month]),
+        growth_pct_per_month: g.as_ref().map(|g| g.pct_per_month),
+        growth_band_pct_per_month: g
+            .as_ref()
+            .map(|g| [g.lower_pct_per_month, g.upper_pct_per_month]),
+        growth_method: g.as_ref().map(|g| g.method),
+        growth_yoy_pct: g.as_ref().and_then(|g| g.yoy_pct),
+        growth_uncertainty: g.map(|g| g.uncertainty),
         anomalies,
         peak_windows: pk.peak_windows,
         hour_of_day_to_baseline: pk.hour_of_day_to_baseline,
