@@ -63,12 +63,14 @@ pub struct SourcesConfig {
     pub prometheus: Vec<crate::sources::prometheus::PrometheusSourceConfig>,
     /// `/metrics` endpoints scraped directly (no Prometheus in between).
     pub scrape: Vec<crate::sources::scrape::ScrapeSourceConfig>,
+    /// Kubernetes clusters (HPAs, VPAs, KEDA, Events); needs the `kubernetes` cargo feature.
+    pub kubernetes: Vec<crate::sources::kubernetes::KubernetesSourceConfig>,
 }
 
 impl SourcesConfig {
     /// Live sources configured (with none the TUI runs the demo simulator).
     pub fn count(&self) -> usize {
-        self.prometheus.len() + self.scrape.len()
+        self.prometheus.len() + self.scrape.len() + self.kubernetes.len()
     }
 }
 
@@ -290,6 +292,19 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
         crate::sources::scrape::validate(sc)
             .map_err(|e| err("url", format!("scrape source '{}': {e}", sc.name)))?;
     }
+    for k in &c.sources.kubernetes {
+        if !names.insert(k.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", k.name)));
+        }
+        crate::sources::kubernetes::config::validate(k).map_err(|e| ConfigError {
+            file: file.to_string(),
+            line: text
+                .lines()
+                .position(|l| l.trim() == "[[sources.kubernetes]]")
+                .map_or(0, |i| i + 1),
+            message: format!("[[sources.kubernetes]] '{}': {e}", k.name),
+        })?;
+    }
     for o in &c.pricing.overrides {
         if !(o.usd_per_hour.is_finite() && o.usd_per_hour > 0.0) {
             return Err(err(
@@ -377,6 +392,27 @@ mod tests {
         assert_eq!(e.line, 3, "{e}");
         let e = parse("[[sources.prometheus]]\nintervall = \"1s\"\n", "c.toml").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn kubernetes_sources_need_the_feature() {
+        let text = "[general]\n\n[[sources.kubernetes]]\nname = \"prod\"\ncontext = \"prod\"\nnamespaces = [\"shop\"]\n";
+        match parse(text, "c.toml") {
+            Ok(c) => {
+                assert!(cfg!(feature = "kubernetes"));
+                assert_eq!(c.sources.count(), 1);
+                assert_eq!(c.sources.kubernetes[0].resync, "15s");
+            }
+            Err(e) => {
+                assert!(!cfg!(feature = "kubernetes"), "{e}");
+                assert_eq!(e.line, 3, "{e}");
+                assert!(
+                    e.message
+                        .contains("rebuild with `cargo install --features kubernetes`"),
+                    "{e}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Sources are async tasks that own their connection, timeouts and backoff, and send owned
 //! [`Update`]s to the UI task over a channel. None shares a lock with the UI.
 
+pub mod kubernetes;
 pub mod prometheus;
 pub mod scrape;
 pub mod sim;
@@ -82,8 +83,8 @@ pub enum Update {
     Health(SourceHealth),
 }
 
-/// Spawns every configured live source (Prometheus-compatible servers and direct scrapes);
-/// must run inside the tokio runtime.
+/// Spawns every configured live source (Prometheus-compatible servers, direct scrapes and,
+/// with the `kubernetes` feature, clusters); must run inside the tokio runtime.
 pub fn spawn_configured(
     cfg: &crate::config::SourcesConfig,
     tx: &Sender<Update>,
@@ -96,5 +97,13 @@ pub fn spawn_configured(
         .scrape
         .iter()
         .map(|s| scrape::spawn(s.clone(), tx.clone()));
-    prom.chain(scrape).collect()
+    #[cfg(feature = "kubernetes")]
+    let k8s = cfg
+        .kubernetes
+        .iter()
+        .map(|k| kubernetes::spawn(k.clone(), tx.clone()));
+    // Without the feature, config validation refuses `[[sources.kubernetes]]`.
+    #[cfg(not(feature = "kubernetes"))]
+    let k8s = std::iter::empty();
+    prom.chain(scrape).chain(k8s).collect()
 }

@@ -28,6 +28,14 @@ pub fn label(cfg: &Config) -> String {
                 "scrape",
                 cfg.sources.scrape.iter().map(|s| s.name.as_str()).collect(),
             ),
+            kind(
+                "kubernetes",
+                cfg.sources
+                    .kubernetes
+                    .iter()
+                    .map(|k| k.name.as_str())
+                    .collect(),
+            ),
         ]
         .into_iter()
         .flatten()
