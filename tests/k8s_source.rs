@@ -260,6 +260,13 @@ fn snapshot_shows_hpa_groups_with_replicas_live_policy_conditions_and_events() {
     );
 }
 
+async fn next(rx: &mut tokio::sync::mpsc::Receiver<Update>) -> Update {
+    tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        .await
+        .expect("an update within 60 s")
+        .expect("the source is running")
+}
+
 #[test]
 fn a_rescale_event_created_while_watching_arrives_with_its_from_size() {
     let Some(k) = start_kmock(&["--serve", "apps/v1/statefulsets=StatefulSet"]) else {
@@ -278,15 +285,6 @@ fn a_rescale_event_created_while_watching_arrives_with_its_from_size() {
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
         let task = scaletop::sources::kubernetes::spawn(cfg, tx);
-        let next = |rx: &mut tokio::sync::mpsc::Receiver<Update>| {
-            let f = rx.recv();
-            async move {
-                tokio::time::timeout(Duration::from_secs(60), f)
-                    .await
-                    .expect("an update within 60 s")
-                    .expect("the source is running")
-            }
-        };
         // Up after the first list of everything.
         loop {
             if let Update::Health(h) = next(&mut rx).await {
