@@ -117,7 +117,7 @@ fn workload_vpa_and_keda_readers() {
         "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
         "metadata": {"name": "orders", "namespace": "shop", "resourceVersion": "5"},
         "spec": {"scaleTargetRef": {"name": "orders"}, "minReplicaCount": 1, "maxReplicaCount": 30,
-                 "triggers": [{"type": "rabbitmq", "metadata": {"queueName": "orders", "mode": "QueueLength", "value": "20"}}]},
+                 "triggers": [{"type": "rabbitmq", "name": "queue_depth", "metadata": {"queueName": "orders", "mode": "QueueLength", "value": "20"}}]},
         "status": {"hpaName": "keda-hpa-orders", "conditions": []}
     });
     assert_eq!(

@@ -123,7 +123,7 @@ fn a_keda_scaled_object_is_the_policy_of_the_hpa_it_drives() {
         "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
         "metadata": {"name": "orders", "namespace": "shop"},
         "spec": {"scaleTargetRef": {"name": "orders"}, "minReplicaCount": 1, "maxReplicaCount": 30,
-                 "triggers": [{"type": "rabbitmq", "metadata": {"queueName": "orders", "mode": "QueueLength", "value": "20"}}]}
+                 "triggers": [{"type": "rabbitmq", "name": "queue_depth", "metadata": {"queueName": "orders", "mode": "QueueLength", "value": "20"}}]}
     });
     let u = st.apply(ObjectKind::ScaledObject, so.clone(), now);
     let g = groups(&u);
@@ -132,6 +132,8 @@ fn a_keda_scaled_object_is_the_policy_of_the_hpa_it_drives() {
         panic!("native policy expected");
     };
     assert!(text.contains("kind: ScaledObject"), "{text}");
+    let summary = g[0].policy.as_ref().unwrap().model.summary();
+    assert!(!summary.starts_with("unreadable"), "{summary}");
     assert_eq!(g[0].labels["k8s.scaled_object"], "orders");
     // Deleting the ScaledObject gives the group its HPA policy back.
     let u = st.delete(ObjectKind::ScaledObject, &so, now);
