@@ -67,12 +67,18 @@ pub struct SourcesConfig {
     pub gcp: Vec<crate::sources::gcp::GcpSourceConfig>,
     /// Azure subscriptions: VM scale set autoscale settings, capacity, CPU and autoscale runs.
     pub azure: Vec<crate::sources::azure::AzureSourceConfig>,
+    /// Kubernetes clusters (HPAs, VPAs, KEDA, Events); needs the `kubernetes` cargo feature.
+    pub kubernetes: Vec<crate::sources::kubernetes::KubernetesSourceConfig>,
 }
 
 impl SourcesConfig {
     /// Live sources configured (with none the TUI runs the demo simulator).
     pub fn count(&self) -> usize {
-        self.prometheus.len() + self.scrape.len() + self.gcp.len() + self.azure.len()
+        self.prometheus.len()
+            + self.scrape.len()
+            + self.gcp.len()
+            + self.azure.len()
+            + self.kubernetes.len()
     }
 }
 
@@ -312,6 +318,18 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
         }
         crate::sources::azure::AzureSettings::from_config(a)
             .map_err(|e| err(config_key(&e), format!("azure source '{}': {e}", a.name)))?;
+    for k in &c.sources.kubernetes {
+        if !names.insert(k.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", k.name)));
+        }
+        crate::sources::kubernetes::config::validate(k).map_err(|e| ConfigError {
+            file: file.to_string(),
+            line: text
+                .lines()
+                .position(|l| l.trim() == "[[sources.kubernetes]]")
+                .map_or(0, |i| i + 1),
+            message: format!("[[sources.kubernetes]] '{}': {e}", k.name),
+        })?;
     }
     for o in &c.pricing.overrides {
         if !(o.usd_per_hour.is_finite() && o.usd_per_hour > 0.0) {
@@ -400,6 +418,28 @@ mod tests {
         assert_eq!(e.line, 3, "{e}");
         let e = parse("[[sources.prometheus]]\nintervall = \"1s\"\n", "c.toml").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn kubernetes_sources_need_the_feature() {
+        let text = "[general]\n\n[[sources.kubernetes]]\nname = \"prod\"\ncontext = \"prod\"\nnamespaces = [\"shop\"]\n";
+        let with_feature = cfg!(feature = "kubernetes");
+        match parse(text, "c.toml") {
+            Ok(c) => {
+                assert!(with_feature, "accepted without the feature");
+                assert_eq!(c.sources.count(), 1);
+                assert_eq!(c.sources.kubernetes[0].resync, "15s");
+            }
+            Err(e) => {
+                assert!(!with_feature, "{e}");
+                assert_eq!(e.line, 3, "{e}");
+                assert!(
+                    e.message
+                        .contains("rebuild with `cargo install --features kubernetes`"),
+                    "{e}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -51,13 +51,28 @@ pub struct GroupSnapshot {
     /// during scaling, SLA at peak, cost per request); absent without request-rate data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<crate::report::monitoring::MonitoringFigures>,
+    /// The group's current policy (a platform API's live policy beats a file or inference),
+    /// with a one-line summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicySnapshot>,
+    /// What sources say about the group, e.g. HPA conditions (`k8s.condition.ScalingLimited`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PolicySnapshot {
+    pub summary: String,
+    pub provenance: crate::model::PolicyProvenance,
+    #[serde(flatten)]
+    pub model: crate::model::PolicyModel,
 }
 
 pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
     let wait = parse_duration(&args.wait).map_err(|e| CliError::usage(format!("--wait: {e}")))?;
     if cfg.sources.count() == 0 {
         return Err(CliError::usage(
-            "no sources configured: add a [[sources.prometheus]], [[sources.scrape]], [[sources.gcp]] or [[sources.azure]] table to the config (--config FILE)",
+            "no sources configured: add a [[sources.prometheus]], [[sources.scrape]], [[sources.kubernetes]], [[sources.aws]], [[sources.gcp]] or [[sources.azure]] table to the config (--config FILE)",
         ));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -128,6 +143,17 @@ async fn collect(cfg: &Config, wait: Duration) -> Snapshot {
                 .collect(),
             monitoring: crate::report::monitoring::MonitoringInputs::from_store(&store, i)
                 .map(|m| crate::report::monitoring::figures(&m)),
+            policy: g.policy.as_ref().map(|p| PolicySnapshot {
+                summary: p.model.summary(),
+                provenance: p.provenance,
+                model: p.model.clone(),
+            }),
+            labels: g
+                .labels
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         })
         .collect();
     let events = store.events();
@@ -172,6 +198,19 @@ fn write_table(out: &mut dyn Write, s: &Snapshot) -> std::io::Result<()> {
             get("replicas_max"),
             get("cpu_utilization")
         )?;
+        if let Some(p) = &g.policy {
+            writeln!(out, "  policy ({}): {}", p.provenance.label(), p.summary)?;
+        }
+        for (k, v) in g
+            .labels
+            .iter()
+            .filter(|(k, _)| k.starts_with("k8s.condition."))
+        {
+            writeln!(out, "  {}: {v}", k.trim_start_matches("k8s.condition."))?;
+        }
+        if let Some(w) = g.labels.get("k8s.warning") {
+            writeln!(out, "  warning: {w}")?;
+        }
     }
     for e in &s.events {
         writeln!(

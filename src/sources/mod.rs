@@ -4,6 +4,7 @@
 pub mod azure;
 pub mod cloud;
 pub mod gcp;
+pub mod kubernetes;
 pub mod prometheus;
 pub mod retry;
 pub mod scrape;
@@ -87,8 +88,8 @@ pub enum Update {
 }
 
 /// Spawns every configured live source (Prometheus-compatible servers, direct scrapes, GCP
-/// and Azure);
-/// must run inside the tokio runtime.
+/// and Azure, and with their cargo features Kubernetes clusters and AWS); must run inside the
+/// tokio runtime.
 pub fn spawn_configured(
     cfg: &crate::config::SourcesConfig,
     tx: &Sender<Update>,
@@ -106,5 +107,17 @@ pub fn spawn_configured(
         .azure
         .iter()
         .map(|a| azure::spawn(a.clone(), tx.clone()));
-    prom.chain(scrape).chain(gcp).chain(azure).collect()
+    #[cfg(feature = "kubernetes")]
+    let k8s = cfg
+        .kubernetes
+        .iter()
+        .map(|k| kubernetes::spawn(k.clone(), tx.clone()));
+    // Without the feature, config validation refuses `[[sources.kubernetes]]`.
+    #[cfg(not(feature = "kubernetes"))]
+    let k8s = std::iter::empty();
+    prom.chain(scrape)
+        .chain(gcp)
+        .chain(azure)
+        .chain(k8s)
+        .collect()
 }

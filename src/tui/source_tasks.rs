@@ -36,6 +36,14 @@ pub fn label(cfg: &Config) -> String {
                 "azure",
                 cfg.sources.azure.iter().map(|s| s.name.as_str()).collect(),
             ),
+            kind(
+                "kubernetes",
+                cfg.sources
+                    .kubernetes
+                    .iter()
+                    .map(|k| k.name.as_str())
+                    .collect(),
+            ),
         ]
         .into_iter()
         .flatten()

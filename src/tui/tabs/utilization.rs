@@ -53,8 +53,9 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
             .unwrap_or_else(|| vec![None; buckets])
     };
 
+    let status = platform_status(info);
     let [info_area, demand_area, resources_area, replicas_area] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(if status.is_some() { 3 } else { 2 }),
         Constraint::Percentage(40),
         Constraint::Percentage(30),
         Constraint::Percentage(30),
@@ -213,7 +214,29 @@ fn render_info(app: &App, info: &GroupInfo, end: i64, area: Rect, frame: &mut Fr
             ),
         ]),
     ];
+    let mut lines = lines;
+    if let Some(status) = platform_status(info) {
+        lines.push(Line::from(Span::raw(status)));
+    }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The autoscaler's own status as the platform reports it (HPA conditions, latest warning),
+/// for groups a platform API describes; None otherwise.
+fn platform_status(info: &GroupInfo) -> Option<String> {
+    let mut parts: Vec<String> = info
+        .labels
+        .iter()
+        // Status and reason only; the message is in `snapshot` and the label.
+        .filter_map(|(k, v)| {
+            let short = v.split_once(':').map_or(v.as_str(), |(head, _)| head);
+            Some(format!("{} {short}", k.strip_prefix("k8s.condition.")?))
+        })
+        .collect();
+    if let Some(w) = info.labels.get("k8s.warning").filter(|w| !w.is_empty()) {
+        parts.push(format!("warning {w}"));
+    }
+    (!parts.is_empty()).then(|| format!("HPA: {}", parts.join(" · ")))
 }
 
 fn chart(
