@@ -63,12 +63,14 @@ pub struct SourcesConfig {
     pub prometheus: Vec<crate::sources::prometheus::PrometheusSourceConfig>,
     /// `/metrics` endpoints scraped directly (no Prometheus in between).
     pub scrape: Vec<crate::sources::scrape::ScrapeSourceConfig>,
+    /// EC2 Auto Scaling groups and CloudWatch (cargo feature `aws`).
+    pub aws: Vec<crate::sources::aws::AwsSourceConfig>,
 }
 
 impl SourcesConfig {
     /// Live sources configured (with none the TUI runs the demo simulator).
     pub fn count(&self) -> usize {
-        self.prometheus.len() + self.scrape.len()
+        self.prometheus.len() + self.scrape.len() + self.aws.len()
     }
 }
 
@@ -290,6 +292,26 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
         crate::sources::scrape::validate(sc)
             .map_err(|e| err("url", format!("scrape source '{}': {e}", sc.name)))?;
     }
+    for a in &c.sources.aws {
+        if !names.insert(a.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", a.name)));
+        }
+        crate::sources::aws::validate(a).map_err(|e| {
+            let keys = ["interval", "period", "backfill", "retry_mode", "max_attempts"];
+            match keys.into_iter().chain(["regions"]).find(|k| e.starts_with(k)) {
+                Some(key) => err(key, format!("aws source '{}': {e}", a.name)),
+                // No key to blame (the feature is missing): point at the table.
+                None => ConfigError {
+                    file: file.to_string(),
+                    line: text
+                        .lines()
+                        .position(|l| l.trim() == "[[sources.aws]]")
+                        .map_or(0, |i| i + 1),
+                    message: format!("[[sources.aws]] '{}': {e}", a.name),
+                },
+            }
+        })?;
+    }
     for o in &c.pricing.overrides {
         if !(o.usd_per_hour.is_finite() && o.usd_per_hour > 0.0) {
             return Err(err(
@@ -377,6 +399,21 @@ mod tests {
         assert_eq!(e.line, 3, "{e}");
         let e = parse("[[sources.prometheus]]\nintervall = \"1s\"\n", "c.toml").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn aws_table_needs_the_feature_and_valid_keys() {
+        let text = "[demo]\nseed = 1\n\n[[sources.aws]]\nregions = [\"us-east-1\"]\n";
+        let r = parse(text, "c.toml");
+        if cfg!(feature = "aws") {
+            assert_eq!(r.map(|c| c.sources.count()), Ok(1));
+            let e = parse(&format!("{text}retry_mode = \"eager\"\n"), "c.toml").unwrap_err();
+            assert_eq!(e.line, 6, "{e}");
+        } else {
+            let e = r.unwrap_err();
+            assert_eq!(e.line, 4, "{e}");
+            assert!(e.message.contains("cargo install --features aws"), "{e}");
+        }
     }
 
     #[test]

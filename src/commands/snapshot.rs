@@ -45,6 +45,13 @@ pub struct Snapshot {
 #[derive(Debug, Serialize)]
 pub struct GroupSnapshot {
     pub id: GroupId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The group's current policy, where it came from, and what it says in one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicySnapshot>,
     /// Newest value per metric; a metric with no value is absent, never zero.
     pub latest: BTreeMap<String, f64>,
     /// Monitoring figures over the history held (events/day, scaling efficiency, latency
@@ -53,11 +60,18 @@ pub struct GroupSnapshot {
     pub monitoring: Option<crate::report::monitoring::MonitoringFigures>,
 }
 
+#[derive(Debug, Serialize)]
+pub struct PolicySnapshot {
+    pub provenance: crate::model::PolicyProvenance,
+    pub summary: String,
+    pub model: crate::model::PolicyModel,
+}
+
 pub fn run(args: &SnapshotArgs, cfg: &Config) -> Result<(), CliError> {
     let wait = parse_duration(&args.wait).map_err(|e| CliError::usage(format!("--wait: {e}")))?;
     if cfg.sources.count() == 0 {
         return Err(CliError::usage(
-            "no sources configured: add a [[sources.prometheus]] or [[sources.scrape]] table to the config (--config FILE)",
+            "no sources configured: add a [[sources.prometheus]], [[sources.scrape]] or [[sources.aws]] table to the config (--config FILE)",
         ));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -122,6 +136,13 @@ async fn collect(cfg: &Config, wait: Duration) -> Snapshot {
         .enumerate()
         .map(|(i, g)| GroupSnapshot {
             id: g.id.clone(),
+            instance_type: g.instance_type.clone(),
+            labels: g.labels.clone(),
+            policy: g.policy.as_ref().map(|p| PolicySnapshot {
+                provenance: p.provenance,
+                summary: p.model.summary(),
+                model: p.model.clone(),
+            }),
             latest: crate::model::MetricKind::ALL
                 .iter()
                 .filter_map(|&m| store.latest(i, m).map(|v| (m.as_str().to_string(), v)))
@@ -172,6 +193,9 @@ fn write_table(out: &mut dyn Write, s: &Snapshot) -> std::io::Result<()> {
             get("replicas_max"),
             get("cpu_utilization")
         )?;
+        if let Some(p) = &g.policy {
+            writeln!(out, "  policy ({}): {}", p.provenance.label(), p.summary)?;
+        }
     }
     for e in &s.events {
         writeln!(

@@ -1,6 +1,7 @@
 //! Sources are async tasks that own their connection, timeouts and backoff, and send owned
 //! [`Update`]s to the UI task over a channel. None shares a lock with the UI.
 
+pub mod aws;
 pub mod prometheus;
 pub mod scrape;
 pub mod sim;
@@ -82,7 +83,7 @@ pub enum Update {
     Health(SourceHealth),
 }
 
-/// Spawns every configured live source (Prometheus-compatible servers and direct scrapes);
+/// Spawns every configured live source (Prometheus-compatible servers, direct scrapes, AWS);
 /// must run inside the tokio runtime.
 pub fn spawn_configured(
     cfg: &crate::config::SourcesConfig,
@@ -96,5 +97,6 @@ pub fn spawn_configured(
         .scrape
         .iter()
         .map(|s| scrape::spawn(s.clone(), tx.clone()));
-    prom.chain(scrape).collect()
+    let aws = cfg.aws.iter().map(|a| aws::spawn(a.clone(), tx.clone()));
+    prom.chain(scrape).chain(aws).collect()
 }

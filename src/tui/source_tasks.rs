@@ -28,6 +28,10 @@ pub fn label(cfg: &Config) -> String {
                 "scrape",
                 cfg.sources.scrape.iter().map(|s| s.name.as_str()).collect(),
             ),
+            kind(
+                "aws",
+                cfg.sources.aws.iter().map(|a| a.name.as_str()).collect(),
+            ),
         ]
         .into_iter()
         .flatten()
