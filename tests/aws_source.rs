@@ -263,7 +263,7 @@ fn missing_credentials_are_down_with_a_clear_reason() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = write_config(dir.path(), "regions = [\"us-east-1\"]\nmax_attempts = 1\n");
-    let (code, json, text) = snapshot(&cfg, &[("AWS_ENDPOINT_URL", &moto.endpoint)], "json");
+    let (code, json, text) = snapshot(&cfg, &[("AWS_ENDPOINT_URL", moto.endpoint.as_str())], "json");
     assert_eq!(code, Some(1), "{text}");
     let state = &json["sources"][0]["state"];
     assert_eq!(state["state"], "down", "{text}");
