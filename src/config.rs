@@ -297,8 +297,18 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
             return Err(err("name", format!("two sources are named '{}'", a.name)));
         }
         crate::sources::aws::validate(a).map_err(|e| {
-            let keys = ["interval", "period", "backfill", "retry_mode", "max_attempts"];
-            match keys.into_iter().chain(["regions"]).find(|k| e.starts_with(k)) {
+            let keys = [
+                "interval",
+                "period",
+                "backfill",
+                "retry_mode",
+                "max_attempts",
+            ];
+            match keys
+                .into_iter()
+                .chain(["regions"])
+                .find(|k| e.starts_with(k))
+            {
                 Some(key) => err(key, format!("aws source '{}': {e}", a.name)),
                 // No key to blame (the feature is missing): point at the table.
                 None => ConfigError {

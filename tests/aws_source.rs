@@ -193,12 +193,19 @@ fn moto_groups_policies_and_cloudwatch_data() {
     assert!(described.contains("StepScaling step-out"), "{described}");
     assert_eq!(policy["summary"], described.as_str());
     let v: serde_json::Value = serde_json::from_str(doc).expect("json");
-    assert_eq!((v["MinSize"].as_u64(), v["MaxSize"].as_u64()), (Some(2), Some(10)));
+    assert_eq!(
+        (v["MinSize"].as_u64(), v["MaxSize"].as_u64()),
+        (Some(2), Some(10))
+    );
     let alarm = &v["Alarms"][0];
     assert_eq!(alarm["AlarmName"], "web-cpu-high", "{doc}");
     assert_eq!(alarm["Threshold"], 70.0, "{doc}");
     assert_eq!(alarm["DatapointsToAlarm"], 2, "{doc}");
-    assert_eq!(alarm["AlarmActions"], serde_json::json!(["step-out"]), "{doc}");
+    assert_eq!(
+        alarm["AlarmActions"],
+        serde_json::json!(["step-out"]),
+        "{doc}"
+    );
     let steps = &v["ScalingPolicies"][1]["StepAdjustments"];
     assert_eq!(steps[1]["MetricIntervalLowerBound"], 20.0, "{doc}");
     assert_eq!(steps[1]["ScalingAdjustment"], 3, "{doc}");
@@ -213,7 +220,10 @@ fn moto_groups_policies_and_cloudwatch_data() {
     let batch = group(&json, "batch");
     assert_eq!(batch["policy"]["model"]["kind"], "fixed", "{batch:#}");
     assert_eq!(batch["policy"]["model"]["replicas"], 1, "{batch:#}");
-    assert!(batch["latest"].get("cpu_utilization").is_none(), "{batch:#}");
+    assert!(
+        batch["latest"].get("cpu_utilization").is_none(),
+        "{batch:#}"
+    );
 
     // The table form says where the policy came from.
     let (code, _, table) = snapshot(&cfg, &creds(&moto.endpoint), "table");
@@ -263,7 +273,11 @@ fn missing_credentials_are_down_with_a_clear_reason() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = write_config(dir.path(), "regions = [\"us-east-1\"]\nmax_attempts = 1\n");
-    let (code, json, text) = snapshot(&cfg, &[("AWS_ENDPOINT_URL", moto.endpoint.as_str())], "json");
+    let (code, json, text) = snapshot(
+        &cfg,
+        &[("AWS_ENDPOINT_URL", moto.endpoint.as_str())],
+        "json",
+    );
     assert_eq!(code, Some(1), "{text}");
     let state = &json["sources"][0]["state"];
     assert_eq!(state["state"], "down", "{text}");
@@ -301,7 +315,9 @@ struct Recorded {
 }
 
 fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/aws")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -422,7 +438,10 @@ fn recorded_activities_become_platform_events_and_mixed_groups_are_described() {
         "{g:#}"
     );
     assert_eq!(g["labels"]["warm_pool"], "min 2, Stopped, 2 instances now");
-    assert_eq!(g["labels"]["target_groups"], "targetgroup/my-targets/73e2d6bc24d8a067");
+    assert_eq!(
+        g["labels"]["target_groups"],
+        "targetgroup/my-targets/73e2d6bc24d8a067"
+    );
     // 4 desired, 3 in service (one Pending).
     assert_eq!(g["latest"]["replicas_desired"], 4.0, "{g:#}");
     assert_eq!(g["latest"]["replicas_ready"], 3.0, "{g:#}");

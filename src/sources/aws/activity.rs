@@ -145,7 +145,11 @@ mod tests {
         let acts = vec![
             record("b", c, "Launching a new EC2 instance: i-0b"),
             record("a", c, "Launching a new EC2 instance: i-0a"),
-            record("x", API_REF_CAUSE, "Launching a new EC2 instance: i-dd2d19ac"),
+            record(
+                "x",
+                API_REF_CAUSE,
+                "Launching a new EC2 instance: i-dd2d19ac",
+            ),
         ];
         let mut seen = HashSet::new();
         let ev = to_events(&acts, &mut seen);

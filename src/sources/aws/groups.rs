@@ -214,7 +214,8 @@ fn describe_instances(
                 "on-demand base {}, {}% on-demand above base, spot {}",
                 d.on_demand_base_capacity().unwrap_or(0),
                 d.on_demand_percentage_above_base_capacity().unwrap_or(100),
-                d.spot_allocation_strategy().unwrap_or("price-capacity-optimized")
+                d.spot_allocation_strategy()
+                    .unwrap_or("price-capacity-optimized")
             ));
         }
         labels.insert("mixed_instances".into(), parts.join("; "));
@@ -306,9 +307,10 @@ pub async fn read_region(
             .filter(|s| s.auto_scaling_group_name() == Some(name.as_str()))
             .collect();
         let mut alarms = Vec::new();
-        for p in mine.iter().filter(|p| {
-            matches!(p.policy_type(), Some("StepScaling" | "SimpleScaling"))
-        }) {
+        for p in mine
+            .iter()
+            .filter(|p| matches!(p.policy_type(), Some("StepScaling" | "SimpleScaling")))
+        {
             match policy_alarms(cw, p).await {
                 Ok(a) => alarms.extend(a),
                 Err(Failure::Throttled(m)) => return Err(Failure::Throttled(m)),

@@ -38,7 +38,14 @@ enum Series {
     RequestsPerTarget,
 }
 
-fn query(id: String, namespace: &str, metric: &str, dim: (&str, &str), stat: &str, period: i32) -> MetricDataQuery {
+fn query(
+    id: String,
+    namespace: &str,
+    metric: &str,
+    dim: (&str, &str),
+    stat: &str,
+    period: i32,
+) -> MetricDataQuery {
     MetricDataQuery::builder()
         .id(id)
         .metric_stat(
@@ -76,7 +83,14 @@ pub async fn fetch(
             ("nout", "NetworkOut", "Sum", Series::NetOut),
         ] {
             let id = format!("g{i}_{suffix}");
-            queries.push(query(id.clone(), "AWS/EC2", metric, dim, stat, period_seconds));
+            queries.push(query(
+                id.clone(),
+                "AWS/EC2",
+                metric,
+                dim,
+                stat,
+                period_seconds,
+            ));
             meaning.insert(id, (i, series));
         }
         for (j, tg) in t.target_groups.iter().enumerate() {
@@ -149,7 +163,11 @@ fn to_samples(
         let outbound = get(g, Series::NetOut);
         for (&ts, &inbound) in get(g, Series::NetIn) {
             if let Some(o) = outbound.get(&ts) {
-                push(ts, MetricKind::NetworkMbps, (inbound + o) * 8.0 / 1e6 / period);
+                push(
+                    ts,
+                    MetricKind::NetworkMbps,
+                    (inbound + o) * 8.0 / 1e6 / period,
+                );
             }
         }
         for (&ts, &per_target) in get(g, Series::RequestsPerTarget) {
@@ -178,8 +196,14 @@ mod tests {
         };
         let mut v = HashMap::new();
         // 300 s period: 37.5 MB in + 0 out = 1 Mb/s; 300 requests per target = 1 req/s each.
-        v.insert((0, Series::NetIn as u8), BTreeMap::from([(600, 37_500_000.0)]));
-        v.insert((0, Series::NetOut as u8), BTreeMap::from([(600, 0.0), (900, 1.0)]));
+        v.insert(
+            (0, Series::NetIn as u8),
+            BTreeMap::from([(600, 37_500_000.0)]),
+        );
+        v.insert(
+            (0, Series::NetOut as u8),
+            BTreeMap::from([(600, 0.0), (900, 1.0)]),
+        );
         v.insert(
             (0, Series::RequestsPerTarget as u8),
             BTreeMap::from([(600, 300.0)]),
@@ -189,6 +213,9 @@ mod tests {
         let get = |m| at.iter().find(|x| x.metric == m).map(|x| x.value);
         assert_eq!(get(MetricKind::NetworkMbps), Some(1.0));
         assert_eq!(get(MetricKind::RequestRate), Some(4.0));
-        assert!(!s.contains_key(&900), "out without in is not a network figure");
+        assert!(
+            !s.contains_key(&900),
+            "out without in is not a network figure"
+        );
     }
 }

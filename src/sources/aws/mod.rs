@@ -101,10 +101,7 @@ fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first)
-        || !text.ends_with(last)
-        || text.len() < first.len() + last.len()
-    {
+    if !text.starts_with(first) || !text.ends_with(last) || text.len() < first.len() + last.len() {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -156,7 +153,9 @@ pub fn validate(cfg: &AwsSourceConfig) -> Result<(), String> {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     }) {
-        return Err(format!("regions: '{r}' is not a region name (e.g. us-east-1)"));
+        return Err(format!(
+            "regions: '{r}' is not a region name (e.g. us-east-1)"
+        ));
     }
     Ok(())
 }

@@ -35,13 +35,15 @@ fn target_tracking(p: &SdkPolicy) -> Result<TargetTrackingConfiguration, String>
     let t = p
         .target_tracking_configuration()
         .ok_or("no TargetTrackingConfiguration")?;
-    let predefined = t.predefined_metric_specification().map(|m| PredefinedMetric {
-        predefined_metric_type: m
-            .predefined_metric_type()
-            .map(|t| t.as_str().to_string())
-            .unwrap_or_default(),
-        resource_label: m.resource_label().map(str::to_string),
-    });
+    let predefined = t
+        .predefined_metric_specification()
+        .map(|m| PredefinedMetric {
+            predefined_metric_type: m
+                .predefined_metric_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            resource_label: m.resource_label().map(str::to_string),
+        });
     let customized = match t.customized_metric_specification() {
         Some(c) => Some(CustomizedMetric {
             metric_name: c
@@ -149,8 +151,8 @@ fn alarm(a: &SdkAlarm, policies: &[&SdkPolicy]) -> Result<MetricAlarm, String> {
         .comparison_operator()
         .map(|c| c.as_str().to_string())
         .unwrap_or_default();
-    let comparison_operator: ComparisonOperator = spec_enum(&op)
-        .ok_or_else(|| format!("alarm {name}: comparison {op} (not replayed)"))?;
+    let comparison_operator: ComparisonOperator =
+        spec_enum(&op).ok_or_else(|| format!("alarm {name}: comparison {op} (not replayed)"))?;
     Ok(MetricAlarm {
         metric_name: a
             .metric_name()

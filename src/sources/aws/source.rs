@@ -123,7 +123,9 @@ async fn poll_region(
     for e in to_events(&data.activities, &mut r.seen) {
         send(Update::Event(e)).await?;
     }
-    stats.1.extend(data.notes.iter().map(|n| format!("{}: {n}", r.name)));
+    stats
+        .1
+        .extend(data.notes.iter().map(|n| format!("{}: {n}", r.name)));
     if data.groups.is_empty() {
         let filter = if cfg.groups.is_empty() {
             String::new()
@@ -150,8 +152,8 @@ async fn poll_region(
         None => now - chrono::Duration::seconds(backfill.max(LATE_PERIODS * period)),
     };
     // Whole periods, as CloudWatch aligns datapoints.
-    let start = DateTime::from_timestamp(start.timestamp().div_euclid(period) * period, 0)
-        .unwrap_or(start);
+    let start =
+        DateTime::from_timestamp(start.timestamp().div_euclid(period) * period, 0).unwrap_or(start);
     match fetch(&r.cw, &targets, start, now, period as i32).await {
         Ok(by_time) => {
             r.metrics_until = Some(now);
