@@ -127,7 +127,7 @@ fn snapshot(
     (out.status.code(), json, all)
 }
 
-fn creds<'a>(endpoint: &'a str) -> Vec<(&'a str, &'a str)> {
+fn creds(endpoint: &str) -> Vec<(&str, &str)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_ACCESS_KEY_ID", "testing"),
@@ -383,17 +383,13 @@ fn recorded_route(body: &str) -> (u16, String) {
     }
 }
 
-fn dummy_creds(endpoint: &str) -> Vec<(&str, &str)> {
-    creds(endpoint)
-}
-
 #[test]
 fn recorded_activities_become_platform_events_and_mixed_groups_are_described() {
     let server = serve(recorded_route);
     let endpoint = format!("http://{}", server.addr);
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = write_config(dir.path(), "regions = [\"us-east-1\"]\n");
-    let (code, json, text) = snapshot(&cfg, &dummy_creds(&endpoint), "json");
+    let (code, json, text) = snapshot(&cfg, &creds(&endpoint), "json");
     assert_eq!(code, Some(0), "{text}");
 
     // Four activities, three desired-capacity changes (two launches share one change).
@@ -492,7 +488,7 @@ fn throttling_is_retried_as_configured_then_shown() {
         dir.path(),
         "regions = [\"us-east-1\"]\nretry_mode = \"standard\"\nmax_attempts = 3\n",
     );
-    let (code, json, text) = snapshot(&cfg, &dummy_creds(&endpoint), "json");
+    let (code, json, text) = snapshot(&cfg, &creds(&endpoint), "json");
     assert_eq!(code, Some(1), "{text}");
     let reason = json["sources"][0]["state"]["reason"]
         .as_str()
@@ -511,7 +507,7 @@ fn expired_credentials_say_so() {
     let endpoint = format!("http://{}", server.addr);
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = write_config(dir.path(), "regions = [\"us-east-1\"]\n");
-    let (code, json, text) = snapshot(&cfg, &dummy_creds(&endpoint), "json");
+    let (code, json, text) = snapshot(&cfg, &creds(&endpoint), "json");
     assert_eq!(code, Some(1), "{text}");
     let reason = json["sources"][0]["state"]["reason"]
         .as_str()
