@@ -69,6 +69,8 @@ pub struct SourcesConfig {
     pub azure: Vec<crate::sources::azure::AzureSourceConfig>,
     /// Kubernetes clusters (HPAs, VPAs, KEDA, Events); needs the `kubernetes` cargo feature.
     pub kubernetes: Vec<crate::sources::kubernetes::KubernetesSourceConfig>,
+    /// EC2 Auto Scaling groups and CloudWatch (cargo feature `aws`).
+    pub aws: Vec<crate::sources::aws::AwsSourceConfig>,
 }
 
 impl SourcesConfig {
@@ -79,6 +81,7 @@ impl SourcesConfig {
             + self.gcp.len()
             + self.azure.len()
             + self.kubernetes.len()
+            + self.aws.len()
     }
 }
 
@@ -318,6 +321,7 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
         }
         crate::sources::azure::AzureSettings::from_config(a)
             .map_err(|e| err(config_key(&e), format!("azure source '{}': {e}", a.name)))?;
+    }
     for k in &c.sources.kubernetes {
         if !names.insert(k.name.as_str()) {
             return Err(err("name", format!("two sources are named '{}'", k.name)));
@@ -329,6 +333,36 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
                 .position(|l| l.trim() == "[[sources.kubernetes]]")
                 .map_or(0, |i| i + 1),
             message: format!("[[sources.kubernetes]] '{}': {e}", k.name),
+        })?;
+    }
+    for a in &c.sources.aws {
+        if !names.insert(a.name.as_str()) {
+            return Err(err("name", format!("two sources are named '{}'", a.name)));
+        }
+        crate::sources::aws::validate(a).map_err(|e| {
+            let keys = [
+                "interval",
+                "period",
+                "backfill",
+                "retry_mode",
+                "max_attempts",
+            ];
+            match keys
+                .into_iter()
+                .chain(["regions"])
+                .find(|k| e.starts_with(k))
+            {
+                Some(key) => err(key, format!("aws source '{}': {e}", a.name)),
+                // No key to blame (the feature is missing): point at the table.
+                None => ConfigError {
+                    file: file.to_string(),
+                    line: text
+                        .lines()
+                        .position(|l| l.trim() == "[[sources.aws]]")
+                        .map_or(0, |i| i + 1),
+                    message: format!("[[sources.aws]] '{}': {e}", a.name),
+                },
+            }
         })?;
     }
     for o in &c.pricing.overrides {
@@ -439,6 +473,21 @@ mod tests {
                     "{e}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn aws_table_needs_the_feature_and_valid_keys() {
+        let text = "[demo]\nseed = 1\n\n[[sources.aws]]\nregions = [\"us-east-1\"]\n";
+        let r = parse(text, "c.toml");
+        if cfg!(feature = "aws") {
+            assert_eq!(r.map(|c| c.sources.count()), Ok(1));
+            let e = parse(&format!("{text}retry_mode = \"eager\"\n"), "c.toml").unwrap_err();
+            assert_eq!(e.line, 6, "{e}");
+        } else {
+            let e = r.unwrap_err();
+            assert_eq!(e.line, 4, "{e}");
+            assert!(e.message.contains("cargo install --features aws"), "{e}");
         }
     }
 

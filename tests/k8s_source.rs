@@ -198,12 +198,12 @@ fn snapshot_shows_hpa_groups_with_replicas_live_policy_conditions_and_events() {
     // The live HPA is the current policy and replays through the policy parser.
     let policy = &g["policy"];
     assert_eq!(policy["provenance"], "platform_api");
-    assert_eq!(policy["kind"], "native");
+    assert_eq!(policy["model"]["kind"], "native");
     assert_eq!(
         policy["summary"],
         "HPA web: cpu 70%, http_requests_per_second 100/pod"
     );
-    let text = policy["text"].as_str().unwrap();
+    let text = policy["model"]["text"].as_str().unwrap();
     let hpa = scaletop::engine::policy::hpa_spec::HpaManifest::from_yaml(text)
         .unwrap()
         .resolve()

@@ -45,6 +45,8 @@ pub struct Snapshot {
 #[derive(Debug, Serialize)]
 pub struct GroupSnapshot {
     pub id: GroupId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
     /// Newest value per metric; a metric with no value is absent, never zero.
     pub latest: BTreeMap<String, f64>,
     /// Monitoring figures over the history held (events/day, scaling efficiency, latency
@@ -62,9 +64,8 @@ pub struct GroupSnapshot {
 
 #[derive(Debug, Serialize)]
 pub struct PolicySnapshot {
-    pub summary: String,
     pub provenance: crate::model::PolicyProvenance,
-    #[serde(flatten)]
+    pub summary: String,
     pub model: crate::model::PolicyModel,
 }
 
@@ -137,6 +138,7 @@ async fn collect(cfg: &Config, wait: Duration) -> Snapshot {
         .enumerate()
         .map(|(i, g)| GroupSnapshot {
             id: g.id.clone(),
+            instance_type: g.instance_type.clone(),
             latest: crate::model::MetricKind::ALL
                 .iter()
                 .filter_map(|&m| store.latest(i, m).map(|v| (m.as_str().to_string(), v)))

@@ -1,6 +1,7 @@
 //! Sources are async tasks that own their connection, timeouts and backoff, and send owned
 //! [`Update`]s to the UI task over a channel. None shares a lock with the UI.
 
+pub mod aws;
 pub mod azure;
 pub mod cloud;
 pub mod gcp;
@@ -115,7 +116,9 @@ pub fn spawn_configured(
     // Without the feature, config validation refuses `[[sources.kubernetes]]`.
     #[cfg(not(feature = "kubernetes"))]
     let k8s = std::iter::empty();
+    let aws = cfg.aws.iter().map(|a| aws::spawn(a.clone(), tx.clone()));
     prom.chain(scrape)
+        .chain(aws)
         .chain(gcp)
         .chain(azure)
         .chain(k8s)

@@ -44,6 +44,10 @@ pub fn label(cfg: &Config) -> String {
                     .map(|k| k.name.as_str())
                     .collect(),
             ),
+            kind(
+                "aws",
+                cfg.sources.aws.iter().map(|a| a.name.as_str()).collect(),
+            ),
         ]
         .into_iter()
         .flatten()
