@@ -9,6 +9,7 @@ pub mod explain;
 pub mod forecast;
 pub mod policies;
 pub mod scorecard;
+pub mod tune;
 pub mod workload;
 
 use crate::model::{GroupId, MetricKind};
@@ -33,6 +34,7 @@ pub enum Job {
     Cost(cost::CostJob),
     Alerts(Box<alerts::AlertsJob>),
     Scorecard(Box<scorecard::ScorecardJob>),
+    Tune(Box<tune::TuneJob>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +46,7 @@ pub enum JobOutput {
     Cost(Box<cost::CostOutcome>),
     Alerts(Box<alerts::AlertsOutcome>),
     Scorecard(Box<scorecard::ScorecardOutcome>),
+    Tune(Box<tune::TuneJobOutcome>),
 }
 
 /// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
@@ -56,6 +59,7 @@ pub fn run(job: Job) -> JobOutput {
         Job::Cost(j) => JobOutput::Cost(Box::new(cost::run(j))),
         Job::Alerts(j) => JobOutput::Alerts(Box::new(alerts::run(*j))),
         Job::Scorecard(j) => JobOutput::Scorecard(Box::new(scorecard::run(*j))),
+        Job::Tune(j) => JobOutput::Tune(Box::new(tune::run(*j))),
     }
 }
 
@@ -169,6 +173,11 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         if state.result.is_none() && !state.in_flight {
             state.in_flight = true;
             jobs.push(Job::Explain(Box::new(explain::job(store, &state.event))));
+        }
+    }
+    if let Pane::Tuning(state) = &mut app.pane {
+        if let Some(job) = tune::start(state, store) {
+            jobs.push(Job::Tune(Box::new(job)));
         }
     }
     jobs
