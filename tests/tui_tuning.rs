@@ -88,6 +88,19 @@ fn finished_search_shows_current_against_recommended() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = app_with_output(&store, dir.path());
     finish(&mut app, &store);
+    let s = screen(&app, &store, 160, 48);
+    insta::assert_snapshot!(s);
+    for needle in [
+        "Tuning checkout",
+        "holds on the held-out 30%",
+        "Current vs recommended",
+        "Pareto front",
+        "◀ recommended",
+        "held-out cost",
+        "a / Enter accept",
+    ] {
+        assert!(s.contains(needle), "missing {needle:?}:\n{s}");
+    }
     let r = tuning(&app).result().expect("result");
     let t = &r.outcome;
     // The current HPA runs at cpu 50%, twice the headroom the Slo needs: a cheaper policy
@@ -109,20 +122,6 @@ fn finished_search_shows_current_against_recommended() {
     assert_eq!(r.recommended_line.len(), fx::TUNING_STEPS as usize);
     let rec_json = r.recommendation.as_ref().expect("Recommendation");
     assert_eq!(rec_json.id, "tune-checkout-hpa");
-
-    let s = screen(&app, &store, 160, 48);
-    for needle in [
-        "Tuning checkout",
-        "holds on the held-out 30%",
-        "Current vs recommended",
-        "Pareto front",
-        "◀ recommended",
-        "held-out cost",
-        "a / Enter accept",
-    ] {
-        assert!(s.contains(needle), "missing {needle:?}:\n{s}");
-    }
-    insta::assert_snapshot!(s);
 }
 
 #[test]
@@ -132,10 +131,10 @@ fn finished_pane_at_the_minimum_size_keeps_the_verdict_and_figures() {
     let mut app = app_with_output(&store, dir.path());
     finish(&mut app, &store);
     let s = screen(&app, &store, 80, 24);
+    insta::assert_snapshot!(s);
     for needle in ["Tuning checkout", "holds on the held-out", "held-out cost"] {
         assert!(s.contains(needle), "missing {needle:?}:\n{s}");
     }
-    insta::assert_snapshot!(s);
 }
 
 #[test]

@@ -369,8 +369,10 @@ pub fn tuning_store() -> Store {
     let mut store = Store::new(TUNING_STEP, TUNING_STEPS as usize);
     let mut g = info(0);
     g.id = on_platform(&g.id);
+    // The daily ramp is slow: a scale-up may take up to half an hour of it.
     g.slo = Some(Slo {
         p95_latency_ms: 400.0,
+        max_time_to_scale_seconds: 1800,
         ..Slo::default()
     });
     if let Some(p) = g.policy.as_mut() {

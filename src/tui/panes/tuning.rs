@@ -160,12 +160,7 @@ fn settings_line(s: &[(String, String)]) -> String {
 }
 
 pub fn render(state: &TuningState, theme: &Theme, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
-    let popup = Rect {
-        x: area.x + 1,
-        y: area.y,
-        width: area.width.saturating_sub(2),
-        height: area.height,
-    };
+    let popup = area;
     frame.render_widget(Clear, popup);
     let (hint, title_extra) = footer(state);
     let block = Block::default()
@@ -313,22 +308,45 @@ fn render_result(
     area: Rect,
 ) {
     let t = &r.outcome;
-    let head = headline(t, r.max_replicas, o, theme);
-    let head_h = head.len() as u16;
-    let chart_h = (area.height.saturating_sub(head_h) * 3 / 10).max(5);
-    let [head_area, chart_area, rest] = Layout::vertical([
+    // Below this the Pareto list and the settings give way to the verdict and the figures.
+    let compact = area.width < 120 || area.height < 36;
+    let head = headline(t, r.max_replicas, o, !compact, theme);
+    let mut compare = compare_lines(t, theme);
+    if compact {
+        compare.truncate(5);
+    }
+    let mut notes = Vec::new();
+    if compact {
+        notes.push(front_summary(t, theme));
+    }
+    notes.extend(notes_lines(t, theme));
+    let head_h = wrapped_height(&head, area.width);
+    let compare_h = compare.len() as u16 + 2;
+    let notes_h = wrapped_height(&notes, area.width);
+    let left = area.height.saturating_sub(head_h + compare_h + notes_h);
+    // The chart takes what is left at 160x48; when short, the figures and notes come first and
+    // the chart shows only if it has room to say something.
+    let chart_h = match (compact, left) {
+        (false, l) => l.max(5),
+        (true, l) if l >= 6 => l,
+        _ => 0,
+    };
+    let [head_area, chart_area, table_area, notes_area] = Layout::vertical([
         Constraint::Length(head_h),
         Constraint::Length(chart_h),
+        Constraint::Length(compare_h),
         Constraint::Min(0),
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
-    render_chart(state, r, theme, frame, chart_area);
-    let compare = compare_lines(t, theme);
-    let compare_h = (compare.len() as u16 + 2).min(rest.height);
-    let [table_area, notes_area] =
-        Layout::vertical([Constraint::Length(compare_h), Constraint::Min(0)]).areas(rest);
-    let compare_w = 64.min(table_area.width / 2 + 8);
+    if chart_h > 0 {
+        render_chart(state, r, theme, frame, chart_area);
+    }
+    let compare_w = if compact {
+        table_area.width
+    } else {
+        64.min(table_area.width / 2 + 8)
+    };
     let [compare_area, front_area] =
         Layout::horizontal([Constraint::Length(compare_w), Constraint::Min(0)]).areas(table_area);
     frame.render_widget(
@@ -339,11 +357,44 @@ fn render_result(
         ),
         compare_area,
     );
-    render_front(t, theme, frame, front_area);
-    frame.render_widget(
-        Paragraph::new(notes(t, theme)).wrap(Wrap { trim: false }),
-        notes_area,
-    );
+    if !compact {
+        render_front(t, theme, frame, front_area);
+    }
+    frame.render_widget(Paragraph::new(notes).wrap(Wrap { trim: false }), notes_area);
+}
+
+/// The Pareto front in one line, for small terminals.
+fn front_summary(t: &TuneOutcome, theme: &Theme) -> Line<'static> {
+    let f = &t.pareto_front;
+    let (Some(a), Some(b)) = (f.first(), f.last()) else {
+        return Line::from(Span::styled(
+            "Pareto front: no thrash-free candidate finished.",
+            theme.dim(),
+        ));
+    };
+    Line::from(vec![
+        Span::styled("Pareto front: ", theme.dim()),
+        Span::raw(format!(
+            "{} points, {}/month at {:.0} SLA min to {}/month at {:.0} (a larger terminal lists them)",
+            f.len(),
+            money(a.train.cost_usd_per_month),
+            a.train.sla_violation_minutes,
+            money(b.train.cost_usd_per_month),
+            b.train.sla_violation_minutes
+        )),
+    ])
+}
+
+/// Rows `lines` take when wrapped at `width` (word wrapping may take a row more per line).
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let w = usize::from(width.max(1));
+    lines
+        .iter()
+        .map(|l| match l.width() {
+            n if n > w => (n.div_ceil(w) + 1) as u16,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// The verdict in one line, the settings, and what was searched.
@@ -351,6 +402,7 @@ fn headline(
     t: &TuneOutcome,
     max_replicas: u32,
     o: &TuneJobOutcome,
+    settings: bool,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let c = &t.current.heldout;
@@ -390,16 +442,21 @@ fn headline(
                 "✗ No candidate keeps the Slo without thrash within max {} replicas{}",
                 max_replicas,
                 t.best_reachable.as_ref().map_or(String::new(), |b| format!(
-                    "; best reachable: {:.0} SLA-violation min at {}/month ({})",
+                    "; best reachable: {:.0} SLA-violation min at {}/month{} ({})",
                     b.train.sla_violation_minutes,
                     money(b.train.cost_usd_per_month),
+                    if b.train.slo_problems.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", but {}", b.train.slo_problems.join("; "))
+                    },
                     settings_line(&b.settings)
                 ))
             ),
             theme.alert(),
         ))),
     }
-    if let Some(rec) = &t.recommended {
+    if let Some(rec) = t.recommended.as_ref().filter(|_| settings) {
         lines.push(Line::from(vec![
             Span::styled("recommended: ", theme.dim()),
             Span::raw(settings_line(&rec.settings)),
@@ -568,7 +625,7 @@ fn render_front(t: &TuneOutcome, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// The current policy's pitfalls and the policy-type choice.
-fn notes(t: &TuneOutcome, theme: &Theme) -> Vec<Line<'static>> {
+fn notes_lines(t: &TuneOutcome, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if t.pitfalls.is_empty() {
         lines.push(Line::from(Span::styled(
