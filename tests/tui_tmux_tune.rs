@@ -114,10 +114,12 @@ fn tune_then_accept_writes_the_policy_in_the_real_binary() {
     let minute = Duration::from_secs(60);
     let overview = tmux.wait_for("Overview", minute, |s| s.contains("storefront"));
     assert!(overview.contains("t tune"), "footer hint:\n{overview}");
-    // Overview rows sort by name: the first is checkout (EC2 target tracking on cpu 50%).
+    // Overview rows sort by name: checkout, search-indexer (EC2 target tracking on cpu 70%),
+    // storefront.
+    tmux.send(&["j"]);
     tmux.send(&["t"]);
     let progress = tmux.wait_for("the search under way", minute, |s| {
-        s.contains("Tuning checkout") && (s.contains("candidates") || s.contains("held-out"))
+        s.contains("Tuning search-indexer") && (s.contains("candidates") || s.contains("held-out"))
     });
     assert!(
         progress.contains("96.0 h of history") || progress.contains("h of history"),
@@ -138,11 +140,13 @@ fn tune_then_accept_writes_the_policy_in_the_real_binary() {
     assert!(files(&out).is_empty());
     tmux.send(&["a"]);
     tmux.wait_for("the confirmation with the diff", minute, |s| {
-        s.contains("exactly what will be written") && s.contains("tune-checkout-")
+        s.contains("exactly what will be written") && s.contains("tune-search-indexer-")
     });
     assert!(files(&out).is_empty(), "nothing written before Enter");
     tmux.send(&["Enter"]);
-    tmux.wait_for("the outcome", minute, |s| s.contains("wrote ") && s.contains("file(s)"));
+    tmux.wait_for("the outcome", minute, |s| {
+        s.contains("wrote ") && s.contains("file(s)")
+    });
     let written = files(&out);
     assert!(!written.is_empty(), "files written to {}", out.display());
     let all: String = written
@@ -150,7 +154,7 @@ fn tune_then_accept_writes_the_policy_in_the_real_binary() {
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .collect();
     assert!(
-        all.contains("checkout"),
+        all.contains("search-indexer"),
         "the written policy names the group: {written:?}"
     );
     tmux.send(&["Escape", "Escape", "q"]);

@@ -159,7 +159,13 @@ fn settings_line(s: &[(String, String)]) -> String {
         .join(" · ")
 }
 
-pub fn render(state: &TuningState, theme: &Theme, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
+pub fn render(
+    state: &TuningState,
+    theme: &Theme,
+    now: DateTime<Utc>,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let popup = area;
     frame.render_widget(Clear, popup);
     let (hint, title_extra) = footer(state);
@@ -241,7 +247,14 @@ fn footer(state: &TuningState) -> (String, String) {
         }
         _ => " t search again · Esc close ".to_string(),
     };
-    (hint, if title.is_empty() { title } else { format!("· {title} ") })
+    (
+        hint,
+        if title.is_empty() {
+            title
+        } else {
+            format!("· {title} ")
+        },
+    )
 }
 
 fn elapsed(seconds: f64) -> String {
@@ -256,7 +269,13 @@ fn render_message(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
-fn render_progress(state: &TuningState, theme: &Theme, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
+fn render_progress(
+    state: &TuningState,
+    theme: &Theme,
+    now: DateTime<Utc>,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let (done, total) = state.progress();
     let secs = state
         .started_at
@@ -410,8 +429,13 @@ fn headline(
     match (&t.recommended, verdict(t)) {
         (Some(rec), Verdict::Better) => lines.push(Line::from(Span::styled(
             format!(
-                "✓ {} holds on the held-out 30%: {}/month vs {} now ({:+.0}%), {:.0} vs {:.0} SLA-violation min, {} vs {} thrash",
+                "✓ {} holds on the held-out 30%{}: {}/month vs {} now ({:+.1}%), {:.0} vs {:.0} SLA-violation min, {} vs {} thrash",
                 rec.kind.words(),
+                if eligible(c) {
+                    ""
+                } else {
+                    " where the current policy does not"
+                },
                 money(rec.heldout.cost_usd_per_month),
                 money(c.cost_usd_per_month),
                 -rec.saving_percent,
@@ -439,16 +463,23 @@ fn headline(
         ))),
         (None, _) => lines.push(Line::from(Span::styled(
             format!(
-                "✗ No candidate keeps the Slo without thrash within max {} replicas{}",
+                "✗ None of the {} candidates keeps the Slo without thrash (max {} replicas){}",
+                t.candidates,
                 max_replicas,
                 t.best_reachable.as_ref().map_or(String::new(), |b| format!(
                     "; best reachable: {:.0} SLA-violation min at {}/month{} ({})",
                     b.train.sla_violation_minutes,
                     money(b.train.cost_usd_per_month),
-                    if b.train.slo_problems.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", but {}", b.train.slo_problems.join("; "))
+                    {
+                        let mut why = b.train.slo_problems.clone();
+                        if b.train.thrash_events > 0 {
+                            why.push(format!("{} thrash pairs", b.train.thrash_events));
+                        }
+                        if why.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", but {}", why.join("; "))
+                        }
                     },
                     settings_line(&b.settings)
                 ))
@@ -517,7 +548,10 @@ fn render_chart(state: &TuningState, r: &TuneResult, theme: &Theme, frame: &mut 
         vec![Some(f64::from(r.max_replicas)); buckets],
     ));
     title.push(Span::raw(", "));
-    title.push(Span::styled(format!("max {}", r.max_replicas), theme.alert()));
+    title.push(Span::styled(
+        format!("max {}", r.max_replicas),
+        theme.alert(),
+    ));
     title.push(Span::styled(format!(" · {cut_label} "), theme.dim()));
     chart::render(
         frame,
@@ -548,7 +582,12 @@ fn compare_lines(t: &TuneOutcome, theme: &Theme) -> Vec<Line<'static>> {
         )
     };
     let cost = |f: &Figures| format!("{}/mo", money(f.cost_usd_per_month));
-    let sla = |f: &Figures| format!("{:.0} / {:.0}", f.sla_violation_minutes, f.sla_budget_minutes);
+    let sla = |f: &Figures| {
+        format!(
+            "{:.0} / {:.0}",
+            f.sla_violation_minutes, f.sla_budget_minutes
+        )
+    };
     let thrash = |f: &Figures| f.thrash_events.to_string();
     let waste = |f: &Figures| format!("{:.1}%", f.waste_percent);
     let events = |f: &Figures| (f.scale_up_events + f.scale_down_events).to_string();
@@ -588,7 +627,9 @@ fn render_front(t: &TuneOutcome, theme: &Theme, frame: &mut Frame, area: Rect) {
         .iter()
         .position(|p| Some(p.candidate) == rec_ix)
         .unwrap_or(0);
-    let first = at.saturating_sub(rows.saturating_sub(1) / 2).min(front.len().saturating_sub(rows));
+    let first = at
+        .saturating_sub(rows.saturating_sub(1) / 2)
+        .min(front.len().saturating_sub(rows));
     for p in front.iter().skip(first).take(rows) {
         let mark = Some(p.candidate) == rec_ix;
         let text = format!(
