@@ -163,10 +163,7 @@ fn esc_cancels_a_running_search_and_the_pane_says_so() {
     match &o.status {
         TuneStatus::Cancelled { done, total } => {
             assert!(*total > 0);
-            assert!(
-                done < total,
-                "cancelled with {done} of {total} evaluated"
-            );
+            assert!(done < total, "cancelled with {done} of {total} evaluated");
         }
         other => panic!("not cancelled: {other:?}"),
     }

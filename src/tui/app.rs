@@ -658,7 +658,12 @@ impl App {
             Action::ScrollForward => self.scroll(1, store),
             Action::Sort => self.sort = self.sort.next(),
             Action::Recommendations => {
-                let all: Vec<_> = self.recommendations.iter().chain(&self.tuned).cloned().collect();
+                let all: Vec<_> = self
+                    .recommendations
+                    .iter()
+                    .chain(&self.tuned)
+                    .cloned()
+                    .collect();
                 self.pane = Pane::Recommendations(Box::new(RecommendationsState::load(
                     &all,
                     self.writer.output_dir(),
@@ -708,7 +713,12 @@ impl App {
         };
         self.tuned.retain(|r| r.id != rec.id);
         self.tuned.push(rec.clone());
-        let all: Vec<_> = self.recommendations.iter().chain(&self.tuned).cloned().collect();
+        let all: Vec<_> = self
+            .recommendations
+            .iter()
+            .chain(&self.tuned)
+            .cloned()
+            .collect();
         let mut recs = RecommendationsState::load(&all, self.writer.output_dir());
         if let Some(pos) = recs
             .visible(&self.filter)

@@ -42,7 +42,10 @@ pub struct TuneJob {
 pub enum TuneStatus {
     Done(Box<TuneResult>),
     /// Cancelled from the pane: `done` of `total` candidates had been evaluated.
-    Cancelled { done: usize, total: usize },
+    Cancelled {
+        done: usize,
+        total: usize,
+    },
     /// The engine refused (too little history, empty space, ...): its one-line reason.
     Failed(String),
 }
@@ -137,8 +140,7 @@ pub fn job(
         .capacity
         .clone()
         .ok_or("no capacity model: replicas cannot be replayed")?;
-    let h = super::policies::group_history(store, g, info)
-        .ok_or("no data yet for this group")?;
+    let h = super::policies::group_history(store, g, info).ok_or("no data yet for this group")?;
     // From the first sample on, as the Policies tab replays.
     let first = h
         .demand
@@ -223,10 +225,7 @@ fn result_of(outcome: TuneOutcome, max_replicas: u32) -> TuneResult {
 
 /// Starts the pane's search if it waits for one: the job, or the reason the group cannot be
 /// tuned put in the pane.
-pub fn start(
-    state: &mut crate::tui::panes::tuning::TuningState,
-    store: &Store,
-) -> Option<TuneJob> {
+pub fn start(state: &mut crate::tui::panes::tuning::TuningState, store: &Store) -> Option<TuneJob> {
     use crate::tui::panes::tuning::Phase;
     if state.phase != Phase::Waiting {
         return None;
