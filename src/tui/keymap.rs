@@ -157,14 +157,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::Tuning,
         "tuning",
         ["t"],
-        "tune the selected group's policy",
+        "tune the group's policy",
         false
     ),
     b!(
         Action::CancelSearch,
         "cancel_search",
         ["c"],
-        "cancel a running tuning search",
+        "cancel tuning search",
         false
     ),
     b!(
