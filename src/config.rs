@@ -114,6 +114,8 @@ pub struct DemoConfig {
     pub seed: u64,
     /// Simulated seconds per real second.
     pub speed: f64,
+    /// History simulated at start, e.g. "4d" (tuning needs 80 h); empty: the chart window.
+    pub backfill: String,
 }
 
 impl Default for DemoConfig {
@@ -122,6 +124,7 @@ impl Default for DemoConfig {
             scenario: "ecommerce".into(),
             seed: 42,
             speed: 60.0,
+            backfill: String::new(),
         }
     }
 }
@@ -290,6 +293,9 @@ fn validate(c: &Config, text: &str, file: &str) -> Result<(), ConfigError> {
             &c.ui.chart_window
         };
         parse_duration(v).map_err(|e| err(key, e))?;
+    }
+    if !c.demo.backfill.is_empty() {
+        parse_duration(&c.demo.backfill).map_err(|e| err("backfill", e))?;
     }
     let mut names = std::collections::BTreeSet::new();
     for p in &c.sources.prometheus {

@@ -18,6 +18,7 @@ use crate::tui::jobs::{JobOutput, JobSlot};
 use crate::tui::keymap::{Action, Keymap};
 use crate::tui::panes::palette::{PaletteCommand, PaletteState};
 use crate::tui::panes::recommendations::RecommendationsState;
+use crate::tui::panes::tuning::TuningState;
 use crate::tui::tab::Tab;
 use crate::tui::theme::Theme;
 
@@ -218,6 +219,8 @@ pub enum Pane {
     Explain(Box<ExplainState>),
     /// `r`: ranked recommendations and the accept flow.
     Recommendations(Box<RecommendationsState>),
+    /// `t`: the tuning search for one group, current vs recommended.
+    Tuning(Box<TuningState>),
 }
 
 /// The explain pane: the event, and the policy arithmetic once computed off the UI thread.
@@ -362,6 +365,8 @@ pub struct App {
     /// Recommendations the engines produced (the pane adds recommendation files it finds in
     /// the output directory).
     pub recommendations: Vec<crate::model::Recommendation>,
+    /// Recommendations from the tuning pane (`t`), listed beside the engines' in `r`.
+    pub tuned: Vec<crate::model::Recommendation>,
     /// Every write the TUI makes goes through this (read-only mode is enforced inside it).
     pub writer: crate::emit::writer::GuardedWriter,
     /// Cost analysis of every group (computed off the UI thread).
@@ -416,6 +421,7 @@ impl App {
             },
             policies: JobSlot::default(),
             recommendations: Vec::new(),
+            tuned: Vec::new(),
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
             cost: JobSlot::default(),
             monitoring: JobSlot::default(),
@@ -534,6 +540,12 @@ impl App {
                     self.status = Some(status);
                 }
             }
+            JobOutput::Tune(o) => {
+                // Only for the search on screen; a cancelled pane's late answer is dropped.
+                if let Pane::Tuning(state) = &mut self.pane {
+                    state.finish(*o);
+                }
+            }
             JobOutput::Explain(e) => {
                 // Only for the event still on screen; a late answer for a closed pane is dropped.
                 if let Pane::Explain(state) = &mut self.pane {
@@ -581,6 +593,22 @@ impl App {
                 Action::Enter if state.confirm.is_some() => {
                     self.status = Some(state.confirm_accept(&self.writer));
                 }
+                Action::Help => self.pane = Pane::Help,
+                _ => {}
+            }
+            return;
+        }
+        if let Pane::Tuning(state) = &mut self.pane {
+            match action {
+                Action::Quit => self.quit = true,
+                // Esc stops a running search first (the pane stays to say so), then closes.
+                Action::Back | Action::CancelSearch if state.cancel() => {}
+                Action::Back => self.pane = Pane::None,
+                Action::Tuning if !state.running() => {
+                    let group = state.group.clone();
+                    self.pane = Pane::Tuning(Box::new(TuningState::new(group)));
+                }
+                Action::Accept | Action::Enter => self.accept_tuned(),
                 Action::Help => self.pane = Pane::Help,
                 _ => {}
             }
@@ -634,12 +662,29 @@ impl App {
             Action::ScrollForward => self.scroll(1, store),
             Action::Sort => self.sort = self.sort.next(),
             Action::Recommendations => {
+                let all: Vec<_> = self
+                    .recommendations
+                    .iter()
+                    .chain(&self.tuned)
+                    .cloned()
+                    .collect();
                 self.pane = Pane::Recommendations(Box::new(RecommendationsState::load(
-                    &self.recommendations,
+                    &all,
                     self.writer.output_dir(),
                 )))
             }
-            Action::Tuning => self.status = Some("tuning: not built yet — see issue #7".into()),
+            Action::Tuning => {
+                // The group in view: Utilization shows its focus, the other tabs the selection.
+                let group = match self.tab {
+                    Tab::Utilization => self.focus.clone(),
+                    _ => self.selected.clone(),
+                };
+                match group {
+                    Some(g) => self.pane = Pane::Tuning(Box::new(TuningState::new(g))),
+                    None => self.status = Some("tuning: select a group first".into()),
+                }
+            }
+            Action::CancelSearch => {}
             Action::Accept => {
                 self.status = Some("accept: pick a recommendation first (r opens them)".into())
             }
@@ -649,6 +694,47 @@ impl App {
             }
         }
         self.sync(store);
+    }
+
+    /// `a`/`Enter` in the tuning pane: the search's Recommendation goes through the accept
+    /// flow of the recommendations pane (its confirmation shows exactly what will be written;
+    /// `Enter` there writes through the guarded writer).
+    fn accept_tuned(&mut self) {
+        let Pane::Tuning(state) = &self.pane else {
+            return;
+        };
+        let rec = match state.result() {
+            Some(r) => r.recommendation.clone(),
+            None if state.running() => {
+                self.status = Some("accept: the search is still running".into());
+                return;
+            }
+            None => None,
+        };
+        let Some(rec) = rec else {
+            self.status = Some("accept: no recommended policy to accept".into());
+            return;
+        };
+        self.tuned.retain(|r| r.id != rec.id);
+        self.tuned.push(rec.clone());
+        let all: Vec<_> = self
+            .recommendations
+            .iter()
+            .chain(&self.tuned)
+            .cloned()
+            .collect();
+        let mut recs = RecommendationsState::load(&all, self.writer.output_dir());
+        if let Some(pos) = recs
+            .visible(&self.filter)
+            .iter()
+            .position(|&i| recs.items[i].id == rec.id)
+        {
+            recs.cursor = pos;
+        }
+        if let Err(e) = recs.prepare_accept(&self.filter, &self.writer) {
+            self.status = Some(e);
+        }
+        self.pane = Pane::Recommendations(Box::new(recs));
     }
 
     fn move_cursor(&mut self, delta: i64, store: &Store) {

@@ -33,6 +33,8 @@ pub enum Action {
     Sort,
     Recommendations,
     Tuning,
+    /// Stops a running tuning search.
+    CancelSearch,
     Accept,
     MarkLoadTest,
 }
@@ -151,7 +153,20 @@ pub const BINDINGS: &[Binding] = &[
         "recommendations",
         false
     ),
-    b!(Action::Tuning, "tuning", ["t"], "tuning", false),
+    b!(
+        Action::Tuning,
+        "tuning",
+        ["t"],
+        "tune the group's policy",
+        false
+    ),
+    b!(
+        Action::CancelSearch,
+        "cancel_search",
+        ["c"],
+        "cancel tuning search",
+        false
+    ),
     b!(
         Action::Accept,
         "accept",

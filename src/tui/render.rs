@@ -10,7 +10,7 @@ use ratatui::Frame;
 use crate::store::Store;
 use crate::tui::app::{App, Pane};
 use crate::tui::keymap::Action;
-use crate::tui::panes::{explain, filter, help, loadtest, palette, recommendations};
+use crate::tui::panes::{explain, filter, help, loadtest, palette, recommendations, tuning};
 use crate::tui::tab::Tab;
 use crate::tui::tabs;
 use crate::tui::widgets::{fmt_age, fmt_time};
@@ -75,6 +75,7 @@ pub fn render(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame) {
             frame,
             body,
         ),
+        Pane::Tuning(state) => tuning::render(state, &app.theme, now, frame, body),
     }
 }
 
@@ -166,6 +167,11 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
                 let keys = app.keymap.keys_label(Action::Sort);
                 spans.push(Span::styled(format!(" {keys}"), theme.key()));
                 spans.push(Span::raw(" sort "));
+            }
+            if matches!(app.tab, Tab::Overview | Tab::Policies) {
+                let keys = app.keymap.keys_label(Action::Tuning);
+                spans.push(Span::styled(format!(" {keys}"), theme.key()));
+                spans.push(Span::raw(" tune "));
             }
             Line::from(spans)
         }

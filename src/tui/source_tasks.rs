@@ -67,8 +67,13 @@ pub fn spawn(cfg: &Config, tx: mpsc::Sender<Update>) -> color_eyre::Result<Vec<J
         return Ok(crate::sources::spawn_configured(&cfg.sources, &tx));
     }
     let scenario = Scenario::load(&cfg.demo.scenario)?;
-    // Backfill the chart window so the first charts are not empty.
-    let backfill_seconds = parse_duration(&cfg.ui.chart_window)
+    // Backfill the chart window so the first charts are not empty (or what demo.backfill asks).
+    let backfill = if cfg.demo.backfill.is_empty() {
+        &cfg.ui.chart_window
+    } else {
+        &cfg.demo.backfill
+    };
+    let backfill_seconds = parse_duration(backfill)
         .map(|d| d.as_secs())
         .unwrap_or(7200);
     let options = SimSourceOptions {

@@ -357,3 +357,59 @@ pub fn workload_store() -> Store {
     }
     store
 }
+
+/// Steps of [`tuning_store`]: four days of 1-minute data, enough to hold out 30% (a day).
+pub const TUNING_STEPS: i64 = 5760;
+pub const TUNING_STEP: i64 = 60;
+
+/// One Kubernetes group, `checkout`, for the tuning pane: four days of a daily demand cycle
+/// (150 to 1,050 rps at 100 rps per replica), run by an HPA at cpu 50% — twice the headroom
+/// the Slo needs, so the search has money to find.
+pub fn tuning_store() -> Store {
+    let mut store = Store::new(TUNING_STEP, TUNING_STEPS as usize);
+    let mut g = info(0);
+    g.id = on_platform(&g.id);
+    // The daily ramp is slow: a scale-up may take up to half an hour of it.
+    g.slo = Some(Slo {
+        p95_latency_ms: 400.0,
+        max_time_to_scale_seconds: 1800,
+        ..Slo::default()
+    });
+    if let Some(p) = g.policy.as_mut() {
+        p.model = PolicyModel::TargetTracking(TargetTrackingPolicy {
+            targets: vec![MetricTarget {
+                metric: MetricKind::CpuUtilization,
+                target: 50.0,
+            }],
+            tolerance: 0.1,
+            scale_up_cooldown_seconds: 0,
+            scale_down_stabilization_seconds: 300,
+        });
+    }
+    store.apply(Update::Group(Box::new(g.clone())));
+    for k in 0..TUNING_STEPS {
+        let day = (k * TUNING_STEP) as f64 / 86_400.0;
+        let demand = 600.0 - 450.0 * (std::f64::consts::TAU * day).cos();
+        let replicas = (demand / 50.0).ceil().max(2.0);
+        let sample = |metric, value| Sample {
+            group: g.id.clone(),
+            metric,
+            value,
+        };
+        store.apply(Update::Samples {
+            at: at(T0 + k * TUNING_STEP),
+            samples: vec![
+                sample(MetricKind::RequestRate, demand),
+                sample(MetricKind::ReplicasDesired, replicas),
+                sample(MetricKind::ReplicasReady, replicas),
+                sample(MetricKind::CpuUtilization, demand / replicas),
+            ],
+        });
+    }
+    store
+}
+
+/// Wall clock for [`tuning_store`]: 5 s after its newest data.
+pub fn tuning_now() -> DateTime<Utc> {
+    at(T0 + TUNING_STEPS * TUNING_STEP + 5)
+}

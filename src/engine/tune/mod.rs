@@ -364,6 +364,9 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
         } else {
             Visit::CoarseToFine
         });
+    control
+        .total
+        .store(candidates.len(), std::sync::atomic::Ordering::Relaxed);
     let outcomes = search::evaluate(&candidates, &setup, control, visit);
     if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(TuneError::Cancelled);

@@ -32,6 +32,8 @@ pub enum Outcome {
 pub struct SearchControl {
     pub done: AtomicUsize,
     pub cancel: AtomicBool,
+    /// Candidates in the space, set once it is built (0 before): `done` counts towards it.
+    pub total: AtomicUsize,
 }
 
 pub struct SearchSetup<'a> {

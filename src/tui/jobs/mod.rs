@@ -10,6 +10,7 @@ pub mod forecast;
 pub mod monitoring;
 pub mod policies;
 pub mod scorecard;
+pub mod tune;
 pub mod workload;
 
 use crate::model::{GroupId, MetricKind};
@@ -35,6 +36,7 @@ pub enum Job {
     Alerts(Box<alerts::AlertsJob>),
     Scorecard(Box<scorecard::ScorecardJob>),
     Monitoring(monitoring::MonitoringJob),
+    Tune(Box<tune::TuneJob>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +49,7 @@ pub enum JobOutput {
     Alerts(Box<alerts::AlertsOutcome>),
     Scorecard(Box<scorecard::ScorecardOutcome>),
     Monitoring(Box<monitoring::MonitoringOutcome>),
+    Tune(Box<tune::TuneJobOutcome>),
 }
 
 /// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
@@ -60,6 +63,7 @@ pub fn run(job: Job) -> JobOutput {
         Job::Alerts(j) => JobOutput::Alerts(Box::new(alerts::run(*j))),
         Job::Scorecard(j) => JobOutput::Scorecard(Box::new(scorecard::run(*j))),
         Job::Monitoring(j) => JobOutput::Monitoring(Box::new(monitoring::run(j))),
+        Job::Tune(j) => JobOutput::Tune(Box::new(tune::run(*j))),
     }
 }
 
@@ -183,6 +187,11 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         if state.result.is_none() && !state.in_flight {
             state.in_flight = true;
             jobs.push(Job::Explain(Box::new(explain::job(store, &state.event))));
+        }
+    }
+    if let Pane::Tuning(state) = &mut app.pane {
+        if let Some(job) = tune::start(state, store) {
+            jobs.push(Job::Tune(Box::new(job)));
         }
     }
     jobs

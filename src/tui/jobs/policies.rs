@@ -88,7 +88,7 @@ pub fn job(store: &Store) -> PoliciesJob {
     PoliciesJob { groups }
 }
 
-fn group_history(store: &Store, g: usize, info: &GroupInfo) -> Option<GroupHistory> {
+pub fn group_history(store: &Store, g: usize, info: &GroupInfo) -> Option<GroupHistory> {
     let demand_ring = store.series(g, MetricKind::RequestRate);
     let (end, count) = match demand_ring.and_then(|r| Some((r.newest_timestamp()?, r.len()))) {
         Some(x) => x,

@@ -1,4 +1,4 @@
-//! Panes drawn over any tab: help, the command palette, the filter line, recommendations.
+//! Panes drawn over any tab: help, the command palette, the filter line, recommendations, tuning.
 
 pub mod explain;
 pub mod filter;
@@ -6,3 +6,4 @@ pub mod help;
 pub mod loadtest;
 pub mod palette;
 pub mod recommendations;
+pub mod tuning;
