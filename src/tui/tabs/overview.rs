@@ -18,7 +18,7 @@ type Column = (&'static str, u16, Option<SortColumn>);
 /// Columns before the sparkline on a wide terminal: (title, width, sort column it shows).
 const WIDE: [Column; 9] = [
     ("GROUP", 26, Some(SortColumn::Name)),
-    ("SCOPE", 24, None),
+    ("PLATFORM SCOPE", 30, None),
     ("READY/DESIRED", 14, Some(SortColumn::Replicas)),
     ("MIN–MAX", 10, None),
     ("CPU %", 7, Some(SortColumn::Cpu)),
@@ -184,7 +184,11 @@ fn group_row<'a>(
     };
     let mut cells = vec![Cell::from(id.name.as_str())];
     if wide {
-        cells.push(Cell::from(Span::styled(id.scope.as_str(), theme.dim())));
+        // The platform first: one fleet can mix Kubernetes, ASGs, MIGs and scale sets.
+        cells.push(Cell::from(Span::styled(
+            format!("{:<5} {}", id.platform.as_str(), id.scope),
+            theme.dim(),
+        )));
     }
     cells.extend([
         replicas_cell,
