@@ -72,7 +72,7 @@ struct Suffix {
 
 impl Suffix {
     fn new(mut hist: Vec<(u32, u64)>) -> Self {
-        hist.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        hist.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
         let mut s = Suffix::default();
         let (mut c, mut t) = (0u64, 0f64);
         for (f, n) in hist {
