@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use support::tmux::Tmux;
@@ -13,16 +12,6 @@ use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scaletop");
 const TIMEOUT: Duration = Duration::from_secs(120);
-
-fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == ext))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 #[test]
 fn a_load_test_window_is_scored_from_live_prometheus_data() {

@@ -4,23 +4,13 @@
 
 mod support;
 
+use support::files_in;
 use support::tmux::Tmux;
 
-use std::path::Path;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scaletop");
 const TIMEOUT: Duration = Duration::from_secs(40);
-
-fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == ext))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 #[test]
 fn alerts_fire_and_a_load_test_is_scored() {

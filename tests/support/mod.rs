@@ -263,3 +263,14 @@ pub fn python_tool(python: &Path, name: &str) -> Option<std::path::PathBuf> {
     }
     have(name).then(|| name.into())
 }
+
+/// Files with extension `ext` in `dir` (none if it does not exist yet).
+pub fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == ext))
+                .collect()
+        })
+        .unwrap_or_default()
+}
