@@ -182,7 +182,9 @@ fn render_quality(app: &App, m: &MonitoringOutcome, frame: &mut Frame, area: Rec
             Span::styled(
                 format!(
                     "over the {} held (per-day rates extrapolate a short history) ",
-                    fmt_span(m.groups.iter().map(|g| g.days).fold(0.0, f64::max))
+                    crate::tui::tabs::workload::fmt_span(
+                        (m.groups.iter().map(|g| g.days).fold(0.0, f64::max) * 86_400.0) as i64
+                    )
                 ),
                 theme.dim(),
             ),
@@ -233,13 +235,4 @@ fn render_quality(app: &App, m: &MonitoringOutcome, frame: &mut Frame, area: Rec
         Constraint::Min(0),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), inner);
-}
-
-/// "2.3 h", "4.0 d".
-fn fmt_span(days: f64) -> String {
-    if days >= 2.0 {
-        format!("{days:.1} d")
-    } else {
-        format!("{:.1} h", days * 24.0)
-    }
 }
