@@ -124,3 +124,15 @@ pub fn spawn_configured(
         .chain(k8s)
         .collect()
 }
+
+/// The innermost cause of an error: "connection refused" rather than reqwest's outer
+/// "error sending request".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = s.to_string();
+        src = s.source();
+    }
+    msg
+}

@@ -1,11 +1,16 @@
 //! Direct scrape source: reads a `/metrics` endpoint (an exporter, a load generator's metrics,
 //! `scaletop sim serve`) in the Prometheus text format without a Prometheus in between.
-//! Gauges are taken as they are, counters become per-second rates between scrapes (a counter
-//! that went down was reset: the new value is the increase since the reset), and histograms
-//! become a quantile of the requests observed between scrapes, interpolated within buckets as
-//! PromQL's `histogram_quantile` does. Series are summed per (scope, group) label pair.
+//! Gauges are taken as they are, counters become per-second rates over a window of recent
+//! scrapes (PromQL's `rate(x[2m])` without its edge extrapolation; a counter that went down was
+//! reset: the new value is the increase since the reset), and histograms become a quantile of
+//! the requests observed in that window, interpolated within buckets as PromQL's
+//! `histogram_quantile` does. Series are summed per (scope, group) label pair; a mapping with a
+//! denominator divides that sum by the group's sum of another gauge (usage over requests).
+//!
+//! The window matters: exporters often refresh counters less often than they are scraped, and
+//! a rate between two consecutive scrapes would then read 0 most of the time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -25,6 +30,8 @@ pub struct ScrapeSourceConfig {
     pub url: String,
     pub interval: String,
     pub timeout: String,
+    /// Counters and histograms are rated over the scrapes of this window (at least two).
+    pub rate_window: String,
     /// "kubernetes" (kube-state-metrics HPA series, `http_requests_total`, and the
     /// `http_request_duration_seconds` histogram, as `sim serve` exposes them) or "none".
     pub preset: String,
@@ -39,6 +46,7 @@ impl Default for ScrapeSourceConfig {
             url: String::new(),
             interval: "15s".into(),
             timeout: "5s".into(),
+            rate_window: "2m".into(),
             preset: "kubernetes".into(),
             metrics: Vec::new(),
         }
@@ -66,6 +74,12 @@ pub struct ScrapeMetric {
     /// Multiplier applied to the value (e.g. 1000 for seconds to milliseconds).
     #[serde(default)]
     pub scale: Option<f64>,
+    /// A gauge the group's value is divided by (e.g. CPU requests, for utilization).
+    #[serde(default)]
+    pub denominator: Option<String>,
+    /// Labels a denominator sample must carry, e.g. `{ resource = "cpu" }`.
+    #[serde(default)]
+    pub denominator_match: BTreeMap<String, String>,
 }
 
 fn mapping(
@@ -84,6 +98,18 @@ fn mapping(
         scope_label: "namespace".into(),
         quantile,
         scale,
+        denominator: None,
+        denominator_match: BTreeMap::new(),
+    }
+}
+
+/// `100 x series / requests{resource}` per container: kube-state-metrics requests against
+/// cAdvisor usage, as the Prometheus preset's utilization queries do.
+fn utilization(metric: &str, series: &str, kind: &str, resource: &str) -> ScrapeMetric {
+    ScrapeMetric {
+        denominator: Some("kube_pod_container_resource_requests".into()),
+        denominator_match: BTreeMap::from([("resource".to_string(), resource.to_string())]),
+        ..mapping(metric, series, kind, "container", None, Some(100.0))
     }
 }
 
@@ -141,6 +167,18 @@ pub fn preset(name: &str) -> Result<Vec<ScrapeMetric>, String> {
                 Some(0.95),
                 Some(1000.0),
             ),
+            utilization(
+                "cpu_utilization",
+                "container_cpu_usage_seconds_total",
+                "counter",
+                "cpu",
+            ),
+            utilization(
+                "memory_utilization",
+                "container_memory_working_set_bytes",
+                "gauge",
+                "memory",
+            ),
         ]),
         other => Err(format!(
             "unknown scrape preset '{other}' (kubernetes or none)"
@@ -179,6 +217,9 @@ fn mappings(cfg: &ScrapeSourceConfig) -> Result<Vec<Mapping>, String> {
                     "metrics.{}: a histogram needs quantile in (0, 1)",
                     spec.metric
                 ));
+            }
+            if spec.denominator.as_deref() == Some("") {
+                return Err(format!("metrics.{}: denominator is empty", spec.metric));
             }
             if spec.group_label.is_empty() {
                 return Err(format!("metrics.{}: group_label is required", spec.metric));
@@ -224,6 +265,21 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     Some(lower + (upper - lower) * (rank - below) / (count - below))
 }
 
+/// Increase and elapsed seconds over readings `(seconds, value)` oldest first, summing each
+/// step's increase across resets. None with fewer than two usable readings.
+pub fn windowed_increase(readings: &VecDeque<(f64, f64)>) -> Option<(f64, f64)> {
+    let (first, last) = (readings.front()?, readings.back()?);
+    let seconds = last.0 - first.0;
+    if readings.len() < 2 || seconds <= 0.0 {
+        return None;
+    }
+    let mut increase = 0.0;
+    for (a, b) in readings.iter().zip(readings.iter().skip(1)) {
+        increase += counter_rate(a.1, b.1, 1.0)?;
+    }
+    Some((increase, seconds))
+}
+
 type SeriesKey = (String, Vec<(String, String)>);
 
 /// What a scrape turns into, and the counters remembered for the next one.
@@ -231,8 +287,10 @@ type SeriesKey = (String, Vec<(String, String)>);
 pub struct Scraper {
     mappings: Vec<Mapping>,
     source: String,
-    previous: HashMap<SeriesKey, f64>,
-    previous_at: Option<DateTime<Utc>>,
+    /// Seconds of history each counter keeps (the rate window).
+    window: f64,
+    /// Recent readings of every counter and histogram bucket: (Unix seconds, value).
+    history: HashMap<SeriesKey, VecDeque<(f64, f64)>>,
     known_groups: std::collections::HashSet<GroupId>,
 }
 
@@ -241,8 +299,20 @@ impl Scraper {
         Ok(Self {
             mappings: mappings(cfg)?,
             source: cfg.name.clone(),
+            window: seconds(&cfg.rate_window, "rate_window")?.as_secs_f64(),
             ..Default::default()
         })
+    }
+
+    /// Records a counter reading and returns its increase and span over the rate window.
+    fn remember(&mut self, key: SeriesKey, now: f64, value: f64) -> Option<(f64, f64)> {
+        let readings = self.history.entry(key).or_default();
+        readings.push_back((now, value));
+        // Keep the window, but always two readings so a long interval still gives a rate.
+        while readings.len() > 2 && readings.get(1).is_some_and(|r| r.0 <= now - self.window) {
+            readings.pop_front();
+        }
+        windowed_increase(readings)
     }
 
     /// Turns one exposition read at `at` into updates (new groups first, then samples).
@@ -250,12 +320,11 @@ impl Scraper {
     pub fn ingest(&mut self, text: &str, at: DateTime<Utc>) -> Result<Vec<Update>, String> {
         let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
             .map_err(|e| format!("not the Prometheus text format: {e}"))?;
-        let dt = self
-            .previous_at
-            .map(|p| (at - p).num_milliseconds() as f64 / 1000.0);
-        let mut current: HashMap<SeriesKey, f64> = HashMap::new();
+        let now = at.timestamp_millis() as f64 / 1000.0;
+        let mut seen: std::collections::HashSet<SeriesKey> = Default::default();
         // (mapping index, group) -> summed value, or histogram bound -> summed delta.
         let mut sums: BTreeMap<(usize, GroupId), f64> = BTreeMap::new();
+        let mut denominators: BTreeMap<(usize, GroupId), f64> = BTreeMap::new();
         let mut hist: BTreeMap<(usize, GroupId), BTreeMap<u64, (f64, f64)>> = BTreeMap::new();
         for s in &scrape.samples {
             // A typed histogram arrives as one sample with its buckets; untyped `_bucket`
@@ -278,11 +347,17 @@ impl Scraper {
                 }
                 prometheus_parse::Value::Summary(_) => continue,
             };
-            for (mi, m) in self.mappings.iter().enumerate() {
+            for mi in 0..self.mappings.len() {
+                let m = &self.mappings[mi];
                 let histogram = m.spec.kind == "histogram";
                 let matches = s.metric == m.spec.series
                     || (histogram && s.metric == format!("{}_bucket", m.spec.series));
-                if !matches {
+                let denominator = m.spec.denominator.as_deref() == Some(s.metric.as_str())
+                    && m.spec
+                        .denominator_match
+                        .iter()
+                        .all(|(k, v)| s.labels.get(k) == Some(v.as_str()));
+                if !matches && !denominator {
                     continue;
                 }
                 let Some(name) = s.labels.get(&m.spec.group_label) else {
@@ -293,6 +368,15 @@ impl Scraper {
                     .get(&m.spec.scope_label)
                     .map_or_else(|| self.source.clone(), str::to_string);
                 let group = GroupId::new(Platform::K8s, &scope, name);
+                if denominator {
+                    let v = readings.first().map_or(0.0, |r| r.1);
+                    *denominators.entry((mi, group.clone())).or_default() += v;
+                    if !matches {
+                        continue;
+                    }
+                }
+                let kind = m.spec.kind.clone();
+                let series = m.spec.series.clone();
                 let mut labels: Vec<(String, String)> = s
                     .labels
                     .iter()
@@ -305,30 +389,35 @@ impl Scraper {
                     if let Some(b) = le {
                         key_labels.push(("le".into(), b.to_string()));
                     }
-                    let key = (m.spec.series.clone(), key_labels);
-                    if m.spec.kind != "gauge" {
-                        current.insert(key.clone(), value);
-                    }
-                    match (m.spec.kind.as_str(), le) {
+                    let key = (series.clone(), key_labels);
+                    match (kind.as_str(), le) {
                         ("gauge", _) => *sums.entry((mi, group.clone())).or_default() += value,
                         ("counter", _) => {
-                            let rate = match (self.previous.get(&key), dt) {
-                                (Some(p), Some(dt)) => counter_rate(*p, value, dt),
-                                _ => None,
+                            // One reading per series per scrape, even if two mappings use it.
+                            let fresh = seen.insert(key.clone());
+                            let window = if fresh {
+                                self.remember(key, now, value)
+                            } else {
+                                self.history.get(&key).and_then(windowed_increase)
                             };
-                            if let Some(r) = rate {
-                                *sums.entry((mi, group.clone())).or_default() += r;
+                            if let Some((increase, span)) = window {
+                                *sums.entry((mi, group.clone())).or_default() += increase / span;
                             }
                         }
                         ("histogram", Some(bound)) => {
-                            if let Some(p) = self.previous.get(&key) {
-                                let delta = counter_rate(*p, value, 1.0).unwrap_or(0.0);
+                            let fresh = seen.insert(key.clone());
+                            let window = if fresh {
+                                self.remember(key, now, value)
+                            } else {
+                                self.history.get(&key).and_then(windowed_increase)
+                            };
+                            if let Some((increase, _)) = window {
                                 let e = hist
                                     .entry((mi, group.clone()))
                                     .or_default()
                                     .entry(bound.to_bits())
                                     .or_insert((bound, 0.0));
-                                e.1 += delta;
+                                e.1 += increase;
                             }
                         }
                         _ => {}
@@ -344,8 +433,17 @@ impl Scraper {
                 sums.insert((mi, group), v);
             }
         }
-        self.previous = current;
-        self.previous_at = Some(at);
+        // Series that disappeared (a pod gone, a label changed) stop holding memory.
+        self.history.retain(|k, _| seen.contains(k));
+        for ((mi, group), v) in sums.iter_mut() {
+            if self.mappings[*mi].spec.denominator.is_some() {
+                *v = match denominators.get(&(*mi, group.clone())) {
+                    Some(d) if *d > 0.0 => *v / d,
+                    _ => f64::NAN,
+                };
+            }
+        }
+        sums.retain(|_, v| v.is_finite());
         let mut updates = Vec::new();
         let mut samples = Vec::new();
         for ((mi, group), v) in sums {
@@ -380,6 +478,7 @@ pub fn validate(cfg: &ScrapeSourceConfig) -> Result<(), String> {
     }
     seconds(&cfg.interval, "interval")?;
     seconds(&cfg.timeout, "timeout")?;
+    seconds(&cfg.rate_window, "rate_window")?;
     mappings(cfg).map(|_| ())
 }
 
@@ -425,14 +524,14 @@ pub fn spawn(cfg: ScrapeSourceConfig, tx: Sender<Update>) -> JoinHandle<()> {
                     .get(&cfg.url)
                     .send()
                     .await
-                    .map_err(|e| format!("{}: {}", cfg.url, e.without_url()))?;
+                    .map_err(|e| format!("{}: {}", cfg.url, super::error_chain(&e)))?;
                 if !resp.status().is_success() {
                     return Err(format!("{}: HTTP {}", cfg.url, resp.status().as_u16()));
                 }
                 let text = resp
                     .text()
                     .await
-                    .map_err(|e| format!("{}: {}", cfg.url, e.without_url()))?;
+                    .map_err(|e| format!("{}: {}", cfg.url, super::error_chain(&e)))?;
                 scraper.ingest(&text, Utc::now())
             }
             .await;

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 use ratatui::Frame;
 
+use crate::sources::HealthState;
 use crate::store::Store;
 use crate::tui::app::{App, Pane};
 use crate::tui::keymap::Action;
@@ -112,13 +113,25 @@ fn render_header(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame
         " │ {} groups │ data time {sim_time} UTC",
         store.groups().len()
     )));
-    if app.last_data_at.is_some() {
-        spans.push(Span::raw(format!(
-            " │ updated {}",
-            fmt_age(app.last_data_at, now)
-        )));
+    // "Updated" is when a source last delivered, not when anything (a health report) arrived:
+    // a source that is down must not look fresh.
+    let last_ok = store.health().filter_map(|h| h.last_ok).max();
+    if let Some(at) = last_ok.or(app.last_data_at) {
+        spans.push(Span::raw(format!(" │ updated {}", fmt_age(Some(at), now))));
     }
     spans.push(Span::raw(format!(" │ {}", app.source_label)));
+    let down: Vec<&str> = store
+        .health()
+        .filter(|h| matches!(h.state, HealthState::Down { .. }))
+        .map(|h| h.source.as_str())
+        .collect();
+    if !down.is_empty() {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(
+            format!(" {} DOWN (9 Sources) ", down.join(", ")),
+            theme.alert(),
+        ));
+    }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(theme.header_bar()),
         area,

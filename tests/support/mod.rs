@@ -119,15 +119,13 @@ pub fn series_count(addr: SocketAddr, promql: &str) -> usize {
 
 /// `scaletop sim serve` on a free port; returns the guard and its address.
 pub fn start_sim_serve(scenario: &str, speed: f64) -> (Guard, SocketAddr) {
+    start_sim_serve_at(scenario, speed, "127.0.0.1:0")
+}
+
+/// `sim serve` on a given address (to restart it where a source expects it).
+pub fn start_sim_serve_at(scenario: &str, speed: f64, listen: &str) -> (Guard, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scaletop"))
-        .args([
-            "sim",
-            "serve",
-            "--scenario",
-            scenario,
-            "--listen",
-            "127.0.0.1:0",
-        ])
+        .args(["sim", "serve", "--scenario", scenario, "--listen", listen])
         .args(["--speed", &speed.to_string(), "--seed", "7"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -411,7 +411,7 @@ impl PromClient {
             } else {
                 PromError::Connect {
                     endpoint: endpoint.to_string(),
-                    detail: error_chain(&e),
+                    detail: crate::sources::error_chain(&e),
                 }
             }
         };
@@ -479,17 +479,6 @@ impl PromClient {
             limit_mib: self.max_response_bytes / (1024 * 1024),
         }
     }
-}
-
-/// "connection refused" rather than reqwest's outer "error sending request".
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg = s.to_string();
-        src = s.source();
-    }
-    msg
 }
 
 /// Standard base64 with padding (basic auth only; not worth a dependency).
