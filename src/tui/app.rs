@@ -373,6 +373,8 @@ pub struct App {
     pub cost: JobSlot<crate::tui::jobs::cost::CostOutcome>,
     /// Monitoring figures of every group (Overview and Events tabs).
     pub monitoring: JobSlot<crate::tui::jobs::monitoring::MonitoringOutcome>,
+    /// Background re-tuning: findings per group, significant ones listed under `r`.
+    pub retune: crate::tui::jobs::retune::RetuneState,
     /// Alert evaluation (off the UI thread) and what the Alerts tab lists.
     pub alerts: AlertsPanel,
     pub loadtest: LoadTestPanel,
@@ -425,6 +427,7 @@ impl App {
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
             cost: JobSlot::default(),
             monitoring: JobSlot::default(),
+            retune: Default::default(),
             alerts: AlertsPanel::new(&cfg.alerts),
             loadtest: LoadTestPanel::new(cfg),
             quit: false,
@@ -535,6 +538,7 @@ impl App {
             }
             JobOutput::Alerts(a) => self.alerts.finish(*a, Utc::now()),
             JobOutput::Monitoring(m) => self.monitoring.finish(*m),
+            JobOutput::Retune(o) => self.retune.finish(*o),
             JobOutput::Scorecard(o) => {
                 if let Some(status) = self.loadtest.finish(*o) {
                     self.status = Some(status);
@@ -662,12 +666,7 @@ impl App {
             Action::ScrollForward => self.scroll(1, store),
             Action::Sort => self.sort = self.sort.next(),
             Action::Recommendations => {
-                let all: Vec<_> = self
-                    .recommendations
-                    .iter()
-                    .chain(&self.tuned)
-                    .cloned()
-                    .collect();
+                let all = self.all_recommendations();
                 self.pane = Pane::Recommendations(Box::new(RecommendationsState::load(
                     &all,
                     self.writer.output_dir(),
@@ -696,6 +695,19 @@ impl App {
         self.sync(store);
     }
 
+    /// What `r` lists: the cost engine's, the ones accepted from the tuning pane, and the
+    /// background re-tuner's significant ones (first of each id).
+    fn all_recommendations(&self) -> Vec<crate::model::Recommendation> {
+        let mut seen = std::collections::HashSet::new();
+        self.recommendations
+            .iter()
+            .chain(&self.tuned)
+            .chain(self.retune.recommendations())
+            .filter(|r| seen.insert(r.id.clone()))
+            .cloned()
+            .collect()
+    }
+
     /// `a`/`Enter` in the tuning pane: the search's Recommendation goes through the accept
     /// flow of the recommendations pane (its confirmation shows exactly what will be written;
     /// `Enter` there writes through the guarded writer).
@@ -717,12 +729,7 @@ impl App {
         };
         self.tuned.retain(|r| r.id != rec.id);
         self.tuned.push(rec.clone());
-        let all: Vec<_> = self
-            .recommendations
-            .iter()
-            .chain(&self.tuned)
-            .cloned()
-            .collect();
+        let all = self.all_recommendations();
         let mut recs = RecommendationsState::load(&all, self.writer.output_dir());
         if let Some(pos) = recs
             .visible(&self.filter)
@@ -892,6 +899,7 @@ impl App {
         self.policies = JobSlot::default();
         self.cost = JobSlot::default();
         self.monitoring = JobSlot::default();
+        self.retune.reset();
         self.alerts.reset();
         self.loadtest.start = None;
         self.loadtest.closing = None;

@@ -105,6 +105,17 @@ fn render_header(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame
     if pending > 0 {
         spans.push(Span::raw(format!(" │ {pending} pending")));
     }
+    let retuned = app.retune.recommendations().count();
+    if retuned > 0 {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(
+            format!(
+                " {retuned} re-tune{} ready (r) ",
+                if retuned == 1 { "" } else { "s" }
+            ),
+            theme.warn(),
+        ));
+    }
     if let Some((text, _)) = app.alerts.flash.as_ref().filter(|(_, until)| now < *until) {
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(format!(" {text} "), theme.alert()));
@@ -113,11 +124,11 @@ fn render_header(app: &App, store: &Store, now: DateTime<Utc>, frame: &mut Frame
         " │ {} groups │ data time {sim_time} UTC",
         store.groups().len()
     )));
-    // "Updated" is when a source last delivered, not when anything (a health report) arrived:
-    // a source that is down must not look fresh.
-    let last_ok = store.health().filter_map(|h| h.last_ok).max();
-    if let Some(at) = last_ok.or(app.last_data_at) {
-        spans.push(Span::raw(format!(" │ updated {}", fmt_age(Some(at), now))));
+    if app.last_data_at.is_some() {
+        spans.push(Span::raw(format!(
+            " │ updated {}",
+            fmt_age(app.last_data_at, now)
+        )));
     }
     spans.push(Span::raw(format!(" │ {}", app.source_label)));
     let down: Vec<&str> = store

@@ -153,6 +153,7 @@ where
             update = updates.recv(), if updates_open => match update {
                 Some(first) => {
                     let before = store.generation();
+                    let data_time = store.now();
                     store.apply(first);
                     stats.updates += 1;
                     let mut drained = 1;
@@ -162,8 +163,12 @@ where
                         drained += 1;
                     }
                     stats.updates += drained as u64 - 1;
-                    if store.generation() != before {
+                    // "Updated" means new data, not any report: a source that is down
+                    // keeps reporting its health and must not look fresh.
+                    if store.now() != data_time {
                         app.last_data_at = Some(now());
+                    }
+                    if store.generation() != before {
                         app.sync(store);
                         dirty = dirty.max(Dirty::Data);
                     }

@@ -10,6 +10,7 @@ pub mod pitfalls;
 pub mod ramp;
 pub mod schedule;
 pub mod search;
+pub mod significance;
 pub mod space;
 pub mod verdict;
 

@@ -9,6 +9,7 @@ pub mod explain;
 pub mod forecast;
 pub mod monitoring;
 pub mod policies;
+pub mod retune;
 pub mod scorecard;
 pub mod tune;
 pub mod workload;
@@ -37,6 +38,7 @@ pub enum Job {
     Scorecard(Box<scorecard::ScorecardJob>),
     Monitoring(monitoring::MonitoringJob),
     Tune(Box<tune::TuneJob>),
+    Retune(Box<retune::RetuneJob>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +52,7 @@ pub enum JobOutput {
     Scorecard(Box<scorecard::ScorecardOutcome>),
     Monitoring(Box<monitoring::MonitoringOutcome>),
     Tune(Box<tune::TuneJobOutcome>),
+    Retune(Box<retune::RetuneOutcome>),
 }
 
 /// Runs a job to completion (blocking; call it on a blocking thread, or directly in tests).
@@ -64,6 +67,7 @@ pub fn run(job: Job) -> JobOutput {
         Job::Scorecard(j) => JobOutput::Scorecard(Box::new(scorecard::run(*j))),
         Job::Monitoring(j) => JobOutput::Monitoring(Box::new(monitoring::run(j))),
         Job::Tune(j) => JobOutput::Tune(Box::new(tune::run(*j))),
+        Job::Retune(j) => JobOutput::Retune(Box::new(retune::run(*j))),
     }
 }
 
@@ -198,7 +202,8 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
 }
 
 /// Watch work that runs on every tab, whatever the view: alert evaluation each new data
-/// step, and the load-test scorecard while a window is open (and once when it closes).
+/// step, the load-test scorecard while a window is open (and once when it closes), and the
+/// background re-tuning of one group at a time.
 pub fn due_watch(app: &mut App, store: &Store) -> Vec<Job> {
     let mut jobs = Vec::new();
     let Some(data_end) = store.now().map(|t| t.timestamp()) else {
@@ -215,6 +220,9 @@ pub fn due_watch(app: &mut App, store: &Store) -> Vec<Job> {
             app.alerts.last_eval_end = Some(data_end);
             jobs.push(Job::Alerts(Box::new(job)));
         }
+    }
+    if let Some(job) = app.retune.due(store, chrono::Utc::now().timestamp()) {
+        jobs.push(Job::Retune(Box::new(job)));
     }
     // The load-test scorecard: the final one as soon as the window closes, a live one every
     // minute of data while it is open.

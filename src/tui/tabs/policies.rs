@@ -11,6 +11,7 @@ use crate::store::Store;
 use crate::tui::app::App;
 use crate::tui::chart::{self, bucket_means, present, ChartSeries, MAX_POINTS};
 use crate::tui::jobs::policies::{Figures, GroupReplay, PolicyRow};
+use crate::tui::jobs::retune::RetuneFinding;
 use crate::tui::tabs::workload::fmt_span;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{fmt_opt, fmt_time};
@@ -53,7 +54,10 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     match selected {
         None => {}
         Some(row) => match &row.replay {
-            Ok(replay) => render_detail(theme, row, replay, frame, detail_area),
+            Ok(replay) => {
+                let retune = app.retune.findings.get(&row.group);
+                render_detail(theme, row, replay, retune, frame, detail_area)
+            }
             Err(why) => frame.render_widget(
                 Paragraph::new(vec![
                     Line::from(Span::styled(
@@ -162,7 +166,14 @@ fn events(f: &Figures) -> String {
     format!("{}", f.scale_up_events + f.scale_down_events)
 }
 
-fn render_detail(theme: &Theme, row: &PolicyRow, g: &GroupReplay, frame: &mut Frame, area: Rect) {
+fn render_detail(
+    theme: &Theme,
+    row: &PolicyRow,
+    g: &GroupReplay,
+    retune: Option<&RetuneFinding>,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let [chart_area, compare_area] =
         Layout::horizontal([Constraint::Min(40), Constraint::Length(COMPARE_WIDTH)]).areas(area);
     let buckets = g.replayed.len().clamp(1, MAX_POINTS);
@@ -208,7 +219,7 @@ fn render_detail(theme: &Theme, row: &PolicyRow, g: &GroupReplay, frame: &mut Fr
     let line =
         |label: &str, a: String, b: String| Line::from(format!(" {label:<18}{a:>11}{b:>11}"));
     let money = |v: f64| format!("${v:.2}");
-    let lines = vec![
+    let mut lines = vec![
         Line::from(Span::styled(
             format!(" {:<18}{:>11}{:>11}", "", "replayed", "observed"),
             theme.table_header(),
@@ -248,6 +259,19 @@ fn render_detail(theme: &Theme, row: &PolicyRow, g: &GroupReplay, frame: &mut Fr
             theme.dim(),
         )),
     ];
+    // What the background re-tuner last concluded for this group, surfaced or not.
+    if let Some(f) = retune {
+        lines.push(Line::from(""));
+        let (head, style) = match &f.surfaced {
+            Some(_) => (" Re-tuned: ready under r", theme.warn()),
+            None => (" Re-tuned: nothing to change", theme.title()),
+        };
+        lines.push(Line::from(Span::styled(
+            format!("{head} (data to {})", fmt_time(f.data_end)),
+            style,
+        )));
+        lines.push(Line::from(format!(" {}", f.note)));
+    }
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
