@@ -329,7 +329,8 @@ async fn backfill_and_measure(
     let config = dir.path().join("prometheus.yml");
     std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("config");
     let port = free_port();
-    let _prom = start_prometheus(&config, &data, port);
+    let prom = start_prometheus(&config, &data, port);
+    let prom_pid = prom.0.id();
     let mut queries: BTreeMap<String, String> = series
         .keys()
         .map(|(m, _)| m.clone())
@@ -356,6 +357,7 @@ async fn backfill_and_measure(
     };
     let kinds = cfg.queries.len() - 1;
     let began = std::time::Instant::now();
+    let (cpu0, prom_cpu0) = (cpu_seconds("self"), cpu_seconds(&prom_pid.to_string()));
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let task = prometheus::spawn(cfg, tx);
     let mut store = Store::new(15, 4 * 60 * 24);
@@ -367,9 +369,20 @@ async fn backfill_and_measure(
         }
     };
     let backfill = began.elapsed();
+    let (cpu1, prom_cpu1) = (cpu_seconds("self"), cpu_seconds(&prom_pid.to_string()));
     task.abort();
     assert_eq!(health.state, HealthState::Up, "{health:?}");
+    let raw_prom_cpu0 = cpu_seconds(&prom_pid.to_string());
     let raw = raw_range_queries(port, series, days).await;
+    let raw_prom_cpu = cpu_seconds(&prom_pid.to_string()) - raw_prom_cpu0;
+    // CPU seconds are what a loaded machine cannot distort: on an idle 2-core machine the
+    // backfill takes about max(Prometheus's wall, total CPU / 2).
+    println!(
+        "{label}: CPU seconds during the backfill: scaletop (source + store) {:.2}, Prometheus \
+         {:.2}; Prometheus for the raw queries {raw_prom_cpu:.2}",
+        cpu1 - cpu0,
+        prom_cpu1 - prom_cpu0
+    );
     let (mut buckets, mut bytes, mut span_days) = (0usize, 0usize, 0.0f64);
     for g in 0..store.groups().len() {
         for m in scaletop::model::MetricKind::ALL {
@@ -400,6 +413,21 @@ async fn backfill_and_measure(
         bytes as f64 / delivered.max(1) as f64,
     );
     span_days
+}
+
+/// User + system CPU seconds of a process so far (`self` or a pid), from /proc; 0 elsewhere.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // Clock ticks: 100 per second on Linux.
+    f.iter().sum::<f64>() / 100.0
 }
 
 /// The backfill's range queries (one per metric per day) sent with plain reqwest, 4 in flight,
