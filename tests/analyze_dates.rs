@@ -174,9 +174,7 @@ fn four_hundred_days_give_year_over_year_growth() {
     let band = a.growth_band_pct_per_month.expect("band");
     assert!(band[0] <= monthly && monthly <= band[1], "{band:?}");
     let u = a.growth_uncertainty.as_ref().expect("uncertainty");
-    // Long history, narrow week-by-week band. (Known false flag: the level-shift check reports
-    // "-7% around 2026-11-06" on this series although its daily means show no step there; the
-    // shift is read from the decomposition's level, not the raw series. Not pinned here.)
+    // Long history, narrow week-by-week band (the level shift is pinned by its own test).
     assert!(
         !u.reasons
             .iter()
@@ -194,6 +192,23 @@ fn four_hundred_days_give_year_over_year_growth() {
     assert!(
         u.reasons.iter().any(|r| r.contains("history 14.0 d")),
         "{:?}",
+        u.reasons
+    );
+}
+
+/// The planted storefront has no step in its level (smooth growth, a smooth yearly cycle, two
+/// one-day events): the growth check must not report a level shift. It used to report "-7%
+/// around 2026-11-06", three weeks before Black Friday 2026.
+#[test]
+fn no_false_level_shift_in_400_days() {
+    let (inputs, _) = export(400, 3600);
+    let a = analysed(&inputs, "storefront");
+    let u = a.growth_uncertainty.as_ref().expect("uncertainty");
+    assert!(
+        u.level_shift_pct.is_none() && !u.reasons.iter().any(|r| r.contains("level shifts")),
+        "{:?} at {:?}: {:?}",
+        u.level_shift_pct,
+        u.level_shift_at,
         u.reasons
     );
 }

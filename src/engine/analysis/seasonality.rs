@@ -127,7 +127,7 @@ fn prepared(coarse: &[f64]) -> Option<Vec<f64>> {
         .filter(|(_, y)| y.is_finite())
         .map(|(i, &y)| (i as f64, y))
         .collect();
-    let (slope, _, _, icpt) = stats::theil_sen(&pts)?;
+    let (slope, icpt) = stats::theil_sen_line(&pts)?;
     let detrended: Vec<f64> = coarse
         .iter()
         .enumerate()
