@@ -162,13 +162,26 @@ pub fn centered_moving_average(values: &[f64], window: usize, strict: bool) -> V
     let h = window / 2;
     // A strict average is NaN where the full window does not fit: i < h or i + h >= n.
     let range = if strict { h..n.saturating_sub(h) } else { 0..n };
+    // Where the window is whole and gap-free (most of a series), one multiplication by the
+    // reciprocal replaces the divisions: the same mean to within a few ulps (~1e-15 relative).
+    let full = |lo: usize, hi: usize, w: usize| hi <= n && cnt[hi] - cnt[lo] == w as u32;
     if window % 2 == 1 {
+        let inv = 1.0 / window as f64;
         for i in range {
-            out[i] = range_mean(i.saturating_sub(h), (i + h + 1).min(n));
+            out[i] = if i >= h && full(i - h, i + h + 1, window) {
+                (sum[i + h + 1] - sum[i - h]) * inv
+            } else {
+                range_mean(i.saturating_sub(h), (i + h + 1).min(n))
+            };
         }
     } else {
+        let inv = 0.5 / window as f64;
         // 2xW: mean of the windows [i-h, i+h) and [i-h+1, i+h+1).
         for i in range {
+            if i >= h && full(i - h, i + h + 1, window + 1) {
+                out[i] = (sum[i + h] - sum[i - h] + sum[i + h + 1] - sum[i + 1 - h]) * inv;
+                continue;
+            }
             let a = range_mean(i.saturating_sub(h), (i + h).min(n));
             let b = range_mean((i + 1).saturating_sub(h), (i + h + 1).min(n));
             out[i] = match (a.is_finite(), b.is_finite()) {
