@@ -70,11 +70,11 @@ fn window_over(
         .max_by(|x, y| x.score.total_cmp(&y.score))
 }
 
-/// Known defect, found by this test: the decomposition's trend follows a day-long event, so
-/// Black Friday 2025 (x4.65 all day) is read as a 1.8x window from 16:15 local (21:15 UTC)
-/// only, and its middle falls on the 29th UTC. Run with `--ignored` to see it.
+/// Found a defect, now fixed: the decomposition's one-day trend window followed a day-long
+/// event, so Black Friday 2025 (x4.65 all day) was read as a 1.8x window from 16:15 local only,
+/// its middle on the 29th UTC. The decomposition now sets aside what stands out from a running
+/// median three trend windows wide before its robust refit.
 #[test]
-#[ignore = "known defect: the MSTL trend absorbs most of a day-long event (see the doc comment)"]
 fn black_friday_is_found_on_its_date_and_not_smeared() {
     // 14 days from Monday 2025-11-17 at 5 minutes: Black Friday 2025-11-28 and Cyber Monday.
     let (inputs, truth) = export(14, 300);
@@ -213,9 +213,8 @@ fn no_false_level_shift_in_400_days() {
     );
 }
 
-/// The same known defect as above, on the 400-day hourly history.
+/// The same check on the 400-day hourly history.
 #[test]
-#[ignore = "known defect: the MSTL trend absorbs most of a day-long event"]
 fn both_black_fridays_on_their_dates_in_400_days() {
     let (inputs, truth) = export(400, 3600);
     let gt = truth
