@@ -1,7 +1,9 @@
 //! MSTL-style multi-seasonal decomposition: values = trend plus one seasonal component per
 //! period plus remainder. Periods are fitted shortest first, each on the series minus the others, a few
 //! rounds; a robust pass then refits with gross outliers set aside so one incident does not
-//! bend the seasonal shape. Missing values (NaN) are tolerated everywhere; the remainder is NaN
+//! bend the seasonal shape. Outliers are points beyond 5 robust sigmas of the remainder, or of
+//! the deseasoned series about a running median three trend windows wide: the moving-average
+//! trend would otherwise follow an event about as long as its window (a day-long Black Friday). Missing values (NaN) are tolerated everywhere; the remainder is NaN
 //! where the input was.
 //!
 //! This is the one decomposition of scaletop (CONTRACTS.md): forecasting reuses it.
