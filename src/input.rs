@@ -2,7 +2,7 @@
 //! `timestamp,group,metric,value`, or a Prometheus `query_range` JSON response. Timestamps as
 //! RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or Unix seconds. Errors name the file and line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime};
@@ -70,6 +70,10 @@ pub struct InputError {
 /// seconds (integer or fractional).
 pub fn parse_timestamp(text: &str) -> Result<i64, String> {
     let t = text.trim();
+    // The common canonical forms without chrono's general parser (a large file has millions).
+    if let Some(secs) = fast_timestamp(t.as_bytes()) {
+        return Ok(secs);
+    }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.timestamp());
     }
@@ -92,6 +96,51 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
             "bad timestamp '{t}' (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix seconds)"
         )),
     }
+}
+
+/// Integer Unix seconds (up to 10 digits, below the 7.3e9 limit), or exactly
+/// `YYYY-MM-DDTHH:MM:SSZ` / `YYYY-MM-DD HH:MM:SS`; None sends anything else (fractions,
+/// offsets, leap seconds, bad dates) to the general parser, which also words the errors.
+fn fast_timestamp(b: &[u8]) -> Option<i64> {
+    if !b.is_empty() && b.len() <= 10 && b.iter().all(u8::is_ascii_digit) {
+        let v = b.iter().fold(0i64, |a, &d| a * 10 + i64::from(d - b'0'));
+        return (v < 7_300_000_000).then_some(v);
+    }
+    let canonical = match b.len() {
+        20 => b[10] == b'T' && b[19] == b'Z',
+        19 => b[10] == b' ',
+        _ => false,
+    };
+    if !canonical || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |a, &d| {
+            d.is_ascii_digit().then(|| a * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    // Days from the civil date (H. Hinnant's days_from_civil).
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + s)
 }
 
 /// Reads a series file, choosing the format by content (JSON object or CSV header).
@@ -149,21 +198,27 @@ pub fn parse_csv(text: &str, file: &str) -> Result<Vec<Series>, InputError> {
             ))
         }
     };
-    let mut by_key: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();
+    // Series by borrowed (group, metric) key: no per-row allocation on large files.
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut points: Vec<Vec<(i64, f64)>> = Vec::new();
     for (n, line) in lines {
-        let fields: Vec<&str> = line
-            .split(',')
-            .map(|f| f.trim().trim_matches('"'))
-            .collect();
-        if fields.len() != cols.len() {
+        let mut fields = [""; 4];
+        let mut count = 0;
+        for f in line.split(',') {
+            if let Some(slot) = fields.get_mut(count) {
+                *slot = f.trim().trim_matches('"');
+            }
+            count += 1;
+        }
+        if count != cols.len() {
             return Err(err(
                 file,
                 n,
-                format!("expected {} fields, found {}", cols.len(), fields.len()),
+                format!("expected {} fields, found {count}", cols.len()),
             ));
         }
         let ts = parse_timestamp(fields[0]).map_err(|m| err(file, n, m))?;
-        let raw = fields[fields.len() - 1];
+        let raw = fields[count - 1];
         // Empty, NaN and "null" values are missing data, kept missing.
         let value = if raw.is_empty() || raw.eq_ignore_ascii_case("nan") || raw == "null" {
             f64::NAN
@@ -174,12 +229,25 @@ pub fn parse_csv(text: &str, file: &str) -> Result<Vec<Series>, InputError> {
                 .ok_or_else(|| err(file, n, format!("bad value '{raw}': expected a number")))?
         };
         let key = if long {
-            (fields[1].to_string(), fields[2].to_string())
+            (fields[1], fields[2])
         } else {
-            ("default".to_string(), "value".to_string())
+            ("default", "value")
         };
-        by_key.entry(key).or_default().push((ts, value));
+        let slot = *index.entry(key).or_insert_with(|| {
+            points.push(Vec::new());
+            points.len() - 1
+        });
+        points[slot].push((ts, value));
     }
+    let by_key: BTreeMap<(String, String), Vec<(i64, f64)>> = index
+        .into_iter()
+        .map(|((g, m), slot)| {
+            (
+                (g.to_string(), m.to_string()),
+                std::mem::take(&mut points[slot]),
+            )
+        })
+        .collect();
     if by_key.is_empty() {
         return Err(err(file, 0, "no data rows after the header"));
     }
@@ -296,6 +364,39 @@ mod tests {
             .unwrap_err()
             .contains("milliseconds"));
         assert!(parse_timestamp("yesterday").is_err());
+    }
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        // Every day of a leap and a common year, and era/century edges, against chrono.
+        let mut t = -86_400 * 366 * 3;
+        while t < 4_200_000_000 {
+            let dt = DateTime::from_timestamp(t, 0).unwrap();
+            for text in [
+                dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                dt.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ] {
+                assert_eq!(fast_timestamp(text.as_bytes()), Some(t), "{text}");
+            }
+            t += 86_400 * 7 + 3_599;
+        }
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+        ] {
+            assert_eq!(fast_timestamp(bad.as_bytes()), None, "{bad}");
+            assert!(parse_timestamp(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_timestamp("2024-02-29T12:00:00+01:00"),
+            Ok(1_709_204_400)
+        );
+        assert_eq!(
+            fast_timestamp(b"7300000000"),
+            None,
+            "left to the milliseconds message"
+        );
     }
 
     #[test]

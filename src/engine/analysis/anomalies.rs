@@ -110,8 +110,21 @@ pub fn anomaly_windows(
     dec: &Decomposition,
     options: &AnomalyOptions,
 ) -> Vec<AnomalyWindow> {
-    let step = step_seconds.max(1);
     let z = decomposition_scores(dec);
+    anomaly_windows_scored(start_unix, step_seconds, values, dec, &z, options)
+}
+
+/// As [`anomaly_windows`] with the [`decomposition_scores`] `z` already computed (the caller
+/// also builds the mask from them).
+pub fn anomaly_windows_scored(
+    start_unix: i64,
+    step_seconds: i64,
+    values: &[f64],
+    dec: &Decomposition,
+    z: &[f64],
+    options: &AnomalyOptions,
+) -> Vec<AnomalyWindow> {
+    let step = step_seconds.max(1);
     let gap = (options.merge_gap_seconds / step).max(1) as usize;
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, s) in z.iter().enumerate() {

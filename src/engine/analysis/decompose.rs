@@ -1,7 +1,9 @@
 //! MSTL-style multi-seasonal decomposition: values = trend plus one seasonal component per
 //! period plus remainder. Periods are fitted shortest first, each on the series minus the others, a few
 //! rounds; a robust pass then refits with gross outliers set aside so one incident does not
-//! bend the seasonal shape. Missing values (NaN) are tolerated everywhere; the remainder is NaN
+//! bend the seasonal shape. Outliers are points beyond 5 robust sigmas of the remainder, or of
+//! the deseasoned series about a running median three trend windows wide: the moving-average
+//! trend would otherwise follow an event about as long as its window (a day-long Black Friday). Missing values (NaN) are tolerated everywhere; the remainder is NaN
 //! where the input was.
 //!
 //! This is the one decomposition of scaletop (CONTRACTS.md): forecasting reuses it.
@@ -133,29 +135,27 @@ pub fn decompose_with(
     let mut outliers = vec![false; n];
     let mut fit = fit_once(values, &periods, options);
     if let Some(k) = options.robust_sigmas {
-        if let Some((med, sigma)) = stats::median_and_mad_sigma(&fit.remainder) {
-            if sigma > 0.0 {
-                let mut any = false;
-                for (flag, r) in outliers.iter_mut().zip(&fit.remainder) {
-                    if r.is_finite() && (r - med).abs() > k * sigma {
-                        *flag = true;
-                        any = true;
-                    }
-                }
-                if any {
-                    let cleaned: Vec<f64> = values
-                        .iter()
-                        .zip(&outliers)
-                        .map(|(&x, &o)| if o { f64::NAN } else { x })
-                        .collect();
-                    let refit = fit_once(&cleaned, &periods, options);
-                    // The remainder is against the original values, outliers included.
-                    let remainder = (0..n)
-                        .map(|i| values[i] - refit.trend[i] - refit.seasonal_sum(i))
-                        .collect();
-                    fit = Fit { remainder, ..refit };
-                }
-            }
+        let mut any = flag_beyond(&fit.remainder, k, &mut outliers);
+        // The moving-average trend follows an event about as long as its window (a day-long
+        // Black Friday under a one-day window is mostly "trend"), so the remainder alone misses
+        // it. A running median three windows wide does not follow anything shorter than one
+        // and a half windows: what stands out from it is set aside too.
+        let deseasoned: Vec<f64> = (0..n).map(|i| fit.trend[i] + fit.remainder[i]).collect();
+        let wide = running_median(&deseasoned, 3 * trend_window(&periods, n));
+        let off: Vec<f64> = deseasoned.iter().zip(&wide).map(|(d, m)| d - m).collect();
+        any |= flag_beyond(&off, k, &mut outliers);
+        if any {
+            let cleaned: Vec<f64> = values
+                .iter()
+                .zip(&outliers)
+                .map(|(&x, &o)| if o { f64::NAN } else { x })
+                .collect();
+            let refit = fit_once(&cleaned, &periods, options);
+            // The remainder is against the original values, outliers included.
+            let remainder = (0..n)
+                .map(|i| values[i] - refit.trend[i] - refit.seasonal_sum(i))
+                .collect();
+            fit = Fit { remainder, ..refit };
         }
     }
     let seasonal = periods
@@ -214,14 +214,9 @@ fn fit_once(values: &[f64], periods: &[usize], options: &DecomposeOptions) -> Fi
     let deseasoned: Vec<f64> = (0..n)
         .map(|i| values[i] - seasonal.iter().map(|s| s[i]).sum::<f64>())
         .collect();
-    let trend_window = periods
-        .last()
-        .copied()
-        .unwrap_or(0)
-        .max(trend_default_window(n));
     let trend = stats::fill_gaps(&stats::centered_moving_average(
         &deseasoned,
-        trend_window,
+        trend_window(periods, n),
         false,
     ));
     let remainder = (0..n).map(|i| deseasoned[i] - trend[i]).collect();
@@ -232,9 +227,75 @@ fn fit_once(values: &[f64], periods: &[usize], options: &DecomposeOptions) -> Fi
     }
 }
 
-/// Without seasonal periods the trend is a light smoother (about 1% of the series, odd).
-fn trend_default_window(n: usize) -> usize {
-    (n / 100).max(1) | 1
+/// The trend's moving-average window: the longest period; without seasonal periods a light
+/// smoother (about 1% of the series, odd) at least.
+fn trend_window(periods: &[usize], n: usize) -> usize {
+    periods
+        .last()
+        .copied()
+        .unwrap_or(0)
+        .max((n / 100).max(1) | 1)
+}
+
+/// Sets `flags` where `x` is more than `k` robust sigmas from its median; true if any was set.
+fn flag_beyond(x: &[f64], k: f64, flags: &mut [bool]) -> bool {
+    let Some((med, sigma)) = stats::median_and_mad_sigma(x) else {
+        return false;
+    };
+    if sigma <= 0.0 {
+        return false;
+    }
+    let mut any = false;
+    for (flag, r) in flags.iter_mut().zip(x) {
+        if r.is_finite() && (r - med).abs() > k * sigma {
+            *flag = true;
+            any = true;
+        }
+    }
+    any
+}
+
+/// Centered running median of about `window` points (truncated at the ends), NaN-aware. It is
+/// taken over block means of ~1/48 of the window and interpolated back, which keeps it O(n)
+/// for week-long windows at fine steps; a block is short next to any event it must ignore.
+fn running_median(x: &[f64], window: usize) -> Vec<f64> {
+    let n = x.len();
+    let block = (window / 48).max(1);
+    let means = stats::block_means(x, block);
+    let m = means.len();
+    let half = (window / block / 2).max(1);
+    let mut buf = Vec::with_capacity(2 * half + 1);
+    let med: Vec<f64> = (0..m)
+        .map(|b| {
+            buf.clear();
+            let hi = (b + half + 1).min(m);
+            buf.extend(
+                means[b.saturating_sub(half)..hi]
+                    .iter()
+                    .filter(|v| v.is_finite()),
+            );
+            if buf.is_empty() {
+                return f64::NAN;
+            }
+            let mid = buf.len() / 2;
+            let (_, &mut v, _) = buf.select_nth_unstable_by(mid, f64::total_cmp);
+            v
+        })
+        .collect();
+    if block == 1 {
+        return stats::fill_gaps(&med);
+    }
+    // Block b stands for its centre, (b + 0.5) * block - 0.5; interpolate between centres.
+    let med = stats::fill_gaps(&med);
+    (0..n)
+        .map(|i| {
+            let pos = ((i as f64 + 0.5) / block as f64 - 0.5).max(0.0);
+            let lo = (pos.floor() as usize).min(m - 1);
+            let hi = (lo + 1).min(m - 1);
+            let frac = pos - lo as f64;
+            med[lo] + (med[hi] - med[lo]) * frac.min(1.0)
+        })
+        .collect()
 }
 
 /// One seasonal component of period `p`: detrend with a centered moving average of one
@@ -247,10 +308,10 @@ fn seasonal_component(y: &[f64], p: usize, window_cycles: usize) -> Vec<f64> {
     let cycles = n.div_ceil(p);
     let half = window_cycles.max(1) / 2;
     let mut s = vec![f64::NAN; n];
+    // Prefix sums over one phase's cycle subseries (buffers reused across phases).
+    let mut sum = vec![0.0; cycles + 1];
+    let mut cnt = vec![0u32; cycles + 1];
     for phase in 0..p {
-        // Prefix sums over this phase's cycle subseries.
-        let mut sum = vec![0.0; cycles + 1];
-        let mut cnt = vec![0u32; cycles + 1];
         for c in 0..cycles {
             let i = c * p + phase;
             let x = if i < n { detrended[i] } else { f64::NAN };
@@ -381,6 +442,39 @@ mod tests {
             .map(|i| (dec.seasonal[0].values[i] - d[i]).abs())
             .fold(0.0, f64::max);
         assert!(err < 5.0, "daily off by {err} despite the outlier");
+    }
+
+    #[test]
+    fn a_day_long_event_lands_in_the_remainder() {
+        // 14 days hourly, a daily cycle, and one day at 4x from hour 24 * 9 (with 3-hour
+        // ramps): as long as the trend's one-day window, so a plain moving average follows it.
+        let n = 24 * 14;
+        let (base, _, _) = daily_weekly(n);
+        let (start, end) = (24 * 9, 24 * 10);
+        let x: Vec<f64> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let ramp = (i as f64 + 4.0 - start as f64)
+                    .min(end as f64 + 3.0 - i as f64)
+                    .clamp(0.0, 4.0)
+                    / 4.0;
+                v * (1.0 + 3.0 * ramp)
+            })
+            .collect();
+        let dec = decompose(&x, 3600, &[24]);
+        let ordinary = |i: usize| base[i] - dec.seasonal[0].values[i];
+        let trend_off = (start..end)
+            .map(|i| (dec.trend[i] - ordinary(i)).abs())
+            .fold(0.0, f64::max);
+        // The trend stays near the ordinary level; the event is remainder.
+        assert!(trend_off < 10.0, "trend off by {trend_off} in the event");
+        assert!((start..end).all(|i| dec.remainder[i] > 2.0 * base[i] && dec.outliers[i]));
+        // Ordinary days keep a small remainder (the daily shape is not bent by the event).
+        let worst = (0..24 * 7)
+            .map(|i| dec.remainder[i].abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 10.0, "ordinary remainder up to {worst}");
     }
 
     #[test]

@@ -115,10 +115,15 @@ pub fn growth_at(
 
     let residuals: Vec<f64> = pts.iter().map(|(x, y)| y - (icpt + slope * x)).collect();
     let spread = stats::median_and_mad_sigma(&residuals).map_or(0.0, |(_, s)| s) / level;
-    let shift = significant(level_shift(&residuals), level).map(|(k, d)| {
-        let at = start_unix + (pts[k].0 * DAY_SECONDS as f64).round() as i64;
-        (d / level, at)
-    });
+    let daily_blocks = per_block as i64 * step >= DAY_SECONDS;
+    let shift = significant(level_shift(&residuals), level)
+        .filter(|&(k, d)| {
+            !daily_blocks || observed_steps(observed, per_block, days_per_block, &pts, k, d)
+        })
+        .map(|(k, d)| {
+            let at = start_unix + (pts[k].0 * DAY_SECONDS as f64).round() as i64;
+            (d / level, at)
+        });
     let (pct_month, lower, upper, method) = match &yoy {
         Some(y) => (
             y.monthly,
@@ -256,6 +261,32 @@ fn level_shift(residuals: &[f64]) -> Option<(usize, f64)> {
     (d.abs() > SHIFT_MIN_SIGMAS * sigma).then_some((k, d))
 }
 
+/// Whether the series as measured steps the same way at break `k` of `pts` (block starts in
+/// days), by at least half of `d`. The level series has anomalies masked: when the mask takes
+/// the peak hours of some days and not of others (an under-fitted season), its daily means
+/// step although the measured ones do not. A real step shows in both.
+fn observed_steps(
+    observed: &[f64],
+    per_block: usize,
+    days_per_block: f64,
+    pts: &[(f64, f64)],
+    k: usize,
+    d: f64,
+) -> bool {
+    let means = stats::block_means(observed, per_block);
+    let at = |j: usize| -> f64 {
+        let block = (pts[j].0 / days_per_block).round() as usize;
+        means.get(block).copied().unwrap_or(f64::NAN)
+    };
+    let w = SHIFT_WINDOW.min(pts.len() / 2);
+    let before: Vec<f64> = (k.saturating_sub(w)..k).map(at).collect();
+    let after: Vec<f64> = (k..(k + w).min(pts.len())).map(at).collect();
+    match (stats::median(&before), stats::median(&after)) {
+        (Some(b), Some(a)) => (a - b) * d.signum() >= 0.5 * d.abs(),
+        _ => false,
+    }
+}
+
 /// Applies the minimum share of the level to a shift found by [`level_shift`].
 fn significant(shift: Option<(usize, f64)>, level: f64) -> Option<(usize, f64)> {
     shift.filter(|(_, d)| d.abs() >= SHIFT_MIN_SHARE * level)
@@ -374,6 +405,45 @@ mod tests {
         let g = growth_at(start, 3600, &y, &y, 30.0).unwrap();
         assert!(g.uncertainty.level_shift_pct.is_none(), "{g:?}");
         assert!(g.uncertainty.trustworthy, "{:?}", g.uncertainty.reasons);
+    }
+
+    #[test]
+    fn masked_peak_hours_are_not_a_level_shift() {
+        // 60 days hourly, a daily cycle, flat level. From day 30 the anomaly mask takes the six
+        // peak hours of each day (an under-fitted season): the level's daily means drop ~15%,
+        // the measured series does not step at all.
+        let nz = noise(60 * 24, 4);
+        let observed: Vec<f64> = (0..60 * 24)
+            .map(|i| {
+                let h = (i % 24) as f64;
+                100.0 * (1.0 + 0.5 * (std::f64::consts::TAU * (h - 12.0) / 24.0).cos()) + nz[i]
+            })
+            .collect();
+        let level: Vec<f64> = observed
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let peak = (9..15).contains(&(i % 24));
+                if i >= 30 * 24 && peak {
+                    f64::NAN
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let g = growth_at(0, 3600, &level, &observed, 30.0).unwrap();
+        assert!(
+            g.uncertainty.level_shift_pct.is_none(),
+            "{:?}",
+            g.uncertainty
+        );
+        // The same drop in the measured series is a step.
+        let g = growth_at(0, 3600, &level, &level, 30.0).unwrap();
+        assert!(
+            g.uncertainty.level_shift_pct.is_some_and(|s| s < -10.0),
+            "{:?}",
+            g.uncertainty
+        );
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! baseline"). Works on the de-spiked series (anomalies masked) so one incident does not set
 //! the peak. Times are UTC: the input's timestamps carry no zone.
 
-use chrono::{DateTime, Datelike, Timelike};
 use serde::Serialize;
 
 use super::stats;
@@ -42,8 +41,9 @@ pub struct Peaks {
 /// found a daily period (peak windows are only reported then).
 pub fn peaks(start_unix: i64, step_seconds: i64, despiked: &[f64], has_daily_cycle: bool) -> Peaks {
     let step = step_seconds.max(1);
-    let sorted = stats::sorted_finite(despiked);
-    let baseline = stats::quantile_sorted(&sorted, BASELINE_QUANTILE);
+    // Order statistics by selection (O(n)); the same figures a full sort would give.
+    let baseline = stats::quantile(despiked, BASELINE_QUANTILE);
+    let p95 = || stats::quantile(despiked, 0.95);
     let span = despiked.len() as i64 * step;
     let peak = if span >= DAY_SECONDS {
         let per_day = (DAY_SECONDS / step).max(1) as usize;
@@ -55,9 +55,9 @@ pub fn peaks(start_unix: i64, step_seconds: i64, despiked: &[f64], has_daily_cyc
             .filter(|c| 2 * stats::finite_count(c) >= per_day)
             .filter_map(|c| stats::quantile(c, 1.0))
             .collect();
-        stats::median(&maxima).or_else(|| stats::quantile_sorted(&sorted, 0.95))
+        stats::median(&maxima).or_else(p95)
     } else {
-        stats::quantile_sorted(&sorted, 0.95)
+        p95()
     };
     let ratio = |x: f64| baseline.filter(|b| *b > 0.0).map(|b| x / b);
 
@@ -66,11 +66,8 @@ pub fn peaks(start_unix: i64, step_seconds: i64, despiked: &[f64], has_daily_cyc
         if !v.is_finite() {
             continue;
         }
-        let Some(t) = DateTime::from_timestamp(start_unix + i as i64 * step, 0) else {
-            continue;
-        };
-        let weekend = usize::from(t.weekday().number_from_monday() >= 6);
-        let slot = &mut hour[weekend][t.hour() as usize];
+        let (weekend, h) = weekend_and_hour(start_unix + i as i64 * step);
+        let slot = &mut hour[weekend][h];
         slot.0 += v;
         slot.1 += 1;
     }
@@ -146,6 +143,16 @@ pub fn peaks(start_unix: i64, step_seconds: i64, despiked: &[f64], has_daily_cyc
     }
 }
 
+/// (1 on Saturday and Sunday else 0, UTC hour) of Unix seconds `t`, by arithmetic: chrono's
+/// calendar conversion per point was a measurable share of the analysis.
+fn weekend_and_hour(t: i64) -> (usize, usize) {
+    let day = t.div_euclid(DAY_SECONDS);
+    // 1970-01-01 was a Thursday: weekday 0 = Monday.
+    let weekday = (day + 3).rem_euclid(7);
+    let hour = t.rem_euclid(DAY_SECONDS) / 3600;
+    (usize::from(weekday >= 5), hour as usize)
+}
+
 /// (start hour, end hour, mean level).
 type HourWindow = (u32, u32, f64);
 
@@ -198,6 +205,21 @@ fn windows_of(profile: &[Option<f64>]) -> Vec<HourWindow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weekend_and_hour_match_chrono() {
+        use chrono::{DateTime, Datelike, Timelike};
+        let mut t = -3 * 86_400 * 365;
+        while t < 2_000_000_000 {
+            let c = DateTime::from_timestamp(t, 0).unwrap();
+            let want = (
+                usize::from(c.weekday().number_from_monday() >= 6),
+                c.hour() as usize,
+            );
+            assert_eq!(weekend_and_hour(t), want, "{c}");
+            t += 86_400 * 3 + 3_599;
+        }
+    }
 
     #[test]
     fn evening_peak_on_weekdays() {

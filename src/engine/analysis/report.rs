@@ -2,6 +2,7 @@
 //! parallel on the machine's cores, then the per-group resource analysis.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -53,7 +54,8 @@ pub fn analyze_all_with(
         metric: s.metric.clone(),
         workload: analyze_workload(s.start, s.step_seconds, &s.values),
     });
-    let (groups, recommendations) = resources::analyze_groups_with(inputs, scaling_metrics);
+    let (groups, recommendations) =
+        resources::analyze_groups_threads(inputs, scaling_metrics, threads);
     AnalysisReport {
         schema: ANALYSIS_SCHEMA,
         series,
@@ -62,7 +64,8 @@ pub fn analyze_all_with(
     }
 }
 
-/// Order-preserving parallel map over contiguous chunks with scoped threads.
+/// Order-preserving parallel map: workers take the next item from a shared counter, so a few
+/// slow items (long series, many outliers) do not leave the other cores idle.
 pub fn map_parallel<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
@@ -72,19 +75,31 @@ pub fn map_parallel<T: Sync, R: Send>(
     if threads == 1 {
         return items.iter().map(&f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| scope.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
+    let next = AtomicUsize::new(0);
+    let (f, next) = (&f, &next);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return out;
+                        };
+                        out.push((i, f(item)));
+                    }
+                })
+            })
             .collect();
         handles
             .into_iter()
             // A worker panic is a bug; re-raise it on this thread rather than lose results.
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|d| d.0);
+    done.into_iter().map(|d| d.1).collect()
 }
 
 /// Worker threads for the machine (at least one).

@@ -62,18 +62,29 @@ pub fn analyze_groups_with(
     inputs: &[SeriesInput],
     scaling_metrics: &BTreeMap<String, String>,
 ) -> (Vec<GroupResources>, Vec<Recommendation>) {
+    analyze_groups_threads(inputs, scaling_metrics, 1)
+}
+
+/// As [`analyze_groups_with`], the groups analysed on `threads` worker threads.
+pub fn analyze_groups_threads(
+    inputs: &[SeriesInput],
+    scaling_metrics: &BTreeMap<String, String>,
+    threads: usize,
+) -> (Vec<GroupResources>, Vec<Recommendation>) {
     let mut by_group: BTreeMap<&str, Vec<&SeriesInput>> = BTreeMap::new();
     for s in inputs {
         by_group.entry(s.group.as_str()).or_default().push(s);
     }
+    let by_group: Vec<(&str, Vec<&SeriesInput>)> = by_group.into_iter().collect();
+    let results = super::report::map_parallel(&by_group, threads, |(name, series)| {
+        let given = scaling_metrics.get(*name).map(String::as_str);
+        analyze_group(name, series, given)
+    });
     let mut groups = Vec::new();
     let mut recs = Vec::new();
-    for (name, series) in by_group {
-        let given = scaling_metrics.get(name).map(String::as_str);
-        if let Some((g, rec)) = analyze_group(name, &series, given) {
-            groups.push(g);
-            recs.extend(rec);
-        }
+    for (g, rec) in results.into_iter().flatten() {
+        groups.push(g);
+        recs.extend(rec);
     }
     (groups, recs)
 }

@@ -127,7 +127,7 @@ fn prepared(coarse: &[f64]) -> Option<Vec<f64>> {
         .filter(|(_, y)| y.is_finite())
         .map(|(i, &y)| (i as f64, y))
         .collect();
-    let (slope, _, _, icpt) = stats::theil_sen(&pts)?;
+    let (slope, icpt) = stats::theil_sen_line(&pts)?;
     let detrended: Vec<f64> = coarse
         .iter()
         .enumerate()
@@ -200,15 +200,16 @@ fn snap(lag: usize, dstep: i64) -> (usize, bool) {
 /// over the data) explain: red noise has power at every low frequency, a true period only at
 /// its own. Needs k >= 4 cycles; with fewer the off-period lags are near harmonics.
 fn beyond_null(r: &[f64], p: usize) -> Option<(f64, f64)> {
-    let (explained, _) = phase_share(r, p)?;
+    // One variance of `r` for the three phase shares below (it was recomputed in each).
     let total = stats::variance(r)?;
+    let (explained, _) = phase_share(r, p, total)?;
     let k = r.len() as f64 / p as f64;
     let null = if k >= 4.0 {
         let d = (p as f64 / k).round().max(1.0) as usize;
         [p.saturating_sub(d), p + d]
             .iter()
             .filter(|&&q| q >= 2)
-            .filter_map(|&q| phase_share(r, q).map(|x| x.0))
+            .filter_map(|&q| phase_share(r, q, total).map(|x| x.0))
             .fold(0.0, f64::max)
     } else {
         0.0
@@ -237,7 +238,8 @@ fn phase_means(r: &[f64], p: usize) -> Vec<f64> {
 /// of `r`'s variance. With k cycles a phase mean soaks up about 1/k of the noise; the correction
 /// subtracts that expectation, and a result within three sampling errors of chance counts as
 /// zero (the error grows when the leftover noise is autocorrelated: fewer independent phases).
-fn phase_share(r: &[f64], p: usize) -> Option<(f64, f64)> {
+/// `total` is `stats::variance(r)`.
+fn phase_share(r: &[f64], p: usize, total: f64) -> Option<(f64, f64)> {
     let n = r.len();
     let k = n as f64 / p as f64;
     if k < 2.0 {
@@ -260,7 +262,6 @@ fn phase_share(r: &[f64], p: usize) -> Option<(f64, f64)> {
     }
     let s = fit.variance()?;
     let rem = rest.variance()?;
-    let total = stats::variance(r)?;
     if total <= 0.0 {
         return None;
     }

@@ -86,16 +86,23 @@ pub fn analyze_workload_full(
         dec = decompose(values, step, &kept);
     }
     let options = AnomalyOptions::default();
+    // One set of scores for the windows and the mask (what `anomaly_mask` computes).
+    let z = anomalies::decomposition_scores(&dec);
     let anomalies = if finite >= 3 {
-        anomalies::anomaly_windows(start_unix, step, values, &dec, &options)
+        anomalies::anomaly_windows_scored(start_unix, step, values, &dec, &z, &options)
     } else {
         Vec::new()
     };
-    let mask = anomalies::anomaly_mask(&dec, options.threshold_sigmas);
     let despiked: Vec<f64> = values
         .iter()
-        .zip(&mask)
-        .map(|(&v, &m)| if m { f64::NAN } else { v })
+        .zip(&z)
+        .map(|(&v, z)| {
+            if z.abs() > options.threshold_sigmas {
+                f64::NAN
+            } else {
+                v
+            }
+        })
         .collect();
     let seasonality: Vec<SeasonalityEntry> = dec
         .seasonal
