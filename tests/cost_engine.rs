@@ -84,6 +84,7 @@ fn spot_blend_with_a_base_that_survives_the_largest_pool() {
     let plan = spot::plan(&SpotInputs {
         provisioned: &p,
         required: &r,
+        steps: None,
         on_demand_usd: 0.192,
         spot_discount: 0.62,
         interruptions_per_instance_month: 0.025,

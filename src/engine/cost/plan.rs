@@ -442,6 +442,8 @@ pub fn analyze(
                 spot_now += spot_part_now;
                 // 0. Off-hours schedule: the replayed capacity replaces the current one.
                 let mut base_h = cap_h.clone();
+                // The same fleet per input step, for the spot plan's SLO check.
+                let mut base_steps: &[f64] = &g.capacity;
                 match opts.off_hours.get(&g.name).map(|o| &o.finding) {
                     Some(Ok(f)) => {
                         let sched_h = hourly(g, &f.scheduled_capacity);
@@ -450,6 +452,7 @@ pub fn analyze(
                         if s > 0.0 {
                             p.applied.insert("schedule".into(), s);
                             base_h = sched_h;
+                            base_steps = &f.scheduled_capacity;
                             p.schedule = Some(f.clone());
                             p.schedule_document =
                                 opts.off_hours.get(&g.name).and_then(|o| o.document.clone());
@@ -472,6 +475,7 @@ pub fn analyze(
                     network_peak_gbps: None,
                 };
                 let mut fleet_h = base_h.clone();
+                let mut type_ratio = 1.0;
                 let mut req_h: Vec<f64> = if g.required.is_empty() {
                     Vec::new()
                 } else {
@@ -514,6 +518,7 @@ pub fn analyze(
                                 ));
                             }
                             let k = r.instances_per_current;
+                            type_ratio = k;
                             fleet_h = base_h.iter().map(|c| (c * k).ceil().max(1.0)).collect();
                             req_h = req_h.iter().map(|c| (c * k).ceil()).collect();
                             od_type = (rs.name.clone(), rp.usd_per_hour, rs.clone(), rp.status);
@@ -552,9 +557,19 @@ pub fn analyze(
                 } else {
                     req_h.clone()
                 };
+                // Step by step: an hourly mean fleet against the hour's largest need would
+                // mistake a ramp for a shortage.
+                let fleet_steps: Vec<f64> = base_steps
+                    .iter()
+                    .map(|c| (c * type_ratio).ceil().max(1.0))
+                    .collect();
+                let required_steps: Vec<f64> =
+                    g.required.iter().map(|c| (c * type_ratio).ceil()).collect();
                 let sp = spot::plan(&SpotInputs {
                     provisioned: &fleet_h,
                     required: &required,
+                    steps: (!g.required.is_empty() && g.required.len() == base_steps.len())
+                        .then_some((fleet_steps.as_slice(), required_steps.as_slice())),
                     on_demand_usd: od_type.1,
                     spot_discount: rates.spot_discount,
                     interruptions_per_instance_month: rates

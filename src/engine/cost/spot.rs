@@ -24,6 +24,9 @@ pub struct SpotInputs<'a> {
     pub provisioned: &'a [f64],
     /// Instances that carry the SLO per hour (below this, p95 or drops break it).
     pub required: &'a [f64],
+    /// The fleet and the SLO's need per input step, when known: the SLO check runs on them
+    /// (the hourly series above still price the plan).
+    pub steps: Option<(&'a [f64], &'a [f64])>,
     pub on_demand_usd: f64,
     /// Fraction off on-demand (0.62 = 62%).
     pub spot_discount: f64,
@@ -150,10 +153,13 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
             "stateless; replacements start in {} s (notice {} s)",
             i.startup_seconds, INTERRUPTION_NOTICE_SECONDS
         ));
-        let short = short_hours(i.provisioned, i.required);
+        let (unit, short) = match i.steps {
+            Some((p, r)) => ("steps", short_hours(p, r)),
+            None => ("h", short_hours(i.provisioned, i.required)),
+        };
         if short > 0 {
             reasons.push(format!(
-                "{short} h where the fleet was already below the SLO's need are left to the scaling policy"
+                "{short} {unit} where the fleet was already below the SLO's need are left to the scaling policy"
             ));
         }
     }
@@ -167,7 +173,8 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
             .iter()
             .map(|&pct| {
                 let share = f64::from(pct) / 100.0;
-                let b = minimum_base(i.provisioned, i.required, share, lost_share);
+                let (check_p, check_r) = i.steps.unwrap_or((i.provisioned, i.required));
+                let b = minimum_base(check_p, check_r, share, lost_share);
                 let (blended, spot_share) = blended_usd_per_hour(
                     i.provisioned,
                     f64::from(b),
@@ -238,6 +245,7 @@ mod tests {
         let i = SpotInputs {
             provisioned: &p,
             required: &r,
+            steps: None,
             on_demand_usd: 0.192,
             spot_discount: 0.62,
             interruptions_per_instance_month: 0.025,
@@ -275,6 +283,7 @@ mod tests {
         let plan = plan(&SpotInputs {
             provisioned: &p,
             required: &r,
+            steps: None,
             on_demand_usd: 0.192,
             spot_discount: 0.62,
             interruptions_per_instance_month: 0.025,
@@ -299,6 +308,7 @@ mod tests {
         let i = SpotInputs {
             provisioned: &p,
             required: &p,
+            steps: None,
             on_demand_usd: 0.519,
             spot_discount: 0.0,
             interruptions_per_instance_month: 0.0,
