@@ -53,15 +53,21 @@ fn ecommerce_meets_the_cost_criteria() {
     );
     // Savings potential found (> 10%).
     assert!(pct > 10.0, "saving {pct}%");
-    // The storefront is stateless and starts in 2 minutes: spot saves > 40% over on-demand.
+    // The storefront is stateless and starts in 2 minutes: spot is suitable. Its on-demand
+    // part (base + a percentage above it) must survive losing a whole zone's spot (a third
+    // over three zones): price-capacity-optimized does not spread spot evenly over types. The
+    // Black Friday peak near the fleet's maximum makes that a percentage, not a 100%-spot mix.
     let sp = &plan(&v, "storefront")["spot"];
     assert_eq!(sp["suitable"], true);
     println!(
-        "storefront spot: {:.1}% saving, base {}",
+        "storefront spot: {:.1}% saving, base {} + {}% above it",
         f(&sp["saving"]["saving_pct"]),
-        sp["on_demand_base"]
+        sp["on_demand_base"],
+        sp["on_demand_percentage_above_base"]
     );
-    assert!(f(&sp["saving"]["saving_pct"]) > 40.0);
+    assert!((f(&sp["largest_pool_share"]) - 1.0 / 3.0).abs() < 1e-9);
+    assert!(f(&sp["on_demand_percentage_above_base"]) > 0.0, "{sp}");
+    assert!(f(&sp["spot_share"]) < 1.0 && f(&sp["saving"]["saving_pct"]) > 0.0);
     // Every recommended commitment is > 70% utilized.
     let mut committed = 0;
     for p in v["plans"].as_array().unwrap() {
@@ -86,7 +92,7 @@ fn ecommerce_meets_the_cost_criteria() {
     for r in recs {
         assert_eq!(r["schema"], "scaletop.recommendation/v1");
         assert!(f(&r["saving_usd_month"]) > 0.0);
-        assert!(r["artifact"]["artifact"].is_string());
+        assert!(r["artifact"]["artifact"].is_string(), "{r}");
         assert!(!r["evidence"].as_array().unwrap().is_empty());
     }
     assert!(recs.iter().any(|r| r["kind"] == "spot"
@@ -104,10 +110,52 @@ fn ecommerce_meets_the_cost_criteria() {
             .contains("existing reserved_instance of 20 x m5.xlarge")),
         "{mv}"
     );
-    // Existing commitments: utilization now and under the recommendations.
+    // Existing commitments: utilization now and under the recommendations, and what each
+    // saves; the type move strands the m5.xlarge reservation (it saves less than nothing).
     let inv = v["inventory"].as_array().unwrap();
     assert_eq!(inv.len(), 2);
-    assert!(inv.iter().all(|i| i["utilization_now"].is_number()));
+    assert!(inv.iter().all(|i| i["utilization_now"].is_number()
+        && i["utilization_projected"].is_number()
+        && i["saving_usd_month_now"].is_number()));
+    let ri = inv
+        .iter()
+        .find(|i| i["kind"] == "reserved_instance")
+        .unwrap();
+    assert_eq!(f(&ri["utilization_projected"]), 0.0);
+    assert!(f(&ri["saving_usd_month_projected"]) < 0.0);
+    // The $1.5/h savings plan covers part of the storefront's on-demand hours: new
+    // commitments are sized on the rest only.
+    assert!(plan(&v, "storefront")["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n
+            .as_str()
+            .unwrap_or("")
+            .starts_with("existing commitments cover")));
+    // Idle off-hours on the storefront (a floor of 20 over nights that need far fewer): a
+    // schedule found from the data, costed by replay, with the ASG document applying it.
+    let sched = recs
+        .iter()
+        .find(|r| r["kind"] == "schedule" && r["group"]["name"] == "storefront")
+        .expect("storefront schedule");
+    let doc = &sched["artifact"]["document"];
+    assert_eq!(sched["artifact"]["format"], "aws-asg");
+    assert_eq!(doc["ScheduledActions"].as_array().unwrap().len(), 2);
+    assert!(f(&doc["ScheduledActions"][0]["MinSize"]) < 20.0);
+    assert_eq!(doc["ScheduledActions"][0]["TimeZone"], "Etc/GMT+5");
+    let found = &plan(&v, "storefront")["schedule"];
+    assert!(f(&found["replica_hours_scheduled"]) < f(&found["replica_hours_baseline"]));
+    assert!(
+        f(&found["sla_violation_minutes_scheduled"])
+            <= f(&found["sla_violation_minutes_baseline"]) + 1.0
+    );
+    // Checkout's need stays above its floor of 4 all night: no schedule, and it says why.
+    assert!(plan(&v, "checkout")["schedule"].is_null());
+    assert!(plan(&v, "checkout")["schedule_note"]
+        .as_str()
+        .unwrap_or("")
+        .contains("no window"));
     // Cost validation against a fresh seed is reported.
     let val = &v["validation"];
     println!("validation error {:+.1}%", f(&val["error_pct"]));
@@ -142,6 +190,18 @@ fn serverless_gets_concurrency_plans_and_database_no_spot() {
     let pct = f(&v["totals"]["saving"]["saving_pct"]);
     println!("serverless: saving {pct:.1}%");
     assert!(pct > 10.0, "{pct}");
+    // The $0.8/h savings plan is matched against Lambda duration (it was not before).
+    let inv = &v["inventory"][0];
+    assert!(f(&inv["utilization_now"]) > 0.9, "{inv}");
+    // The functions' cost is checked against the simulator's own Lambda bill on a fresh seed.
+    let lambda = v["validation"]["by_billing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "lambda")
+        .expect("lambda validated");
+    println!("lambda validation error {:+.1}%", f(&lambda["error_pct"]));
+    assert!(f(&lambda["error_pct"]).abs() < 10.0, "{lambda}");
     let v = cost_json(&[
         "--scenario",
         "database",
@@ -175,6 +235,15 @@ fn kubernetes_idle_is_shown_apart() {
         .unwrap()
         .iter()
         .any(|g| g["group"] == "(cluster idle)"));
+    // Pods are validated OpenCost-style against the simulator's pods on a fresh seed.
+    let pods = v["validation"]["by_billing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "pods")
+        .expect("pods validated");
+    println!("pods validation error {:+.1}%", f(&pods["error_pct"]));
+    assert!(f(&pods["error_pct"]).abs() < 10.0, "{pods}");
 }
 
 fn csv(dir: &std::path::Path) -> std::path::PathBuf {

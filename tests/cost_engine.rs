@@ -75,7 +75,8 @@ fn quantile_commitment_beats_the_average_on_a_skewed_profile() {
 
 #[test]
 fn spot_blend_with_a_base_that_survives_the_largest_pool() {
-    // 30 instances, the SLO needs 21. Three equal pools: losing one loses a third of spot.
+    // 30 instances, the SLO needs 21. Three zones: the largest pool can hold one zone's spot,
+    // so losing it loses a third of spot.
     // Base b: b + (30 - b) x 2/3 >= 21 -> b >= 3. Blended m5.xlarge at 62% off:
     // (3 x 0.192 + 27 x 0.07296) / 30 = 0.0848640 $/h: 55.8% below on-demand.
     let p = vec![30.0; 100];
@@ -83,11 +84,12 @@ fn spot_blend_with_a_base_that_survives_the_largest_pool() {
     let plan = spot::plan(&SpotInputs {
         provisioned: &p,
         required: &r,
+        steps: None,
         on_demand_usd: 0.192,
         spot_discount: 0.62,
         interruptions_per_instance_month: 0.025,
         pools: vec!["m5.xlarge".into(), "m6i.xlarge".into(), "m5n.xlarge".into()],
-        availability_zones: 1,
+        availability_zones: 3,
         stateless: true,
         startup_seconds: 120,
     });

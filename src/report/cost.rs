@@ -204,6 +204,17 @@ pub fn cost_tables(c: &CostInput) -> (Vec<String>, Vec<Table>) {
                 .map_or("not comparable".into(), |e| format!("{e:+.1}%")),
             v.note
         ));
+        for b in &v.by_billing {
+            notes.push(format!(
+                "  {}: projected {} vs incurred {} ({}): {}",
+                b.name,
+                usd(b.projected_usd_month),
+                usd(b.incurred_usd_month),
+                b.error_pct
+                    .map_or("not comparable".into(), |e| format!("{e:+.1}%")),
+                b.method
+            ));
+        }
     }
     let mut groups = Table::new(
         "Monthly cost per group, now and projected",

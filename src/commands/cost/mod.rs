@@ -78,8 +78,26 @@ pub struct Validation {
     pub incurred_usd_month: f64,
     /// (projected − incurred) / incurred, percent; None when no group could be compared.
     pub error_pct: Option<f64>,
-    pub groups: Vec<(String, f64, f64)>,
+    /// The same per kind of billing (instances, pods, lambda).
+    pub by_billing: Vec<ValidationRow>,
+    pub groups: Vec<ValidationRow>,
     pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationRow {
+    /// Group name, or the billing kind in `by_billing`.
+    pub name: String,
+    pub billing: &'static str,
+    pub projected_usd_month: f64,
+    pub incurred_usd_month: f64,
+    pub error_pct: Option<f64>,
+    /// How "incurred" was measured.
+    pub method: &'static str,
+}
+
+fn error_pct(projected: f64, incurred: f64) -> Option<f64> {
+    (incurred > 0.0).then(|| 100.0 * (projected - incurred) / incurred)
 }
 
 #[derive(Serialize)]
@@ -135,7 +153,7 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
     let (terms, explicit_term) = terms(args.term.as_deref())?;
     let mut assumptions = Vec::new();
     let seed = args.seed.unwrap_or(cfg.demo.seed);
-    let (groups, existing, cluster, source, platform, scope, sim) =
+    let (groups, existing, cluster, source, platform, scope, sim, off_hours) =
         match (&args.scenario, &args.input) {
             (Some(name), _) => {
                 let s = crate::sim::Scenario::load(name).map_err(usage)?;
@@ -151,6 +169,7 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
                 let h = scenario::simulate(&s, seed, duration, step);
                 let groups = scenario::groups(&s, &h, args.region.as_deref(), &mut assumptions)
                     .map_err(usage)?;
+                let off_hours = scenario::off_hours(&s, &h, &groups);
                 let cluster = scenario::cluster(
                     &s,
                     args.node_type.as_deref(),
@@ -177,6 +196,7 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
                     platform,
                     scope,
                     Some((s, duration, step)),
+                    off_hours,
                 )
             }
             (None, Some(path)) => {
@@ -189,6 +209,7 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
                     Platform::K8s,
                     "file".to_string(),
                     None,
+                    Default::default(),
                 )
             }
             (None, None) => return Err(usage("give --input FILE or --scenario NAME")),
@@ -228,6 +249,7 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
             cluster,
             terms,
             source,
+            off_hours,
         },
     )
     .map_err(usage)?;
@@ -274,8 +296,13 @@ pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {
         .or_else(crate::cli::output_error)
 }
 
-/// Costs the instance groups as the simulator ran them on a fresh seed (its own platform
-/// policy, its own noise) and compares with the projection from the replay.
+/// What the simulator incurs on a fresh seed (its own platform policy and noise), group by
+/// group, against the projection from the analysed seed's replay:
+/// - instance groups on demand: the simulator's replicas at catalog prices;
+/// - pod groups: the simulator's pods and CPU/memory use split OpenCost-style at the same node
+///   rates as the projection (max(request, usage));
+/// - Lambda groups: the simulator's own bill (requests, GB-s, provisioned concurrency, from
+///   its execution-environment model), against the cost engine's Lambda pricing.
 fn validate(
     s: &crate::sim::Scenario,
     seed: u64,
@@ -285,47 +312,113 @@ fn validate(
     groups: &[plan::GroupData],
     catalog: &Catalog,
 ) -> Validation {
+    use crate::model::MetricKind;
     let fresh = seed.wrapping_add(1);
     let h = scenario::simulate(s, fresh, duration, step);
     let mut rows = Vec::new();
-    let (mut proj, mut inc) = (0.0, 0.0);
     for (i, g) in groups.iter().enumerate() {
-        let Billing::Instances {
-            instance_type,
-            region,
-        } = &g.billing
-        else {
-            continue;
-        };
-        if g.spot_now.is_some() {
-            continue;
-        }
-        let Ok(p) = catalog.on_demand(instance_type, region) else {
-            continue;
-        };
-        let observed = h.get(i, crate::model::MetricKind::ReplicasDesired);
-        let hc = crate::engine::cost::HourlyCapacity::from_series(h.start, h.step, observed);
-        let incurred = hc.mean() * p.usd_per_hour * HOURS_PER_MONTH;
         let projected = report
             .groups
             .iter()
             .find(|c| c.group == g.name)
             .map_or(0.0, |c| c.current_usd_month);
-        proj += projected;
-        inc += incurred;
-        rows.push((g.name.clone(), projected, incurred));
+        let observed = h.get(i, MetricKind::ReplicasDesired);
+        let (billing, incurred, method) = match &g.billing {
+            Billing::Instances {
+                instance_type,
+                region,
+            } => {
+                if g.spot_now.is_some() {
+                    continue;
+                }
+                let Ok(p) = catalog.on_demand(instance_type, region) else {
+                    continue;
+                };
+                let hc =
+                    crate::engine::cost::HourlyCapacity::from_series(h.start, h.step, observed);
+                (
+                    "instances",
+                    hc.mean() * p.usd_per_hour * HOURS_PER_MONTH,
+                    "simulator replicas x catalog on-demand price",
+                )
+            }
+            Billing::Pods {
+                cpu_request,
+                memory_request_gib,
+            } => {
+                let Some(k) = &report.kubernetes else {
+                    continue;
+                };
+                let fresh_group = plan::GroupData {
+                    capacity: observed.to_vec(),
+                    cpu_utilization: h.get(i, MetricKind::CpuUtilization).to_vec(),
+                    memory_utilization: h.get(i, MetricKind::MemoryUtilization).to_vec(),
+                    ..g.clone()
+                };
+                let hours = plan::pod_hours(&fresh_group, *cpu_request, *memory_request_gib);
+                let a = crate::engine::cost::kubernetes::allocate(&hours, &k.rates);
+                (
+                    "pods",
+                    a.allocated_usd / hours.len().max(1) as f64 * HOURS_PER_MONTH,
+                    "simulator pods and CPU/memory use, split OpenCost-style at the node rates",
+                )
+            }
+            Billing::Lambda { .. } => {
+                let bill: Vec<f64> = h
+                    .get(i, MetricKind::CostUsdPerHour)
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .collect();
+                if bill.is_empty() {
+                    continue;
+                }
+                (
+                    "lambda",
+                    bill.iter().sum::<f64>() / bill.len() as f64 * HOURS_PER_MONTH,
+                    "the simulator's own Lambda bill (requests, GB-s, provisioned concurrency)",
+                )
+            }
+        };
+        rows.push(ValidationRow {
+            name: g.name.clone(),
+            billing,
+            projected_usd_month: projected,
+            incurred_usd_month: incurred,
+            error_pct: error_pct(projected, incurred),
+            method,
+        });
     }
+    let mut by_billing = Vec::new();
+    for kind in ["instances", "pods", "lambda"] {
+        let of: Vec<&ValidationRow> = rows.iter().filter(|r| r.billing == kind).collect();
+        if let Some(first) = of.first() {
+            let p: f64 = of.iter().map(|r| r.projected_usd_month).sum();
+            let i: f64 = of.iter().map(|r| r.incurred_usd_month).sum();
+            by_billing.push(ValidationRow {
+                name: kind.to_string(),
+                billing: first.billing,
+                projected_usd_month: p,
+                incurred_usd_month: i,
+                error_pct: error_pct(p, i),
+                method: first.method,
+            });
+        }
+    }
+    let proj: f64 = rows.iter().map(|r| r.projected_usd_month).sum();
+    let inc: f64 = rows.iter().map(|r| r.incurred_usd_month).sum();
     let note = if rows.is_empty() {
-        "no on-demand instance group to compare (pods, functions and spot groups are not validated yet)"
+        "no group to compare (groups already on spot are not validated)".to_string()
     } else {
-        "instance groups on demand: the replay of the current policy on the analysed seed vs the simulator's own replicas on a fresh seed, both at catalog prices"
+        "the projection is the analysed seed's replay of the current policy; incurred is the simulator on a fresh seed (see each kind's method); groups already on spot are not validated".to_string()
     };
     Validation {
         seed: fresh,
         projected_usd_month: proj,
         incurred_usd_month: inc,
-        error_pct: (inc > 0.0).then(|| 100.0 * (proj - inc) / inc),
+        error_pct: error_pct(proj, inc),
+        by_billing,
         groups: rows,
-        note: note.into(),
+        note,
     }
 }

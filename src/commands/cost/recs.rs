@@ -20,6 +20,27 @@ fn rec(
     risk: Risk,
     artifact: Artifact,
 ) -> Recommendation {
+    rec_value(
+        kind,
+        group,
+        title,
+        evidence,
+        saving,
+        risk,
+        artifact.to_value(),
+    )
+}
+
+/// [`rec`] with the artifact as JSON (null where no platform document applies).
+fn rec_value(
+    kind: RecommendationKind,
+    group: GroupId,
+    title: String,
+    evidence: Vec<String>,
+    saving: f64,
+    risk: Risk,
+    artifact: serde_json::Value,
+) -> Recommendation {
     let kind_name = serde_json::to_value(kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -33,7 +54,7 @@ fn rec(
         evidence,
         saving_usd_month: Some(saving),
         risk,
-        artifact: artifact.to_value(),
+        artifact,
     }
 }
 
@@ -137,22 +158,77 @@ pub fn build(
                 ));
             }
         }
+        if let (Some(f), Some(s)) = (&plan.schedule, plan.applied.get("schedule")) {
+            let w = &f.window;
+            let mut ev = vec![
+                format!(
+                    "from the data: on {:.0}% or more of days the instances needed stay at or below {} in each hour of the window (day floor {})",
+                    w.days_below_share * 100.0,
+                    w.floor,
+                    w.day_floor
+                ),
+                format!(
+                    "replayed with the schedule ({} windows tried): {:.0} -> {:.0} instance-hours over the history; SLA-violation minutes {:.0} -> {:.0}",
+                    f.windows_replayed,
+                    f.replica_hours_baseline,
+                    f.replica_hours_scheduled,
+                    f.sla_violation_minutes_baseline,
+                    f.sla_violation_minutes_scheduled
+                ),
+                format!(
+                    "crons in {}: '{}' sets the minimum to {}, '{}' sets it back to {}; the policy still scales above the lowered minimum",
+                    w.time_zone,
+                    w.start_cron(),
+                    w.floor,
+                    w.end_cron(),
+                    w.day_floor
+                ),
+            ];
+            if let Some(waste) = &plan.waste {
+                ev.push(format!(
+                    "idle off-hours waste today ${:.0}/month; this schedule recovers ${s:.0}/month at the current price",
+                    waste.idle_off_hours_usd_month
+                ));
+            }
+            let artifact = match &plan.schedule_document {
+                Some(doc) => Artifact::Policy(doc.clone()).to_value(),
+                None => {
+                    ev.push("apply as a scheduled minimum on the platform (a KEDA cron trigger, an Application Auto Scaling scheduled action, or by hand): scaletop writes the document for EC2 Auto Scaling groups".into());
+                    serde_json::Value::Null
+                }
+            };
+            out.push(rec_value(
+                RecommendationKind::Schedule,
+                gid.clone(),
+                format!("{}: {}", g.name, w.describe()),
+                ev,
+                *s,
+                if w.floor == 0 {
+                    Risk::Medium
+                } else {
+                    Risk::Low
+                },
+                artifact,
+            ));
+        }
         if let (Some(sp), Some(s)) = (&plan.spot, plan.applied.get("spot")) {
             out.push(rec(
                 RecommendationKind::Spot,
                 gid.clone(),
                 format!(
-                    "{}: on-demand base {}, spot above it across {} types ({} pools)",
+                    "{}: on-demand base {} + {}% above it, spot for the rest across {} types ({} pools)",
                     g.name,
                     sp.on_demand_base,
+                    sp.on_demand_percentage_above_base,
                     sp.pools.len(),
                     sp.pool_count
                 ),
                 vec![
                     sp.reasons.join("; "),
                     format!(
-                        "base {} carries the SLO after the largest pool ({:.0}% of spot) is reclaimed",
+                        "on demand: base {} plus {}% of the capacity above it; together they carry the SLO in every hour after the largest pool is reclaimed ({:.0}% of spot: price-capacity-optimized may fill one pool per zone, only the zones are balanced)",
                         sp.on_demand_base,
+                        sp.on_demand_percentage_above_base,
                         sp.largest_pool_share * 100.0
                     ),
                     format!(
@@ -274,6 +350,44 @@ pub fn build(
                     recommended: "lambda-arm64".into(),
                     instances: *functions,
                 }),
+            ));
+        }
+        if let (Some(levels), Some(s), Billing::Lambda { functions, .. }) = (
+            &plan.concurrency_by_hour_utc,
+            plan.applied.get("schedule"),
+            &g.billing,
+        ) {
+            let constant = plan
+                .concurrency
+                .as_ref()
+                .map_or(0, |c| c.provisioned_concurrency);
+            let hours: Vec<String> = levels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| **l != constant)
+                .map(|(h, l)| format!("{h:02}:00 {l}"))
+                .collect();
+            out.push(rec_value(
+                RecommendationKind::Schedule,
+                gid.clone(),
+                format!(
+                    "{}: provisioned concurrency by hour of day (UTC), {} per function otherwise",
+                    g.name, constant
+                ),
+                vec![
+                    format!("per function, UTC hour and level: {}", hours.join(", ")),
+                    format!(
+                        "each hour's level is exceeded in more than the break-even share ({:.0}%) of that hour's steps, as the constant plan's level is over the whole day",
+                        plan.concurrency.as_ref().map_or(0.0, |c| c.break_even_busy_share) * 100.0
+                    ),
+                    format!(
+                        "billed from {} minutes before each rise (allocation takes a few minutes); Application Auto Scaling scheduled actions on lambda:function:ProvisionedConcurrency apply it to each of the {functions} functions",
+                        crate::engine::cost::serverless::SCHEDULE_LEAD_SECONDS / 60
+                    ),
+                ],
+                *s,
+                Risk::Low,
+                serde_json::Value::Null,
             ));
         }
         if let (Some(cp), Billing::Lambda { functions, .. }) = (&plan.concurrency, &g.billing) {

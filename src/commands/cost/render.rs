@@ -116,13 +116,16 @@ pub fn table(
         writeln!(w, "\nExisting commitments:")?;
         for i in &r.inventory {
             let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{:.0}%", v * 100.0));
+            let usd = |x: Option<f64>| x.map_or("-".into(), money);
             writeln!(
                 w,
-                "  {:<22} utilization now {:>5} (coverage {:>5}), under the recommendations {:>5} — {}",
+                "  {:<22} utilization now {:>5} (coverage {:>5}, saves {}/mo), under the recommendations {:>5} (saves {}/mo) — {}",
                 i.commitment.kind,
                 pct(i.utilization_now),
                 pct(i.coverage_now),
+                usd(i.saving_usd_month_now),
                 pct(i.utilization_projected),
+                usd(i.saving_usd_month_projected),
                 i.note
             )?;
         }
@@ -151,6 +154,17 @@ pub fn table(
                 money(v.incurred_usd_month),
             )?,
             None => writeln!(w, "\nValidation: {}", v.note)?,
+        }
+        for k in &v.by_billing {
+            writeln!(
+                w,
+                "  {:<10} projected {}/month vs incurred {}/month: error {} ({})",
+                k.name,
+                money(k.projected_usd_month),
+                money(k.incurred_usd_month),
+                k.error_pct.map_or("-".into(), |e| format!("{e:+.1}%")),
+                k.method
+            )?;
         }
     }
     if !r.unverified_prices.is_empty() {
@@ -250,6 +264,17 @@ pub fn markdown(
                 v.seed,
             )?,
             None => writeln!(w, "\n## Validation\n\n{}", v.note)?,
+        }
+        for k in &v.by_billing {
+            writeln!(
+                w,
+                "- {}: projected {} vs incurred {}, error {} ({})",
+                k.name,
+                money(k.projected_usd_month),
+                money(k.incurred_usd_month),
+                k.error_pct.map_or("-".into(), |e| format!("{e:+.1}%")),
+                k.method
+            )?;
         }
     }
     if !r.unverified_prices.is_empty() {

@@ -4,16 +4,22 @@
 
 use std::collections::BTreeMap;
 
+use crate::artifact::{PolicyArtifact, PolicyFormat};
+use crate::engine::cost::offhours::{self, FixedReplicas};
 use crate::engine::cost::plan::{
-    slo_instances, Billing, ClusterSpec, ExistingCommitment, GroupData,
+    slo_instances, Billing, ClusterSpec, ExistingCommitment, GroupData, OffHours,
 };
+use crate::engine::policy::Autoscaler;
 use crate::engine::replay::{self, ExtraSeries, ReplayInput};
+use crate::model::PolicyModel;
 use crate::model::{MetricKind, Platform};
 use crate::pricing::{Arch, Catalog};
+use crate::sim::asg_config;
 use crate::sim::{replayable_autoscaler, Scenario, SimGroup, Simulator};
 
 /// Metrics kept per group, by `MetricKind` index.
-const KEPT: [MetricKind; 8] = [
+const KEPT: [MetricKind; 9] = [
+    MetricKind::CostUsdPerHour,
     MetricKind::RequestRate,
     MetricKind::ReplicasDesired,
     MetricKind::CpuUtilization,
@@ -143,6 +149,7 @@ pub fn existing(s: &Scenario) -> Vec<ExistingCommitment> {
             region: c.region.clone(),
             count: c.count,
             commitment_usd_per_hour: c.commitment_usd_per_hour,
+            effective_usd_per_hour: c.effective_usd_per_hour,
         })
         .collect()
 }
@@ -210,24 +217,7 @@ pub fn groups(
                 cap.max_replicas,
             ) {
                 Ok(mut a) => {
-                    let extra_names = [
-                        ("memory_utilization", MetricKind::MemoryUtilization),
-                        ("queue_depth", MetricKind::QueueDepth),
-                        ("concurrency", MetricKind::Concurrency),
-                        ("connections", MetricKind::Connections),
-                    ];
-                    let input = ReplayInput {
-                        start: h.start,
-                        step_seconds: h.step,
-                        demand_rps: &demand,
-                        extra: extra_names
-                            .iter()
-                            .map(|(n, m)| ExtraSeries {
-                                name: n.to_string(),
-                                values: h.get(i, *m),
-                            })
-                            .collect(),
-                    };
+                    let input = replay_input(h, i, &demand);
                     let target = a.target_utilization();
                     let desc = a.describe();
                     let initial = observed.first().copied().filter(|v| v.is_finite());
@@ -278,7 +268,11 @@ pub fn groups(
             capacity_source: source,
             required,
             needed_at_target: needed,
-            min_replicas: f64::from(cap.min_replicas),
+            // A hand-fixed count is the group's floor.
+            min_replicas: match &g.policy {
+                PolicyModel::Fixed { replicas } => f64::from(*replicas),
+                _ => f64::from(cap.min_replicas),
+            },
             cpu_utilization: h.get(i, MetricKind::CpuUtilization).to_vec(),
             memory_utilization: h.get(i, MetricKind::MemoryUtilization).to_vec(),
             network_mbps: h.get(i, MetricKind::NetworkMbps).to_vec(),
@@ -295,6 +289,172 @@ pub fn groups(
                 .map(|s| (s.on_demand_base, s.spot_share_above_base)),
         });
     }
-    let _ = BTreeMap::<(), ()>::new();
     Ok(out)
+}
+
+/// The replay input of group `i`: its demand and the extra series policies read.
+fn replay_input<'a>(h: &'a History, i: usize, demand: &'a [f64]) -> ReplayInput<'a> {
+    let extra_names = [
+        ("memory_utilization", MetricKind::MemoryUtilization),
+        ("queue_depth", MetricKind::QueueDepth),
+        ("concurrency", MetricKind::Concurrency),
+        ("connections", MetricKind::Connections),
+    ];
+    ReplayInput {
+        start: h.start,
+        step_seconds: h.step,
+        demand_rps: demand,
+        extra: extra_names
+            .iter()
+            .map(|(n, m)| ExtraSeries {
+                name: n.to_string(),
+                values: h.get(i, *m),
+            })
+            .collect(),
+    }
+}
+
+/// Per instance group: the off-hours schedule that replaying its policy with a scheduled
+/// minimum finds (or why none), and the platform document applying it where scaletop writes
+/// one (an ASG's scheduled actions). Pods and functions are not scheduled here.
+pub fn off_hours(s: &Scenario, h: &History, groups: &[GroupData]) -> BTreeMap<String, OffHours> {
+    let mut out = BTreeMap::new();
+    for (i, (g, data)) in s.sim_groups().iter().zip(groups).enumerate() {
+        if !matches!(data.billing, Billing::Instances { .. }) {
+            continue;
+        }
+        let cap = &g.capacity;
+        let name = g.name();
+        let (day_floor, fixed) = match &g.policy {
+            PolicyModel::Fixed { replicas } => (*replicas, true),
+            _ => (cap.min_replicas, false),
+        };
+        let make = |floor: u32| -> Result<Box<dyn Autoscaler + Send>, String> {
+            if fixed {
+                Ok(Box::new(FixedReplicas {
+                    replicas: floor,
+                    max: cap.max_replicas.max(day_floor),
+                }))
+            } else {
+                replayable_autoscaler(g.info.id.platform, name, &g.policy, floor, cap.max_replicas)
+            }
+        };
+        let input = replay_input(h, i, &data.demand);
+        let slo = g.info.slo.clone().unwrap_or_default();
+        let needed: Vec<f64> = data
+            .needed_at_target
+            .iter()
+            .zip(&data.required)
+            .map(|(a, b)| a.max(*b))
+            .collect();
+        let initial = data
+            .capacity
+            .first()
+            .copied()
+            .filter(|v| v.is_finite())
+            .map(|v| v as u32);
+        let finding = offhours::find(
+            &offhours::GroupReplay {
+                input: &input,
+                cap,
+                slo: &slo,
+                group: &g.info.id,
+                initial,
+            },
+            &needed,
+            (g.utc_offset_seconds / 3600.0).round() as i32,
+            day_floor,
+            &make,
+        );
+        let document = match (&finding, &g.policy, g.info.id.platform) {
+            (Ok(f), PolicyModel::TargetTracking(tt), Platform::Aws) => {
+                asg_config(name, tt, day_floor, cap.max_replicas).map(|mut doc| {
+                    doc["ScheduledActions"] = serde_json::json!([
+                        {"ScheduledActionName": format!("{name}-off-hours"),
+                         "Recurrence": f.window.start_cron(),
+                         "TimeZone": f.window.time_zone,
+                         "MinSize": f.window.floor},
+                        {"ScheduledActionName": format!("{name}-business-hours"),
+                         "Recurrence": f.window.end_cron(),
+                         "TimeZone": f.window.time_zone,
+                         "MinSize": day_floor},
+                    ]);
+                    PolicyArtifact {
+                        format: PolicyFormat::AwsAsg,
+                        document: doc,
+                    }
+                })
+            }
+            _ => None,
+        };
+        out.insert(name.to_string(), OffHours { finding, document });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ASG document a schedule recommendation carries replays, through the EC2 Auto
+    /// Scaling model's own scheduled actions, to the capacity the schedule search found.
+    #[test]
+    fn storefront_schedule_document_replays_to_the_found_capacity() {
+        let s = Scenario::load("ecommerce").unwrap();
+        let h = simulate(&s, 7, 4 * 86_400, 300);
+        let mut notes = Vec::new();
+        let groups = groups(&s, &h, None, &mut notes).unwrap();
+        let found = off_hours(&s, &h, &groups);
+        let o = &found["storefront"];
+        let f = o
+            .finding
+            .as_ref()
+            .expect("a night window on the storefront");
+        assert!(
+            f.window.floor < 20 && f.window.day_floor == 20,
+            "{:?}",
+            f.window
+        );
+        assert!(f.replica_hours_scheduled < f.replica_hours_baseline);
+        let doc = o.document.as_ref().expect("an ASG document");
+        assert_eq!(doc.format, PolicyFormat::AwsAsg);
+        let mut asg =
+            crate::engine::policy::parse_policy(&doc.document.to_string()).expect("parses");
+        let i = 0;
+        let g = &s.sim_groups()[i];
+        let r = replay::replay(
+            asg.as_mut(),
+            &replay_input(&h, i, &groups[i].demand),
+            &g.capacity,
+            &g.info.slo.clone().unwrap_or_default(),
+            Some(groups[i].capacity[0] as u32),
+            &g.info.id,
+        )
+        .unwrap();
+        let diff = (r.summary.replica_hours - f.replica_hours_scheduled).abs();
+        assert!(
+            diff <= 0.01 * f.replica_hours_scheduled,
+            "document {} vs search {}",
+            r.summary.replica_hours,
+            f.replica_hours_scheduled
+        );
+    }
+
+    #[test]
+    fn a_group_whose_need_never_drops_below_its_floor_gets_no_schedule() {
+        // The database writer is fixed at 1, its only instance: no hour needs fewer.
+        let s = Scenario::load("database").unwrap();
+        let h = simulate(&s, 7, 4 * 86_400, 300);
+        let mut notes = Vec::new();
+        let groups = groups(&s, &h, None, &mut notes).unwrap();
+        let found = off_hours(&s, &h, &groups);
+        let writer = found["aurora-writer"].finding.as_ref().unwrap_err();
+        assert!(writer.contains("no window"), "{writer}");
+        // The readers, fixed at 4 by hand with analytics 09-17 only, have idle nights.
+        let readers = found["aurora-readers"]
+            .finding
+            .as_ref()
+            .expect("readers window");
+        assert!(readers.window.floor < 4);
+    }
 }

@@ -7,8 +7,10 @@
 
 pub mod breakdown;
 pub mod commitment;
+pub mod existing;
 pub mod hourly;
 pub mod kubernetes;
+pub mod offhours;
 pub mod plan;
 pub mod rightsizing;
 pub mod savings;

@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use super::breakdown::{by_label, GroupCost, LabelCost};
 use super::commitment::{self, CommitmentOption, CommitmentPlan};
+use super::existing::{Covered, Pools};
 use super::hourly::HourlyCapacity;
 use super::kubernetes::{self, Allocation, NodeRates, PodHour};
+use super::offhours;
 use super::rightsizing::{self, Candidate, InstanceLoad, InstanceTypeAdvice};
 use super::savings::{saving, Saving};
 use super::serverless::{self, ConcurrencyPlan, FunctionUsage};
@@ -92,6 +94,17 @@ pub struct Options {
     /// Commitment terms to consider (years).
     pub terms: Vec<u32>,
     pub source: String,
+    /// Per group name: the off-hours schedule its replay found (or why none), when the group's
+    /// policy can be replayed.
+    pub off_hours: BTreeMap<String, OffHours>,
+}
+
+/// An off-hours schedule found by replaying a group, and the platform document that applies
+/// it (None where the platform has no scheduled-minimum form scaletop writes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OffHours {
+    pub finding: Result<offhours::ScheduleFinding, String>,
+    pub document: Option<crate::artifact::PolicyArtifact>,
 }
 
 /// An existing reserved instance / savings plan / CUD.
@@ -102,6 +115,9 @@ pub struct ExistingCommitment {
     pub region: Option<String>,
     pub count: Option<u32>,
     pub commitment_usd_per_hour: Option<f64>,
+    /// What a reservation costs an hour per instance, all fees spread (None: the catalog's
+    /// 1-year rate).
+    pub effective_usd_per_hour: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -111,6 +127,11 @@ pub struct InventoryRow {
     pub utilization_now: Option<f64>,
     pub coverage_now: Option<f64>,
     pub utilization_projected: Option<f64>,
+    pub coverage_projected: Option<f64>,
+    /// What it saves against on-demand a month now and under the recommendations (negative:
+    /// it costs more than the usage it covers).
+    pub saving_usd_month_now: Option<f64>,
+    pub saving_usd_month_projected: Option<f64>,
     pub note: String,
 }
 
@@ -137,6 +158,16 @@ pub struct GroupPlans {
     pub commitments: Vec<CommitmentPlan>,
     pub concurrency: Option<ConcurrencyPlan>,
     pub waste: Option<Waste>,
+    /// The replayed off-hours schedule (the idle off-hours waste it recovers).
+    pub schedule: Option<offhours::ScheduleFinding>,
+    /// Why no schedule is recommended, when one was looked for.
+    pub schedule_note: Option<String>,
+    /// The platform document applying the schedule, where scaletop writes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_document: Option<crate::artifact::PolicyArtifact>,
+    /// Lambda: provisioned concurrency per function by UTC hour of day, when a schedule beats
+    /// the constant level (a recurring burst provisioned only while it runs).
+    pub concurrency_by_hour_utc: Option<Vec<u32>>,
     /// Lambda: saving of moving the functions to arm64 (Graviton).
     pub lambda_arm_saving_usd_month: Option<f64>,
     /// Saving of each step as applied in order (instance_type, spot, commitment, concurrency).
@@ -206,6 +237,45 @@ fn hourly_max(g: &GroupData, v: &[f64]) -> Vec<f64> {
         first = per_hour;
     }
     out
+}
+
+/// A pod group's hours for the OpenCost split: pods provisioned, and per-pod usage from the
+/// utilization of the request (a missing hour counts as the full request).
+pub fn pod_hours(g: &GroupData, cpu_request: f64, memory_request_gib: f64) -> Vec<PodHour> {
+    hourly(g, &g.capacity)
+        .iter()
+        .zip(hourly(g, &g.cpu_utilization))
+        .zip(hourly(g, &g.memory_utilization))
+        .map(|((pods, cpu), mem)| PodHour {
+            pods: if pods.is_finite() { *pods } else { 0.0 },
+            cpu_request,
+            memory_request_gib,
+            cpu_usage: cpu_request * if cpu.is_finite() { cpu / 100.0 } else { 1.0 },
+            memory_usage_gib: memory_request_gib * if mem.is_finite() { mem / 100.0 } else { 1.0 },
+        })
+        .collect()
+}
+
+/// Monthly cost of an instance fleet (hourly counts) at on-demand `od`, with today's spot mix
+/// (on-demand base, share above it on spot at `spot_usd`) where there is one; and its spot part.
+fn fleet_month(h: &[f64], od: f64, spot_usd: f64, spot_now: Option<(u32, f64)>) -> (f64, f64) {
+    let mean = finite_mean(h).unwrap_or(0.0);
+    match spot_now {
+        None => (mean * od * HOURS_PER_MONTH, 0.0),
+        Some((base, share)) => {
+            let b = f64::from(base);
+            let spot_h = finite_mean(
+                &h.iter()
+                    .map(|c| (c - b).max(0.0) * share)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or(0.0);
+            (
+                ((mean - spot_h) * od + spot_h * spot_usd) * HOURS_PER_MONTH,
+                spot_h * spot_usd * HOURS_PER_MONTH,
+            )
+        }
+    }
 }
 
 fn finite_mean(v: &[f64]) -> Option<f64> {
@@ -308,9 +378,8 @@ pub fn analyze(
     let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
     let (mut od_now, mut od_proj, mut spot_proj, mut committed_proj) = (0.0, 0.0, 0.0, 0.0);
     let mut spot_now = 0.0;
-    // Hourly instances per (type, region), now and projected on demand, for the inventory.
+    // Hourly instances per (type, region) now, for the inventory.
     let mut usage_now: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-    let mut usage_proj: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     let mut pod_hours: Vec<(String, Vec<PodHour>)> = Vec::new();
     let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
     let hours = groups
@@ -334,6 +403,16 @@ pub fn analyze(
         })
         .collect();
 
+    // The inventory, consumed by the projected on-demand usage as the groups are planned.
+    let n_hours = groups
+        .iter()
+        .map(|g| hourly(g, &g.capacity).len())
+        .max()
+        .unwrap_or(0);
+    let mut inventory_left = Pools::new(existing, n_hours);
+    // Lambda spend a savings plan can cover ($/h on demand), now and projected.
+    let mut lambda_now: Vec<f64> = Vec::new();
+    let mut lambda_proj: Vec<f64> = Vec::new();
     for g in groups {
         let cap_h = hourly(g, &g.capacity);
         let mut p = GroupPlans {
@@ -343,6 +422,10 @@ pub fn analyze(
             commitments: Vec::new(),
             concurrency: None,
             waste: None,
+            schedule: None,
+            schedule_note: None,
+            schedule_document: None,
+            concurrency_by_hour_utc: None,
             lambda_arm_saving_usd_month: None,
             applied: BTreeMap::new(),
             notes: vec![format!("capacity: {}", g.capacity_source)],
@@ -354,25 +437,35 @@ pub fn analyze(
             } => {
                 let price = ctx.price(instance_type, region)?;
                 let od = price.usd_per_hour;
-                let mean = finite_mean(&cap_h).unwrap_or(0.0);
                 let spot_price_now = od * (1.0 - catalog.class_rates(instance_type)?.spot_discount);
-                let mut spot_part_now = 0.0;
-                let current = match g.spot_now {
-                    None => mean * od * HOURS_PER_MONTH,
-                    Some((base, share)) => {
-                        let b = f64::from(base);
-                        let spot_h = finite_mean(
-                            &cap_h
-                                .iter()
-                                .map(|c| (c - b).max(0.0) * share)
-                                .collect::<Vec<_>>(),
-                        )
-                        .unwrap_or(0.0);
-                        spot_part_now = spot_h * spot_price_now * HOURS_PER_MONTH;
-                        spot_now += spot_part_now;
-                        ((mean - spot_h) * od + spot_h * spot_price_now) * HOURS_PER_MONTH
+                let (current, spot_part_now) = fleet_month(&cap_h, od, spot_price_now, g.spot_now);
+                spot_now += spot_part_now;
+                // 0. Off-hours schedule: the replayed capacity replaces the current one.
+                let mut base_h = cap_h.clone();
+                // The same fleet per input step, for the spot plan's SLO check.
+                let mut base_steps: &[f64] = &g.capacity;
+                match opts.off_hours.get(&g.name).map(|o| &o.finding) {
+                    Some(Ok(f)) => {
+                        let sched_h = hourly(g, &f.scheduled_capacity);
+                        // At the group's own mix (on demand, or its spot share today).
+                        let s = current - fleet_month(&sched_h, od, spot_price_now, g.spot_now).0;
+                        if s > 0.0 {
+                            p.applied.insert("schedule".into(), s);
+                            base_h = sched_h;
+                            base_steps = &f.scheduled_capacity;
+                            p.schedule = Some(f.clone());
+                            p.schedule_document =
+                                opts.off_hours.get(&g.name).and_then(|o| o.document.clone());
+                        } else {
+                            p.schedule_note = Some(format!(
+                                "the replayed schedule ({}) saves nothing against the current capacity",
+                                f.window.describe()
+                            ));
+                        }
                     }
-                };
+                    Some(Err(why)) => p.schedule_note = Some(why.clone()),
+                    None => {}
+                }
                 // 1. Instance type.
                 let (_, spec) = catalog.instance(instance_type)?;
                 let load = InstanceLoad {
@@ -381,7 +474,8 @@ pub fn analyze(
                         / 100.0,
                     network_peak_gbps: None,
                 };
-                let mut fleet_h = cap_h.clone();
+                let mut fleet_h = base_h.clone();
+                let mut type_ratio = 1.0;
                 let mut req_h: Vec<f64> = if g.required.is_empty() {
                     Vec::new()
                 } else {
@@ -414,7 +508,7 @@ pub fn analyze(
                         usd_per_hour: od,
                         status: price.status,
                     };
-                    let advice = rightsizing::choose(&cap_h, &current_c, &load, &cand_refs);
+                    let advice = rightsizing::choose(&base_h, &current_c, &load, &cand_refs);
                     if let (Some(r), Some(s)) = (&advice.recommended, &advice.saving) {
                         if let Some((rs, rp)) = cands.iter().find(|(s2, _)| s2.name == r.name) {
                             if rp.status == PriceStatus::Unverified {
@@ -424,7 +518,8 @@ pub fn analyze(
                                 ));
                             }
                             let k = r.instances_per_current;
-                            fleet_h = cap_h.iter().map(|c| (c * k).ceil().max(1.0)).collect();
+                            type_ratio = k;
+                            fleet_h = base_h.iter().map(|c| (c * k).ceil().max(1.0)).collect();
                             req_h = req_h.iter().map(|c| (c * k).ceil()).collect();
                             od_type = (rs.name.clone(), rp.usd_per_hour, rs.clone(), rp.status);
                             p.applied.insert("instance_type".into(), s.saving_usd_month);
@@ -462,9 +557,19 @@ pub fn analyze(
                 } else {
                     req_h.clone()
                 };
+                // Step by step: an hourly mean fleet against the hour's largest need would
+                // mistake a ramp for a shortage.
+                let fleet_steps: Vec<f64> = base_steps
+                    .iter()
+                    .map(|c| (c * type_ratio).ceil().max(1.0))
+                    .collect();
+                let required_steps: Vec<f64> =
+                    g.required.iter().map(|c| (c * type_ratio).ceil()).collect();
                 let sp = spot::plan(&SpotInputs {
                     provisioned: &fleet_h,
                     required: &required,
+                    steps: (!g.required.is_empty() && g.required.len() == base_steps.len())
+                        .then_some((fleet_steps.as_slice(), required_steps.as_slice())),
                     on_demand_usd: od_type.1,
                     spot_discount: rates.spot_discount,
                     interruptions_per_instance_month: rates
@@ -483,31 +588,53 @@ pub fn analyze(
                 }
                 let mut spot_part_proj = 0.0;
                 let (after_spot, base) = if g.spot_now.is_some() {
-                    spot_part_proj = spot_part_now;
-                    (current, None)
+                    // Today's mix kept, on the (possibly new) type and scheduled fleet.
+                    let (after, spot_part) = fleet_month(
+                        &fleet_h,
+                        od_type.1,
+                        od_type.1 * (1.0 - rates.spot_discount),
+                        g.spot_now,
+                    );
+                    spot_part_proj = spot_part;
+                    (after, None)
                 } else if sp.suitable && sp.saving.saving_usd_month > 0.0 {
                     p.applied.insert("spot".into(), sp.saving.saving_usd_month);
-                    let base_hours: f64 = finite_mean(
+                    let mix = (
+                        f64::from(sp.on_demand_base),
+                        f64::from(sp.on_demand_percentage_above_base) / 100.0,
+                    );
+                    let od_hours: f64 = finite_mean(
                         &fleet_h
                             .iter()
-                            .map(|c| c.min(f64::from(sp.on_demand_base)))
+                            .map(|c| spot::on_demand_part(*c, mix.0, mix.1))
                             .collect::<Vec<_>>(),
                     )
                     .unwrap_or(0.0);
                     spot_part_proj =
-                        sp.saving.projected_usd_month - base_hours * od_type.1 * HOURS_PER_MONTH;
-                    (sp.saving.projected_usd_month, Some(sp.on_demand_base))
+                        sp.saving.projected_usd_month - od_hours * od_type.1 * HOURS_PER_MONTH;
+                    (sp.saving.projected_usd_month, Some(mix))
                 } else {
                     (after_type, None)
                 };
                 p.spot = Some(sp);
                 // 3. Commitment on what stays on demand.
                 let od_hourly: Vec<f64> = match base {
-                    Some(b) => fleet_h.iter().map(|c| c.min(f64::from(b))).collect(),
+                    Some((b, share)) => fleet_h
+                        .iter()
+                        .map(|c| spot::on_demand_part(*c, b, share))
+                        .collect(),
                     None => fleet_h.clone(),
                 };
                 let opts_c = options_for(catalog, &od_type.0, &terms)?;
-                p.commitments = commitment::compare(&od_hourly, od_type.1, &opts_c);
+                let cov = inventory_left.cover_instances(
+                    &od_hourly,
+                    &od_type.0,
+                    region,
+                    od_type.1,
+                    rates.compute_savings_plan_1y.unwrap_or(0.0),
+                );
+                note_covered(&mut p.notes, &cov, "instances", &od_hourly);
+                p.commitments = commitment::compare(&cov.residual, od_type.1, &opts_c);
                 let mut projected = after_spot;
                 if let Some(best) = p
                     .commitments
@@ -546,11 +673,6 @@ pub fn analyze(
                     (instance_type.clone(), region.clone()),
                     &cap_h,
                 );
-                add_usage(
-                    &mut usage_proj,
-                    (od_type.0.clone(), region.clone()),
-                    &od_hourly,
-                );
                 od_now += current;
                 (
                     format!("{instance_type} in {region}"),
@@ -565,19 +687,7 @@ pub fn analyze(
                 cpu_request,
                 memory_request_gib,
             } => {
-                let hours_pods: Vec<PodHour> = cap_h
-                    .iter()
-                    .zip(hourly(g, &g.cpu_utilization))
-                    .zip(hourly(g, &g.memory_utilization))
-                    .map(|((pods, cpu), mem)| PodHour {
-                        pods: if pods.is_finite() { *pods } else { 0.0 },
-                        cpu_request: *cpu_request,
-                        memory_request_gib: *memory_request_gib,
-                        cpu_usage: cpu_request * if cpu.is_finite() { cpu / 100.0 } else { 1.0 },
-                        memory_usage_gib: memory_request_gib
-                            * if mem.is_finite() { mem / 100.0 } else { 1.0 },
-                    })
-                    .collect();
+                let hours_pods = self::pod_hours(g, *cpu_request, *memory_request_gib);
                 pod_hours.push((g.name.clone(), hours_pods));
                 p.notes
                     .push("pods: spot and commitments are planned for the cluster's nodes".into());
@@ -637,10 +747,22 @@ pub fn analyze(
                     }
                     p.concurrency = Some(plan);
                 }
+                // Provisioned concurrency by hour of day where that beats one constant level.
+                let mut pc_per_step = vec![provisioned; u.concurrency.len()];
+                let (levels, scheduled) =
+                    serverless::schedule_by_hour(&u, target_rates, g.start_unix, 0);
+                let constant = serverless::monthly_cost(&u, target_rates, provisioned) * n;
+                let by_hour = serverless::monthly_cost_per_step(&u, target_rates, &scheduled) * n;
+                if by_hour < constant - 0.005 {
+                    p.applied.insert("schedule".into(), constant - by_hour);
+                    projected -= constant - by_hour;
+                    pc_per_step = scheduled;
+                    p.concurrency_by_hour_utc = Some(levels.to_vec());
+                }
                 // A Compute Savings Plan on the duration and provisioned concurrency that
                 // remain, sized like any commitment: the unit is $ of on-demand spend an hour.
                 let spend: Vec<f64> =
-                    serverless::covered_spend_per_hour(&u, target_rates, provisioned)
+                    serverless::covered_spend_per_step(&u, target_rates, &pc_per_step)
                         .iter()
                         .map(|v| v * n)
                         .collect();
@@ -660,7 +782,18 @@ pub fn analyze(
                     })
                     .filter(|o| o.discount > 0.0)
                     .collect();
-                p.commitments = commitment::compare(&hourly(g, &spend), 1.0, &opts_c);
+                let spend_h = hourly(g, &spend);
+                let now_spend: Vec<f64> =
+                    serverless::covered_spend_per_hour(&u, rates, u.provisioned_now)
+                        .iter()
+                        .map(|v| v * n)
+                        .collect();
+                add_series(&mut lambda_now, &hourly(g, &now_spend));
+                add_series(&mut lambda_proj, &spend_h);
+                let cov =
+                    inventory_left.cover_spend(&spend_h, LAMBDA_REGION, sp.compute_savings_plan_1y);
+                note_covered(&mut p.notes, &cov, "$/h of Lambda spend", &spend_h);
+                p.commitments = commitment::compare(&cov.residual, 1.0, &opts_c);
                 if let Some(best) = p
                     .commitments
                     .first()
@@ -676,8 +809,7 @@ pub fn analyze(
                         ));
                     }
                 }
-                let region = "us-east-1";
-                let status = catalog.lambda.status(region);
+                let status = catalog.lambda.status(LAMBDA_REGION);
                 if status == PriceStatus::Unverified {
                     ctx.unverified
                         .insert(format!("Lambda rates ({})", catalog.lambda.file));
@@ -791,7 +923,17 @@ pub fn analyze(
         let nodes_mean = finite_mean(&nodes_h).unwrap_or(0.0);
         let nodes_month = nodes_mean * price.usd_per_hour * HOURS_PER_MONTH;
         let opts_c = options_for(catalog, &c.node_type, &terms)?;
-        let plans_c = commitment::compare(&nodes_h, price.usd_per_hour, &opts_c);
+        let cov = inventory_left.cover_instances(
+            &nodes_h,
+            &c.node_type,
+            &c.region,
+            price.usd_per_hour,
+            catalog
+                .class_rates(&c.node_type)?
+                .compute_savings_plan_1y
+                .unwrap_or(0.0),
+        );
+        let plans_c = commitment::compare(&cov.residual, price.usd_per_hour, &opts_c);
         let best = plans_c
             .into_iter()
             .next()
@@ -808,11 +950,6 @@ pub fn analyze(
         }
         add_usage(
             &mut usage_now,
-            (c.node_type.clone(), c.region.clone()),
-            &nodes_h,
-        );
-        add_usage(
-            &mut usage_proj,
             (c.node_type.clone(), c.region.clone()),
             &nodes_h,
         );
@@ -845,10 +982,23 @@ pub fn analyze(
     let projected: f64 = costs.iter().map(|c| c.projected_usd_month).sum();
     let requests: f64 = costs.iter().filter_map(|c| c.requests_per_month).sum();
     let per_m = |usd: f64| (requests > 0.0).then(|| usd / requests * 1e6);
-    let inventory = existing
-        .iter()
-        .map(|e| inventory_row(e, &usage_now, &usage_proj, catalog))
-        .collect();
+    // Now: today's usage offered to a fresh inventory in the same order (reservations first).
+    let mut now_pools = Pools::new(existing, n_hours);
+    for ((t, r), h) in &usage_now {
+        let od = catalog.on_demand(t, r).map_or(0.0, |p| p.usd_per_hour);
+        let d = catalog
+            .class_rates(t)
+            .ok()
+            .and_then(|x| x.compute_savings_plan_1y)
+            .unwrap_or(0.0);
+        now_pools.cover_instances(h, t, r, od, d);
+    }
+    now_pools.cover_spend(
+        &lambda_now,
+        LAMBDA_REGION,
+        catalog.lambda.savings_plan.compute_savings_plan_1y,
+    );
+    let inventory = inventory_rows(existing, &now_pools, &inventory_left, catalog);
     let waste_total = plans
         .iter()
         .filter_map(|p| p.waste.map(|w| w.total_usd_month))
@@ -906,80 +1056,102 @@ fn add_usage(m: &mut BTreeMap<(String, String), Vec<f64>>, key: (String, String)
     }
 }
 
-fn inventory_row(
-    e: &ExistingCommitment,
-    now: &BTreeMap<(String, String), Vec<f64>>,
-    proj: &BTreeMap<(String, String), Vec<f64>>,
-    catalog: &Catalog,
-) -> InventoryRow {
-    let mut row = InventoryRow {
-        commitment: e.clone(),
-        utilization_now: None,
-        coverage_now: None,
-        utilization_projected: None,
-        note: String::new(),
-    };
-    match (&e.instance_type, &e.region, e.count) {
-        (Some(t), Some(r), Some(n)) => {
-            let key = (t.clone(), r.clone());
-            match now.get(&key) {
-                Some(h) => {
-                    let (u, c) = commitment::existing_utilization(h, f64::from(n));
-                    row.utilization_now = Some(u);
-                    row.coverage_now = Some(c);
-                    row.utilization_projected = Some(
-                        proj.get(&key)
-                            .map_or(0.0, |p| commitment::existing_utilization(p, f64::from(n)).0),
-                    );
-                    row.note = format!("{n} x {t} in {r} against the groups running {t} there");
-                }
-                None => row.note = format!("no group runs {t} in {r}: the commitment is unused"),
-            }
-        }
-        _ => {
-            // Savings plan: $/h of discounted usage across every instance group of the region.
-            let Some(c) = e.commitment_usd_per_hour.filter(|c| *c > 0.0) else {
-                row.note = "no count or $/h given: utilization unknown".into();
-                return row;
-            };
-            let spend = |m: &BTreeMap<(String, String), Vec<f64>>| -> Vec<f64> {
-                let mut total: Vec<f64> = Vec::new();
-                for ((t, r), h) in m {
-                    if e.region.as_ref().is_some_and(|x| x != r) {
-                        continue;
-                    }
-                    let Ok(p) = catalog.on_demand(t, r) else {
-                        continue;
-                    };
-                    let d = catalog
-                        .class_rates(t)
-                        .ok()
-                        .and_then(|x| x.compute_savings_plan_1y)
-                        .unwrap_or(0.0);
-                    if total.len() < h.len() {
-                        total.resize(h.len(), 0.0);
-                    }
-                    for (a, b) in total.iter_mut().zip(h) {
-                        *a += b * p.usd_per_hour * (1.0 - d);
-                    }
-                }
-                total
-            };
-            let now_s = spend(now);
-            if now_s.is_empty() {
-                row.note = format!("${c}/h savings plan: no instance group in its region (Lambda usage is not matched)");
-                return row;
-            }
-            let (u, cov) = commitment::existing_utilization(&now_s, c);
-            row.utilization_now = Some(u);
-            row.coverage_now = Some(cov);
-            row.utilization_projected = Some(commitment::existing_utilization(&spend(proj), c).0);
-            row.note = format!(
-                "${c}/h against the discounted on-demand spend of the region's instance groups"
-            );
+/// Lambda is priced (and its savings plans matched) in this region.
+const LAMBDA_REGION: &str = "us-east-1";
+
+fn add_series(total: &mut Vec<f64>, h: &[f64]) {
+    if total.len() < h.len() {
+        total.resize(h.len(), 0.0);
+    }
+    for (a, b) in total.iter_mut().zip(h) {
+        if b.is_finite() {
+            *a += b;
         }
     }
-    row
+}
+
+fn note_covered(notes: &mut Vec<String>, c: &Covered, unit: &str, usage: &[f64]) {
+    if c.by_reservation + c.by_savings_plan <= 0.0 {
+        return;
+    }
+    let total = finite_mean(usage).unwrap_or(0.0);
+    notes.push(format!(
+        "existing commitments cover {:.2} {unit} an hour by reservations and {:.2} by savings plans of the {total:.2} left on demand: new commitments are sized on the rest",
+        c.by_reservation, c.by_savings_plan
+    ));
+}
+
+/// Each existing commitment's use now (today's usage) and under the recommendations (the
+/// projected on-demand usage), and what it saves against on-demand in each case.
+fn inventory_rows(
+    existing: &[ExistingCommitment],
+    now: &Pools,
+    projected: &Pools,
+    catalog: &Catalog,
+) -> Vec<InventoryRow> {
+    let mut plan_index = 0;
+    existing
+        .iter()
+        .map(|e| {
+            let mut row = InventoryRow {
+                commitment: e.clone(),
+                utilization_now: None,
+                coverage_now: None,
+                utilization_projected: None,
+                coverage_projected: None,
+                saving_usd_month_now: None,
+                saving_usd_month_projected: None,
+                note: String::new(),
+            };
+            let reservation = e.instance_type.is_some() && e.region.is_some() && e.count.is_some();
+            let k = plan_index;
+            if !reservation && e.commitment_usd_per_hour.is_some_and(|c| c > 0.0) {
+                plan_index += 1;
+            }
+            let (Some(u_now), Some(u_proj)) = (now.usage_of(e, k), projected.usage_of(e, k))
+            else {
+                row.note = "no count and type, nor a $/h commitment: utilization unknown".into();
+                return row;
+            };
+            row.utilization_now = Some(u_now.utilization);
+            row.coverage_now = Some(u_now.coverage);
+            row.utilization_projected = Some(u_proj.utilization);
+            row.coverage_projected = Some(u_proj.coverage);
+            // Saving an hour = on-demand value covered - what the commitment costs an hour.
+            let saving = |covered: f64| -> Option<f64> {
+                if reservation {
+                    let (t, r, n) = (e.instance_type.as_deref()?, e.region.as_deref()?, e.count?);
+                    let od = catalog.on_demand(t, r).ok()?.usd_per_hour;
+                    let rate = match e.effective_usd_per_hour {
+                        Some(x) => x,
+                        None => od * (1.0 - catalog.class_rates(t).ok()?.reserved_1y),
+                    };
+                    Some((covered * od - f64::from(n) * rate) * HOURS_PER_MONTH)
+                } else {
+                    Some((covered - e.commitment_usd_per_hour?) * HOURS_PER_MONTH)
+                }
+            };
+            row.saving_usd_month_now = saving(u_now.covered_per_hour);
+            row.saving_usd_month_projected = saving(u_proj.covered_per_hour);
+            row.note = if reservation {
+                format!(
+                    "{} x {} in {}: applied first to the groups running that type there",
+                    e.count.unwrap_or(0),
+                    e.instance_type.as_deref().unwrap_or(""),
+                    e.region.as_deref().unwrap_or("")
+                )
+            } else {
+                format!(
+                    "${}/h against the on-demand spend its region has left after reservations (instance groups and Lambda duration)",
+                    e.commitment_usd_per_hour.unwrap_or(0.0)
+                )
+            };
+            if u_now.utilization <= 0.0 {
+                row.note.push_str(": unused now");
+            }
+            row
+        })
+        .collect()
 }
 
 /// Instances that carry the SLO: the fewest whose M/M/c p95 meets the objective with nothing

@@ -41,26 +41,31 @@ pub struct ConcurrencyPlan {
 
 /// Monthly cost with `provisioned` concurrency, scaled from the span to a 730-hour month.
 pub fn monthly_cost(u: &FunctionUsage, rates: &LambdaRates, provisioned: f64) -> f64 {
+    monthly_cost_per_step(u, rates, &vec![provisioned; u.concurrency.len()])
+}
+
+/// [`monthly_cost`] with provisioned concurrency set per step (a schedule).
+pub fn monthly_cost_per_step(u: &FunctionUsage, rates: &LambdaRates, provisioned: &[f64]) -> f64 {
     let gb = u.memory_mb / 1024.0;
-    let (mut requests, mut od_gbs, mut pc_gbs, mut steps) = (0.0, 0.0, 0.0, 0.0);
-    for (inv, conc) in u.invocations.iter().zip(u.concurrency) {
+    let (mut requests, mut od_gbs, mut pc_gbs, mut flat_gbs, mut steps) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for ((inv, conc), p) in u.invocations.iter().zip(u.concurrency).zip(provisioned) {
         if !(inv.is_finite() && conc.is_finite()) {
             continue;
         }
         requests += inv * u.step_seconds;
-        od_gbs += (conc - provisioned).max(0.0) * u.step_seconds * gb;
-        pc_gbs += conc.min(provisioned) * u.step_seconds * gb;
+        od_gbs += (conc - p).max(0.0) * u.step_seconds * gb;
+        pc_gbs += conc.min(*p) * u.step_seconds * gb;
+        flat_gbs += p * u.step_seconds * gb;
         steps += 1.0;
     }
     let seconds = steps * u.step_seconds;
     if seconds <= 0.0 {
         return 0.0;
     }
-    let flat = provisioned * gb * seconds * rates.provisioned_usd_per_gb_second;
     let total = requests * rates.request_usd
         + od_gbs * rates.duration_usd_per_gb_second
         + pc_gbs * rates.provisioned_duration_usd_per_gb_second
-        + flat;
+        + flat_gbs * rates.provisioned_usd_per_gb_second;
     total / seconds * 3600.0 * super::HOURS_PER_MONTH
 }
 
@@ -72,20 +77,82 @@ pub fn covered_spend_per_hour(
     rates: &LambdaRates,
     provisioned: f64,
 ) -> Vec<f64> {
+    covered_spend_per_step(u, rates, &vec![provisioned; u.concurrency.len()])
+}
+
+/// [`covered_spend_per_hour`] with provisioned concurrency set per step.
+pub fn covered_spend_per_step(
+    u: &FunctionUsage,
+    rates: &LambdaRates,
+    provisioned: &[f64],
+) -> Vec<f64> {
     let gb = u.memory_mb / 1024.0;
     u.concurrency
         .iter()
-        .map(|&conc| {
+        .zip(provisioned)
+        .map(|(&conc, &p)| {
             if !conc.is_finite() {
                 return f64::NAN;
             }
             3600.0
                 * gb
-                * ((conc - provisioned).max(0.0) * rates.duration_usd_per_gb_second
-                    + conc.min(provisioned) * rates.provisioned_duration_usd_per_gb_second
-                    + provisioned * rates.provisioned_usd_per_gb_second)
+                * ((conc - p).max(0.0) * rates.duration_usd_per_gb_second
+                    + conc.min(p) * rates.provisioned_duration_usd_per_gb_second
+                    + p * rates.provisioned_usd_per_gb_second)
         })
         .collect()
+}
+
+/// Busy share above which a unit of provisioned concurrency pays for itself.
+pub fn break_even_busy_share(rates: &LambdaRates) -> f64 {
+    rates.provisioned_usd_per_gb_second
+        / (rates.duration_usd_per_gb_second - rates.provisioned_duration_usd_per_gb_second)
+}
+
+/// Seconds before a scheduled rise that the higher provisioned level is requested (AWS:
+/// allocation "can take a few minutes"); billed from then.
+pub const SCHEDULE_LEAD_SECONDS: i64 = 300;
+
+/// Provisioned concurrency by local hour of day: in each hour, the level its steps exceed in
+/// more than the break-even share of them (the constant plan's rule, hour by hour), so a
+/// recurring burst (a nightly batch) is provisioned only while it runs. Returns the 24 levels
+/// and the level per step, each step billed at the highest level in force during it or
+/// requested [`SCHEDULE_LEAD_SECONDS`] ahead of it.
+pub fn schedule_by_hour(
+    u: &FunctionUsage,
+    rates: &LambdaRates,
+    start_unix: i64,
+    utc_offset_hours: i32,
+) -> ([u32; 24], Vec<f64>) {
+    let step = u.step_seconds.max(1.0) as i64;
+    let local_hour = |i: usize| {
+        (start_unix + i as i64 * step + i64::from(utc_offset_hours) * 3600).rem_euclid(86_400)
+            / 3600
+    };
+    let q = (1.0 - break_even_busy_share(rates)).clamp(0.0, 1.0);
+    let mut levels = [0u32; 24];
+    for (h, level) in levels.iter_mut().enumerate() {
+        let in_hour: Vec<f64> = u
+            .concurrency
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| local_hour(*i) == h as i64)
+            .map(|(_, c)| *c)
+            .collect();
+        *level = quantile(&in_hour, q).map_or(0, |v| v.floor().max(0.0) as u32);
+    }
+    let at = |t: i64| {
+        let h = (t + i64::from(utc_offset_hours) * 3600).rem_euclid(86_400) / 3600;
+        f64::from(levels[h as usize])
+    };
+    // A step is billed at the highest level in force during it or requested ahead of it.
+    let per_step = (0..u.concurrency.len())
+        .map(|i| {
+            let t = start_unix + i as i64 * step;
+            at(t).max(at(t + step + SCHEDULE_LEAD_SECONDS - 1))
+        })
+        .collect();
+    (levels, per_step)
 }
 
 pub fn plan(u: &FunctionUsage, rates: &LambdaRates) -> Option<ConcurrencyPlan> {
@@ -98,8 +165,7 @@ pub fn plan(u: &FunctionUsage, rates: &LambdaRates) -> Option<ConcurrencyPlan> {
     if !peak.is_finite() {
         return None;
     }
-    let break_even = rates.provisioned_usd_per_gb_second
-        / (rates.duration_usd_per_gb_second - rates.provisioned_duration_usd_per_gb_second);
+    let break_even = break_even_busy_share(rates);
     let level = quantile(u.concurrency, (1.0 - break_even).clamp(0.0, 1.0))?.floor();
     let busy = u
         .concurrency
@@ -157,6 +223,58 @@ mod tests {
         assert_eq!(p.provisioned_concurrency, 23);
         assert!(p.saving.saving_usd_month > 0.0);
         assert_eq!(p.reserved_concurrency, 28);
+    }
+
+    #[test]
+    fn a_nightly_burst_is_provisioned_only_while_it_runs() {
+        let c = Catalog::built_in().unwrap();
+        let r = &c.lambda.arm64;
+        // 15-minute steps over 4 days from 00:00 UTC: 10 concurrent all day, 110 from 02:00
+        // to 03:00. 1024 MB, 1 invocation/s.
+        let conc: Vec<f64> = (0..384)
+            .map(|i| if (i / 4) % 24 == 2 { 110.0 } else { 10.0 })
+            .collect();
+        let inv = vec![1.0; 384];
+        let u = FunctionUsage {
+            step_seconds: 900.0,
+            invocations: &inv,
+            concurrency: &conc,
+            memory_mb: 1024.0,
+            provisioned_now: 0.0,
+        };
+        let (levels, per_step) = schedule_by_hour(&u, r, 0, 0);
+        assert_eq!((levels[1], levels[2], levels[3]), (10, 110, 10));
+        // The 01:45 step is billed at the higher level (requested 5 minutes early).
+        assert_eq!(
+            &per_step[6..13],
+            &[10.0, 110.0, 110.0, 110.0, 110.0, 110.0, 10.0]
+        );
+        // Hand-worked a day in GB-s (1 GB, x 3600 s): constant 10 runs 240 in provisioned
+        // concurrency and 100 on demand with 240 configured; the schedule runs all 340 in
+        // provisioned concurrency with 22.75 h x 10 + 1.25 h x 110 = 365 configured.
+        let h = 3600.0;
+        let constant = 240.0 * h * r.provisioned_duration_usd_per_gb_second
+            + 100.0 * h * r.duration_usd_per_gb_second
+            + 240.0 * h * r.provisioned_usd_per_gb_second;
+        let scheduled = 340.0 * h * r.provisioned_duration_usd_per_gb_second
+            + 365.0 * h * r.provisioned_usd_per_gb_second;
+        let requests = 86_400.0 * r.request_usd;
+        let month = |day: f64| (day + requests) / 24.0 * 730.0;
+        let got_c = monthly_cost(&u, r, 10.0);
+        let got_s = monthly_cost_per_step(&u, r, &per_step);
+        assert!(
+            (got_c - month(constant)).abs() < 1e-6,
+            "{got_c} vs {}",
+            month(constant)
+        );
+        assert!(
+            (got_s - month(scheduled)).abs() < 1e-6,
+            "{got_s} vs {}",
+            month(scheduled)
+        );
+        // $0.50 a day less: 100 x 3600 x (0.0000133334 - 0.0000077778) = $2.00 saved on
+        // duration, 125 x 3600 x 0.0000033334 = $1.50 more configured.
+        assert!((month(constant) - month(scheduled) - 0.5 / 24.0 * 730.0).abs() < 0.01);
     }
 
     #[test]

@@ -1,8 +1,13 @@
-//! Spot strategy for one group: is it suitable, how large an on-demand base keeps the SLO when
-//! the largest spot pool is reclaimed at once, the blended rate and the expected
-//! interruptions. Spot capacity above the base is spread evenly over its pools (each instance
-//! type in each availability zone, as price-capacity-optimized allocation spreads it); losing
-//! the largest pool loses 1/pools of it.
+//! Spot strategy for one group: is it suitable, how much on-demand capacity (a base, and a
+//! percentage of the capacity above it, as an ASG mixed instances policy sets them) keeps the
+//! SLO when the largest spot pool is reclaimed at once, the blended rate and the expected
+//! interruptions.
+//!
+//! A spot pool is one instance type in one availability zone. Diversifying over several types
+//! lowers the interruption rate, but price-capacity-optimized allocation does not spread spot
+//! evenly over the types: it fills the deepest, cheapest pool of each zone, and only the
+//! balance across zones is guaranteed. So the largest pool can hold a whole zone's spot
+//! capacity, 1/zones of it, and that is what the on-demand part must survive losing.
 
 use serde::Serialize;
 
@@ -19,6 +24,9 @@ pub struct SpotInputs<'a> {
     pub provisioned: &'a [f64],
     /// Instances that carry the SLO per hour (below this, p95 or drops break it).
     pub required: &'a [f64],
+    /// The fleet and the SLO's need per input step, when known: the SLO check runs on them
+    /// (the hourly series above still price the plan).
+    pub steps: Option<(&'a [f64], &'a [f64])>,
     pub on_demand_usd: f64,
     /// Fraction off on-demand (0.62 = 62%).
     pub spot_discount: f64,
@@ -26,7 +34,8 @@ pub struct SpotInputs<'a> {
     pub interruptions_per_instance_month: f64,
     /// Instance types to diversify across (at least one: the current type).
     pub pools: Vec<String>,
-    /// Availability zones the group spans; a spot pool is one type in one zone.
+    /// Availability zones the group spans (balanced by the group); a spot pool is one type in
+    /// one zone.
     pub availability_zones: u32,
     pub stateless: bool,
     pub startup_seconds: u32,
@@ -42,7 +51,7 @@ pub struct SpotPlan {
     pub pools: Vec<String>,
     /// Spot pools (instance types x availability zones).
     pub pool_count: u32,
-    /// Share of spot capacity in the largest pool.
+    /// Share of spot capacity the largest pool can hold (one zone's).
     pub largest_pool_share: f64,
     /// Share of instance-hours on spot.
     pub spot_share: f64,
@@ -51,16 +60,18 @@ pub struct SpotPlan {
     pub saving: Saving,
 }
 
-/// Capacity left after the largest of `pools` equal spot pools is lost.
-fn after_losing_largest(base: f64, provisioned: f64, pools: usize) -> f64 {
-    let spot = (provisioned - base).max(0.0);
-    base.min(provisioned) + spot * (1.0 - 1.0 / pools.max(1) as f64)
+/// Capacity left after losing `lost_share` of the spot instances, with `base` on demand and
+/// `od_share` of the capacity above it on demand too.
+fn after_losing_largest(base: f64, provisioned: f64, od_share: f64, lost_share: f64) -> f64 {
+    let above = (provisioned - base).max(0.0);
+    base.min(provisioned) + above * (od_share + (1.0 - od_share) * (1.0 - lost_share))
 }
 
-/// The smallest whole on-demand base that carries the SLO after the largest pool is lost, in
-/// every hour where the fleet carried it to begin with (an hour already short of the SLO is a
-/// policy problem no base fixes; [`short_hours`] counts them).
-pub fn minimum_base(provisioned: &[f64], required: &[f64], pools: usize) -> u32 {
+/// The smallest whole on-demand base that, with `od_share` of the capacity above it on demand,
+/// carries the SLO after the largest pool (`lost_share` of spot) is lost, in every hour where
+/// the fleet carried it to begin with (an hour already short of the SLO is a policy problem no
+/// base fixes; [`short_hours`] counts them).
+pub fn minimum_base(provisioned: &[f64], required: &[f64], od_share: f64, lost_share: f64) -> u32 {
     let max_p = provisioned
         .iter()
         .copied()
@@ -72,7 +83,7 @@ pub fn minimum_base(provisioned: &[f64], required: &[f64], pools: usize) -> u32 
             provisioned.iter().zip(required).all(|(p, r)| {
                 !(p.is_finite() && r.is_finite())
                     || p < r
-                    || after_losing_largest(f64::from(b), *p, pools) + 1e-9 >= *r
+                    || after_losing_largest(f64::from(b), *p, od_share, lost_share) + 1e-9 >= *r
             })
         })
         .unwrap_or(max_p)
@@ -87,8 +98,21 @@ pub fn short_hours(provisioned: &[f64], required: &[f64]) -> usize {
         .count()
 }
 
-/// Mean $/h of a fleet with `base` on demand and the rest on spot.
-pub fn blended_usd_per_hour(provisioned: &[f64], base: f64, od: f64, spot: f64) -> (f64, f64) {
+/// On-demand instances of a fleet of `provisioned` with `base` on demand and `od_share` of
+/// the capacity above it.
+pub fn on_demand_part(provisioned: f64, base: f64, od_share: f64) -> f64 {
+    provisioned.min(base) + (provisioned - base).max(0.0) * od_share
+}
+
+/// Mean $/h per instance of a fleet with `base` and `od_share` above it on demand and the rest
+/// on spot, and the share of instance-hours on spot.
+pub fn blended_usd_per_hour(
+    provisioned: &[f64],
+    base: f64,
+    od_share: f64,
+    od: f64,
+    spot: f64,
+) -> (f64, f64) {
     let f: Vec<f64> = provisioned
         .iter()
         .copied()
@@ -98,13 +122,16 @@ pub fn blended_usd_per_hour(provisioned: &[f64], base: f64, od: f64, spot: f64) 
     if total <= 0.0 {
         return (od, 0.0);
     }
-    let on_demand: f64 = f.iter().map(|p| p.min(base)).sum();
+    let on_demand: f64 = f.iter().map(|p| on_demand_part(*p, base, od_share)).sum();
     let spot_hours = total - on_demand;
     (
         (on_demand * od + spot_hours * spot) / total,
         spot_hours / total,
     )
 }
+
+/// Percentages above the base tried (an ASG takes whole percents).
+const OD_PERCENT_STEPS: [u32; 11] = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
 
 pub fn plan(i: &SpotInputs) -> SpotPlan {
     let mut reasons = Vec::new();
@@ -126,22 +153,45 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
             "stateless; replacements start in {} s (notice {} s)",
             i.startup_seconds, INTERRUPTION_NOTICE_SECONDS
         ));
-        let short = short_hours(i.provisioned, i.required);
+        let (unit, short) = match i.steps {
+            Some((p, r)) => ("steps", short_hours(p, r)),
+            None => ("h", short_hours(i.provisioned, i.required)),
+        };
         if short > 0 {
             reasons.push(format!(
-                "{short} h where the fleet was already below the SLO's need are left to the scaling policy"
+                "{short} {unit} where the fleet was already below the SLO's need are left to the scaling policy"
             ));
         }
     }
     let pools = i.pools.len().max(1) * i.availability_zones.max(1) as usize;
-    let base = if suitable {
-        minimum_base(i.provisioned, i.required, pools)
-    } else {
-        u32::MAX
-    };
+    let lost_share = 1.0 / f64::from(i.availability_zones.max(1));
     let spot_usd = i.on_demand_usd * (1.0 - i.spot_discount);
-    let (blended, spot_share) =
-        blended_usd_per_hour(i.provisioned, f64::from(base), i.on_demand_usd, spot_usd);
+    // The cheapest (base, percentage above it) that survives losing the largest pool: a base
+    // alone must carry the worst hour, a percentage grows with the fleet.
+    let (base, od_pct, blended, spot_share) = if suitable {
+        OD_PERCENT_STEPS
+            .iter()
+            .map(|&pct| {
+                let share = f64::from(pct) / 100.0;
+                let (check_p, check_r) = i.steps.unwrap_or((i.provisioned, i.required));
+                let b = minimum_base(check_p, check_r, share, lost_share);
+                let (blended, spot_share) = blended_usd_per_hour(
+                    i.provisioned,
+                    f64::from(b),
+                    share,
+                    i.on_demand_usd,
+                    spot_usd,
+                );
+                (b, pct, blended, spot_share)
+            })
+            .fold(None, |best: Option<(u32, u32, f64, f64)>, c| match best {
+                Some(b) if b.2 <= c.2 + 1e-12 => Some(b),
+                _ => Some(c),
+            })
+            .unwrap_or((0, 100, i.on_demand_usd, 0.0))
+    } else {
+        (0, 100, i.on_demand_usd, 0.0)
+    };
     let f: Vec<f64> = i
         .provisioned
         .iter()
@@ -158,11 +208,11 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
     SpotPlan {
         suitable,
         reasons,
-        on_demand_base: if suitable { base } else { 0 },
-        on_demand_percentage_above_base: if suitable { 0 } else { 100 },
+        on_demand_base: base,
+        on_demand_percentage_above_base: od_pct,
         pools: i.pools.clone(),
         pool_count: pools as u32,
-        largest_pool_share: 1.0 / pools as f64,
+        largest_pool_share: lost_share,
         spot_share,
         blended_usd_per_hour: blended,
         expected_interruptions_per_month: mean * spot_share * i.interruptions_per_instance_month,
@@ -176,34 +226,80 @@ mod tests {
 
     #[test]
     fn base_survives_losing_the_largest_pool_and_blended_rate_is_hand_worked() {
-        // 20 instances all day, 12 carry the SLO; spot over 4 pools. Base b: b + (20 - b) x 3/4
-        // >= 12 -> b >= -12 -> 0 would do; with 2 pools: b + (20 - b)/2 >= 12 -> b >= 4.
+        // 20 instances all day, 12 carry the SLO. Spot over 4 zones: losing one zone's pool
+        // loses a quarter: b + (20 - b) x 3/4 >= 12 -> 0 would do; over 2 zones:
+        // b + (20 - b)/2 >= 12 -> b >= 4.
         let p = [20.0; 24];
         let r = [12.0; 24];
-        assert_eq!(minimum_base(&p, &r, 4), 0);
-        assert_eq!(minimum_base(&p, &r, 2), 4);
-        // One pool: losing it loses all spot, so the base must carry the SLO alone.
-        assert_eq!(minimum_base(&p, &r, 1), 12);
-        // m5.xlarge $0.192 on demand, spot 62% off = $0.07296. Base 4 of 20:
-        // (4 x 0.192 + 16 x 0.07296) / 20 = 0.096768 $/h, 49.6% below on-demand.
+        assert_eq!(minimum_base(&p, &r, 0.0, 0.25), 0);
+        assert_eq!(minimum_base(&p, &r, 0.0, 0.5), 4);
+        // One zone: losing its pool loses all spot, so the base must carry the SLO alone.
+        assert_eq!(minimum_base(&p, &r, 0.0, 1.0), 12);
+        // With 20% of the capacity above the base on demand: b + (20 - b)(0.2 + 0.8/2) >= 12
+        // -> b >= 0.
+        assert_eq!(minimum_base(&p, &r, 0.2, 0.5), 0);
+        // m5.xlarge $0.192 on demand, spot 62% off = $0.07296. Two types in two zones: the
+        // largest pool can hold a zone's spot (half). Base 4 of 20:
+        // (4 x 0.192 + 16 x 0.07296) / 20 = 0.096768 $/h, 49.6% below on-demand (20% above a
+        // base of 0 costs the same; the plain base is kept).
         let i = SpotInputs {
             provisioned: &p,
             required: &r,
+            steps: None,
             on_demand_usd: 0.192,
             spot_discount: 0.62,
             interruptions_per_instance_month: 0.025,
             pools: vec!["m5.xlarge".into(), "m6i.xlarge".into()],
-            availability_zones: 1,
+            availability_zones: 2,
             stateless: true,
             startup_seconds: 120,
         };
         let plan = plan(&i);
         assert!(plan.suitable);
-        assert_eq!(plan.on_demand_base, 4);
+        assert_eq!(
+            (plan.on_demand_base, plan.on_demand_percentage_above_base),
+            (4, 0)
+        );
+        assert_eq!((plan.pool_count, plan.largest_pool_share), (4, 0.5));
         assert!((plan.blended_usd_per_hour - 0.096768).abs() < 1e-12);
         assert!((plan.saving.saving_pct - 49.6).abs() < 1e-9);
         // 16 spot instances x 2.5% a month = 0.4 interruptions a month.
         assert!((plan.expected_interruptions_per_month - 0.4).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_short_peak_is_carried_by_a_percentage_not_a_base() {
+        // 23 h a day at 20 instances (SLO needs 12), one peak hour at 100 (needs 90); one type
+        // in two zones, so losing a zone's pool loses half the spot. A base alone must carry
+        // the peak: b >= 2 x 90 - 100 = 80, which puts every off-peak hour on demand
+        // (540 on-demand + 20 spot instance-hours a day). 80% above a base of 0: after losing
+        // half the spot 100 x (0.8 + 0.2/2) = 90 >= 90 and 18 >= 12 off-peak; 448 on-demand +
+        // 112 spot. At 62% off: 448 + 112 x 0.38 = 490.56 vs 560 all on demand (12.4% less);
+        // the base alone: 540 + 20 x 0.38 = 547.6 (2.2%).
+        let mut p = vec![20.0; 23];
+        p.push(100.0);
+        let mut r = vec![12.0; 23];
+        r.push(90.0);
+        let plan = plan(&SpotInputs {
+            provisioned: &p,
+            required: &r,
+            steps: None,
+            on_demand_usd: 0.192,
+            spot_discount: 0.62,
+            interruptions_per_instance_month: 0.025,
+            pools: vec!["m5.xlarge".into()],
+            availability_zones: 2,
+            stateless: true,
+            startup_seconds: 120,
+        });
+        assert_eq!(
+            (plan.on_demand_base, plan.on_demand_percentage_above_base),
+            (0, 80)
+        );
+        assert!((plan.blended_usd_per_hour - 490.56 / 560.0 * 0.192).abs() < 1e-12);
+        assert!((plan.saving.saving_pct - 12.4).abs() < 1e-9);
+        assert!((plan.spot_share - 0.2).abs() < 1e-12);
+        assert_eq!(minimum_base(&p, &r, 0.0, 0.5), 80);
     }
 
     #[test]
@@ -212,6 +308,7 @@ mod tests {
         let i = SpotInputs {
             provisioned: &p,
             required: &p,
+            steps: None,
             on_demand_usd: 0.519,
             spot_discount: 0.0,
             interruptions_per_instance_month: 0.0,

@@ -159,6 +159,7 @@ pub fn run(job: CostJob) -> CostOutcome {
                     cluster: None,
                     terms: vec![1, 3],
                     source: "live store".into(),
+                    off_hours: Default::default(),
                 },
             )
             .map_err(|e| e.to_string())
