@@ -245,6 +245,15 @@ fn both_black_fridays_on_their_dates_in_400_days() {
             DateTime::from_timestamp(mid, 0).map(|t| t.weekday()),
             Some(chrono::Weekday::Fri)
         );
-        assert!(!w.recurring, "{name}: marked recurring");
+        let near: Vec<_> = a
+            .anomalies
+            .iter()
+            .filter(|x| (x.start - w.start).abs() < 6 * 86_400)
+            .map(|x| (x.start, x.end, x.direction.clone(), x.score, x.recurring))
+            .collect();
+        assert!(
+            !w.recurring,
+            "{name}: marked recurring; {w:?} near: {near:?}"
+        );
     }
 }

@@ -164,14 +164,19 @@ pub fn anomaly_windows_scored(
 /// A window recurs when at least two others start within an hour of it modulo a day (on other
 /// days), or within an hour modulo a week. Only windows within a few cycles count: on a long
 /// history, two one-off events months apart that happen to start at local midnight (Black
-/// Friday, Cyber Monday) do not make a daily pattern.
+/// Friday, Cyber Monday) do not make a daily pattern, nor do windows of very different size.
 fn mark_recurring(windows: &mut [AnomalyWindow]) {
     const DAY: i64 = 86_400;
     const WEEK: i64 = 7 * DAY;
     const TOLERANCE: i64 = 3600;
     /// How far apart (in cycles) windows may be and still count as one recurring pattern.
     const CYCLES: i64 = 4;
+    /// Windows more unlike in size than this are not one pattern: the small bumps of the
+    /// week before Black Friday do not make Black Friday a daily event.
+    const SCORE_RATIO: f64 = 3.0;
     let starts: Vec<i64> = windows.iter().map(|w| w.start).collect();
+    let scores: Vec<f64> = windows.iter().map(|w| w.score.abs()).collect();
+    let alike = |a: f64, b: f64| a.max(b) <= SCORE_RATIO * a.min(b);
     let near = |a: i64, b: i64, modulo: i64| {
         let d = (a - b).rem_euclid(modulo);
         d.min(modulo - d) <= TOLERANCE && (a - b).abs() <= CYCLES * modulo + TOLERANCE
@@ -182,7 +187,10 @@ fn mark_recurring(windows: &mut [AnomalyWindow]) {
                 .iter()
                 .enumerate()
                 .filter(|&(j, &s)| {
-                    j != i && (s - starts[i]).abs() > TOLERANCE && near(s, starts[i], modulo)
+                    j != i
+                        && (s - starts[i]).abs() > TOLERANCE
+                        && near(s, starts[i], modulo)
+                        && alike(scores[j], scores[i])
                 })
                 .count()
         };

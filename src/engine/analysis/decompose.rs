@@ -135,7 +135,7 @@ pub fn decompose_with(
     let mut outliers = vec![false; n];
     let mut fit = fit_once(values, &periods, options);
     if let Some(k) = options.robust_sigmas {
-        let mut any = flag_beyond(&fit.remainder, k, &mut outliers);
+        let mut any = flag_beyond(&fit.remainder, k, 0.0, &mut outliers);
         // The moving-average trend follows an event about as long as its window (a day-long
         // Black Friday under a one-day window is mostly "trend"), so the remainder alone misses
         // it. A running median three windows wide does not follow anything shorter than one
@@ -143,7 +143,12 @@ pub fn decompose_with(
         let deseasoned: Vec<f64> = (0..n).map(|i| fit.trend[i] + fit.remainder[i]).collect();
         let wide = running_median(&deseasoned, 3 * trend_window(&periods, n));
         let off: Vec<f64> = deseasoned.iter().zip(&wide).map(|(d, m)| d - m).collect();
-        any |= flag_beyond(&off, k, &mut outliers);
+        // On a clean series `off` is interpolation dust whose MAD is ~0: only a departure of
+        // a few percent of the level counts as an event.
+        let level =
+            stats::median_and_mad_sigma(&deseasoned.iter().map(|v| v.abs()).collect::<Vec<f64>>())
+                .map_or(0.0, |(m, _)| m);
+        any |= flag_beyond(&off, k, OFF_SIGMA_FLOOR * level, &mut outliers);
         if any {
             let cleaned: Vec<f64> = values
                 .iter()
@@ -237,11 +242,17 @@ fn trend_window(periods: &[usize], n: usize) -> usize {
         .max((n / 100).max(1) | 1)
 }
 
-/// Sets `flags` where `x` is more than `k` robust sigmas from its median; true if any was set.
-fn flag_beyond(x: &[f64], k: f64, flags: &mut [bool]) -> bool {
+/// Smallest robust sigma, as a share of the level, when judging departures from the running
+/// median (5 sigmas: 5% of the level).
+const OFF_SIGMA_FLOOR: f64 = 0.01;
+
+/// Sets `flags` where `x` is more than `k` robust sigmas (at least `min_sigma`) from its
+/// median; true if any was set.
+fn flag_beyond(x: &[f64], k: f64, min_sigma: f64, flags: &mut [bool]) -> bool {
     let Some((med, sigma)) = stats::median_and_mad_sigma(x) else {
         return false;
     };
+    let sigma = sigma.max(min_sigma);
     if sigma <= 0.0 {
         return false;
     }
