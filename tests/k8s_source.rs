@@ -119,7 +119,7 @@ fn kubeconfig_with(dir: &Path, port: u16, token: &str) -> PathBuf {
             "apiVersion: v1\nkind: Config\ncurrent-context: kmock\n\
              clusters:\n- name: kmock\n  cluster:\n    server: http://127.0.0.1:{port}\n\
              contexts:\n- name: kmock\n  context:\n    cluster: kmock\n    user: tester\n    namespace: shop\n\
-             users:\n- name: tester\n  user:\n    token: {TOKEN}\n"
+             users:\n- name: tester\n  user:\n    token: {token}\n"
         ),
     )
     .unwrap();

@@ -206,25 +206,22 @@ pub fn target_size_events(
             continue;
         };
         let id = group_id(project, location, mig_name);
-        match previous.insert(id.clone(), size) {
-            Some(before) if before != size => {
-                let recommended = as_u32(a.get("recommendedSize"))
-                    .map(|r| format!(", autoscaler recommends {r}"))
-                    .unwrap_or_default();
-                out.push(Update::Event(ScalingEvent {
-                    at: now,
-                    group: id,
-                    from_replicas: before,
-                    to_replicas: size,
-                    reason: format!(
-                        "MIG target size changed between polls{recommended} (the Compute API keeps no scaling history)"
-                    ),
-                    demand: None,
-                    thrash: false,
-                    origin: EventOrigin::Derived,
-                }));
-            }
-            _ => {}
+        if let Some(before) = previous.insert(id.clone(), size).filter(|b| *b != size) {
+            let recommended = as_u32(a.get("recommendedSize"))
+                .map(|r| format!(", autoscaler recommends {r}"))
+                .unwrap_or_default();
+            out.push(Update::Event(ScalingEvent {
+                at: now,
+                group: id,
+                from_replicas: before,
+                to_replicas: size,
+                reason: format!(
+                    "MIG target size changed between polls{recommended} (the Compute API keeps no scaling history)"
+                ),
+                demand: None,
+                thrash: false,
+                origin: EventOrigin::Derived,
+            }));
         }
     }
     out

@@ -161,10 +161,6 @@ enum Ended {
     Reconnect(String),
 }
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 async fn watch_all(
     cfg: &KubernetesSourceConfig,
     client: Client,
