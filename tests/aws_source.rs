@@ -518,3 +518,145 @@ fn expired_credentials_say_so() {
     );
     assert!(reason.contains("aws sso login"), "{reason}");
 }
+
+const SETUP_ALB: &str = r#"
+import sys, boto3, datetime
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1",
+          aws_access_key_id="testing", aws_secret_access_key="testing")
+ec2 = boto3.client("ec2", **kw); asg = boto3.client("autoscaling", **kw)
+cw = boto3.client("cloudwatch", **kw); elb = boto3.client("elbv2", **kw)
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+tg = elb.create_target_group(Name="api", Protocol="HTTP", Port=80, VpcId=vpc,
+    TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+ec2.create_launch_template(LaunchTemplateName="api",
+    LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "m5.large"})
+asg.create_auto_scaling_group(AutoScalingGroupName="api",
+    LaunchTemplate={"LaunchTemplateName": "api", "Version": "$Latest"},
+    MinSize=2, MaxSize=10, DesiredCapacity=2, AvailabilityZones=["us-east-1a"],
+    TargetGroupARNs=[tg], HealthCheckGracePeriod=180)
+asg.create_auto_scaling_group(AutoScalingGroupName="plain",
+    LaunchTemplate={"LaunchTemplateName": "api", "Version": "$Latest"},
+    MinSize=1, MaxSize=3, DesiredCapacity=1, AvailabilityZones=["us-east-1a"])
+asg.put_scaling_policy(AutoScalingGroupName="api", PolicyName="cpu50",
+    PolicyType="TargetTrackingScaling", EstimatedInstanceWarmup=120,
+    TargetTrackingConfiguration={"PredefinedMetricSpecification":
+        {"PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 50.0})
+now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+now = now - datetime.timedelta(minutes=now.minute % 5)
+dim = [{"Name": "AutoScalingGroupName", "Value": "api"}]
+tgdim = [{"Name": "TargetGroup", "Value": tg.split(":")[-1]}]
+for i in range(12):
+    t = now - datetime.timedelta(minutes=5 * (12 - i))
+    cpu = 20.0 + 2 * i
+    # Each instance serves 50 req/s at 100% CPU: cpu% x 0.5 req/s, summed over 300 s.
+    cw.put_metric_data(Namespace="AWS/EC2", MetricData=[
+        {"MetricName": "CPUUtilization", "Dimensions": dim, "Timestamp": t, "Value": cpu}])
+    cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[
+        {"MetricName": "RequestCountPerTarget", "Dimensions": tgdim, "Timestamp": t,
+         "Value": cpu * 0.5 * 300}])
+"#;
+
+#[test]
+fn moto_asg_behind_an_alb_gets_a_capacity_model_and_replays() {
+    use scaletop::model::{
+        CapacityModel, CurrentPolicy, GroupId, GroupInfo, PolicyModel, PolicyProvenance,
+    };
+    use scaletop::tui::jobs::policies::{autoscaler_for, run, GroupHistory, PoliciesJob};
+    let Some((moto, py)) = start_moto() else {
+        return;
+    };
+    let o = Command::new(&py)
+        .args(["-c", SETUP_ALB, &moto.endpoint])
+        .output()
+        .expect("setup");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        "name = \"prod\"\nregions = [\"us-east-1\"]\nperiod = \"5m\"\nbackfill = \"2h\"\n",
+    );
+    let (code, json, text) = snapshot(&cfg, &creds(&moto.endpoint), "json");
+    assert_eq!(code, Some(0), "{text}");
+    let api = group(&json, "api");
+    let cap: CapacityModel =
+        serde_json::from_value(api["capacity"].clone()).unwrap_or_else(|e| panic!("{e}: {api:#}"));
+    // CPU x 0.5 req/s per instance in every period: 50 req/s at 100% CPU.
+    assert!(
+        (cap.capacity_per_replica_rps - 50.0).abs() < 1e-9,
+        "{cap:?}"
+    );
+    // m5.large: 2 vCPU at $0.096/h in us-east-1 (assets/pricing/aws-ec2.toml).
+    assert_eq!(cap.concurrency_per_replica, 2);
+    assert_eq!(cap.usd_per_replica_hour, 0.096);
+    assert_eq!((cap.min_replicas, cap.max_replicas), (2, 10));
+    // No launch activity in moto: the health check grace period; warm-up from the policy.
+    assert_eq!(cap.startup_seconds, 180);
+    assert_eq!(cap.warmup_seconds, 120);
+    assert!(
+        api["labels"]["capacity_model"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("50.0 req/s per instance at 100% CPU (median of 12 CloudWatch periods)"),
+        "{api:#}"
+    );
+
+    // The Policies tab's replay of the live policy now runs: target tracking at 50% CPU
+    // holds 100 req/s on 100 / (50 x 0.5) = 4 instances.
+    let policy: PolicyModel = serde_json::from_value(api["policy"]["model"].clone()).unwrap();
+    let mut info = GroupInfo::new(GroupId::new(
+        scaletop::model::Platform::Aws,
+        api["id"]["scope"].as_str().unwrap(),
+        "api",
+    ));
+    info.policy = Some(CurrentPolicy {
+        model: policy,
+        provenance: PolicyProvenance::PlatformApi,
+    });
+    info.capacity = Some(cap);
+    assert!(autoscaler_for(&info).is_ok());
+    let n = 36;
+    let out = run(PoliciesJob {
+        groups: vec![GroupHistory {
+            info: info.clone(),
+            start: 1_764_000_000,
+            step_seconds: 300,
+            demand: vec![100.0; n],
+            extra: Vec::new(),
+            desired: vec![2.0; n],
+            ready: vec![2.0; n],
+            p95_ms: vec![f64::NAN; n],
+            dropped_rps: vec![f64::NAN; n],
+            events: Vec::new(),
+        }],
+    });
+    let replay = out.rows[0]
+        .replay
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        replay.replayed.last().copied(),
+        Some(4.0),
+        "{:?}",
+        replay.replayed
+    );
+
+    // Without a target group, the group says what is missing, and so does the Policies tab.
+    let plain = group(&json, "plain");
+    assert!(plain.get("capacity").is_none(), "{plain:#}");
+    let missing = plain["labels"]["capacity_missing"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(missing.contains("behind no ALB target group"), "{plain:#}");
+    let mut info = GroupInfo::new(info.id.clone());
+    info.policy = Some(CurrentPolicy {
+        model: PolicyModel::Fixed { replicas: 1 },
+        provenance: PolicyProvenance::PlatformApi,
+    });
+    info.labels
+        .insert("capacity_missing".into(), missing.to_string());
+    let e = autoscaler_for(&info).err().unwrap();
+    assert!(
+        e.starts_with("no capacity model: requests per instance unknown"),
+        "{e}"
+    );
+}

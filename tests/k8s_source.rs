@@ -4,6 +4,8 @@
 //! and sets no resourceVersion, so the fixtures carry what a real server would have set.
 #![cfg(feature = "kubernetes")]
 
+#[path = "k8s/proxy.rs"]
+mod proxy;
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -56,12 +58,17 @@ fn start_kmock(args: &[&str]) -> Option<Kmock> {
 
 /// POSTs an object as `kubectl create` would; returns the HTTP status.
 fn create(port: u16, path: &str, obj: &Value) -> u16 {
+    send(port, "POST", path, "application/json", obj)
+}
+
+/// One request to kmock; returns the HTTP status.
+fn send(port: u16, method: &str, path: &str, content_type: &str, obj: &Value) -> u16 {
     let body = obj.to_string();
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect kmock");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -101,6 +108,10 @@ fn load_shop(port: u16) {
 
 /// A kubeconfig with context `kmock` pointing at the server, bearer token auth.
 fn kubeconfig(dir: &Path, port: u16) -> PathBuf {
+    kubeconfig_with(dir, port, TOKEN)
+}
+
+fn kubeconfig_with(dir: &Path, port: u16, token: &str) -> PathBuf {
     let path = dir.join(format!("kubeconfig-{port}"));
     std::fs::write(
         &path,
@@ -108,7 +119,7 @@ fn kubeconfig(dir: &Path, port: u16) -> PathBuf {
             "apiVersion: v1\nkind: Config\ncurrent-context: kmock\n\
              clusters:\n- name: kmock\n  cluster:\n    server: http://127.0.0.1:{port}\n\
              contexts:\n- name: kmock\n  context:\n    cluster: kmock\n    user: tester\n    namespace: shop\n\
-             users:\n- name: tester\n  user:\n    token: {TOKEN}\n"
+             users:\n- name: tester\n  user:\n    token: {token}\n"
         ),
     )
     .unwrap();
@@ -385,4 +396,271 @@ fn bad_clusters_are_clear_messages_and_the_good_one_is_unaffected() {
         .map(|g| g["id"]["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(names, vec!["web"]);
+}
+
+/// A SuccessfulRescale Event for `web` as the HPA controller writes it.
+fn rescale(n: u32, at: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": format!("web.187c2a1f0d3e5{n:03}"), "namespace": "shop",
+                     "uid": format!("e1a1c3f2-0099-4b1e-9b9e-000000000{n:03}"),
+                     "resourceVersion": format!("9185{n:02}"), "creationTimestamp": at},
+        "involvedObject": {"kind": "HorizontalPodAutoscaler", "namespace": "shop", "name": "web",
+                           "apiVersion": "autoscaling/v2"},
+        "reason": "SuccessfulRescale",
+        "message": format!("New size: {n}; reason: cpu resource utilization (percentage of request) above target"),
+        "source": {"component": "horizontal-pod-autoscaler"},
+        "firstTimestamp": at, "lastTimestamp": at, "count": 1, "type": "Normal"
+    })
+}
+
+/// The HPA controller's two writes for a rescale to `n`: the HPA status, then the Event.
+async fn rescale_async(port: u16, n: u32, at: &'static str) {
+    let codes = tokio::task::spawn_blocking(move || {
+        let status = json!({"status": {"desiredReplicas": n, "lastScaleTime": at}});
+        [
+            send(
+                port,
+                "PATCH",
+                "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/web",
+                "application/merge-patch+json",
+                &status,
+            ),
+            create(port, "/api/v1/namespaces/shop/events", &rescale(n, at)),
+        ]
+    })
+    .await
+    .unwrap();
+    assert!(
+        codes.iter().all(|c| (200..300).contains(c)),
+        "kmock answered {codes:?}"
+    );
+}
+
+/// The next health report that satisfies `ok`; the scaling events seen meanwhile are kept.
+async fn health_until(
+    rx: &mut tokio::sync::mpsc::Receiver<Update>,
+    events: &mut Vec<ScalingEvent>,
+    ok: impl Fn(&HealthState) -> bool,
+) -> HealthState {
+    loop {
+        match next(rx).await {
+            Update::Health(h) if ok(&h.state) => return h.state,
+            Update::Event(e) => events.push(e),
+            _ => {}
+        }
+    }
+}
+
+async fn event_to(
+    rx: &mut tokio::sync::mpsc::Receiver<Update>,
+    events: &mut Vec<ScalingEvent>,
+    size: u32,
+) -> ScalingEvent {
+    loop {
+        if let Update::Event(e) = next(rx).await {
+            events.push(e.clone());
+            if e.to_replicas == size {
+                return e;
+            }
+        }
+    }
+}
+
+#[test]
+fn watches_resume_after_the_server_ends_them_or_expires_them_and_auth_recovers() {
+    let Some(k) = start_kmock(&["--serve", "apps/v1/statefulsets=StatefulSet"]) else {
+        return;
+    };
+    load_shop(k.port);
+    // Every watch ends after 700 ms, as the API server ends watches at their timeout.
+    let p = proxy::start(k.port, TOKEN, Duration::from_millis(700));
+    let f = p.faults.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig_with(dir.path(), p.port, TOKEN);
+    let cfg = KubernetesSourceConfig {
+        name: "cluster".into(),
+        kubeconfig: kc.display().to_string(),
+        context: "kmock".into(),
+        namespaces: vec!["shop".into()],
+        ..Default::default()
+    };
+    use std::sync::atomic::Ordering::SeqCst;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let task = scaletop::sources::kubernetes::spawn(cfg, tx);
+        let mut events = Vec::new();
+        health_until(&mut rx, &mut events, |s| *s == HealthState::Up).await;
+        let initial = events.len();
+        assert_eq!(initial, 2, "the two fixture rescales: {events:?}");
+
+        // 1. Streams ended by the server: the watch resumes, a later rescale arrives.
+        let watches = f.event_watches.load(SeqCst);
+        while f.event_watches.load(SeqCst) < watches + 2 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        rescale_async(k.port, 6, "2026-11-28T10:10:00Z").await;
+        let e = event_to(&mut rx, &mut events, 6).await;
+        assert_eq!((e.from_replicas, e.to_replicas), (5, 6));
+
+        // 2. 410 Expired on the next watch: the watcher relists and carries on.
+        let lists = f.event_lists.load(SeqCst);
+        f.expire_next_event_watch.store(true, SeqCst);
+        while f.expired_sent.load(SeqCst) == 0 || f.event_lists.load(SeqCst) == lists {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        rescale_async(k.port, 7, "2026-11-28T10:12:00Z").await;
+        let e = event_to(&mut rx, &mut events, 7).await;
+        assert_eq!((e.from_replicas, e.to_replicas), (6, 7));
+
+        // 3. The token is revoked: down with a clear reason, the token never shown.
+        *f.valid_token.lock().unwrap() = "rotated-kmock-token-not-a-secret-0815".into();
+        let down = health_until(&mut rx, &mut events, |s| {
+            matches!(s, HealthState::Down { .. })
+        })
+        .await;
+        let HealthState::Down { reason } = down else {
+            unreachable!()
+        };
+        assert!(
+            reason.contains("unauthorized (credentials missing or expired)"),
+            "{reason}"
+        );
+        assert!(
+            !reason.contains(TOKEN) && !reason.contains("rotated-kmock"),
+            "{reason}"
+        );
+        assert!(f.rejected.load(SeqCst) > 0);
+
+        // The kubeconfig gets the new token (as `aws eks get-token`, `gcloud` or a re-login
+        // would write it): the source reconnects on its own and is up again.
+        kubeconfig_with(dir.path(), p.port, "rotated-kmock-token-not-a-secret-0815");
+        health_until(&mut rx, &mut events, |s| *s == HealthState::Up).await;
+        rescale_async(k.port, 8, "2026-11-28T10:14:00Z").await;
+        let e = event_to(&mut rx, &mut events, 8).await;
+        assert_eq!((e.from_replicas, e.to_replicas), (7, 8));
+
+        // Resumes and relists never repeat a rescale.
+        let sizes: Vec<u32> = events[initial..].iter().map(|e| e.to_replicas).collect();
+        assert_eq!(sizes, vec![6, 7, 8], "{events:?}");
+        task.abort();
+    });
+}
+
+#[test]
+fn in_cluster_auth_without_a_mounted_service_account_is_a_clear_message() {
+    // No kubeconfig anywhere, but the pod environment variables kube reads are set.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("scaletop.toml");
+    std::fs::write(
+        &cfg,
+        "[[sources.kubernetes]]\nname = \"incluster\"\nresync = \"1s\"\n",
+    )
+    .unwrap();
+    if Path::new("/var/run/secrets/kubernetes.io/serviceaccount/namespace").exists() {
+        eprintln!("SKIP: this machine runs in a pod with a mounted service account");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "snapshot",
+            "--wait",
+            "20s",
+        ])
+        .env_remove("KUBECONFIG")
+        .env("HOME", dir.path())
+        .env("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+        .env("KUBERNETES_SERVICE_PORT", "443")
+        .output()
+        .unwrap();
+    let snap: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(1), "{snap:#}");
+    assert_eq!(
+        source(&snap, "incluster")["state"]["reason"],
+        "in-cluster auth (KUBERNETES_SERVICE_HOST=10.96.0.1): cannot read /var/run/secrets/kubernetes.io/serviceaccount/namespace: No such file or directory (os error 2) (is a service account token mounted?)"
+    );
+}
+
+#[test]
+fn keda_scaled_objects_and_standalone_vpas_form_groups_with_keda_events() {
+    let Some(k) = start_kmock(&["--serve", "apps/v1/statefulsets=StatefulSet"]) else {
+        return;
+    };
+    load_shop(k.port);
+    let ok = |code: u16| assert!((200..300).contains(&code), "kmock answered {code}");
+    ok(create(
+        k.port,
+        "/apis/keda.sh/v1alpha1/namespaces/shop/scaledobjects",
+        &fixture("scaledobject-worker.json"),
+    ));
+    ok(create(
+        k.port,
+        "/apis/autoscaling.k8s.io/v1/namespaces/shop/verticalpodautoscalers",
+        &fixture("vpa-reports.json"),
+    ));
+    for d in ["deployment-worker.json", "deployment-reports.json"] {
+        ok(create(
+            k.port,
+            "/apis/apps/v1/namespaces/shop/deployments",
+            &fixture(d),
+        ));
+    }
+    for e in fixture("events-worker.json").as_array().unwrap() {
+        ok(create(k.port, "/api/v1/namespaces/shop/events", e));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), k.port);
+    let (code, snap, _) = snapshot(dir.path(), &source_toml("cluster", &kc, "kmock"));
+    assert_eq!(code, Some(0), "{snap:#}");
+    let group = |name: &str| -> Value {
+        snap["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"]["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("group {name} in {:#}", snap["groups"]))
+    };
+    assert_eq!(
+        snap["groups"].as_array().unwrap().len(),
+        3,
+        "{:#}",
+        snap["groups"]
+    );
+    // No HPA for the ScaledObject in the cluster (kmock runs no KEDA): it leads its group.
+    let worker = group("keda-hpa-worker");
+    assert_eq!(worker["policy"]["provenance"], "platform_api");
+    assert!(worker["policy"]["model"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("kind: ScaledObject"));
+    assert_eq!(worker["latest"]["replicas_desired"], 2.0);
+    assert_eq!(worker["latest"]["replicas_max"], 12.0);
+    assert_eq!(
+        worker["labels"]["k8s.condition.Ready"],
+        "True ScaledObjectReady: ScaledObject is defined correctly and is ready for scaling"
+    );
+    assert!(worker["labels"]["k8s.keda.status"]
+        .as_str()
+        .unwrap()
+        .ends_with("KEDAScalersStarted: Started scalers watch"));
+    let reports = group("reports");
+    assert_eq!(
+        reports["labels"]["k8s.vpa"],
+        "Auto; target app: cpu 400m, memory 700Mi"
+    );
+    assert_eq!(reports["latest"]["replicas_ready"], 3.0);
+    // KEDA's (de)activations are platform scaling events of the worker group.
+    let events: Vec<ScalingEvent> = serde_json::from_value(snap["events"].clone()).unwrap();
+    let keda: Vec<(u32, u32)> = events
+        .iter()
+        .filter(|e| e.group.name == "keda-hpa-worker")
+        .map(|e| (e.from_replicas, e.to_replicas))
+        .collect();
+    assert_eq!(keda, vec![(1, 0), (0, 1)], "{:#}", snap["events"]);
+    assert!(events.iter().all(|e| e.origin == EventOrigin::Platform));
 }

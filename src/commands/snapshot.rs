@@ -57,6 +57,9 @@ pub struct GroupSnapshot {
     /// with a one-line summary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicySnapshot>,
+    /// The capacity model replays run on, where a source derived one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::model::CapacityModel>,
     /// What sources say about the group, e.g. HPA conditions (`k8s.condition.ScalingLimited`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
@@ -150,6 +153,7 @@ async fn collect(cfg: &Config, wait: Duration) -> Snapshot {
                 provenance: p.provenance,
                 model: p.model.clone(),
             }),
+            capacity: g.capacity.clone(),
             labels: g
                 .labels
                 .iter()

@@ -19,12 +19,25 @@ pub struct ActivityRecord {
     pub description: String,
     pub cause: String,
     pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
     /// Successful, Failed, InProgress, Cancelled, ...
     pub status: String,
     pub status_message: String,
 }
 
 const CHANGE: &str = "changing the desired capacity from ";
+
+/// Seconds from start to end of the successful instance launches ("Launching a new EC2
+/// instance: i-..."), which end when the instance is InService.
+pub fn launch_seconds(records: &[ActivityRecord]) -> Vec<u32> {
+    records
+        .iter()
+        .filter(|a| {
+            a.status == "Successful" && a.description.starts_with("Launching a new EC2 instance")
+        })
+        .filter_map(|a| u32::try_from((a.end? - a.start).num_seconds()).ok())
+        .collect()
+}
 
 /// `(from, to)` of the first "changing the desired capacity from A to B" in a Cause.
 pub fn capacity_change(cause: &str) -> Option<(u32, u32)> {
@@ -117,6 +130,7 @@ mod tests {
             start: DateTime::parse_from_rfc3339("2012-04-12T17:32:07Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            end: None,
             status: "Successful".into(),
             status_message: String::new(),
         }

@@ -13,7 +13,8 @@ use aws_sdk_cloudwatch::types::MetricAlarm;
 use aws_sdk_cloudwatch::Client as CwClient;
 use chrono::{DateTime, Utc};
 
-use super::activity::ActivityRecord;
+use super::activity::{launch_seconds, ActivityRecord};
+use super::capacity::CapacityFacts;
 use super::client::{classify, Failure};
 use super::{forecast, policy_doc, AwsSourceConfig};
 use crate::model::{CurrentPolicy, GroupId, GroupInfo, Platform, PolicyProvenance};
@@ -32,6 +33,8 @@ pub struct GroupRecord {
     pub max: u32,
     /// ALB target groups as CloudWatch's TargetGroup dimension ("targetgroup/name/id").
     pub target_groups: Vec<String>,
+    /// What the capacity model is derived from, with CloudWatch data (see `capacity`).
+    pub facts: CapacityFacts,
 }
 
 #[derive(Debug, Default)]
@@ -151,6 +154,7 @@ async fn activities(
                 description: a.description().unwrap_or_default().to_string(),
                 cause: a.cause().unwrap_or_default().to_string(),
                 start: dt(a.start_time())?,
+                end: dt(a.end_time()),
                 status: a
                     .status_code()
                     .map(|s| s.as_str().to_string())
@@ -238,6 +242,69 @@ fn describe_instances(
         .max_by_key(|(_, n)| **n)
         .map(|(t, _)| t.to_string())
         .or(from_config)
+}
+
+/// The group's figures a capacity model needs (CloudWatch's come later).
+fn capacity_facts(
+    g: &AutoScalingGroup,
+    region: &str,
+    info: &GroupInfo,
+    policies: &[&ScalingPolicy],
+    lc_types: &BTreeMap<String, String>,
+) -> CapacityFacts {
+    // Running types, most instances first; then what the configuration launches.
+    let mut running: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in g.instances() {
+        if let Some(t) = i.instance_type() {
+            *running.entry(t).or_default() += 1;
+        }
+    }
+    let mut types: Vec<(&str, usize)> = running.into_iter().collect();
+    types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut instance_types: Vec<String> = types.iter().map(|(t, _)| t.to_string()).collect();
+    let configured = g
+        .mixed_instances_policy()
+        .and_then(|m| m.launch_template())
+        .map(|lt| {
+            lt.overrides()
+                .iter()
+                .filter_map(|o| o.instance_type().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .chain(
+            g.launch_configuration_name()
+                .and_then(|lc| lc_types.get(lc).cloned()),
+        );
+    for t in configured {
+        if !instance_types.contains(&t) {
+            instance_types.push(t);
+        }
+    }
+    let target_tracking_warmup = policies
+        .iter()
+        .filter(|p| p.policy_type() == Some("TargetTrackingScaling"))
+        .find_map(|p| p.estimated_instance_warmup())
+        .and_then(|w| u32::try_from(w).ok());
+    CapacityFacts {
+        region: region.to_string(),
+        instance_types,
+        launch_template: info.labels.get("launch_template").cloned(),
+        min: uint(g.min_size()),
+        max: uint(g.max_size()),
+        warm_pool_size: g
+            .warm_pool_configuration()
+            .map_or(0, |w| uint(w.min_size()).max(uint(g.warm_pool_size()))),
+        health_check_grace_seconds: uint(g.health_check_grace_period()),
+        default_instance_warmup: g
+            .default_instance_warmup()
+            .and_then(|w| u32::try_from(w).ok())
+            .filter(|w| *w > 0),
+        target_tracking_warmup,
+        launch_seconds: Vec::new(),
+        has_target_groups: false,
+    }
 }
 
 async fn launch_configuration_types(
@@ -363,8 +430,13 @@ pub async fn read_region(
                 Err(e) => data.notes.push(format!("{name}: {}", e.message())),
             }
         }
+        let mut facts = capacity_facts(g, region, &info, &mine, &lc_types);
+        facts.has_target_groups = !target_groups.is_empty();
         match activities(asg, &name, &id).await {
-            Ok(a) => data.activities.extend(a),
+            Ok(a) => {
+                facts.launch_seconds = launch_seconds(&a);
+                data.activities.extend(a);
+            }
             Err(Failure::Throttled(m)) => return Err(Failure::Throttled(m)),
             Err(e) => data.notes.push(format!("{name}: {}", e.message())),
         }
@@ -376,6 +448,7 @@ pub async fn read_region(
             min: uint(g.min_size()),
             max: uint(g.max_size()),
             target_groups,
+            facts,
         });
     }
     Ok(data)

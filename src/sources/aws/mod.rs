@@ -10,6 +10,7 @@
 //! table is refused when the config is read.
 
 pub mod activity;
+pub mod capacity;
 #[cfg(feature = "aws")]
 mod client;
 #[cfg(feature = "aws")]

@@ -6,7 +6,7 @@
 //! Failures keep the last data: nothing is withdrawn from the store. Throttling beyond the
 //! SDK's retries doubles the poll interval (up to 8x) until a poll goes through.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -14,11 +14,13 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
 use super::activity::to_events;
+use super::capacity::{derive, Observations, MAX_OBSERVATIONS};
 use super::client::{endpoint, sdk_config, Failure};
 use super::groups::read_region;
 use super::metrics::{fetch, MetricTarget};
 use super::AwsSourceConfig;
 use crate::model::{GroupId, MetricKind};
+use crate::pricing::Catalog;
 use crate::sources::{HealthState, Sample, SourceDetails, SourceHealth, Update};
 
 /// Periods read again on each incremental CloudWatch fetch.
@@ -33,6 +35,8 @@ struct Region {
     /// End of the last good CloudWatch fetch.
     metrics_until: Option<DateTime<Utc>>,
     seen: HashSet<(GroupId, String)>,
+    /// CPU and requests per instance by period, for each group's capacity model.
+    load: HashMap<GroupId, Observations>,
 }
 
 pub fn spawn(cfg: AwsSourceConfig, tx: Sender<Update>) -> JoinHandle<()> {
@@ -66,6 +70,7 @@ async fn regions(cfg: &AwsSourceConfig) -> Result<Vec<Region>, String> {
             name: region,
             metrics_until: None,
             seen: HashSet::new(),
+            load: HashMap::new(),
         });
     }
     Ok(out)
@@ -83,6 +88,7 @@ async fn poll_region(
     tx: &Sender<Update>,
     period: i64,
     backfill: i64,
+    catalog: Option<&Catalog>,
     stats: &mut (u64, Vec<String>, Vec<String>),
 ) -> Result<Outcome, ()> {
     let account = if cfg.profile.is_empty() {
@@ -96,37 +102,13 @@ async fn poll_region(
     };
     let now = Utc::now();
     let send = |u: Update| async move { tx.send(u).await.map_err(|_| ()) };
-    let mut capacity = Vec::new();
-    for g in &data.groups {
-        send(Update::Group(Box::new(g.info.clone()))).await?;
-        for (metric, v) in [
-            (MetricKind::ReplicasDesired, g.desired),
-            (MetricKind::ReplicasReady, g.in_service),
-            (MetricKind::ReplicasMin, g.min),
-            (MetricKind::ReplicasMax, g.max),
-        ] {
-            capacity.push(Sample {
-                group: g.info.id.clone(),
-                metric,
-                value: f64::from(v),
-            });
-        }
-    }
-    stats.0 += capacity.len() as u64;
-    if !capacity.is_empty() {
-        send(Update::Samples {
-            at: now,
-            samples: capacity,
-        })
-        .await?;
-    }
-    for e in to_events(&data.activities, &mut r.seen) {
-        send(Update::Event(e)).await?;
-    }
     stats
         .1
         .extend(data.notes.iter().map(|n| format!("{}: {n}", r.name)));
     if data.groups.is_empty() {
+        for e in to_events(&data.activities, &mut r.seen) {
+            send(Update::Event(e)).await?;
+        }
         let filter = if cfg.groups.is_empty() {
             String::new()
         } else {
@@ -154,22 +136,107 @@ async fn poll_region(
     // Whole periods, as CloudWatch aligns datapoints.
     let start =
         DateTime::from_timestamp(start.timestamp().div_euclid(period) * period, 0).unwrap_or(start);
-    match fetch(&r.cw, &targets, start, now, period as i32).await {
+    let metrics = match fetch(&r.cw, &targets, start, now, period as i32).await {
         Ok(by_time) => {
             r.metrics_until = Some(now);
-            for (ts, samples) in by_time {
-                let Some(at) = DateTime::from_timestamp(ts, 0) else {
-                    continue;
-                };
-                stats.0 += samples.len() as u64;
-                send(Update::Samples { at, samples }).await?;
-            }
+            observe(&mut r.load, &targets, &by_time);
+            by_time
         }
-        Err(f) => stats
-            .2
-            .push(format!("{}: CloudWatch: {}", r.name, f.message())),
+        Err(f) => {
+            stats
+                .2
+                .push(format!("{}: CloudWatch: {}", r.name, f.message()));
+            Default::default()
+        }
+    };
+    let mut capacity = Vec::new();
+    for g in &data.groups {
+        let mut info = g.info.clone();
+        let empty = Observations::new();
+        let obs = r.load.get(&info.id).unwrap_or(&empty);
+        // Stated on the group, so the Policies tab can say why a replay is not possible.
+        let (label, text) = match catalog.map(|c| derive(&g.facts, obs, c)) {
+            Some(Ok((model, basis))) => {
+                info.capacity = Some(model);
+                ("capacity_model", basis)
+            }
+            Some(Err(missing)) => ("capacity_missing", missing),
+            None => (
+                "capacity_missing",
+                "the built-in pricing catalog did not load".to_string(),
+            ),
+        };
+        // Both keys always set (one empty): the store keeps labels a newer update omits.
+        for key in ["capacity_model", "capacity_missing"] {
+            let v = if key == label {
+                text.clone()
+            } else {
+                String::new()
+            };
+            info.labels.insert(key.into(), v);
+        }
+        send(Update::Group(Box::new(info))).await?;
+        for (metric, v) in [
+            (MetricKind::ReplicasDesired, g.desired),
+            (MetricKind::ReplicasReady, g.in_service),
+            (MetricKind::ReplicasMin, g.min),
+            (MetricKind::ReplicasMax, g.max),
+        ] {
+            capacity.push(Sample {
+                group: g.info.id.clone(),
+                metric,
+                value: f64::from(v),
+            });
+        }
+    }
+    stats.0 += capacity.len() as u64;
+    if !capacity.is_empty() {
+        send(Update::Samples {
+            at: now,
+            samples: capacity,
+        })
+        .await?;
+    }
+    for e in to_events(&data.activities, &mut r.seen) {
+        send(Update::Event(e)).await?;
+    }
+    for (ts, samples) in metrics {
+        let Some(at) = DateTime::from_timestamp(ts, 0) else {
+            continue;
+        };
+        stats.0 += samples.len() as u64;
+        send(Update::Samples { at, samples }).await?;
     }
     Ok(Outcome::Groups(data.groups.len()))
+}
+
+/// Keeps each period's (CPU %, requests per second per in-service instance) of every group;
+/// the request rate the fetch reports is per target times the in-service count.
+fn observe(
+    load: &mut HashMap<GroupId, Observations>,
+    targets: &[MetricTarget],
+    by_time: &std::collections::BTreeMap<i64, Vec<Sample>>,
+) {
+    for t in targets.iter().filter(|t| t.in_service > 0) {
+        let obs = load.entry(t.group.clone()).or_default();
+        for (ts, samples) in by_time {
+            let value = |m: MetricKind| {
+                samples
+                    .iter()
+                    .find(|s| s.group == t.group && s.metric == m)
+                    .map(|s| s.value)
+            };
+            if let (Some(cpu), Some(rate)) = (
+                value(MetricKind::CpuUtilization),
+                value(MetricKind::RequestRate),
+            ) {
+                obs.insert(*ts, (cpu, rate / f64::from(t.in_service)));
+            }
+        }
+        while obs.len() > MAX_OBSERVATIONS {
+            obs.pop_first();
+        }
+    }
 }
 
 async fn run(cfg: AwsSourceConfig, tx: Sender<Update>) {
@@ -195,6 +262,8 @@ async fn run(cfg: AwsSourceConfig, tx: Sender<Update>) {
             return;
         }
     };
+    // Instance vCPUs and prices for the capacity models (embedded; cannot fail in a release).
+    let catalog = Catalog::built_in().ok();
     let mut backoff = 1u32;
     let mut delivered = 0u64;
     let mut latencies: std::collections::VecDeque<f64> = Default::default();
@@ -205,7 +274,7 @@ async fn run(cfg: AwsSourceConfig, tx: Sender<Update>) {
         let mut failures: Vec<(String, Failure)> = Vec::new();
         let mut groups = 0;
         for r in regions.iter_mut() {
-            match poll_region(r, &cfg, &tx, period, backfill, &mut stats).await {
+            match poll_region(r, &cfg, &tx, period, backfill, catalog.as_ref(), &mut stats).await {
                 Err(()) => return, // the store is gone
                 Ok(Outcome::Groups(n)) => groups += n,
                 Ok(Outcome::Failed(f)) => {

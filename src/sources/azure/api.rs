@@ -123,7 +123,10 @@ impl AzureApi {
             .await
     }
 
-    /// `Percentage CPU`, 1-minute averages over [start, end].
+    /// `Percentage CPU`, 1-minute averages over [start, end]: the VM scale set's platform metric
+    /// (https://learn.microsoft.com/en-us/azure/azure-monitor/reference/supported-metrics/microsoft-compute-virtualmachinescalesets-metrics),
+    /// read with Metrics - List (https://learn.microsoft.com/en-us/rest/api/monitor/metrics/list:
+    /// `metricnames`, `aggregation`, `interval`, `timespan`).
     pub async fn cpu_metrics(
         &self,
         token: &Secret,
@@ -152,7 +155,12 @@ impl AzureApi {
     }
 
     /// Activity Log entries of the Microsoft.Insights provider (autoscale runs among them)
-    /// over [start, end].
+    /// over [start, end]. The filter is the documented "List events for a resource provider"
+    /// pattern (`eventTimestamp ge .. and eventTimestamp le .. and resourceProvider eq ..`;
+    /// https://learn.microsoft.com/en-us/rest/api/monitor/activitylogs/list); the autoscale
+    /// engine's scale actions are logged under Microsoft.Insights with category Autoscale
+    /// (https://learn.microsoft.com/en-us/azure/azure-monitor/essentials/activity-log-schema#autoscale-category,
+    /// caller Microsoft.Insights/autoscaleSettings as Get-AzAutoscaleHistory shows).
     pub async fn activity_log(
         &self,
         token: &Secret,

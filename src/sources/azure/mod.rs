@@ -16,9 +16,9 @@ use tokio::task::JoinHandle;
 
 use self::api::AzureApi;
 pub use self::config::{AzureSettings, AzureSourceConfig};
-use crate::sources::cloud::rest::{RestClient, RestError};
+use crate::sources::cloud::rest::{CallStats, RestClient, RestError};
 use crate::sources::cloud::token::TokenCache;
-use crate::sources::cloud::{next_pause, Reporter, Round};
+use crate::sources::cloud::{poll, Poller, Reporter, Round};
 use crate::sources::{Sample, Update};
 
 /// Per-scale-set requests in flight at once.
@@ -51,7 +51,23 @@ struct AzureSource {
     reads_left: Option<u64>,
 }
 
-impl AzureSource {
+impl Poller for AzureSource {
+    fn rest(&self) -> &RestClient {
+        &self.api.rest
+    }
+
+    fn tokens(&mut self) -> &mut TokenCache {
+        &mut self.tokens
+    }
+
+    fn hint(&self, e: &RestError) -> &'static str {
+        hint(e)
+    }
+
+    fn observe(&mut self, stats: &CallStats) {
+        self.reads_left = stats.ratelimit_remaining;
+    }
+
     async fn round(&mut self, now: DateTime<Utc>) -> Result<Round, RestError> {
         let mut token = self.tokens.get(&self.api.rest, now).await?;
         let rgs = self.settings.resource_groups.clone();
@@ -181,7 +197,9 @@ impl AzureSource {
         self.read_until = Some(now);
         Ok(round)
     }
+}
 
+impl AzureSource {
     /// True the first time an event id is seen.
     fn remember(&mut self, id: String) -> bool {
         let (set, order) = &mut self.seen;
@@ -219,7 +237,7 @@ pub fn spawn(cfg: AzureSourceConfig, tx: Sender<Update>) -> JoinHandle<()> {
             tokens.source().describe()
         );
         let interval = settings.interval;
-        let mut source = AzureSource {
+        let source = AzureSource {
             api: AzureApi {
                 rest,
                 management_url: settings.management_url.clone(),
@@ -231,30 +249,6 @@ pub fn spawn(cfg: AzureSourceConfig, tx: Sender<Update>) -> JoinHandle<()> {
             seen: Default::default(),
             reads_left: None,
         };
-        loop {
-            let result = source.round(Utc::now()).await;
-            let stats = source.api.rest.take_stats();
-            source.reads_left = stats.ratelimit_remaining;
-            let latency = source.api.rest.latency_ms();
-            let (alive, pause) = match result {
-                Ok(round) => (
-                    reporter.deliver(round, stats, latency).await,
-                    next_pause(interval, None),
-                ),
-                Err(e) => {
-                    if e.is_unauthorized() {
-                        source.tokens.invalidate();
-                    }
-                    (
-                        reporter.fail(&e, hint(&e), stats, latency).await,
-                        next_pause(interval, Some(&e)),
-                    )
-                }
-            };
-            if !alive {
-                return;
-            }
-            tokio::time::sleep(pause).await;
-        }
+        poll(reporter, source, interval).await;
     })
 }

@@ -8,7 +8,7 @@ pub mod token;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::Sender;
 
 use self::rest::{CallStats, RestError};
@@ -173,6 +173,53 @@ fn stats_warning(stats: &CallStats) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// A cloud source polled in rounds by [`poll`].
+pub trait Poller: Send {
+    /// One round: everything the source reads at `now`.
+    fn round(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> impl std::future::Future<Output = Result<Round, RestError>> + Send;
+    fn rest(&self) -> &rest::RestClient;
+    fn tokens(&mut self) -> &mut token::TokenCache;
+    /// What to tell the user to do about a failure ("" for nothing).
+    fn hint(&self, e: &RestError) -> &'static str;
+    /// Sees the round's call stats before they are reported.
+    fn observe(&mut self, _stats: &CallStats) {}
+}
+
+/// Runs rounds every `interval` (longer when the API asks) until the store goes away: a good
+/// round is delivered, a failed one marks the source down with the hint; a rejected token is
+/// dropped so the next round fetches a new one.
+pub async fn poll<P: Poller>(mut reporter: Reporter, mut source: P, interval: Duration) {
+    loop {
+        let result = source.round(Utc::now()).await;
+        let stats = source.rest().take_stats();
+        source.observe(&stats);
+        let latency = source.rest().latency_ms();
+        let (alive, pause) = match result {
+            Ok(round) => (
+                reporter.deliver(round, stats, latency).await,
+                next_pause(interval, None),
+            ),
+            Err(e) => {
+                if e.is_unauthorized() {
+                    source.tokens().invalidate();
+                }
+                let hint = source.hint(&e);
+                (
+                    reporter.fail(&e, hint, stats, latency).await,
+                    next_pause(interval, Some(&e)),
+                )
+            }
+        };
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(pause).await;
+    }
 }
 
 /// Pause before the next round: the interval, longer when the API asked for a longer pause.

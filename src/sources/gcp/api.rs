@@ -86,6 +86,15 @@ impl GcpApi {
 
     /// Per-minute mean CPU utilization over [start, end], averaged per instance group and
     /// zone (Cloud Monitoring aggregation), every page.
+    ///
+    /// `compute.googleapis.com/instance/cpu/utilization` is a 0-1 fraction on the `gce_instance`
+    /// resource, sampled every 60 s (https://cloud.google.com/monitoring/api/metrics_gcp_c);
+    /// the filter selects metric and resource type and groups by the `zone` resource label and
+    /// the `instance_group` system metadata label, quoted as the filter syntax allows
+    /// (https://cloud.google.com/monitoring/api/v3/filters, "metadata.system_labels"); the
+    /// response then carries that label in `metadata.systemLabels`
+    /// (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/TimeSeries: "metadata labels
+    /// that are explicitly named in the reduction").
     pub async fn cpu_series(
         &self,
         token: &Secret,

@@ -5,12 +5,12 @@
 //! - projects.timeSeries.list:
 //!   https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.timeSeries/list
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::model::{GroupId, GroupInfo, MetricKind, Platform};
+use crate::model::{EventOrigin, GroupId, GroupInfo, MetricKind, Platform, ScalingEvent};
 use crate::sources::cloud::{native_policy, Round};
 use crate::sources::{Sample, Update};
 
@@ -177,6 +177,56 @@ pub fn autoscaler_round(
     (round, ids)
 }
 
+/// Scaling events of the managed instance groups, derived by comparing each MIG's
+/// `targetSize` with the previous poll's. The Compute Engine API keeps no history of
+/// autoscaler decisions: the autoscaler resource has the current `recommendedSize` and
+/// `statusDetails`, the instance group manager the current `targetSize` and `currentActions`
+/// (https://cloud.google.com/compute/docs/reference/rest/v1/autoscalers,
+/// .../instanceGroupManagers), and autoscaler resizes are not user operations. Cloud Logging's
+/// autoscaler log has the decisions; it is not read here. So these events are scaletop's
+/// (origin Derived), timed at the poll that saw the change.
+pub fn target_size_events(
+    previous: &mut HashMap<GroupId, u32>,
+    project: &str,
+    autoscalers: &[(String, Value)],
+    migs: &[(String, Value)],
+    now: DateTime<Utc>,
+) -> Vec<Update> {
+    let mut out = Vec::new();
+    for (location, a) in autoscalers {
+        let Some(target) = a.get("target").and_then(Value::as_str) else {
+            continue;
+        };
+        let mig_name = last_segment(target);
+        let Some(size) = migs
+            .iter()
+            .find(|(l, m)| l == location && m.get("name").and_then(Value::as_str) == Some(mig_name))
+            .and_then(|(_, m)| as_u32(m.get("targetSize")))
+        else {
+            continue;
+        };
+        let id = group_id(project, location, mig_name);
+        if let Some(before) = previous.insert(id.clone(), size).filter(|b| *b != size) {
+            let recommended = as_u32(a.get("recommendedSize"))
+                .map(|r| format!(", autoscaler recommends {r}"))
+                .unwrap_or_default();
+            out.push(Update::Event(ScalingEvent {
+                at: now,
+                group: id,
+                from_replicas: before,
+                to_replicas: size,
+                reason: format!(
+                    "MIG target size changed between polls{recommended} (the Compute API keeps no scaling history)"
+                ),
+                demand: None,
+                thrash: false,
+                origin: EventOrigin::Derived,
+            }));
+        }
+    }
+    out
+}
+
 /// A GCP value point: `doubleValue`, or `int64Value` (a string in JSON).
 fn point_value(p: &Value) -> Option<f64> {
     let v = p.get("value")?;
@@ -271,5 +321,35 @@ mod tests {
         assert!(!wanted("europe-west1-c", &f));
         assert!(!wanted("us-central10-a", &f));
         assert!(wanted("anything", &[]));
+    }
+
+    #[test]
+    fn target_size_changes_between_polls_are_derived_events() {
+        let a = |rec: u32| {
+            vec![(
+                "us-central1-a".to_string(),
+                serde_json::json!({"name": "web-as", "recommendedSize": rec,
+                    "target": "https://www.googleapis.com/compute/v1/projects/p/zones/us-central1-a/instanceGroupManagers/web"}),
+            )]
+        };
+        let m = |size: u32| {
+            vec![(
+                "us-central1-a".to_string(),
+                serde_json::json!({"name": "web", "targetSize": size}),
+            )]
+        };
+        let mut prev = HashMap::new();
+        let now = Utc::now();
+        // The first poll only learns the size; an unchanged size is no event.
+        assert!(target_size_events(&mut prev, "p", &a(3), &m(3), now).is_empty());
+        assert!(target_size_events(&mut prev, "p", &a(3), &m(3), now).is_empty());
+        let u = target_size_events(&mut prev, "p", &a(5), &m(5), now);
+        let [Update::Event(e)] = u.as_slice() else {
+            panic!("one event: {u:?}");
+        };
+        assert_eq!((e.from_replicas, e.to_replicas), (3, 5));
+        assert_eq!(e.origin, EventOrigin::Derived);
+        assert_eq!(e.group, group_id("p", "us-central1-a", "web"));
+        assert!(e.reason.contains("autoscaler recommends 5"), "{}", e.reason);
     }
 }

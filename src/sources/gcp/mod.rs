@@ -15,7 +15,7 @@ use self::api::GcpApi;
 pub use self::config::{GcpSettings, GcpSourceConfig};
 use crate::sources::cloud::rest::{RestClient, RestError};
 use crate::sources::cloud::token::TokenCache;
-use crate::sources::cloud::{next_pause, Reporter, Round};
+use crate::sources::cloud::{poll, Poller, Reporter, Round};
 use crate::sources::Update;
 
 /// Cloud Monitoring publishes points a few minutes late: each round re-reads this much.
@@ -38,9 +38,23 @@ struct GcpSource {
     tokens: TokenCache,
     /// End of the CPU range already read.
     cpu_until: Option<DateTime<Utc>>,
+    /// Each MIG's target size at the last poll, for the derived scaling events.
+    target_sizes: std::collections::HashMap<crate::model::GroupId, u32>,
 }
 
-impl GcpSource {
+impl Poller for GcpSource {
+    fn rest(&self) -> &RestClient {
+        &self.api.rest
+    }
+
+    fn tokens(&mut self) -> &mut TokenCache {
+        &mut self.tokens
+    }
+
+    fn hint(&self, e: &RestError) -> &'static str {
+        hint(e)
+    }
+
     async fn round(&mut self, now: DateTime<Utc>) -> Result<Round, RestError> {
         let mut token = self.tokens.get(&self.api.rest, now).await?;
         let autoscalers = match self.api.autoscalers(&token).await {
@@ -64,6 +78,13 @@ impl GcpSource {
         };
         let project = &self.settings.project;
         let (mut round, groups) = mapping::autoscaler_round(project, &autoscalers, &migs, now);
+        round.updates.extend(mapping::target_size_events(
+            &mut self.target_sizes,
+            project,
+            &autoscalers,
+            &migs,
+            now,
+        ));
         round.warnings.extend(warnings);
         if groups.is_empty() {
             let zones = if self.settings.zones.is_empty() {
@@ -125,7 +146,7 @@ pub fn spawn(cfg: GcpSourceConfig, tx: Sender<Update>) -> JoinHandle<()> {
             tokens.source().describe()
         );
         let interval = settings.interval;
-        let mut source = GcpSource {
+        let source = GcpSource {
             api: GcpApi {
                 rest,
                 compute_url: settings.compute_url.clone(),
@@ -136,30 +157,8 @@ pub fn spawn(cfg: GcpSourceConfig, tx: Sender<Update>) -> JoinHandle<()> {
             settings,
             tokens,
             cpu_until: None,
+            target_sizes: Default::default(),
         };
-        loop {
-            let result = source.round(Utc::now()).await;
-            let stats = source.api.rest.take_stats();
-            let latency = source.api.rest.latency_ms();
-            let (alive, pause) = match result {
-                Ok(round) => (
-                    reporter.deliver(round, stats, latency).await,
-                    next_pause(interval, None),
-                ),
-                Err(e) => {
-                    if e.is_unauthorized() {
-                        source.tokens.invalidate();
-                    }
-                    (
-                        reporter.fail(&e, hint(&e), stats, latency).await,
-                        next_pause(interval, Some(&e)),
-                    )
-                }
-            };
-            if !alive {
-                return;
-            }
-            tokio::time::sleep(pause).await;
-        }
+        poll(reporter, source, interval).await;
     })
 }

@@ -29,6 +29,12 @@ pub enum EventKind {
         message: String,
         count: u32,
     },
+    /// KEDA (de)activated the scale target, with both sizes in the message:
+    /// KEDAScaleTargetActivated / KEDAScaleTargetDeactivated.
+    Resize { from: u32, to: u32, reason: String },
+    /// A Normal KEDA lifecycle event (KEDAScalersStarted, KEDAScalersStopped,
+    /// ScaledObjectReady): no size change, shown as the group's latest KEDA status.
+    Lifecycle { reason: String, message: String },
     /// A Normal event that says nothing about size (kept out of the event log).
     Other,
 }
@@ -75,7 +81,33 @@ pub fn read_event(ev: &Value, now: DateTime<Utc>) -> Option<AutoscalerEvent> {
         .unwrap_or(message);
     let dedup_key = format!("{namespace}/{id}#{count}@{}", at.timestamp());
     let is_warning = ev.get("type").and_then(Value::as_str) == Some("Warning");
-    let what = if reason == "SuccessfulRescale" {
+    let keda_resize = matches!(
+        reason,
+        "KEDAScaleTargetActivated" | "KEDAScaleTargetDeactivated"
+    );
+    let what = if keda_resize && !is_warning {
+        match parse_keda_resize(message) {
+            Some((from, to, detail)) => EventKind::Resize {
+                from,
+                to,
+                reason: keda_reason(reason, &detail),
+            },
+            None => EventKind::Warning {
+                reason: reason.to_string(),
+                message: format!("unreadable KEDA message: {message}"),
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+            },
+        }
+    } else if matches!(
+        reason,
+        "KEDAScalersStarted" | "KEDAScalersStopped" | "ScaledObjectReady"
+    ) && !is_warning
+    {
+        EventKind::Lifecycle {
+            reason: reason.to_string(),
+            message: message.to_string(),
+        }
+    } else if reason == "SuccessfulRescale" {
         match parse_rescale_message(message) {
             Some((new_size, reason)) => EventKind::Rescale { new_size, reason },
             None => EventKind::Warning {
@@ -117,6 +149,39 @@ pub fn parse_rescale_message(message: &str) -> Option<(u32, String)> {
         .unwrap_or(after)
         .to_string();
     Some((size, reason))
+}
+
+/// Parses KEDA's scale executor messages (kedacore/keda pkg/scaling/executor/
+/// scale_scaledobjects.go): "Scaled apps/v1.Deployment shop/worker from 0 to 1" with an
+/// optional ", triggered by <triggers>" or ", caused by forced activation annotation", and
+/// "Deactivated apps/v1.Deployment shop/worker from 1 to 0". Returns (from, to, detail).
+pub fn parse_keda_resize(message: &str) -> Option<(u32, u32, String)> {
+    let m = message.trim();
+    if !(m.starts_with("Scaled ") || m.starts_with("Deactivated ")) {
+        return None;
+    }
+    let at = m.rfind(" from ")?;
+    let rest = &m[at + " from ".len()..];
+    let (from, rest) = rest.split_once(" to ")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let to = rest[..digits].parse().ok()?;
+    let detail = rest[digits..].trim_start_matches(',').trim().to_string();
+    Some((from.trim().parse().ok()?, to, detail))
+}
+
+/// The reason shown for a KEDA (de)activation.
+fn keda_reason(reason: &str, detail: &str) -> String {
+    let what = if reason == "KEDAScaleTargetActivated" {
+        "KEDA activated the scale target (a trigger became active)"
+    } else {
+        // KEDA deactivates once no trigger was active for the cooldownPeriod.
+        "KEDA deactivated the scale target (no trigger active for the cooldown period)"
+    };
+    if detail.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what}, {detail}")
+    }
 }
 
 /// Replica sizes of one group as seen so far, to give a rescale its "from": the HPA status
@@ -223,6 +288,47 @@ mod tests {
         let mut pod = event("Scheduled", "Normal", "x", 1);
         pod["involvedObject"]["kind"] = json!("Pod");
         assert_eq!(read_event(&pod, now), None);
+    }
+
+    #[test]
+    fn keda_messages_carry_both_sizes() {
+        assert_eq!(
+            parse_keda_resize(
+                "Scaled apps/v1.Deployment shop/worker from 0 to 1, triggered by kafka-orders"
+            ),
+            Some((0, 1, "triggered by kafka-orders".to_string()))
+        );
+        assert_eq!(
+            parse_keda_resize("Deactivated apps/v1.Deployment shop/worker from 3 to 0"),
+            Some((3, 0, String::new()))
+        );
+        assert_eq!(parse_keda_resize("Started scalers watch"), None);
+        let mut e = event(
+            "KEDAScaleTargetDeactivated",
+            "Normal",
+            "Deactivated apps/v1.Deployment shop/worker from 3 to 0",
+            1,
+        );
+        e["involvedObject"] = json!({"kind": "ScaledObject", "name": "worker", "namespace": "shop",
+                                     "apiVersion": "keda.sh/v1alpha1"});
+        let r = read_event(&e, Utc::now()).unwrap();
+        assert_eq!(r.object_kind, "ScaledObject");
+        assert_eq!(
+            r.what,
+            EventKind::Resize {
+                from: 3,
+                to: 0,
+                reason:
+                    "KEDA deactivated the scale target (no trigger active for the cooldown period)"
+                        .into()
+            }
+        );
+        e["reason"] = json!("KEDAScalersStarted");
+        e["message"] = json!("Started scalers watch");
+        assert!(matches!(
+            read_event(&e, Utc::now()).unwrap().what,
+            EventKind::Lifecycle { .. }
+        ));
     }
 
     #[test]

@@ -233,6 +233,27 @@ pub fn workload_ready(w: &Value) -> Option<u32> {
     Some(u(status, "/readyReplicas").unwrap_or(0))
 }
 
+/// Replicas a Deployment or StatefulSet asks for (`spec.replicas`; the API defaults it to 1).
+pub fn workload_desired(w: &Value) -> Option<u32> {
+    w.get("spec")?;
+    Some(u(w, "/spec/replicas").unwrap_or(1))
+}
+
+/// A ScaledObject's replica bounds, with KEDA's defaults (minReplicaCount 0,
+/// maxReplicaCount 100; keda.sh/docs "Scaling Deployments" ScaledObject spec).
+pub fn scaled_object_bounds(so: &Value) -> Vec<(MetricKind, f64)> {
+    vec![
+        (
+            MetricKind::ReplicasMin,
+            f64::from(u(so, "/spec/minReplicaCount").unwrap_or(0)),
+        ),
+        (
+            MetricKind::ReplicasMax,
+            f64::from(u(so, "/spec/maxReplicaCount").unwrap_or(100)),
+        ),
+    ]
+}
+
 /// Container requests of a workload's pod template, e.g. "app: cpu 250m, memory 256Mi".
 pub fn workload_requests(w: &Value) -> Option<String> {
     let containers = w

@@ -14,13 +14,15 @@ use serde_json::Value;
 use tokio::sync::mpsc::{self, Sender};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::client::{connect, describe, Failure};
+use super::client::{connect, describe, describe_request, Failure};
 use super::config::KubernetesSourceConfig;
 use super::state::{ClusterState, ObjectKind};
 use crate::sources::{HealthState, SourceDetails, SourceHealth, Update};
 
-/// Wait before trying again after the cluster could not be reached at all.
-const RECONNECT_DELAY: Duration = Duration::from_secs(30);
+/// Backoff between attempts to (re)connect: first retry soon (a refreshed token or a
+/// restarted API server is usually back at once), then less often.
+const RECONNECT_FIRST: Duration = Duration::from_secs(1);
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
 const KINDS: [ObjectKind; 6] = [
     ObjectKind::Deployment,
@@ -66,18 +68,27 @@ enum Msg {
     Failed(Stream, Failure, String),
 }
 
-/// One watch: a kind in one namespace (None: all namespaces).
+/// One watch: a kind in one namespace (None: all namespaces); for Events, about which kind
+/// of object (a field selector takes one kind, so HPA and ScaledObject events are two watches).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Stream {
     kind: ObjectKind,
     namespace: Option<String>,
+    about: Option<&'static str>,
 }
+
+/// The objects whose Events are read: the HPA controller's and KEDA's.
+const EVENTS_ABOUT: [&str; 2] = ["HorizontalPodAutoscaler", "ScaledObject"];
 
 impl Stream {
     fn describe(&self) -> String {
+        let about = self
+            .about
+            .map(|a| format!(" about {a}s"))
+            .unwrap_or_default();
         match &self.namespace {
-            Some(ns) => format!("{} in {ns}", self.kind.label()),
-            None => self.kind.label().to_string(),
+            Some(ns) => format!("{}{about} in {ns}", self.kind.label()),
+            None => format!("{}{about}", self.kind.label()),
         }
     }
 }
@@ -106,37 +117,48 @@ async fn run(cfg: KubernetesSourceConfig, tx: Sender<Update>) {
         details: SourceDetails::default(),
     };
     let resync = cfg.resync_interval().unwrap_or(Duration::from_secs(15));
+    // Kept across reconnects: events already reported are not reported again after a relist.
+    let mut state = ClusterState::default();
+    let mut delay = RECONNECT_FIRST;
     loop {
-        let client = match connect(&cfg).await {
-            Ok(c) => c,
-            Err(reason) => {
-                health.errors += 1;
-                health.state = HealthState::Down { reason };
-                if tx.send(Update::Health(health.clone())).await.is_err() {
-                    return;
+        // Rebuilt on every attempt, so credentials renewed in the kubeconfig (or a rotated
+        // service account token) are picked up.
+        let reason = match connect(&cfg).await {
+            Err(reason) => reason,
+            Ok(client) => match client.apiserver_version().await {
+                Err(e) => match describe_request(&e) {
+                    (Failure::Unauthorized, reason) => reason,
+                    (_, reason) => format!("cannot reach the API server: {reason}"),
+                },
+                Ok(_) => {
+                    let last_ok = health.last_ok;
+                    let ended = watch_all(&cfg, client, &tx, &mut health, &mut state, resync).await;
+                    if health.last_ok != last_ok {
+                        delay = RECONNECT_FIRST;
+                    }
+                    match ended {
+                        Ended::StoreGone => return,
+                        Ended::Reconnect(reason) => reason,
+                    }
                 }
-                tokio::time::sleep(RECONNECT_DELAY).await;
-                continue;
-            }
+            },
         };
-        if let Err(e) = client.apiserver_version().await {
-            health.errors += 1;
-            health.state = HealthState::Down {
-                reason: format!("cannot reach the API server: {}", one_line(&e.to_string())),
-            };
-            if tx.send(Update::Health(health.clone())).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(RECONNECT_DELAY).await;
-            continue;
+        health.errors += 1;
+        health.state = HealthState::Down { reason };
+        if tx.send(Update::Health(health.clone())).await.is_err() {
+            return;
         }
-        watch_all(&cfg, client, &tx, &mut health, resync).await;
-        return;
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(RECONNECT_MAX);
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Why the watches stopped.
+enum Ended {
+    /// The store is gone: the source stops.
+    StoreGone,
+    /// Credentials were rejected (or every watch ended): connect again from the kubeconfig.
+    Reconnect(String),
 }
 
 async fn watch_all(
@@ -144,8 +166,9 @@ async fn watch_all(
     client: Client,
     tx: &Sender<Update>,
     health: &mut SourceHealth,
+    state: &mut ClusterState,
     resync: Duration,
-) {
+) -> Ended {
     let namespaces: Vec<Option<String>> = if cfg.namespaces.is_empty() {
         vec![None]
     } else {
@@ -156,17 +179,24 @@ async fn watch_all(
     let mut tasks = JoinSet::new();
     let mut streams: BTreeMap<Stream, StreamState> = BTreeMap::new();
     for kind in KINDS {
+        let abouts: Vec<Option<&'static str>> = if kind == ObjectKind::Event {
+            EVENTS_ABOUT.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        };
         for ns in &namespaces {
-            let stream = Stream {
-                kind,
-                namespace: ns.clone(),
-            };
-            streams.insert(stream.clone(), StreamState::Listing);
-            tasks.spawn(watch_one(client.clone(), stream, mtx.clone()));
+            for about in &abouts {
+                let stream = Stream {
+                    kind,
+                    namespace: ns.clone(),
+                    about: *about,
+                };
+                streams.insert(stream.clone(), StreamState::Listing);
+                tasks.spawn(watch_one(client.clone(), stream, mtx.clone()));
+            }
         }
     }
     drop(mtx);
-    let mut state = ClusterState::default();
     // Until every watch has listed once, lists are held back and applied in KINDS order:
     // events before HPAs, so a rescale's "from" is the event before it, not today's size.
     let mut first_sync: Option<Vec<Msg>> = Some(Vec::new());
@@ -176,12 +206,12 @@ async fn watch_all(
         let msg = tokio::select! {
             m = rx.recv() => match m {
                 Some(m) => m,
-                None => return,
+                None => return Ended::Reconnect("every watch ended".to_string()),
             },
             _ = ticker.tick() => {
                 let updates = state.resync(Utc::now());
                 if send_all(tx, updates, health).await.is_err() {
-                    return;
+                    return Ended::StoreGone;
                 }
                 continue;
             }
@@ -195,8 +225,13 @@ async fn watch_all(
             Msg::Failed(_, f, reason) => StreamState::Failed(*f, reason.clone()),
             _ => StreamState::Synced,
         };
-        if let Msg::Failed(..) = msg {
+        if let Msg::Failed(s, failure, reason) = &msg {
             health.errors += 1;
+            // A rejected token fails every request alike: drop all watches and connect again,
+            // rather than let each watch retry with credentials that will not work.
+            if *failure == Failure::Unauthorized {
+                return Ended::Reconnect(format!("{}: {reason}", s.describe()));
+            }
         }
         streams.insert(stream, new_state);
         let mut updates = Vec::new();
@@ -211,20 +246,20 @@ async fn watch_all(
                         _ => (1, None),
                     });
                     for m in held {
-                        updates.extend(apply(&mut state, m));
+                        updates.extend(apply(state, m));
                     }
                 }
             }
-            None => updates = apply(&mut state, msg),
+            None => updates = apply(state, msg),
         }
         if first_sync.is_none() {
             health.state = overall(&streams);
             if health.state == HealthState::Up {
                 health.last_ok = Some(Utc::now());
             }
-            health.details.note = notes(&streams, &state);
+            health.details.note = notes(&streams, state);
             if send_all(tx, updates, health).await.is_err() {
-                return;
+                return Ended::StoreGone;
             }
         }
     }
@@ -296,9 +331,10 @@ fn notes(streams: &BTreeMap<Stream, StreamState>, state: &ClusterState) -> Optio
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
-/// Watches one kind in one namespace until the run loop goes away. Relists after expiry
-/// (410 Gone) and reconnects with backoff; stops for good only on an optional resource the
-/// cluster does not serve.
+/// Watches one kind in one namespace until the run loop goes away. kube's watcher resumes a
+/// watch the server ended (from the last resourceVersion), relists after expiry (410 Gone,
+/// "too old resource version") and retries other failures with backoff; this stops for good
+/// only on an optional resource the cluster does not serve.
 async fn watch_one(client: Client, stream: Stream, tx: Sender<Msg>) {
     let ar = api_resource(stream.kind);
     let api: Api<DynamicObject> = match &stream.namespace {
@@ -306,8 +342,8 @@ async fn watch_one(client: Client, stream: Stream, tx: Sender<Msg>) {
         None => Api::all_with(client, &ar),
     };
     let mut wc = watcher::Config::default();
-    if stream.kind == ObjectKind::Event {
-        wc = wc.fields("involvedObject.kind=HorizontalPodAutoscaler");
+    if let Some(about) = stream.about {
+        wc = wc.fields(&format!("involvedObject.kind={about}"));
     }
     let mut events = watcher(api, wc).default_backoff().boxed();
     let mut listing: Vec<Value> = Vec::new();
@@ -336,6 +372,10 @@ async fn watch_one(client: Client, stream: Stream, tx: Sender<Msg>) {
             },
             Err(e) => {
                 let (failure, reason) = describe(&e);
+                // Routine: the watcher relists by itself and the list reports the state.
+                if failure == Failure::Expired {
+                    continue;
+                }
                 let stop = failure == Failure::NotServed && optional(stream.kind);
                 if tx
                     .send(Msg::Failed(stream.clone(), failure, reason))

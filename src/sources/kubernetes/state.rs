@@ -50,6 +50,8 @@ pub struct ClusterState {
     scaled_objects: BTreeMap<Key, Value>,
     sizes: HashMap<GroupId, SizeMemory>,
     warnings: HashMap<GroupId, String>,
+    /// Latest KEDA lifecycle event per group (KEDAScalersStarted, ScaledObjectReady, ...).
+    keda_status: HashMap<GroupId, String>,
     seen_events: HashSet<String>,
     /// SuccessfulRescale events whose message could not be read.
     pub unreadable_events: u64,
@@ -59,9 +61,102 @@ fn group_id(namespace: &str, hpa_name: &str) -> GroupId {
     GroupId::new(Platform::K8s, namespace, hpa_name)
 }
 
+/// What leads a group: names it and supplies its policy. An HPA leads when there is one;
+/// a KEDA ScaledObject whose HPA is not (yet, or not visibly) there leads under the HPA name
+/// KEDA gives it, so the group keeps its id once the HPA appears; a VPA whose workload no
+/// horizontal autoscaler scales leads a group of its own.
+enum Leader<'a> {
+    Hpa(&'a Value),
+    ScaledObject(&'a Value),
+    Vpa(&'a Value),
+}
+
 impl ClusterState {
     pub fn group_count(&self) -> usize {
-        self.hpas.len()
+        self.group_keys().len()
+    }
+
+    /// Every group: one per HPA, per ScaledObject without its HPA, per standalone VPA.
+    fn group_keys(&self) -> Vec<Key> {
+        let mut keys: Vec<Key> = self.hpas.keys().cloned().collect();
+        for ((ns, _), so) in &self.scaled_objects {
+            if let Some(name) = objects::scaled_object_hpa_name(so) {
+                if !self.so_has_hpa(ns, so) {
+                    keys.push((ns.clone(), name));
+                }
+            }
+        }
+        for ((ns, name), vpa) in &self.vpas {
+            if self.vpa_standalone(ns, vpa) {
+                keys.push((ns.clone(), self.vpa_group_name(ns, name)));
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Whether the HPA a ScaledObject drives is among the HPAs seen.
+    fn so_has_hpa(&self, ns: &str, so: &Value) -> bool {
+        let by_name = objects::scaled_object_hpa_name(so)
+            .is_some_and(|n| self.hpas.contains_key(&(ns.to_string(), n)));
+        let target = objects::target_ref(so.pointer("/spec/scaleTargetRef"));
+        by_name
+            || (target.is_some()
+                && self
+                    .hpas
+                    .iter()
+                    .any(|((n, _), h)| n == ns && objects::hpa_target(h) == target))
+    }
+
+    /// A VPA on a workload that neither an HPA nor a ScaledObject scales.
+    fn vpa_standalone(&self, ns: &str, vpa: &Value) -> bool {
+        let Some(target) = objects::target_ref(vpa.pointer("/spec/targetRef")) else {
+            return false;
+        };
+        let hpa = self
+            .hpas
+            .iter()
+            .any(|((n, _), h)| n == ns && objects::hpa_target(h).as_ref() == Some(&target));
+        let so = self.scaled_objects.iter().any(|((n, _), so)| {
+            n == ns
+                && objects::target_ref(so.pointer("/spec/scaleTargetRef")).as_ref() == Some(&target)
+        });
+        !hpa && !so
+    }
+
+    /// A standalone VPA's group name: its own, unless an HPA already has that name.
+    fn vpa_group_name(&self, ns: &str, name: &str) -> String {
+        if self.hpas.contains_key(&(ns.to_string(), name.to_string())) {
+            format!("vpa-{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    fn leader(&self, key: &Key) -> Option<Leader<'_>> {
+        if let Some(h) = self.hpas.get(key) {
+            return Some(Leader::Hpa(h));
+        }
+        let so = self
+            .scaled_objects
+            .iter()
+            .filter(|((ns, _), _)| *ns == key.0)
+            .map(|(_, so)| so)
+            .find(|so| {
+                objects::scaled_object_hpa_name(so).as_deref() == Some(key.1.as_str())
+                    && !self.so_has_hpa(&key.0, so)
+            });
+        if let Some(so) = so {
+            return Some(Leader::ScaledObject(so));
+        }
+        self.vpas
+            .iter()
+            .filter(|((ns, _), _)| *ns == key.0)
+            .find(|((ns, name), v)| {
+                self.vpa_standalone(ns, v) && self.vpa_group_name(ns, name) == key.1
+            })
+            .map(|(_, v)| Leader::Vpa(v))
     }
 
     /// Applies an added or changed object; returns the updates for the store.
@@ -165,7 +260,11 @@ impl ClusterState {
 
     /// The latest replica figures of every group, re-sent so charts have a point each step.
     pub fn resync(&self, now: DateTime<Utc>) -> Vec<Update> {
-        let samples: Vec<Sample> = self.hpas.keys().flat_map(|k| self.samples(k)).collect();
+        let samples: Vec<Sample> = self
+            .group_keys()
+            .iter()
+            .flat_map(|k| self.samples(k))
+            .collect();
         if samples.is_empty() {
             return Vec::new();
         }
@@ -193,35 +292,61 @@ impl ClusterState {
         }
     }
 
-    /// HPAs (namespace, name) whose group an object describes.
+    /// Groups (namespace, name) an object describes.
     fn affected(&self, kind: ObjectKind, key: &Key, obj: &Value) -> Vec<Key> {
+        // Groups whose leader scales `target` in this namespace.
         let targeting = |target: Option<(String, String)>| -> Vec<Key> {
             let Some(target) = target else {
                 return Vec::new();
             };
-            self.hpas
+            let hpas = self
+                .hpas
                 .iter()
                 .filter(|((ns, _), hpa)| {
-                    *ns == key.0 && objects::hpa_target(hpa) == Some(target.clone())
+                    *ns == key.0 && objects::hpa_target(hpa).as_ref() == Some(&target)
                 })
-                .map(|(k, _)| k.clone())
-                .collect()
+                .map(|(k, _)| k.clone());
+            let sos = self
+                .scaled_objects
+                .iter()
+                .filter(|((ns, _), so)| {
+                    *ns == key.0
+                        && objects::target_ref(so.pointer("/spec/scaleTargetRef")).as_ref()
+                            == Some(&target)
+                })
+                .filter_map(|(_, so)| objects::scaled_object_hpa_name(so))
+                .map(|n| (key.0.clone(), n));
+            let vpas = self
+                .vpas
+                .iter()
+                .filter(|((ns, _), v)| {
+                    *ns == key.0
+                        && objects::target_ref(v.pointer("/spec/targetRef")).as_ref()
+                            == Some(&target)
+                })
+                .map(|((ns, name), _)| (ns.clone(), self.vpa_group_name(ns, name)));
+            hpas.chain(sos).chain(vpas).collect()
         };
         match kind {
-            ObjectKind::Hpa => vec![key.clone()],
+            ObjectKind::Hpa => {
+                let mut keys = vec![key.clone()];
+                // A VPA or ScaledObject on the same workload stops (or starts) leading.
+                keys.extend(targeting(objects::hpa_target(obj)));
+                keys
+            }
             ObjectKind::Deployment => targeting(Some(("Deployment".into(), key.1.clone()))),
             ObjectKind::StatefulSet => targeting(Some(("StatefulSet".into(), key.1.clone()))),
-            ObjectKind::Vpa => targeting(objects::target_ref(obj.pointer("/spec/targetRef"))),
+            ObjectKind::Vpa => {
+                let mut keys = targeting(objects::target_ref(obj.pointer("/spec/targetRef")));
+                keys.push((key.0.clone(), self.vpa_group_name(&key.0, &key.1)));
+                keys
+            }
             ObjectKind::ScaledObject => {
-                let mut by_target =
-                    targeting(objects::target_ref(obj.pointer("/spec/scaleTargetRef")));
+                let mut keys = targeting(objects::target_ref(obj.pointer("/spec/scaleTargetRef")));
                 if let Some(hpa) = objects::scaled_object_hpa_name(obj) {
-                    let k = (key.0.clone(), hpa);
-                    if self.hpas.contains_key(&k) && !by_target.contains(&k) {
-                        by_target.push(k);
-                    }
+                    keys.push((key.0.clone(), hpa));
                 }
-                by_target
+                keys
             }
             ObjectKind::Event => Vec::new(),
         }
@@ -259,32 +384,53 @@ impl ClusterState {
     }
 
     fn describe(&self, key: &Key) -> Option<GroupInfo> {
-        let hpa = self.hpas.get(key)?;
+        let leader = self.leader(key)?;
         let id = group_id(&key.0, &key.1);
         let mut info = GroupInfo::new(id.clone());
-        let so = self.scaled_object_of(key, hpa);
-        let text = match so {
-            Some(so) => objects::scaled_object_policy_text(so),
-            None => objects::hpa_policy_text(hpa),
+        let (target, policy_text) = match leader {
+            Leader::Hpa(hpa) => {
+                let so = self.scaled_object_of(key, hpa);
+                let text = match so {
+                    Some(so) => objects::scaled_object_policy_text(so),
+                    None => objects::hpa_policy_text(hpa),
+                };
+                if let Some(so) = so.and_then(objects::key) {
+                    info.labels.insert("k8s.scaled_object".into(), so.1);
+                }
+                for c in objects::hpa_conditions(hpa) {
+                    info.labels
+                        .insert(format!("k8s.condition.{}", c.kind), c.text());
+                }
+                let (metrics, _) = objects::hpa_current_metrics(hpa);
+                if !metrics.is_empty() {
+                    info.labels.insert("k8s.metrics".into(), metrics.join("; "));
+                }
+                (objects::hpa_target(hpa), Some(text))
+            }
+            Leader::ScaledObject(so) => {
+                if let Some(k) = objects::key(so) {
+                    info.labels.insert("k8s.scaled_object".into(), k.1);
+                }
+                // KEDA's conditions (Ready, Active, Fallback) have the HPA's shape.
+                for c in objects::hpa_conditions(so) {
+                    info.labels
+                        .insert(format!("k8s.condition.{}", c.kind), c.text());
+                }
+                (
+                    objects::target_ref(so.pointer("/spec/scaleTargetRef")),
+                    Some(objects::scaled_object_policy_text(so)),
+                )
+            }
+            // A VPA sizes pods, not their count: no horizontal policy to replay.
+            Leader::Vpa(v) => (objects::target_ref(v.pointer("/spec/targetRef")), None),
         };
-        info.policy = Some(CurrentPolicy {
+        info.policy = policy_text.map(|text| CurrentPolicy {
             model: PolicyModel::Native { text },
             provenance: PolicyProvenance::PlatformApi,
         });
         let labels = &mut info.labels;
-        if let Some(so) = so.and_then(objects::key) {
-            labels.insert("k8s.scaled_object".into(), so.1);
-        }
-        let target = objects::hpa_target(hpa);
         if let Some((kind, name)) = &target {
             labels.insert("k8s.target".into(), format!("{kind}/{name}"));
-        }
-        for c in objects::hpa_conditions(hpa) {
-            labels.insert(format!("k8s.condition.{}", c.kind), c.text());
-        }
-        let (metrics, _) = objects::hpa_current_metrics(hpa);
-        if !metrics.is_empty() {
-            labels.insert("k8s.metrics".into(), metrics.join("; "));
         }
         if let Some(w) = self.workload(key, &target) {
             if let Some(r) = objects::workload_requests(w) {
@@ -302,6 +448,9 @@ impl ClusterState {
         if let Some(v) = vpa {
             labels.insert("k8s.vpa".into(), objects::vpa_summary(v));
         }
+        if let Some(status) = self.keda_status.get(&id) {
+            labels.insert("k8s.keda.status".into(), status.clone());
+        }
         labels.insert(
             "k8s.warning".into(),
             self.warnings.get(&id).cloned().unwrap_or_default(),
@@ -316,28 +465,61 @@ impl ClusterState {
     }
 
     fn samples(&self, key: &Key) -> Vec<Sample> {
-        let Some(hpa) = self.hpas.get(key) else {
-            return Vec::new();
-        };
         let id = group_id(&key.0, &key.1);
-        let ready = self
-            .workload(key, &objects::hpa_target(hpa))
-            .and_then(objects::workload_ready);
-        let (_, metric_samples) = objects::hpa_current_metrics(hpa);
-        objects::hpa_replicas(hpa)
+        let figures: Vec<(MetricKind, f64)> = match self.leader(key) {
+            None => return Vec::new(),
+            Some(Leader::Hpa(hpa)) => {
+                let ready = self
+                    .workload(key, &objects::hpa_target(hpa))
+                    .and_then(objects::workload_ready);
+                let (_, metric_samples) = objects::hpa_current_metrics(hpa);
+                objects::hpa_replicas(hpa)
+                    .into_iter()
+                    .map(|(metric, value)| match (metric, ready) {
+                        // Ready pods of the workload beat the HPA's current (not necessarily ready).
+                        (MetricKind::ReplicasReady, Some(r)) => (metric, f64::from(r)),
+                        _ => (metric, value),
+                    })
+                    .chain(metric_samples)
+                    .collect()
+            }
+            Some(Leader::ScaledObject(so)) => {
+                let target = objects::target_ref(so.pointer("/spec/scaleTargetRef"));
+                let mut out = self.workload_figures(key, &target);
+                out.extend(objects::scaled_object_bounds(so));
+                out
+            }
+            Some(Leader::Vpa(v)) => {
+                self.workload_figures(key, &objects::target_ref(v.pointer("/spec/targetRef")))
+            }
+        };
+        figures
             .into_iter()
-            .map(|(metric, value)| match (metric, ready) {
-                // Ready pods of the workload beat the HPA's current (not necessarily ready).
-                (MetricKind::ReplicasReady, Some(r)) => (metric, f64::from(r)),
-                _ => (metric, value),
-            })
-            .chain(metric_samples)
             .map(|(metric, value)| Sample {
                 group: id.clone(),
                 metric,
                 value,
             })
             .collect()
+    }
+
+    /// Desired (spec) and ready replicas of a group's workload.
+    fn workload_figures(
+        &self,
+        key: &Key,
+        target: &Option<(String, String)>,
+    ) -> Vec<(MetricKind, f64)> {
+        let Some(w) = self.workload(key, target) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(d) = objects::workload_desired(w) {
+            out.push((MetricKind::ReplicasDesired, f64::from(d)));
+        }
+        if let Some(r) = objects::workload_ready(w) {
+            out.push((MetricKind::ReplicasReady, f64::from(r)));
+        }
+        out
     }
 
     fn apply_event(&mut self, obj: &Value, now: DateTime<Utc>) -> Vec<Update> {
@@ -396,6 +578,26 @@ impl ClusterState {
                         "{} {reason}{times}: {message}",
                         ev.at.format("%Y-%m-%d %H:%M:%SZ")
                     ),
+                );
+                self.describe_all(vec![(ev.namespace, hpa_name)], now)
+            }
+            EventKind::Resize { from, to, reason } => {
+                self.sizes.entry(id.clone()).or_default().observe(to);
+                vec![Update::Event(ScalingEvent {
+                    at: ev.at,
+                    group: id,
+                    from_replicas: from,
+                    to_replicas: to,
+                    reason,
+                    demand: None,
+                    thrash: false,
+                    origin: EventOrigin::Platform,
+                })]
+            }
+            EventKind::Lifecycle { reason, message } => {
+                self.keda_status.insert(
+                    id,
+                    format!("{} {reason}: {message}", ev.at.format("%Y-%m-%d %H:%M:%SZ")),
                 );
                 self.describe_all(vec![(ev.namespace, hpa_name)], now)
             }

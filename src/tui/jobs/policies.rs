@@ -136,7 +136,7 @@ pub fn autoscaler_for(info: &GroupInfo) -> Result<Box<dyn Autoscaler + Send>, St
     let cap = info
         .capacity
         .as_ref()
-        .ok_or("no capacity model: replicas cannot be replayed")?;
+        .ok_or_else(|| no_capacity_reason(info))?;
     replayable_autoscaler(
         info.id.platform,
         &info.id.name,
@@ -144,6 +144,18 @@ pub fn autoscaler_for(info: &GroupInfo) -> Result<Box<dyn Autoscaler + Send>, St
         cap.min_replicas,
         cap.max_replicas,
     )
+}
+
+/// Why a group has no capacity model: what its source says is missing, if it says.
+pub fn no_capacity_reason(info: &GroupInfo) -> String {
+    match info
+        .labels
+        .get("capacity_missing")
+        .filter(|m| !m.is_empty())
+    {
+        Some(missing) => format!("no capacity model: {missing}"),
+        None => "no capacity model: replicas cannot be replayed".to_string(),
+    }
 }
 
 /// "HPA web: cpu 70%" -> "HPA cpu 70%".

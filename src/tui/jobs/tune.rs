@@ -91,7 +91,7 @@ pub fn current_doc(info: &GroupInfo) -> Result<PolicyDoc, String> {
     let cap = info
         .capacity
         .as_ref()
-        .ok_or("no capacity model: replicas cannot be replayed")?;
+        .ok_or_else(|| super::policies::no_capacity_reason(info))?;
     let (min, max) = (cap.min_replicas, cap.max_replicas);
     let name = &info.id.name;
     match &policy.model {
@@ -139,7 +139,7 @@ pub fn job(
     let cap = info
         .capacity
         .clone()
-        .ok_or("no capacity model: replicas cannot be replayed")?;
+        .ok_or_else(|| super::policies::no_capacity_reason(info))?;
     let h = super::policies::group_history(store, g, info).ok_or("no data yet for this group")?;
     // From the first sample on, as the Policies tab replays.
     let first = h

@@ -160,3 +160,118 @@ fn a_relist_drops_objects_that_are_gone() {
     st.replace_all(ObjectKind::Hpa, None, vec![], now);
     assert_eq!(st.group_count(), 0);
 }
+
+fn k8s_fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/k8s")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_scaled_object_without_its_hpa_leads_a_group_with_keda_events() {
+    let now = Utc::now();
+    let mut st = ClusterState::default();
+    st.replace_all(
+        ObjectKind::Deployment,
+        None,
+        vec![k8s_fixture("deployment-worker.json")],
+        now,
+    );
+    let events: Vec<Value> = serde_json::from_value(k8s_fixture("events-worker.json")).unwrap();
+    let u = st.replace_all(ObjectKind::Event, None, events.clone(), now);
+    // KEDA's (de)activations carry both sizes: 1 -> 0, then 0 -> 1.
+    let ev = scaling_events(&u);
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert_eq!((ev[0].from_replicas, ev[0].to_replicas), (1, 0));
+    assert_eq!((ev[1].from_replicas, ev[1].to_replicas), (0, 1));
+    assert_eq!(
+        ev[1].group,
+        GroupId::new(Platform::K8s, "shop", "keda-hpa-worker")
+    );
+    assert_eq!(
+        ev[1].reason,
+        "KEDA activated the scale target (a trigger became active), triggered by orders_queue"
+    );
+    let u = st.replace_all(
+        ObjectKind::ScaledObject,
+        None,
+        vec![k8s_fixture("scaledobject-worker.json")],
+        now,
+    );
+    let g = groups(&u);
+    assert_eq!(g.len(), 1);
+    // Named as KEDA names its HPA, so the group keeps its id once the HPA is seen.
+    assert_eq!(
+        g[0].id,
+        GroupId::new(Platform::K8s, "shop", "keda-hpa-worker")
+    );
+    let policy = g[0].policy.as_ref().unwrap();
+    let PolicyModel::Native { text } = &policy.model else {
+        panic!("native policy expected");
+    };
+    assert!(text.contains("kind: ScaledObject"), "{text}");
+    assert!(!policy.model.summary().starts_with("unreadable"));
+    let l = &g[0].labels;
+    assert_eq!(l["k8s.target"], "Deployment/worker");
+    assert_eq!(l["k8s.scaled_object"], "worker");
+    assert_eq!(l["k8s.requests"], "consumer: cpu 500m, memory 512Mi");
+    assert!(l["k8s.condition.Active"].starts_with("True ScalerActive"));
+    assert!(l["k8s.keda.status"].ends_with("KEDAScalersStarted: Started scalers watch"));
+    // Replicas from the Deployment, bounds from the ScaledObject.
+    assert_eq!(sample(&u, MetricKind::ReplicasDesired), Some(2.0));
+    assert_eq!(sample(&u, MetricKind::ReplicasReady), Some(2.0));
+    assert_eq!(sample(&u, MetricKind::ReplicasMin), Some(0.0));
+    assert_eq!(sample(&u, MetricKind::ReplicasMax), Some(12.0));
+    assert_eq!(st.group_count(), 1);
+    // KEDA's HPA appears: the same group, now led by the HPA with the ScaledObject's policy.
+    let mut keda_hpa = hpa();
+    keda_hpa["metadata"]["name"] = json!("keda-hpa-worker");
+    keda_hpa["spec"]["scaleTargetRef"]["name"] = json!("worker");
+    let u = st.apply(ObjectKind::Hpa, keda_hpa, now);
+    assert_eq!(st.group_count(), 1);
+    let g = groups(&u);
+    assert_eq!(g[0].id.name, "keda-hpa-worker");
+    assert!(g[0].labels.contains_key("k8s.condition.AbleToScale"));
+}
+
+#[test]
+fn a_standalone_vpa_leads_a_group_and_joins_an_hpa_on_the_same_workload() {
+    let now = Utc::now();
+    let mut st = ClusterState::default();
+    st.replace_all(
+        ObjectKind::Deployment,
+        None,
+        vec![k8s_fixture("deployment-reports.json")],
+        now,
+    );
+    let u = st.replace_all(
+        ObjectKind::Vpa,
+        None,
+        vec![k8s_fixture("vpa-reports.json")],
+        now,
+    );
+    let g = groups(&u);
+    assert_eq!(g.len(), 1);
+    assert_eq!(g[0].id, GroupId::new(Platform::K8s, "shop", "reports"));
+    // A VPA sizes pods: no horizontal policy.
+    assert!(g[0].policy.is_none());
+    assert_eq!(
+        g[0].labels["k8s.vpa"],
+        "Auto; target app: cpu 400m, memory 700Mi"
+    );
+    assert_eq!(g[0].labels["k8s.target"], "Deployment/reports");
+    assert_eq!(sample(&u, MetricKind::ReplicasDesired), Some(3.0));
+    assert_eq!(st.resync(now).len(), 1);
+    // The web VPA is on the HPA's workload: it joins the HPA's group, no group of its own.
+    st.replace_all(ObjectKind::Hpa, None, vec![hpa()], now);
+    let mut web_vpa = k8s_fixture("vpa-reports.json");
+    web_vpa["metadata"]["name"] = json!("web-vpa");
+    web_vpa["spec"]["targetRef"]["name"] = json!("web");
+    let u = st.apply(ObjectKind::Vpa, web_vpa, now);
+    let g = groups(&u);
+    assert_eq!(g.len(), 1);
+    assert_eq!(g[0].id.name, "web");
+    assert!(g[0].labels.contains_key("k8s.vpa"));
+    assert_eq!(st.group_count(), 2, "web (HPA) and reports (VPA)");
+}
