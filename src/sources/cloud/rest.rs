@@ -321,7 +321,7 @@ impl RestClient {
             } else {
                 RestError::Connect {
                     endpoint: endpoint.clone(),
-                    detail: clean(&error_chain(&e)),
+                    detail: clean(&crate::sources::error_chain(&e)),
                 }
             }
         };
@@ -399,17 +399,6 @@ impl RestClient {
         };
         Err((error, asked))
     }
-}
-
-/// "connection refused" rather than reqwest's outer "error sending request".
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg = s.to_string();
-        src = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]
