@@ -156,9 +156,17 @@ fn per_replay(
     let mut memo = LatencyMemo::new(input, cap);
     let (score, c) = time(&mut |c| {
         let mut p = c.doc.autoscaler().expect("candidate");
-        replay_score(p.as_mut(), input, cap, slo, None, Some(&mut memo), &mut |_| false)
-            .expect("replay")
-            .map_or(f64::NAN, |s| s.cost_usd)
+        replay_score(
+            p.as_mut(),
+            input,
+            cap,
+            slo,
+            None,
+            Some(&mut memo),
+            &mut |_| false,
+        )
+        .expect("replay")
+        .map_or(f64::NAN, |s| s.cost_usd)
     });
     assert!(a == b && b == c, "the paths disagree: {a} {b} {c}");
     let (hits, misses) = memo.stats();

@@ -301,6 +301,15 @@ fn on_the_demo_too_little_history_is_simulated_by_the_scenario() {
         scenario: "ecommerce".into(),
         seed: 42,
     });
+    // `checkout` is a group of the ecommerce scenario too.
+    let pos = app
+        .rows
+        .iter()
+        .position(|&i| store.groups()[i].id.name == "checkout")
+        .expect("row");
+    for _ in 0..pos {
+        press(&mut app, &store, KeyCode::Char('j'));
+    }
     let job = open(&mut app, &store);
     assert!(job.demo.is_some());
     let s = screen(&app, &store, 160, 48);

@@ -217,12 +217,7 @@ pub fn scenario_group(
         g.capacity.min_replicas,
         g.capacity.max_replicas,
     )
-    .map_err(|e| {
-        usage(format!(
-            "group {}: {e} (give one with --policy)",
-            g.name()
-        ))
-    })?;
+    .map_err(|e| usage(format!("group {}: {e} (give one with --policy)", g.name())))?;
     let mut sim = Simulator::new(&scenario, seed);
     let mut frame = sim.new_frame();
     let steps = duration_seconds / step_seconds.max(1);
@@ -813,7 +808,11 @@ fn write_table(out: &mut dyn Write, o: &TuneOutcome, slo: &Slo) -> std::io::Resu
         }
     }
     writeln!(out, "\nPolicy type: {}", o.choice)?;
-    if let Some(why) = o.metric_choice.as_ref().and_then(|m| m.not_searched.as_ref()) {
+    if let Some(why) = o
+        .metric_choice
+        .as_ref()
+        .and_then(|m| m.not_searched.as_ref())
+    {
         writeln!(out, "  the chosen metrics were not searched: {why}")?;
     }
     if !o.pitfalls.is_empty() {

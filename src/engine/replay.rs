@@ -14,10 +14,10 @@ use super::events::{mark_thrash, thrash_pair, DEFAULT_THRASH_WINDOW_SECONDS};
 use super::latency::{Latency, LatencyTable};
 
 mod memo;
-pub use memo::LatencyMemo;
 use super::policy::hpa::HpaController;
 use super::policy::{Autoscaler, Observation, PodCounts};
 use crate::model::{CapacityModel, GroupId, Platform, ScalingEvent, Slo};
+pub use memo::LatencyMemo;
 
 thread_local! {
     /// Latency values are a pure function of their inputs; one memo per thread serves every

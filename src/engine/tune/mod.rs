@@ -275,7 +275,9 @@ fn chosen_metrics_base(req: &TuneRequest) -> Result<Option<PolicyDoc>, String> {
         .into_iter()
         .find(|n| !req.extra.iter().any(|(e, _)| e == n))
     {
-        return Err(format!("the input has no '{missing}' series to replay it on"));
+        return Err(format!(
+            "the input has no '{missing}' series to replay it on"
+        ));
     }
     Ok(Some(doc))
 }

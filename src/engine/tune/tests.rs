@@ -490,9 +490,17 @@ fn a_metric_choice_that_changes_the_metric_is_searched_beside_the_current_one() 
     let m = o.metric_choice.as_ref().expect("the choice is reported");
     assert!(m.searched && m.not_searched.is_none(), "{m:?}");
     // Both bases are in the space, labelled.
-    let plain = tune(&request(&d, Slo::default(), true), &SearchControl::default()).unwrap();
+    let plain = tune(
+        &request(&d, Slo::default(), true),
+        &SearchControl::default(),
+    )
+    .unwrap();
     assert_eq!(o.candidates, 2 * plain.candidates);
-    assert!(o.choice.contains("memory_utilization (target 70%)"), "{}", o.choice);
+    assert!(
+        o.choice.contains("memory_utilization (target 70%)"),
+        "{}",
+        o.choice
+    );
     assert!(o.choice.contains("Replayed, the"), "{}", o.choice);
     let rec = o.recommended.as_ref().expect("a recommendation");
     assert_eq!(rec.settings[0].0, "metrics");

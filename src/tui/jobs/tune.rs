@@ -264,7 +264,13 @@ pub fn start(
     if state.phase != Phase::Waiting {
         return None;
     }
-    match job(store, &state.group, state.run, state.control.0.clone(), demo) {
+    match job(
+        store,
+        &state.group,
+        state.run,
+        state.control.0.clone(),
+        demo,
+    ) {
         Ok(j) => {
             state.about = Some(about(&j));
             state.phase = Phase::Running;
