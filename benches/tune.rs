@@ -3,12 +3,17 @@
 //! exhaustive and coarse-to-fine) against the naive search — every candidate's full replay
 //! with per-step rows, one after another on one core — measured in the same run on a 1-in-100
 //! sample of the same candidates (multiply its time by 100 for the whole space). Before the
-//! criterion groups, one timed run of each prints the ratio directly.
+//! criterion groups, one timed run of each prints the ratio directly, and one pass over a
+//! sample of candidates prints the cost of one replay by each path: the full replay, the
+//! summary path (dynamic dispatch, the thread's latency table) and the search's score path
+//! (its latency memo shared across candidates).
 
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use scaletop::engine::replay::{file_group, replay, ReplayInput};
+use scaletop::engine::replay::{
+    file_group, replay, replay_score, replay_summary, LatencyMemo, ReplayInput,
+};
 use scaletop::engine::tune::search::{evaluate, SearchControl, SearchSetup, Visit};
 use scaletop::engine::tune::space::{candidates, Candidate, SpaceContext, SpaceSize};
 use scaletop::engine::tune::{PolicyDoc, PolicyKind};
@@ -84,6 +89,7 @@ fn bench(c: &mut Criterion) {
         threads,
         prune: true,
     };
+    per_replay(&cands, &input, &cap, &slo, &group);
     ratio(&cands, &setup, &input, &cap, &slo, &group);
     let mut g = c.benchmark_group("tune_10k_candidates_30d_1m");
     g.sample_size(10);
@@ -117,6 +123,62 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// One replay of every 50th candidate by each path, in the same run: ms per replay and the
+/// ratios.
+fn per_replay(
+    cands: &[Candidate],
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    group: &scaletop::model::GroupId,
+) {
+    let sample: Vec<&Candidate> = cands.iter().step_by(50).collect();
+    let time = |f: &mut dyn FnMut(&Candidate) -> f64| {
+        let t = Instant::now();
+        let total: f64 = sample.iter().map(|c| f(c)).sum();
+        (t.elapsed().as_secs_f64() * 1e3 / sample.len() as f64, total)
+    };
+    let (full, a) = time(&mut |c| {
+        let mut p = c.doc.autoscaler().expect("candidate");
+        replay(p.as_mut(), input, cap, slo, None, group)
+            .expect("replay")
+            .summary
+            .cost_usd
+    });
+    let (summary, b) = time(&mut |c| {
+        let mut p = c.doc.autoscaler().expect("candidate");
+        replay_summary(p.as_mut(), input, cap, slo, None, group, &mut |_| false)
+            .expect("replay")
+            .map_or(f64::NAN, |s| s.cost_usd)
+    });
+    let mut memo = LatencyMemo::new(input, cap);
+    let (score, c) = time(&mut |c| {
+        let mut p = c.doc.autoscaler().expect("candidate");
+        replay_score(
+            p.as_mut(),
+            input,
+            cap,
+            slo,
+            None,
+            Some(&mut memo),
+            &mut |_| false,
+        )
+        .expect("replay")
+        .map_or(f64::NAN, |s| s.cost_usd)
+    });
+    assert!(a == b && b == c, "the paths disagree: {a} {b} {c}");
+    let (hits, misses) = memo.stats();
+    eprintln!(
+        "tune per replay ({} candidates, {} steps): full {full:.2} ms, summary {summary:.2} ms, score {score:.2} ms ({:.0} ns/step); score is {:.1}x the full replay, {:.1}x the summary path; memo hits {:.1}%",
+        sample.len(),
+        input.demand_rps.len(),
+        score * 1e6 / input.demand_rps.len() as f64,
+        full / score,
+        summary / score,
+        100.0 * hits as f64 / (hits + misses).max(1) as f64
+    );
 }
 
 /// One timed run of the exhaustive search and of the naive baseline on 1 in 100 candidates,

@@ -249,7 +249,7 @@ fn both_black_fridays_on_their_dates_in_400_days() {
             .anomalies
             .iter()
             .filter(|x| (x.start - w.start).abs() < 6 * 86_400)
-            .map(|x| (x.start, x.end, x.direction.clone(), x.score, x.recurring))
+            .map(|x| (x.start, x.end, x.direction, x.score, x.recurring))
             .collect();
         assert!(
             !w.recurring,

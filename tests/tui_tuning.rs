@@ -14,7 +14,7 @@ use ratatui::Terminal;
 use scaletop::config::Config;
 use scaletop::store::Store;
 use scaletop::tui::app::{App, Pane};
-use scaletop::tui::jobs::tune::{TuneJob, TuneStatus};
+use scaletop::tui::jobs::tune::{DemoSource, TuneJob, TuneStatus};
 use scaletop::tui::jobs::{self, Job};
 use scaletop::tui::panes::tuning::{verdict, Phase, TuningState, Verdict};
 use scaletop::tui::render::render;
@@ -25,6 +25,8 @@ fn app_with_output(store: &Store, out: &std::path::Path) -> App {
     let mut cfg = Config::default();
     cfg.general.output_dir = out.to_path_buf();
     let mut app = App::new(&cfg, Theme { color: true }, "test".into());
+    // The fixtures are not the demo simulator's data.
+    app.demo = None;
     app.last_data_at = Some(fx::at(fx::T0 + fx::TUNING_STEPS * fx::TUNING_STEP));
     app.sync(store);
     app
@@ -227,6 +229,33 @@ fn accept_goes_through_the_confirmation_and_the_guarded_writer() {
 }
 
 #[test]
+fn switching_scenario_forgets_the_tuned_result() {
+    let store = fx::tuning_store();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = app_with_output(&store, dir.path());
+    finish(&mut app, &store);
+    // Accept puts it beside the engines' recommendations; Esc leaves without writing.
+    press(&mut app, &store, KeyCode::Char('a'));
+    assert_eq!(app.tuned.len(), 1);
+    press(&mut app, &store, KeyCode::Esc);
+    press(&mut app, &store, KeyCode::Esc);
+    assert!(walk(dir.path()).is_empty(), "nothing written");
+    app.reset_for_new_source("demo game (simulator)".into());
+    assert!(app.tuned.is_empty());
+    let other = fx::platform_store();
+    app.sync(&other);
+    press(&mut app, &other, KeyCode::Char('r'));
+    let Pane::Recommendations(recs) = &app.pane else {
+        panic!("r opens recommendations")
+    };
+    assert!(
+        recs.items.iter().all(|r| r.id != "tune-checkout-hpa"),
+        "a stale tuned result is offered: {:?}",
+        recs.items.iter().map(|r| &r.id).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn a_group_without_an_autoscaling_policy_says_why() {
     let store = fx::platform_store();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -260,6 +289,46 @@ fn too_little_history_says_how_much_is_needed() {
     let s = screen(&app, &store, 160, 48);
     assert!(s.contains("too little history"), "{s}");
     assert!(s.contains("80.0 h needed"), "{s}");
+}
+
+#[test]
+fn on_the_demo_too_little_history_is_simulated_by_the_scenario() {
+    // The demo backfills two hours; its simulator gives the four days a held-out day needs.
+    let store = fx::platform_store();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = app_with_output(&store, dir.path());
+    app.demo = Some(DemoSource {
+        scenario: "ecommerce".into(),
+        seed: 42,
+    });
+    // `checkout` is a group of the ecommerce scenario too.
+    let pos = app
+        .rows
+        .iter()
+        .position(|&i| store.groups()[i].id.name == "checkout")
+        .expect("row");
+    for _ in 0..pos {
+        press(&mut app, &store, KeyCode::Char('j'));
+    }
+    let job = open(&mut app, &store);
+    assert!(job.demo.is_some());
+    let s = screen(&app, &store, 160, 48);
+    assert!(s.contains("under the 80 h a held-out day needs"), "{s}");
+    let mut out = jobs::run(Job::Tune(Box::new(job)));
+    let jobs::JobOutput::Tune(o) = &mut out else {
+        panic!("a tuning outcome")
+    };
+    let TuneStatus::Done(r) = &o.status else {
+        panic!("the search ran on the simulated history: {:?}", o.status)
+    };
+    let split = &r.outcome.split;
+    assert!(
+        (split.train_hours + split.heldout_hours - 96.0).abs() < 1e-9,
+        "{split:?}"
+    );
+    assert!(o.total > 0);
+    app.apply_job(out);
+    assert!(tuning(&app).result().is_some());
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -29,6 +29,7 @@ fn run(d: &GroupData) -> TuneOutcome {
         threads: 2,
         prune: true,
         visit: None,
+        metric_choice: None,
     };
     tune(&req, &SearchControl::default()).expect("tune")
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{CliError, Format};
 use crate::duration::parse_duration;
+use crate::engine::analysis::{choose_scaling_metrics, MetricChoice, SeriesInput};
 use crate::engine::policy::aws_spec::AsgScalingConfig;
 use crate::engine::policy::hpa_spec::HpaManifest;
 use crate::engine::replay::file_group;
@@ -17,7 +18,9 @@ use crate::engine::tune::{
     self, auto_kinds, PolicyDoc, PolicyKind, PolicyPoint, SearchControl, SpaceSize, TuneOutcome,
     TuneRequest,
 };
-use crate::model::{CapacityModel, GroupId, MetricKind, Platform, Recommendation, Slo};
+use crate::model::{
+    CapacityModel, GroupId, MetricKind, Platform, PolicyModel, Recommendation, Slo,
+};
 use crate::sim::{Scenario, Simulator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,10 +140,21 @@ pub struct GroupData {
     pub step_seconds: i64,
     pub demand: Vec<f64>,
     pub extra: Vec<(String, Vec<f64>)>,
+    /// Series only the metric choice reads (the recorded CPU, replicas, latency), on the
+    /// demand's grid; with --input they are among `extra`.
+    pub analysis: Vec<(String, Vec<f64>)>,
     pub cap: CapacityModel,
     pub slo: Slo,
     pub current: PolicyDoc,
 }
+
+/// Series the scaling-metric choice reads besides demand and the policies' extra series.
+const ANALYSIS: [MetricKind; 4] = [
+    MetricKind::CpuUtilization,
+    MetricKind::ReplicasReady,
+    MetricKind::ReplicasMax,
+    MetricKind::LatencyP95Ms,
+];
 
 /// Extra series a policy may read, by the names policies use.
 const EXTRA: [(&str, MetricKind); 4] = [
@@ -197,35 +211,13 @@ pub fn scenario_group(
         }
     };
     let g = &groups[index];
-    let (min, max) = (g.capacity.min_replicas, g.capacity.max_replicas);
-    let tt = match &g.policy {
-        crate::model::PolicyModel::TargetTracking(tt) => tt,
-        other => {
-            return Err(usage(format!(
-                "group {} runs '{}': no autoscaling policy to tune (give one with --policy)",
-                g.name(),
-                other.summary()
-            )))
-        }
-    };
-    let no_form = || {
-        usage(format!(
-            "group {}: its policy has no {} form (give one with --policy)",
-            g.name(),
-            g.info.id.platform.as_str()
-        ))
-    };
-    let current = match g.info.id.platform {
-        Platform::K8s => {
-            let m = crate::sim::hpa_manifest(g.name(), tt, min, max).ok_or_else(no_form)?;
-            PolicyDoc::Hpa(HpaManifest::from_yaml(&m.to_string()).map_err(usage)?)
-        }
-        Platform::Aws => {
-            let c = crate::sim::asg_config(g.name(), tt, min, max).ok_or_else(no_form)?;
-            PolicyDoc::Asg(AsgScalingConfig::from_json(&c.to_string()).map_err(usage)?)
-        }
-        _ => return Err(no_form()),
-    };
+    let current = policy_doc(
+        &g.info.id,
+        &g.policy,
+        g.capacity.min_replicas,
+        g.capacity.max_replicas,
+    )
+    .map_err(|e| usage(format!("group {}: {e} (give one with --policy)", g.name())))?;
     let mut sim = Simulator::new(&scenario, seed);
     let mut frame = sim.new_frame();
     let steps = duration_seconds / step_seconds.max(1);
@@ -236,6 +228,11 @@ pub fn scenario_group(
         .filter(|(_, m)| sim.reported_metrics(index).contains(m))
         .map(|(n, _)| (n.to_string(), Vec::with_capacity(steps as usize)))
         .collect();
+    let mut analysis: Vec<(MetricKind, Vec<f64>)> = ANALYSIS
+        .iter()
+        .filter(|m| sim.reported_metrics(index).contains(m))
+        .map(|m| (*m, Vec::with_capacity(steps as usize)))
+        .collect();
     for _ in 0..steps {
         sim.advance_frame(step_seconds, &mut frame);
         let v = &frame.values[index];
@@ -244,6 +241,9 @@ pub fn scenario_group(
             let m = EXTRA.iter().find(|(n, _)| n == name).map(|(_, m)| *m);
             series.push(m.map_or(f64::NAN, |m| v[m as usize]));
         }
+        for (m, series) in analysis.iter_mut() {
+            series.push(v[*m as usize]);
+        }
     }
     Ok(GroupData {
         group: g.info.id.clone(),
@@ -251,10 +251,53 @@ pub fn scenario_group(
         step_seconds: step_seconds as i64,
         demand,
         extra,
+        analysis: analysis
+            .into_iter()
+            .map(|(m, v)| (m.as_str().to_string(), v))
+            .collect(),
         cap: g.capacity.clone(),
         slo: g.info.slo.clone().unwrap_or_default(),
         current,
     })
+}
+
+/// A group's current policy as the platform document the search edits: a native document as
+/// reported, or a target-tracking model in its platform's form (HPA for Kubernetes, an ASG
+/// configuration for AWS). `scaletop tune --scenario` and the tuning pane both read it here.
+pub fn policy_doc(
+    id: &GroupId,
+    policy: &PolicyModel,
+    min: u32,
+    max: u32,
+) -> Result<PolicyDoc, String> {
+    let name = &id.name;
+    match policy {
+        PolicyModel::Native { text } => PolicyDoc::parse(text).map_err(|e| e.to_string()),
+        PolicyModel::TargetTracking(tt) => match id.platform {
+            Platform::K8s => {
+                let m = crate::sim::hpa_manifest(name, tt, min, max)
+                    .ok_or("a metric of this policy has no HPA form")?;
+                HpaManifest::from_yaml(&m.to_string())
+                    .map(PolicyDoc::Hpa)
+                    .map_err(|e| format!("HPA: {e}"))
+            }
+            Platform::Aws => {
+                let c = crate::sim::asg_config(name, tt, min, max)
+                    .ok_or("EC2 target tracking has no predefined metric for this policy")?;
+                AsgScalingConfig::from_json(&c.to_string())
+                    .map(PolicyDoc::Asg)
+                    .map_err(|e| format!("ASG: {e}"))
+            }
+            other => Err(format!(
+                "{} groups follow the scenario's own rule: no platform policy to tune",
+                other.as_str()
+            )),
+        },
+        PolicyModel::Fixed { replicas } => Err(format!(
+            "fixed at {replicas} replicas: no autoscaling policy to tune"
+        )),
+        PolicyModel::Unknown => Err("policy unknown: nothing to tune".into()),
+    }
 }
 
 fn group_data(args: &TuneArgs) -> Result<GroupData, CliError> {
@@ -291,6 +334,7 @@ fn group_data(args: &TuneArgs) -> Result<GroupData, CliError> {
                 step_seconds: d.step,
                 demand: d.values,
                 extra: d.extra,
+                analysis: Vec::new(),
                 cap: CapacityModel {
                     capacity_per_replica_rps: capacity,
                     concurrency_per_replica: args.concurrency.max(1),
@@ -346,6 +390,53 @@ fn group_data(args: &TuneArgs) -> Result<GroupData, CliError> {
             u32::try_from(seconds("max-time-to-scale", t)?).unwrap_or(u32::MAX);
     }
     Ok(data)
+}
+
+/// The metric the current HPA scales on first, in the analysis's names (no HPA metrics: the
+/// API server's CPU default).
+fn current_metric(doc: &PolicyDoc) -> Option<String> {
+    let PolicyDoc::Hpa(m) = doc else {
+        return None;
+    };
+    let Some(first) = m.spec.metrics.first() else {
+        return Some("cpu_utilization".into());
+    };
+    let named = |n: &Option<crate::engine::policy::hpa_spec::NamedMetric>| {
+        n.as_ref().map(|n| n.metric.name.clone())
+    };
+    first
+        .resource
+        .as_ref()
+        .or(first.container_resource.as_ref())
+        .map(|r| format!("{}_utilization", r.name))
+        .or_else(|| named(&first.pods))
+        .or_else(|| named(&first.external))
+        .or_else(|| named(&first.object))
+}
+
+/// The analysis's scaling-metric choice for the group (engine::analysis), from its demand,
+/// the policies' series and the recorded resource, replica and latency series.
+pub fn metric_choice(data: &GroupData) -> Option<MetricChoice> {
+    let series = |metric: &str, values: &[f64]| SeriesInput {
+        group: data.group.name.clone(),
+        metric: metric.to_string(),
+        start: data.start,
+        step_seconds: data.step_seconds,
+        values: values.to_vec(),
+    };
+    let mut inputs = vec![series("request_rate", &data.demand)];
+    inputs.extend(
+        data.extra
+            .iter()
+            .chain(&data.analysis)
+            .filter(|(n, _)| n != "request_rate")
+            .map(|(n, v)| series(n, v)),
+    );
+    choose_scaling_metrics(
+        &inputs,
+        &data.group.name,
+        current_metric(&data.current).as_deref(),
+    )
 }
 
 fn kinds(arg: KindArg, current: &PolicyDoc) -> Vec<PolicyKind> {
@@ -463,6 +554,11 @@ pub fn run(args: &TuneArgs) -> Result<(), CliError> {
         },
         threads: threads.max(1),
         prune: !args.no_prune,
+        metric_choice: if args.policy_kind == KindArg::Auto {
+            metric_choice(&data)
+        } else {
+            None
+        },
         visit: if args.exhaustive {
             Some(tune::Visit::All)
         } else if args.coarse_to_fine {
@@ -712,6 +808,13 @@ fn write_table(out: &mut dyn Write, o: &TuneOutcome, slo: &Slo) -> std::io::Resu
         }
     }
     writeln!(out, "\nPolicy type: {}", o.choice)?;
+    if let Some(why) = o
+        .metric_choice
+        .as_ref()
+        .and_then(|m| m.not_searched.as_ref())
+    {
+        writeln!(out, "  the chosen metrics were not searched: {why}")?;
+    }
     if !o.pitfalls.is_empty() {
         writeln!(
             out,

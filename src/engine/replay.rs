@@ -12,9 +12,12 @@ use serde::Serialize;
 
 use super::events::{mark_thrash, thrash_pair, DEFAULT_THRASH_WINDOW_SECONDS};
 use super::latency::{Latency, LatencyTable};
+
+mod memo;
 use super::policy::hpa::HpaController;
 use super::policy::{Autoscaler, Observation, PodCounts};
 use crate::model::{CapacityModel, GroupId, Platform, ScalingEvent, Slo};
+pub use memo::LatencyMemo;
 
 thread_local! {
     /// Latency values are a pure function of their inputs; one memo per thread serves every
@@ -222,7 +225,7 @@ pub fn replay(
         slo,
         initial_replicas,
         group,
-        Some(&mut steps),
+        Record::Full(&mut steps),
         &mut |_| false,
     )?;
     // Without a stop rule the run always completes.
@@ -256,7 +259,12 @@ pub fn step_latency(demand: f64, ready: u32, cap: &CapacityModel) -> Latency {
 
 /// Whether a step with this latency counts as an SLA-violation minute.
 pub fn violates(l: &Latency, slo: &Slo) -> bool {
-    l.p95_ms > slo.p95_latency_ms || l.dropped_rps > 0.0
+    violates_at(l.p95_ms, l.dropped_rps, slo)
+}
+
+/// [`violates`] on the two figures it reads.
+fn violates_at(p95_ms: f64, dropped_rps: f64, slo: &Slo) -> bool {
+    p95_ms > slo.p95_latency_ms || dropped_rps > 0.0
 }
 
 /// Replica counts [`sla_floor`] tries above the overload point.
@@ -297,7 +305,7 @@ pub fn sla_floor(input: &ReplayInput, cap: &CapacityModel, slo: &Slo, limit: u32
 /// Steps between two calls of a stop rule.
 pub const PROGRESS_EVERY_STEPS: usize = 240;
 
-/// The same replay as [`replay`], keeping only its summary (no per-step rows, no
+/// The same replay as [`replay`], keeping only its summary (no per-step rows, no events, no
 /// explanations): what a search needs from thousands of candidates. `stop` sees the figures so
 /// far every [`PROGRESS_EVERY_STEPS`] steps; when it says true the replay ends early and the
 /// answer is None. A completed run's summary equals `replay(..).summary`.
@@ -310,20 +318,65 @@ pub fn replay_summary(
     group: &GroupId,
     stop: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Option<ReplaySummary>, ReplayError> {
-    Ok(run(policy, input, cap, slo, initial_replicas, group, None, stop)?.map(|(s, _)| s))
+    Ok(run(
+        policy,
+        input,
+        cap,
+        slo,
+        initial_replicas,
+        group,
+        Record::Score(None),
+        stop,
+    )?
+    .map(|(s, _)| s))
 }
 
-/// The replay loop. With `steps` it records every step and each event's explanation; without,
-/// only what the summary needs.
+/// [`replay_summary`] for a search: generic over the policy (a concrete one is called without
+/// dynamic dispatch) and with the worker's [`LatencyMemo`] for the input (ignored if it was
+/// made for another input). Same figures as `replay(..).summary`, bit for bit.
+pub fn replay_score<P: Autoscaler + ?Sized>(
+    policy: &mut P,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    initial_replicas: Option<u32>,
+    memo: Option<&mut LatencyMemo>,
+    stop: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Option<ReplaySummary>, ReplayError> {
+    let group = file_group("");
+    Ok(run(
+        policy,
+        input,
+        cap,
+        slo,
+        initial_replicas,
+        &group,
+        Record::Score(memo.filter(|m| m.fits(input, cap))),
+        stop,
+    )?
+    .map(|(s, _)| s))
+}
+
+/// What the replay loop keeps besides the summary.
+enum Record<'r, 'm> {
+    /// Every step's row and every event with its explanation.
+    Full(&'r mut Vec<ReplayStep>),
+    /// The summary only; step latency through the memo when there is one.
+    Score(Option<&'r mut LatencyMemo<'m>>),
+}
+
+/// The replay loop, one for every use. With [`Record::Full`] it records every step and each
+/// event's explanation; with [`Record::Score`] only what the summary needs (the last event
+/// for thrash, counts for the rest), with the same arithmetic in the same order.
 #[allow(clippy::too_many_arguments)]
-fn run(
-    policy: &mut dyn Autoscaler,
+fn run<P: Autoscaler + ?Sized>(
+    policy: &mut P,
     input: &ReplayInput,
     cap: &CapacityModel,
     slo: &Slo,
     initial_replicas: Option<u32>,
     group: &GroupId,
-    mut steps: Option<&mut Vec<ReplayStep>>,
+    mut record: Record,
     stop: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Option<(ReplaySummary, Vec<ReplayEvent>)>, ReplayError> {
     validate(input, cap)?;
@@ -334,7 +387,7 @@ fn run(
     {
         return Err(ReplayError::MissingMetric(missing));
     }
-    let explain = steps.is_some();
+    let explain = matches!(record, Record::Full(_));
     policy.set_explain(explain);
     let target = policy.target_utilization();
     let (min, max) = policy.bounds();
@@ -363,6 +416,10 @@ fn run(
         warm_pool_left: cap.warm_pool_size,
     };
     let mut events: Vec<ReplayEvent> = Vec::new();
+    // Without a record: the last event (for the thrash pair with the next) and the counts.
+    let mut last_event: Option<ScalingEvent> = None;
+    let mut scale_ups = 0usize;
+    let mut scale_downs = 0usize;
     let mut s = ReplaySummary::default();
     let mut extra_now: Vec<(&str, f64)> = input
         .extra
@@ -375,6 +432,8 @@ fn run(
     let tolerance = policy.tolerance();
     let mut replayed_steps = 0usize;
     let mut thrash_pairs = 0usize;
+    let at_target = cap.capacity_per_replica_rps * target;
+    let step_seconds = input.step_seconds as f64;
 
     for (i, &raw) in input.demand_rps.iter().enumerate() {
         if !raw.is_nan() {
@@ -424,28 +483,40 @@ fn run(
                     } else {
                         (String::new(), Vec::new())
                     };
-                    events.push(ReplayEvent {
-                        event: ScalingEvent {
-                            at: to_time(now),
-                            group: group.clone(),
-                            from_replicas: spec,
-                            to_replicas: e.desired,
-                            reason,
-                            demand: Some(demand),
-                            thrash: false,
-                            origin: Default::default(),
+                    let event = ScalingEvent {
+                        at: to_time(now),
+                        // The score keeps no events: no group to copy for each.
+                        group: if explain {
+                            group.clone()
+                        } else {
+                            GroupId::new(group.platform, String::new(), String::new())
                         },
-                        explanation,
-                    });
-                    if let [.., prev, cur] = events.as_slice() {
-                        if thrash_pair(
-                            &prev.event,
-                            &cur.event,
-                            DEFAULT_THRASH_WINDOW_SECONDS,
-                            tolerance,
-                        ) {
-                            thrash_pairs += 1;
-                        }
+                        from_replicas: spec,
+                        to_replicas: e.desired,
+                        reason,
+                        demand: Some(demand),
+                        thrash: false,
+                        origin: Default::default(),
+                    };
+                    let prev = if explain {
+                        events.last().map(|p| &p.event)
+                    } else {
+                        last_event.as_ref()
+                    };
+                    if prev.is_some_and(|prev| {
+                        thrash_pair(prev, &event, DEFAULT_THRASH_WINDOW_SECONDS, tolerance)
+                    }) {
+                        thrash_pairs += 1;
+                    }
+                    if e.desired > spec {
+                        scale_ups += 1;
+                    } else {
+                        scale_downs += 1;
+                    }
+                    if explain {
+                        events.push(ReplayEvent { event, explanation });
+                    } else {
+                        last_event = Some(event);
                     }
                     spec = e.desired;
                     pods.scale_to(now, spec, cap);
@@ -454,43 +525,49 @@ fn run(
         }
         let end = step_start + input.step_seconds;
         pods.promote(end);
-        let l = step_latency(demand, pods.ready, cap);
+        let (p95_ms, dropped_rps) = match &mut record {
+            Record::Full(rows) => {
+                let l = step_latency(demand, pods.ready, cap);
+                let utilization = if pods.ready == 0 {
+                    f64::NAN
+                } else {
+                    100.0 * demand / (f64::from(pods.ready) * cap.capacity_per_replica_rps)
+                };
+                rows.push(ReplayStep {
+                    timestamp: to_time(step_start),
+                    demand,
+                    replicas: spec,
+                    ready: pods.ready,
+                    utilization,
+                    p95_ms: l.p95_ms,
+                    p99_ms: l.p99_ms,
+                    dropped_rps: l.dropped_rps,
+                });
+                (l.p95_ms, l.dropped_rps)
+            }
+            Record::Score(Some(memo)) => memo.get(i, demand, pods.ready, cap),
+            Record::Score(None) => {
+                let l = step_latency(demand, pods.ready, cap);
+                (l.p95_ms, l.dropped_rps)
+            }
+        };
         let ready_capacity = f64::from(pods.ready) * cap.capacity_per_replica_rps;
         // Summary figures.
         let provisioned = f64::from(pods.total());
         s.replica_hours += provisioned * step_hours;
-        let needed = (demand / (cap.capacity_per_replica_rps * target))
-            .ceil()
-            .max(f64::from(min));
+        let needed = (demand / at_target).ceil().max(f64::from(min));
         s.wasted_replica_hours += (f64::from(pods.ready) - needed).max(0.0) * step_hours;
-        s.requests += demand * input.step_seconds as f64;
-        s.dropped_requests += l.dropped_rps * input.step_seconds as f64;
-        if violates(&l, slo) {
+        s.requests += demand * step_seconds;
+        s.dropped_requests += dropped_rps * step_seconds;
+        if violates_at(p95_ms, dropped_rps, slo) {
             s.sla_violation_minutes += step_minutes;
         }
         if spec >= max && demand > ready_capacity * target {
             s.minutes_at_max += step_minutes;
         }
         s.peak_replicas = s.peak_replicas.max(pods.total());
-        s.p95_ms_worst = s.p95_ms_worst.max(l.p95_ms);
+        s.p95_ms_worst = s.p95_ms_worst.max(p95_ms);
         replayed_steps += 1;
-        if let Some(rows) = steps.as_deref_mut() {
-            let utilization = if pods.ready == 0 {
-                f64::NAN
-            } else {
-                100.0 * demand / ready_capacity
-            };
-            rows.push(ReplayStep {
-                timestamp: to_time(step_start),
-                demand,
-                replicas: spec,
-                ready: pods.ready,
-                utilization,
-                p95_ms: l.p95_ms,
-                p99_ms: l.p99_ms,
-                dropped_rps: l.dropped_rps,
-            });
-        }
         if replayed_steps % PROGRESS_EVERY_STEPS == 0
             && stop(&Progress {
                 steps: replayed_steps,
@@ -505,16 +582,18 @@ fn run(
         }
     }
 
-    let mut evs: Vec<ScalingEvent> = events.iter().map(|e| e.event.clone()).collect();
-    s.thrash_events = mark_thrash(&mut evs, DEFAULT_THRASH_WINDOW_SECONDS, tolerance);
-    for (re, e) in events.iter_mut().zip(evs) {
-        re.event.thrash = e.thrash;
+    if explain {
+        let mut evs: Vec<ScalingEvent> = events.iter().map(|e| e.event.clone()).collect();
+        s.thrash_events = mark_thrash(&mut evs, DEFAULT_THRASH_WINDOW_SECONDS, tolerance);
+        for (re, e) in events.iter_mut().zip(evs) {
+            re.event.thrash = e.thrash;
+        }
+    } else {
+        // mark_thrash counts the same consecutive pairs.
+        s.thrash_events = thrash_pairs;
     }
-    s.scale_up_events = events
-        .iter()
-        .filter(|e| e.event.to_replicas > e.event.from_replicas)
-        .count();
-    s.scale_down_events = events.len() - s.scale_up_events;
+    s.scale_up_events = scale_ups;
+    s.scale_down_events = scale_downs;
     s.steps = replayed_steps;
     s.duration_hours = replayed_steps as f64 * step_hours;
     s.cost_usd = s.replica_hours * cap.usd_per_replica_hour;

@@ -79,6 +79,7 @@ fn small_search(g: &GroupData) -> Result<TuneOutcome, String> {
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         prune: true,
         visit: None,
+        metric_choice: None,
     };
     tune::tune(&req, &SearchControl::default()).map_err(|e| e.to_string())
 }

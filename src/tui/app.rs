@@ -354,6 +354,9 @@ pub struct App {
     pub scenarios: Vec<String>,
     /// A scenario switch asked for from the palette, carried out by the run loop.
     pub switch_scenario: Option<String>,
+    /// The demo simulator's scenario and seed when it is the source (the tuning pane
+    /// simulates the history a search needs when the store holds less).
+    pub demo: Option<crate::tui::jobs::tune::DemoSource>,
     /// Workload analysis of the selected group (computed off the UI thread).
     pub workload: JobSlot<WorkloadOutcome>,
     /// Demand forecast of the selected group (computed off the UI thread).
@@ -411,6 +414,10 @@ impl App {
             status: None,
             scenarios: Vec::new(),
             switch_scenario: None,
+            demo: (cfg.sources.count() == 0).then(|| crate::tui::jobs::tune::DemoSource {
+                scenario: cfg.demo.scenario.clone(),
+                seed: cfg.demo.seed,
+            }),
             workload: JobSlot::default(),
             forecast: JobSlot::default(),
             forecast_events: if cfg.forecast.events_file.is_empty() {
@@ -897,6 +904,8 @@ impl App {
         self.workload = JobSlot::default();
         self.forecast = JobSlot::default();
         self.policies = JobSlot::default();
+        // Tuning results belong to the previous source's groups and history.
+        self.tuned.clear();
         self.cost = JobSlot::default();
         self.monitoring = JobSlot::default();
         self.retune.reset();

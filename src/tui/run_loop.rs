@@ -136,6 +136,9 @@ where
                                 updates_open = true;
                                 *store = Store::new(store.step_seconds(), settings.history_slots);
                                 app.reset_for_new_source(label);
+                                if let Some(demo) = app.demo.as_mut() {
+                                    demo.scenario = name.clone();
+                                }
                                 app.sync(store);
                             }
                             Err(e) => {

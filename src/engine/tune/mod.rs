@@ -17,6 +17,7 @@ pub mod verdict;
 use serde::Serialize;
 
 use crate::artifact::{Artifact, PolicyArtifact};
+use crate::engine::analysis::MetricChoice;
 use crate::engine::replay::{replay, ExtraSeries, Replay, ReplayError, ReplayInput, ReplaySummary};
 use crate::model::{
     CapacityModel, GroupId, Recommendation, RecommendationKind, Risk, Slo, RECOMMENDATION_SCHEMA,
@@ -103,6 +104,10 @@ pub struct TuneRequest<'a> {
     pub prune: bool,
     /// None: every candidate up to [`AUTO_EXHAUSTIVE_MAX`], coarse-to-fine beyond.
     pub visit: Option<Visit>,
+    /// The analysis's choice of scaling metric(s) for the group (`--policy-kind auto`): when
+    /// it would change what an HPA scales on, the search also tunes an HPA on the chosen
+    /// metrics, and the policy-type sentence says which won.
+    pub metric_choice: Option<MetricChoice>,
 }
 
 /// Spaces up to this size are searched exhaustively unless told otherwise.
@@ -220,11 +225,71 @@ pub struct TuneOutcome {
     pub schedule: Option<ScheduleCheck>,
     /// Policy-type choice in one sentence with figures.
     pub choice: String,
+    /// The analysis's scaling-metric choice and what the search made of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_choice: Option<MetricChoiceResult>,
     /// Full-history replays, for charts (current, recommended).
     #[serde(skip)]
     pub current_replay: Option<Replay>,
     #[serde(skip)]
     pub recommended_replay: Option<Replay>,
+}
+
+/// The analysis's scaling-metric choice as the search used it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricChoiceResult {
+    pub choice: MetricChoice,
+    /// The chosen metrics were searched beside the current ones.
+    pub searched: bool,
+    /// Why they were not, when they were not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_searched: Option<String>,
+    /// The recommended policy scales on the chosen metrics.
+    pub recommended: bool,
+}
+
+/// Setting that tells the two HPA bases apart when the chosen metrics are searched too.
+const METRICS_SETTING: &str = "metrics";
+
+/// The current HPA scaling on the analysis's chosen metrics instead, when the choice would
+/// change what it scales on and the input holds every series the new metrics read.
+fn chosen_metrics_base(req: &TuneRequest) -> Result<Option<PolicyDoc>, String> {
+    let Some(choice) = &req.metric_choice else {
+        return Ok(None);
+    };
+    if !choice.worth_changing() || choice.metrics.is_empty() {
+        return Ok(None);
+    }
+    let PolicyDoc::Hpa(m) = &req.current else {
+        return Err("only an HPA's metrics are changed by the search".into());
+    };
+    if !req.kinds.contains(&PolicyKind::Hpa) {
+        return Err("HPA is not among the kinds searched".into());
+    }
+    let mut alt = m.clone();
+    alt.spec.metrics = serde_json::from_value(serde_json::Value::Array(choice.hpa_metrics()))
+        .map_err(|e| format!("the chosen metrics have no HPA form: {e}"))?;
+    let doc = PolicyDoc::Hpa(alt);
+    let a = doc.autoscaler().map_err(|e| e.to_string())?;
+    if let Some(missing) = a
+        .required_series()
+        .into_iter()
+        .find(|n| !req.extra.iter().any(|(e, _)| e == n))
+    {
+        return Err(format!(
+            "the input has no '{missing}' series to replay it on"
+        ));
+    }
+    Ok(Some(doc))
+}
+
+/// Labels a base's candidates with the metrics they scale on and a coordinate for the base.
+fn label_base(cands: &mut [Candidate], base: usize, metrics: &str) {
+    for c in cands {
+        c.settings
+            .insert(0, (METRICS_SETTING.to_string(), metrics.to_string()));
+        c.coords.push(base);
+    }
 }
 
 fn quantile(values: &[f64], q: f64) -> f64 {
@@ -336,9 +401,20 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
     };
     let mut candidates = Vec::new();
     let mut space_errors = Vec::new();
+    let chosen_base = chosen_metrics_base(req);
     for &k in &req.kinds {
         match space::candidates(&req.current, k, &ctx) {
-            Ok(c) => candidates.extend(c),
+            Ok(mut c) => {
+                if let (PolicyKind::Hpa, Ok(Some(alt)), Some(choice)) =
+                    (k, &chosen_base, &req.metric_choice)
+                {
+                    let mut more = space::candidates(alt, k, &ctx)?;
+                    label_base(&mut c, 0, "current");
+                    label_base(&mut more, 1, &choice.names().join(" + "));
+                    c.extend(more);
+                }
+                candidates.extend(c)
+            }
             Err(e) => space_errors.push(e),
         }
     }
@@ -513,7 +589,30 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
     });
 
     let strength = schedule::daily_strength(&req.demand[..cut], req.step_seconds);
-    let choice = choice_sentence(&kinds, recommended.as_ref(), strength, &req.current);
+    let mut choice = choice_sentence(&kinds, recommended.as_ref(), strength, &req.current);
+    let metric_choice = req.metric_choice.as_ref().map(|c| {
+        let searched = matches!(chosen_base, Ok(Some(_)));
+        let on_chosen = recommended.as_ref().is_some_and(|r| {
+            searched
+                && r.settings
+                    .iter()
+                    .any(|(k, v)| k == METRICS_SETTING && v != "current")
+        });
+        choice.push_str(&format!(" {}", c.explanation));
+        if searched {
+            choice.push_str(if on_chosen {
+                " Replayed, the chosen metrics win."
+            } else {
+                " Replayed, the current metrics stay cheaper within the Slo."
+            });
+        }
+        MetricChoiceResult {
+            choice: c.clone(),
+            searched,
+            not_searched: chosen_base.as_ref().err().cloned(),
+            recommended: on_chosen,
+        }
+    });
     Ok(TuneOutcome {
         group: req.group.clone(),
         split: Split {
@@ -548,6 +647,7 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
         pitfalls: current_pitfalls,
         schedule,
         choice,
+        metric_choice,
         current_replay: Some(cur_full),
         recommended_replay,
     })

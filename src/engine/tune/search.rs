@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::engine::replay::{replay_summary, Progress, ReplayInput, ReplaySummary};
+use crate::engine::replay::{replay_score, LatencyMemo, Progress, ReplayInput, ReplaySummary};
 use crate::model::{CapacityModel, GroupId, Slo};
 
 use super::bounds::{family, Bounds, Finished};
@@ -195,6 +195,7 @@ fn run_batch(
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
+                    let mut memo = LatencyMemo::new(setup.input, setup.cap);
                     loop {
                         let k = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&i) = order.get(k) else { break };
@@ -202,7 +203,8 @@ fn run_batch(
                             mine.push((i, Outcome::Skipped));
                             continue;
                         }
-                        let outcome = run_one(&candidates[i], setup, done, bounds, control);
+                        let outcome =
+                            run_one(&candidates[i], setup, done, bounds, control, &mut memo);
                         control.done.fetch_add(1, Ordering::Relaxed);
                         mine.push((i, outcome));
                     }
@@ -248,6 +250,7 @@ fn run_one(
     done: &Finished,
     bounds: &Bounds,
     control: &SearchControl,
+    memo: &mut LatencyMemo,
 ) -> Outcome {
     let mut policy = match c.doc.autoscaler() {
         Ok(p) => p,
@@ -260,13 +263,13 @@ fn run_one(
         control.cancel.load(Ordering::Relaxed)
             || (setup.prune && bounds.reject(p, min, fam, setup.slo, done))
     };
-    match replay_summary(
+    match replay_score(
         policy.as_mut(),
         setup.input,
         setup.cap,
         setup.slo,
         None,
-        setup.group,
+        Some(memo),
         &mut stop,
     ) {
         Ok(Some(s)) => {

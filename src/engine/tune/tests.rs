@@ -52,6 +52,7 @@ fn request(d: &[f64], slo: Slo, prune: bool) -> TuneRequest<'_> {
         threads: 2,
         prune,
         visit: None,
+        metric_choice: None,
     }
 }
 
@@ -336,4 +337,197 @@ fn early_rejection_keeps_the_best_reachable_when_nothing_keeps_the_slo() {
     let b = exhaustive(request(&d, slo, true), false);
     assert!(a.recommended.is_none());
     assert_eq!(reported(&a), reported(&b));
+}
+
+/// The search's score path — static dispatch, the worker's latency memo shared across
+/// candidates, no events kept — gives the full replay's summary bit for bit, and the same
+/// progress figures as the dynamic summary path, for every policy kind the search builds on
+/// several demand shapes, capacity models and Slos.
+#[test]
+fn score_path_gives_the_full_replays_figures() {
+    use crate::engine::replay::{replay_score, LatencyMemo, Progress};
+    let daily: Vec<f64> = demand()[..1800].to_vec();
+    // Spikes beyond what max capacity serves (drops, time at max) and gaps (held values).
+    let spiky: Vec<f64> = (0..1500)
+        .map(|i| match i % 97 {
+            0..=3 => 9_000.0,
+            11 | 12 => f64::NAN,
+            _ => 200.0 + (i % 13) as f64 * 60.0,
+        })
+        .collect();
+    let warm = CapacityModel {
+        startup_seconds: 150,
+        warm_pool_size: 6,
+        warm_pool_startup_seconds: 20,
+        ..cap()
+    };
+    let tight = Slo {
+        p95_latency_ms: 25.0,
+        availability: 0.9999,
+        ..Slo::default()
+    };
+    let cases: Vec<(&str, &[f64], CapacityModel, Slo)> = vec![
+        ("daily", &daily, cap(), Slo::default()),
+        ("spiky", &spiky, cap(), Slo::default()),
+        ("daily warm pool", &daily, warm.clone(), tight.clone()),
+        ("spiky warm pool", &spiky, warm, tight),
+    ];
+    let docs = [
+        HPA.to_string(),
+        include_str!("../../../tests/fixtures/keda-queue.yaml").to_string(),
+        include_str!("../../../tests/fixtures/gcp-autoscaler.json").to_string(),
+        include_str!("../../../tests/fixtures/asg-target-tracking.json").to_string(),
+    ];
+    let ctx = space::SpaceContext {
+        size: SpaceSize::Small,
+        trough_replicas: 3,
+        schedule: Vec::new(),
+    };
+    let g = GroupId::new(Platform::K8s, "t", "web");
+    let other: Vec<f64> = vec![100.0; 300];
+    let other_input = ReplayInput {
+        start: 0,
+        step_seconds: 60,
+        demand_rps: &other,
+        extra: Vec::new(),
+    };
+    let mut compared = 0;
+    for (name, d, cap, slo) in &cases {
+        let input = ReplayInput {
+            start: 1_700_006_400,
+            step_seconds: 60,
+            demand_rps: d,
+            extra: Vec::new(),
+        };
+        let mut memo = LatencyMemo::new(&input, cap);
+        let mut stale = LatencyMemo::new(&other_input, cap);
+        for text in &docs {
+            let current = PolicyDoc::parse(text).unwrap();
+            for kind in auto_kinds(&current) {
+                let cands = space::candidates(&current, kind, &ctx).unwrap();
+                for c in cands.iter().step_by(cands.len() / 6 + 1) {
+                    let full = replay(
+                        c.doc.autoscaler().unwrap().as_mut(),
+                        &input,
+                        cap,
+                        slo,
+                        None,
+                        &g,
+                    )
+                    .unwrap();
+                    let want = format!("{:?}", full.summary);
+                    let mut seen_dyn: Vec<Progress> = Vec::new();
+                    let dynamic = replay_summary(
+                        c.doc.autoscaler().unwrap().as_mut(),
+                        &input,
+                        cap,
+                        slo,
+                        None,
+                        &g,
+                        &mut |p| {
+                            seen_dyn.push(*p);
+                            false
+                        },
+                    )
+                    .unwrap()
+                    .unwrap();
+                    assert_eq!(format!("{dynamic:?}"), want, "{name} {:?}", c.settings);
+                    for m in [Some(&mut memo), Some(&mut stale), None] {
+                        let mut seen: Vec<Progress> = Vec::new();
+                        let scored = replay_score(
+                            c.doc.autoscaler().unwrap().as_mut(),
+                            &input,
+                            cap,
+                            slo,
+                            None,
+                            m,
+                            &mut |p| {
+                                seen.push(*p);
+                                false
+                            },
+                        )
+                        .unwrap()
+                        .unwrap();
+                        assert_eq!(format!("{scored:?}"), want, "{name} {:?}", c.settings);
+                        assert_eq!(seen, seen_dyn, "{name} {:?}", c.settings);
+                    }
+                    compared += 1;
+                }
+            }
+        }
+        // The memo answered from what it kept, not only from the latency table.
+        let (hits, misses) = memo.stats();
+        assert!(
+            hits > 0,
+            "{name}: the memo never answered ({misses} misses)"
+        );
+    }
+    assert!(compared >= 4 * 20, "{compared} candidates compared");
+}
+
+fn memory_choice() -> MetricChoice {
+    use crate::engine::analysis::metric_choice::ChosenMetric;
+    MetricChoice {
+        metrics: vec![ChosenMetric {
+            metric: "memory_utilization".into(),
+            target_type: "utilization",
+            target: 70.0,
+            why: "memory reaches 100% first".into(),
+            strong: true,
+        }],
+        current: Some("cpu_utilization".into()),
+        wrong_current: true,
+        explanation: "Scale on memory_utilization (target 70%) instead of cpu_utilization, the wrong metric: memory reaches 100% first.".into(),
+    }
+}
+
+#[test]
+fn a_metric_choice_that_changes_the_metric_is_searched_beside_the_current_one() {
+    let d = demand();
+    // Memory follows load per replica: 60% of a replica's demand share at 100 rps.
+    let memory: Vec<f64> = d.iter().map(|v| 20.0 + v / 30.0).collect();
+    let mut req = request(&d, Slo::default(), true);
+    req.extra = vec![("memory_utilization".to_string(), memory.as_slice())];
+    req.metric_choice = Some(memory_choice());
+    let o = tune(&req, &SearchControl::default()).unwrap();
+    let m = o.metric_choice.as_ref().expect("the choice is reported");
+    assert!(m.searched && m.not_searched.is_none(), "{m:?}");
+    // Both bases are in the space, labelled.
+    let plain = tune(
+        &request(&d, Slo::default(), true),
+        &SearchControl::default(),
+    )
+    .unwrap();
+    assert_eq!(o.candidates, 2 * plain.candidates);
+    assert!(
+        o.choice.contains("memory_utilization (target 70%)"),
+        "{}",
+        o.choice
+    );
+    assert!(o.choice.contains("Replayed, the"), "{}", o.choice);
+    let rec = o.recommended.as_ref().expect("a recommendation");
+    assert_eq!(rec.settings[0].0, "metrics");
+    assert_eq!(
+        m.recommended,
+        rec.settings[0].1 == "memory_utilization",
+        "{:?}",
+        rec.settings
+    );
+}
+
+#[test]
+fn a_metric_choice_without_its_series_says_why_it_was_not_searched() {
+    let d = demand();
+    let mut req = request(&d, Slo::default(), true);
+    req.metric_choice = Some(memory_choice());
+    let o = tune(&req, &SearchControl::default()).unwrap();
+    let m = o.metric_choice.as_ref().expect("the choice is reported");
+    assert!(!m.searched);
+    assert!(
+        m.not_searched
+            .as_deref()
+            .is_some_and(|w| w.contains("memory_utilization")),
+        "{m:?}"
+    );
+    assert!(o.pareto_front.iter().all(|p| p.settings[0].0 != "metrics"));
 }

@@ -194,7 +194,7 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         }
     }
     if let Pane::Tuning(state) = &mut app.pane {
-        if let Some(job) = tune::start(state, store) {
+        if let Some(job) = tune::start(state, store, app.demo.as_ref()) {
             jobs.push(Job::Tune(Box::new(job)));
         }
     }

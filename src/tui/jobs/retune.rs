@@ -101,7 +101,7 @@ impl RetuneState {
             .map(|(_, id)| id.clone())?;
         // Marked searched even when it cannot be tuned, so it is not retried every tick.
         self.last.insert(group.clone(), data_end);
-        match tune::job(store, &group, 0, Arc::new(SearchControl::default())) {
+        match tune::job(store, &group, 0, Arc::new(SearchControl::default()), None) {
             Ok(mut job) => {
                 job.threads = 1;
                 self.in_flight = true;

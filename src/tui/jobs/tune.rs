@@ -7,17 +7,28 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::policy::aws_spec::AsgScalingConfig;
-use crate::engine::policy::hpa_spec::HpaManifest;
 use crate::engine::tune::{
     self, auto_kinds, PolicyDoc, SearchControl, SpaceSize, TuneError, TuneOutcome, TuneRequest,
 };
-use crate::model::{CapacityModel, GroupId, GroupInfo, Platform, PolicyModel, Recommendation, Slo};
+use crate::model::{CapacityModel, GroupId, GroupInfo, Recommendation, Slo};
 use crate::store::Store;
 
 /// The space the pane searches: a few hundred candidates, every one replayed in full, so an
 /// answer comes in seconds on two cores (`scaletop tune --search default|large` goes wider).
 pub const PANE_SPACE: SpaceSize = SpaceSize::Small;
+
+/// History the pane simulates for a demo group whose store history is too short to tune on:
+/// four days, so the held-out 30% covers a day (80 h is the least).
+pub const DEMO_HISTORY_SECONDS: u64 = 4 * 86_400;
+/// Step of that simulated history.
+pub const DEMO_HISTORY_STEP_SECONDS: u64 = 60;
+
+/// The demo simulator the TUI runs, when it runs one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSource {
+    pub scenario: String,
+    pub seed: u64,
+}
 
 /// Everything one search needs, owned.
 #[derive(Debug)]
@@ -35,6 +46,9 @@ pub struct TuneJob {
     pub size: SpaceSize,
     pub threads: usize,
     pub control: Arc<SearchControl>,
+    /// The demo's simulator: when the store's history is too short to hold out a day, the
+    /// search runs on [`DEMO_HISTORY_SECONDS`] the scenario simulates for the group instead.
+    pub demo: Option<DemoSource>,
 }
 
 /// What became of a search.
@@ -80,9 +94,8 @@ impl PartialEq for TuneJobOutcome {
     }
 }
 
-/// The group's current policy as the platform document the search edits: a live document as
-/// reported, or the scenario's target tracking in its platform's form (as `scaletop tune
-/// --scenario` builds it).
+/// The group's current policy as the platform document the search edits (the one reading
+/// `scaletop tune --scenario` uses).
 pub fn current_doc(info: &GroupInfo) -> Result<PolicyDoc, String> {
     let policy = info
         .policy
@@ -92,35 +105,7 @@ pub fn current_doc(info: &GroupInfo) -> Result<PolicyDoc, String> {
         .capacity
         .as_ref()
         .ok_or_else(|| super::policies::no_capacity_reason(info))?;
-    let (min, max) = (cap.min_replicas, cap.max_replicas);
-    let name = &info.id.name;
-    match &policy.model {
-        PolicyModel::Native { text } => PolicyDoc::parse(text).map_err(|e| e.to_string()),
-        PolicyModel::TargetTracking(tt) => match info.id.platform {
-            Platform::K8s => {
-                let m = crate::sim::hpa_manifest(name, tt, min, max)
-                    .ok_or("a metric of this policy has no HPA form")?;
-                HpaManifest::from_yaml(&m.to_string())
-                    .map(PolicyDoc::Hpa)
-                    .map_err(|e| format!("HPA: {e}"))
-            }
-            Platform::Aws => {
-                let c = crate::sim::asg_config(name, tt, min, max)
-                    .ok_or("EC2 target tracking has no predefined metric for this policy")?;
-                AsgScalingConfig::from_json(&c.to_string())
-                    .map(PolicyDoc::Asg)
-                    .map_err(|e| format!("ASG: {e}"))
-            }
-            other => Err(format!(
-                "{} groups follow the scenario's own rule: no platform policy to tune",
-                other.as_str()
-            )),
-        },
-        PolicyModel::Fixed { replicas } => Err(format!(
-            "fixed at {replicas} replicas: no autoscaling policy to tune"
-        )),
-        PolicyModel::Unknown => Err("policy unknown: nothing to tune".into()),
-    }
+    crate::commands::tune::policy_doc(&info.id, &policy.model, cap.min_replicas, cap.max_replicas)
 }
 
 /// Copies the group's history out of the store (cheap; on the UI thread). Err: why this group
@@ -130,6 +115,7 @@ pub fn job(
     group: &GroupId,
     run: u64,
     control: Arc<SearchControl>,
+    demo: Option<&DemoSource>,
 ) -> Result<TuneJob, String> {
     let g = store
         .group_index(group)
@@ -165,12 +151,55 @@ pub fn job(
         size: PANE_SPACE,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         control,
+        demo: demo.cloned(),
     })
+}
+
+/// Whether the job's own history is too short for the search's held-out day.
+fn too_short(job: &TuneJob) -> bool {
+    tune::split(job.demand.len(), job.step_seconds).is_err()
+}
+
+/// A demo job whose store history is too short: the same group's history as the scenario
+/// simulates it (the simulator behind the demo, its seed), long enough to hold out a day.
+fn with_demo_history(mut job: TuneJob) -> Result<TuneJob, String> {
+    let Some(demo) = job.demo.clone().filter(|_| too_short(&job)) else {
+        return Ok(job);
+    };
+    let d = crate::commands::tune::scenario_group(
+        &demo.scenario,
+        Some(&job.group.name),
+        DEMO_HISTORY_SECONDS,
+        DEMO_HISTORY_STEP_SECONDS,
+        demo.seed,
+    )
+    .map_err(|e| format!("demo history: {}", e.message))?;
+    job.start = d.start;
+    job.step_seconds = d.step_seconds;
+    job.demand = d.demand;
+    job.extra = d.extra;
+    job.cap = d.cap;
+    job.slo = d.slo;
+    Ok(job)
 }
 
 /// Runs the search to the end or until cancelled (blocking).
 pub fn run(job: TuneJob) -> TuneJobOutcome {
     let started = Instant::now();
+    let (run, group) = (job.run, job.group.clone());
+    let job = match with_demo_history(job) {
+        Ok(j) => j,
+        Err(why) => {
+            return TuneJobOutcome {
+                run,
+                group,
+                status: TuneStatus::Failed(why),
+                elapsed: started.elapsed(),
+                done: 0,
+                total: 0,
+            }
+        }
+    };
     let req = TuneRequest {
         group: job.group.clone(),
         start: job.start,
@@ -189,6 +218,7 @@ pub fn run(job: TuneJob) -> TuneJobOutcome {
         threads: job.threads.max(1),
         prune: true,
         visit: None,
+        metric_choice: None,
     };
     let result = tune::tune(&req, &job.control);
     let done = job.control.done.load(Ordering::Relaxed);
@@ -225,12 +255,22 @@ fn result_of(outcome: TuneOutcome, max_replicas: u32) -> TuneResult {
 
 /// Starts the pane's search if it waits for one: the job, or the reason the group cannot be
 /// tuned put in the pane.
-pub fn start(state: &mut crate::tui::panes::tuning::TuningState, store: &Store) -> Option<TuneJob> {
+pub fn start(
+    state: &mut crate::tui::panes::tuning::TuningState,
+    store: &Store,
+    demo: Option<&DemoSource>,
+) -> Option<TuneJob> {
     use crate::tui::panes::tuning::Phase;
     if state.phase != Phase::Waiting {
         return None;
     }
-    match job(store, &state.group, state.run, state.control.0.clone()) {
+    match job(
+        store,
+        &state.group,
+        state.run,
+        state.control.0.clone(),
+        demo,
+    ) {
         Ok(j) => {
             state.about = Some(about(&j));
             state.phase = Phase::Running;
@@ -247,6 +287,15 @@ pub fn start(state: &mut crate::tui::panes::tuning::TuningState, store: &Store) 
 /// "96 h of history at 15 s steps · current: HPA web: cpu 70%".
 fn about(j: &TuneJob) -> String {
     let hours = j.demand.len() as f64 * j.step_seconds as f64 / 3600.0;
+    if let Some(demo) = j.demo.as_ref().filter(|_| too_short(j)) {
+        return format!(
+            "the store holds {hours:.1} h, under the 80 h a held-out day needs: tuning on {} h the {} scenario simulates (seed {}) at {} s steps",
+            DEMO_HISTORY_SECONDS / 3600,
+            demo.scenario,
+            demo.seed,
+            DEMO_HISTORY_STEP_SECONDS
+        );
+    }
     let current = j
         .current
         .autoscaler()
