@@ -148,7 +148,12 @@ pub fn decompose_with(
         let level =
             stats::median_and_mad_sigma(&deseasoned.iter().map(|v| v.abs()).collect::<Vec<f64>>())
                 .map_or(0.0, |(m, _)| m);
-        any |= flag_beyond(&off, k, OFF_SIGMA_FLOOR * level, &mut outliers);
+        any |= flag_beyond(
+            &off,
+            OFF_SIGMAS_FACTOR * k,
+            OFF_SIGMA_FLOOR * level,
+            &mut outliers,
+        );
         if any {
             let cleaned: Vec<f64> = values
                 .iter()
@@ -243,8 +248,13 @@ fn trend_window(periods: &[usize], n: usize) -> usize {
 }
 
 /// Smallest robust sigma, as a share of the level, when judging departures from the running
-/// median (5 sigmas: 5% of the level).
+/// median.
 const OFF_SIGMA_FLOOR: f64 = 0.01;
+/// Departures from the running median must be this many times further out than remainder
+/// outliers: the median also differs from the trend where the seasonal fit is imperfect, and
+/// setting those points aside costs the forecast accuracy (ecommerce MASE 0.098 -> 0.126 at
+/// 1x); a day-long 4x event is far beyond either.
+const OFF_SIGMAS_FACTOR: f64 = 2.0;
 
 /// Sets `flags` where `x` is more than `k` robust sigmas (at least `min_sigma`) from its
 /// median; true if any was set.

@@ -83,6 +83,44 @@ pub fn render(app: &App, store: &Store, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// Monitoring figures of the cost side (issue 10): how much of each existing commitment is
+/// used now and under the recommendations, and the spot interruptions the recommended mix
+/// should expect. None when there are neither commitments nor spot plans.
+fn commitments_and_spot(theme: &Theme, r: &CostReport) -> Option<Line<'static>> {
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.0}%", 100.0 * v));
+    let mut parts: Vec<String> = r
+        .inventory
+        .iter()
+        .map(|i| {
+            let c = &i.commitment;
+            let what = match &c.instance_type {
+                Some(t) => format!("{} {t}", c.kind),
+                None => c.kind.clone(),
+            };
+            format!(
+                "commitment {what} used {} → {}",
+                pct(i.utilization_now),
+                pct(i.utilization_projected)
+            )
+        })
+        .collect();
+    let interruptions: f64 = r
+        .plans
+        .iter()
+        .filter_map(|p| p.spot.as_ref())
+        .map(|s| s.expected_interruptions_per_month)
+        .sum();
+    if r.plans.iter().any(|p| p.spot.is_some()) {
+        parts.push(format!(
+            "spot interruptions expected {interruptions:.1}/month with the recommended mix"
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(Line::from(Span::styled(parts.join(" · "), theme.dim())))
+}
+
 fn render_report(theme: &Theme, r: &CostReport, o: &CostOutcome, frame: &mut Frame, area: Rect) {
     let t = &r.totals;
     let per_hour: f64 = r
@@ -139,6 +177,9 @@ fn render_report(theme: &Theme, r: &CostReport, o: &CostOutcome, frame: &mut Fra
             )),
         ]),
     ];
+    if let Some(line) = commitments_and_spot(theme, r) {
+        summary.push(line);
+    }
     if !r.unverified_prices.is_empty() {
         summary.push(Line::from(Span::styled(
             format!(
