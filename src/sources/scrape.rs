@@ -304,8 +304,18 @@ impl Scraper {
         })
     }
 
-    /// Records a counter reading and returns its increase and span over the rate window.
-    fn remember(&mut self, key: SeriesKey, now: f64, value: f64) -> Option<(f64, f64)> {
+    /// Records a counter reading (once per scrape, even if two mappings read the series) and
+    /// returns its increase and span over the rate window.
+    fn remember(
+        &mut self,
+        key: SeriesKey,
+        now: f64,
+        value: f64,
+        seen: &mut std::collections::HashSet<SeriesKey>,
+    ) -> Option<(f64, f64)> {
+        if !seen.insert(key.clone()) {
+            return self.history.get(&key).and_then(windowed_increase);
+        }
         let readings = self.history.entry(key).or_default();
         readings.push_back((now, value));
         // Keep the window, but always two readings so a long interval still gives a rate.
@@ -393,24 +403,13 @@ impl Scraper {
                     match (kind.as_str(), le) {
                         ("gauge", _) => *sums.entry((mi, group.clone())).or_default() += value,
                         ("counter", _) => {
-                            // One reading per series per scrape, even if two mappings use it.
-                            let fresh = seen.insert(key.clone());
-                            let window = if fresh {
-                                self.remember(key, now, value)
-                            } else {
-                                self.history.get(&key).and_then(windowed_increase)
-                            };
+                            let window = self.remember(key, now, value, &mut seen);
                             if let Some((increase, span)) = window {
                                 *sums.entry((mi, group.clone())).or_default() += increase / span;
                             }
                         }
                         ("histogram", Some(bound)) => {
-                            let fresh = seen.insert(key.clone());
-                            let window = if fresh {
-                                self.remember(key, now, value)
-                            } else {
-                                self.history.get(&key).and_then(windowed_increase)
-                            };
+                            let window = self.remember(key, now, value, &mut seen);
                             if let Some((increase, _)) = window {
                                 let e = hist
                                     .entry((mi, group.clone()))
