@@ -64,27 +64,27 @@ impl Decomposition {
         let Some(s) = self.seasonal.get(k) else {
             return 0.0;
         };
-        let sr: Vec<f64> = s
-            .values
-            .iter()
-            .zip(&self.remainder)
-            .map(|(a, r)| a + r)
-            .collect();
-        strength_of(&self.remainder, &sr)
+        strength_of(
+            stats::variance(&self.remainder),
+            stats::variance_of_sum(&s.values, &self.remainder),
+        )
     }
 
     /// Share of the detrended variance the seasonal components explain together
     /// (1 - var(R) / var(S + R)).
     pub fn seasonal_share(&self) -> f64 {
-        let sr: Vec<f64> = (0..self.remainder.len())
-            .map(|i| self.seasonal_sum(i) + self.remainder[i])
+        let total: Vec<f64> = (0..self.remainder.len())
+            .map(|i| self.seasonal_sum(i))
             .collect();
-        strength_of(&self.remainder, &sr)
+        strength_of(
+            stats::variance(&self.remainder),
+            stats::variance_of_sum(&total, &self.remainder),
+        )
     }
 }
 
-fn strength_of(remainder: &[f64], with_seasonal: &[f64]) -> f64 {
-    match (stats::variance(remainder), stats::variance(with_seasonal)) {
+fn strength_of(remainder_var: Option<f64>, with_seasonal_var: Option<f64>) -> f64 {
+    match (remainder_var, with_seasonal_var) {
         (Some(r), Some(t)) if t > 0.0 => (1.0 - r / t).clamp(0.0, 1.0),
         _ => 0.0,
     }
@@ -205,25 +205,24 @@ impl Fit {
 fn fit_once(values: &[f64], periods: &[usize], options: &DecomposeOptions) -> Fit {
     let n = values.len();
     let mut seasonal: Vec<Vec<f64>> = periods.iter().map(|_| vec![0.0; n]).collect();
+    let mut others = vec![0.0; n];
     for _ in 0..options.rounds.max(1) {
         for k in 0..periods.len() {
-            let others: Vec<f64> = (0..n)
-                .map(|i| {
-                    values[i]
-                        - seasonal
-                            .iter()
-                            .enumerate()
-                            .filter(|(j, _)| *j != k)
-                            .map(|(_, s)| s[i])
-                            .sum::<f64>()
-                })
-                .collect();
+            // The series less every other component (plain loops: this runs 2 x periods
+            // times per fit).
+            others.copy_from_slice(values);
+            for (j, s) in seasonal.iter().enumerate() {
+                if j != k {
+                    others.iter_mut().zip(s).for_each(|(o, x)| *o -= x);
+                }
+            }
             seasonal[k] = seasonal_component(&others, periods[k], options.seasonal_window_cycles);
         }
     }
-    let deseasoned: Vec<f64> = (0..n)
-        .map(|i| values[i] - seasonal.iter().map(|s| s[i]).sum::<f64>())
-        .collect();
+    let mut deseasoned = values.to_vec();
+    for s in &seasonal {
+        deseasoned.iter_mut().zip(s).for_each(|(d, x)| *d -= x);
+    }
     let trend = stats::fill_gaps(&stats::centered_moving_average(
         &deseasoned,
         trend_window(periods, n),

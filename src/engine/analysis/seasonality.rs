@@ -219,19 +219,31 @@ fn beyond_null(r: &[f64], p: usize) -> Option<(f64, f64)> {
 }
 
 fn phase_means(r: &[f64], p: usize) -> Vec<f64> {
+    phase_sums(r, p).means
+}
+
+/// Per-phase sums of `r` (period `p`), and the phase means less the overall mean.
+struct PhaseSums {
+    means: Vec<f64>,
+    counts: Vec<f64>,
+}
+
+fn phase_sums(r: &[f64], p: usize) -> PhaseSums {
     let mut sum = vec![0.0; p];
-    let mut cnt = vec![0.0; p];
+    let mut counts = vec![0.0; p];
     for chunk in r.chunks(p) {
         for (j, &x) in chunk.iter().enumerate() {
             sum[j] += x;
-            cnt[j] += 1.0;
+            counts[j] += 1.0;
         }
     }
-    let mean_all = r.iter().sum::<f64>() / r.len().max(1) as f64;
-    sum.iter()
-        .zip(&cnt)
+    let mean_all = sum.iter().sum::<f64>() / r.len().max(1) as f64;
+    let means = sum
+        .iter()
+        .zip(&counts)
         .map(|(s, c)| if *c > 0.0 { s / c - mean_all } else { 0.0 })
-        .collect()
+        .collect();
+    PhaseSums { means, counts }
 }
 
 /// Variance a per-phase mean of period `p` explains in `r` beyond chance, and that as a share
@@ -242,31 +254,29 @@ fn phase_means(r: &[f64], p: usize) -> Vec<f64> {
 fn phase_share(r: &[f64], p: usize, total: f64) -> Option<(f64, f64)> {
     let n = r.len();
     let k = n as f64 / p as f64;
-    if k < 2.0 {
+    if k < 2.0 || total <= 0.0 {
         return None;
     }
-    let means = phase_means(r, p);
-    // The fitted phase means and what they leave, streamed in index order through the same
-    // Welford accumulators `stats::mean_var` uses (same figures, no n-sized temporaries).
-    let mut fit = stats::Welford::default();
-    let mut rest = stats::Welford::default();
-    let mut phase = 0;
-    for &x in r {
-        let f = means[phase];
-        fit.push(f);
-        rest.push(x - f);
-        phase += 1;
-        if phase == p {
-            phase = 0;
-        }
-    }
-    let s = fit.variance()?;
-    let rem = rest.variance()?;
-    if total <= 0.0 {
-        return None;
-    }
+    let PhaseSums { means, counts } = phase_sums(r, p);
+    // The fitted values are the phase means repeated: their mean and variance follow from the
+    // counts in O(p). What they leave has mean (mean of r) - (mean of the fit), and its
+    // variance and lag-1 autocorrelation come from one pass.
+    let nf = n as f64;
+    let fit_mean = means.iter().zip(&counts).map(|(m, c)| m * c).sum::<f64>() / nf;
+    let s = means
+        .iter()
+        .zip(&counts)
+        .map(|(m, c)| c * (m - fit_mean) * (m - fit_mean))
+        .sum::<f64>()
+        / nf;
+    let rest_mean = r.iter().sum::<f64>() / nf - fit_mean;
+    let (rem, lag1) = rest_moments(r, &means, p, rest_mean);
     let chance = rem / (k - 1.0);
-    let rho = lag1_autocorrelation_of_rest(r, &means, p, rest.mean(), rem).clamp(0.0, 0.999);
+    let rho = if rem > 0.0 && n >= 2 {
+        (lag1 / (rem * nf)).clamp(0.0, 0.999)
+    } else {
+        0.0
+    };
     let independent_phases = (p as f64 * (1.0 - rho) / (1.0 + rho)).max(1.0);
     let sampling_error = chance * (2.0 / independent_phases).sqrt();
     let explained = s - chance;
@@ -278,25 +288,20 @@ fn phase_share(r: &[f64], p: usize, total: f64) -> Option<(f64, f64)> {
     Some((explained, explained / total))
 }
 
-/// Lag-1 autocorrelation of `r` less its phase means (mean `m`, variance `v`).
-fn lag1_autocorrelation_of_rest(r: &[f64], means: &[f64], p: usize, m: f64, v: f64) -> f64 {
-    let n = r.len();
-    if v <= 0.0 || n < 2 {
-        return 0.0;
-    }
-    let mut c = 0.0;
-    let mut prev = r[0] - means[0] - m;
-    let mut phase = 1 % p;
-    for &x in &r[1..] {
-        let cur = x - means[phase] - m;
-        c += prev * cur;
-        prev = cur;
-        phase += 1;
-        if phase == p {
-            phase = 0;
+/// Population variance of `r` less its phase means (whose mean is `m`), and the lag-1
+/// cross-product sum of the same centred values.
+fn rest_moments(r: &[f64], means: &[f64], p: usize, m: f64) -> (f64, f64) {
+    let (mut ss, mut c) = (0.0, 0.0);
+    let mut prev = 0.0;
+    for chunk in r.chunks(p) {
+        for (&x, &f) in chunk.iter().zip(means) {
+            let cur = x - f - m;
+            ss += cur * cur;
+            c += prev * cur;
+            prev = cur;
         }
     }
-    c / (v * n as f64)
+    (ss / r.len().max(1) as f64, c)
 }
 
 #[cfg(test)]

@@ -57,42 +57,59 @@ pub fn median_and_mad_sigma(values: &[f64]) -> Option<(f64, f64)> {
     Some((m, 1.4826 * mad))
 }
 
-/// Running mean and population variance (Welford), one value at a time.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Welford {
-    n: f64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Welford {
-    pub fn push(&mut self, x: f64) {
-        self.n += 1.0;
-        let d = x - self.mean;
-        self.mean += d / self.n;
-        self.m2 += d * (x - self.mean);
-    }
-
-    pub fn mean(&self) -> f64 {
-        self.mean
-    }
-
-    pub fn variance(&self) -> Option<f64> {
-        (self.n > 0.0).then(|| self.m2 / self.n)
-    }
-}
-
-/// Mean and population variance of the finite values.
+/// Mean and population variance of the finite values. Two passes (sum, then squared
+/// deviations) rather than Welford's running update: no division per value, and as accurate
+/// for the series sizes seen here.
 pub fn mean_var(values: &[f64]) -> Option<(f64, f64)> {
-    let mut w = Welford::default();
-    for &x in values.iter().filter(|x| x.is_finite()) {
-        w.push(x);
+    let (mut sum, mut n) = (0.0, 0usize);
+    for &x in values {
+        if x.is_finite() {
+            sum += x;
+            n += 1;
+        }
     }
-    w.variance().map(|v| (w.mean, v))
+    if n == 0 {
+        return None;
+    }
+    let mean = sum / n as f64;
+    let ss: f64 = values
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|x| (x - mean) * (x - mean))
+        .sum();
+    Some((mean, ss / n as f64))
+}
+
+/// Population variance of `a[i] + b[i]` over the indices where both are finite, without
+/// building the sum.
+pub fn variance_of_sum(a: &[f64], b: &[f64]) -> Option<f64> {
+    let pairs = || {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x + y)
+            .filter(|v| v.is_finite())
+    };
+    let (mut sum, mut n) = (0.0, 0usize);
+    for v in pairs() {
+        sum += v;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    let mean = sum / n as f64;
+    Some(pairs().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64)
 }
 
 pub fn mean(values: &[f64]) -> Option<f64> {
-    mean_var(values).map(|(m, _)| m)
+    let (mut sum, mut n) = (0.0, 0usize);
+    for &x in values {
+        if x.is_finite() {
+            sum += x;
+            n += 1;
+        }
+    }
+    (n > 0).then(|| sum / n as f64)
 }
 
 pub fn variance(values: &[f64]) -> Option<f64> {
@@ -136,17 +153,57 @@ pub fn fill_gaps(values: &[f64]) -> Vec<f64> {
 pub fn centered_moving_average(values: &[f64], window: usize, strict: bool) -> Vec<f64> {
     let n = values.len();
     let window = window.max(1);
-    let mut sum = Vec::with_capacity(n + 1);
+    let h = window / 2;
+    // A strict average is NaN where the full window does not fit: i < h or i + h >= n.
+    let range = if strict { h..n.saturating_sub(h) } else { 0..n };
+    // Prefix sums (gaps add nothing); filled by index with a register accumulator, which is
+    // several times faster than pushing (the hottest loop of the decomposition).
+    let mut sum = vec![0.0; n + 1];
+    let mut acc = 0.0;
+    for (slot, &x) in sum[1..].iter_mut().zip(values) {
+        acc += if x.is_finite() { x } else { 0.0 };
+        *slot = acc;
+    }
+    let gaps = values.iter().any(|x| !x.is_finite());
+    let mut out = vec![f64::NAN; n];
+    if !gaps {
+        // Gap-free (most calls: the decomposition fills gaps first): counts are widths, and
+        // the interior needs no bounds logic.
+        let mean = |lo: usize, hi: usize| (sum[hi] - sum[lo]) / (hi - lo) as f64;
+        if window % 2 == 1 {
+            let inv = 1.0 / window as f64;
+            for i in range {
+                out[i] = if i >= h && i + h < n {
+                    (sum[i + h + 1] - sum[i - h]) * inv
+                } else {
+                    mean(i.saturating_sub(h), (i + h + 1).min(n))
+                };
+            }
+        } else {
+            let inv = 0.5 / window as f64;
+            for i in range {
+                out[i] = if i >= h && i + h < n {
+                    (sum[i + h] - sum[i - h] + sum[i + h + 1] - sum[i + 1 - h]) * inv
+                } else {
+                    // An empty range is 0 / 0 = NaN, as with gaps.
+                    let a = mean(i.saturating_sub(h), (i + h).min(n));
+                    let b = mean((i + 1).saturating_sub(h), (i + h + 1).min(n));
+                    match (a.is_finite(), b.is_finite()) {
+                        (true, true) => 0.5 * (a + b),
+                        (true, false) => a,
+                        (false, true) => b,
+                        _ => f64::NAN,
+                    }
+                };
+            }
+        }
+        return out;
+    }
     let mut cnt = Vec::with_capacity(n + 1);
-    let (mut s, mut c) = (0.0, 0u32);
-    sum.push(s);
+    let mut c = 0u32;
     cnt.push(c);
     for &x in values {
-        if x.is_finite() {
-            s += x;
-            c += 1;
-        }
-        sum.push(s);
+        c += u32::from(x.is_finite());
         cnt.push(c);
     }
     let range_mean = |lo: usize, hi: usize| -> f64 {
@@ -158,10 +215,6 @@ pub fn centered_moving_average(values: &[f64], window: usize, strict: bool) -> V
             (sum[hi] - sum[lo]) / f64::from(c)
         }
     };
-    let mut out = vec![f64::NAN; n];
-    let h = window / 2;
-    // A strict average is NaN where the full window does not fit: i < h or i + h >= n.
-    let range = if strict { h..n.saturating_sub(h) } else { 0..n };
     // Where the window is whole and gap-free (most of a series), one multiplication by the
     // reciprocal replaces the divisions: the same mean to within a few ulps (~1e-15 relative).
     let full = |lo: usize, hi: usize, w: usize| hi <= n && cnt[hi] - cnt[lo] == w as u32;
