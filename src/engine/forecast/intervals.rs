@@ -178,3 +178,60 @@ pub fn cross_validated_coverage(residuals: &[Vec<f64>]) -> Option<(f64, f64)> {
     }
     (n > 0).then(|| (in80 as f64 / n as f64, in95 as f64 / n as f64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn independent_residuals_cover_near_nominal() {
+        // Deterministic, roughly uniform residuals in [-1, 1] over 8 origins x 50 steps.
+        let residuals: Vec<Vec<f64>> = (0..8)
+            .map(|o| {
+                (0..50)
+                    .map(|j| (((o * 50 + j) * 7919) % 1000) as f64 / 500.0 - 1.0)
+                    .collect()
+            })
+            .collect();
+        let (c80, c95) = cross_validated_coverage(&residuals).expect("two origins or more");
+        assert!((c80 - 0.8).abs() < 0.08, "80% band covered {c80}");
+        assert!((c95 - 0.95).abs() < 0.05, "95% band covered {c95}");
+        let off = offsets(&residuals, 100, None).expect("offsets");
+        assert!(
+            off.hi95[99] > off.hi95[49] * 1.3,
+            "widened past the tested horizon"
+        );
+        assert!(off.lo95[0] <= off.lo80[0] && off.hi80[0] <= off.hi95[0]);
+    }
+
+    #[test]
+    fn correlated_residuals_widen_and_a_masked_stretch_keeps_its_band() {
+        // One origin whose errors drift slowly (a random walk): few independent values, so
+        // the bands reach the pool's extremes.
+        let mut e = 0.0;
+        let mut walk: Vec<f64> = (0..200)
+            .map(|j| {
+                e += if (j * 7919) % 13 < 6 { 0.1 } else { -0.1 };
+                e
+            })
+            .collect();
+        let scales = step_scales(&[&walk], 200).expect("scales");
+        let (_, n_eff) = normalised_pool(&[&walk], &scales);
+        assert!(n_eff < 20.0, "effective size {n_eff}");
+        // The 95% level is beyond what ~20 values support: the band is the pool's extremes,
+        // so it holds every backtest residual.
+        let off = offsets(&[walk.clone()], 200, None).expect("offsets");
+        for (j, e) in walk.iter().enumerate() {
+            assert!(
+                off.lo95[j] - 1e-9 <= *e && *e <= off.hi95[j] + 1e-9,
+                "step {j}: {e} outside [{}, {}]",
+                off.lo95[j],
+                off.hi95[j]
+            );
+        }
+        // 60 unscored steps in a row (an incident masked out of the backtest).
+        walk[70..130].iter_mut().for_each(|v| *v = f64::NAN);
+        let off = offsets(&[walk], 200, None).expect("a band for every step");
+        assert!(off.hi95.iter().all(|v| v.is_finite()));
+    }
+}
