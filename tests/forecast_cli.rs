@@ -345,7 +345,10 @@ fn repaired_timestamps_are_said_and_hopeless_horizons_refused() {
         let late = if i % 4 == 1 { 600 } else { 0 };
         irregular.push_str(&format!("{},{v}\n", t + late));
     }
-    let doc = json_of(&forecast(&irregular, &["--horizon", "1d", "--format", "json"]));
+    let doc = json_of(&forecast(
+        &irregular,
+        &["--horizon", "1d", "--format", "json"],
+    ));
     assert_eq!(doc["step_seconds"], 3600);
     let notes = notes_of(&doc);
     assert!(
@@ -362,7 +365,10 @@ fn repaired_timestamps_are_said_and_hopeless_horizons_refused() {
     for i in 0..240i64 {
         constant.push_str(&format!("{},7\n", 1_704_067_200 + i * 3600));
     }
-    let doc = json_of(&forecast(&constant, &["--horizon", "1d", "--format", "json"]));
+    let doc = json_of(&forecast(
+        &constant,
+        &["--horizon", "1d", "--format", "json"],
+    ));
     for p in doc["points"].as_array().expect("points") {
         let (mean, lo, hi) = (p["mean"].as_f64(), p["lo95"].as_f64(), p["hi95"].as_f64());
         let (Some(mean), Some(lo), Some(hi)) = (mean, lo, hi) else {

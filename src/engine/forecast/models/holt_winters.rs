@@ -97,7 +97,9 @@ pub fn forecast(y: &[f64], periods: &[usize], params: &Params, horizon: usize) -
     let periods = usable(periods, y.len());
     let (state, _) = run(y, &periods, params, &[], 0);
     let mut out = Vec::with_capacity(horizon);
-    ahead(&state, &periods, params, y.len(), horizon, 1, |_, f| out.push(f));
+    ahead(&state, &periods, params, y.len(), horizon, 1, |_, f| {
+        out.push(f)
+    });
     out
 }
 
@@ -232,7 +234,13 @@ fn run(
         }
         s.level += p.phi * s.trend + p.alpha * error;
         s.trend = p.phi * s.trend + p.beta * error;
-        for (((v, k), q), g) in s.seasonal.iter_mut().zip(&mut phase).zip(periods).zip(p.gamma) {
+        for (((v, k), q), g) in s
+            .seasonal
+            .iter_mut()
+            .zip(&mut phase)
+            .zip(periods)
+            .zip(p.gamma)
+        {
             v[*k] += g * error;
             *k += 1;
             if *k == *q {
