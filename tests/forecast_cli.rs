@@ -283,3 +283,97 @@ fn runway_out_against_a_policy_is_a_max_raise_recommendation() {
     );
     assert!(usage_error(&out).contains("--policy"));
 }
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn notes_of(doc: &serde_json::Value) -> Vec<String> {
+    doc["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The bad-input list beyond the unusable cases above: shuffled, duplicated and
+/// irregular timestamps are repaired and said so; a horizon longer than the history is
+/// refused with the reason; a constant series is forecast as itself.
+#[test]
+fn repaired_timestamps_are_said_and_hopeless_horizons_refused() {
+    let csv = daily_csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    let ordered = json_of(&forecast(&csv, &["--horizon", "1d", "--format", "json"]));
+
+    // Out of order: the same forecast as the sorted file.
+    let mut shuffled = lines.clone();
+    shuffled.swap(50, 51);
+    shuffled.swap(100, 180);
+    let doc = json_of(&forecast(
+        &(shuffled.join("\n") + "\n"),
+        &["--horizon", "1d", "--format", "json"],
+    ));
+    assert_eq!(doc["points"], ordered["points"]);
+
+    // A timestamp twice with two values: averaged, and the note says so.
+    let (t, _) = lines[60].split_once(',').expect("row");
+    let mut dup = lines.clone();
+    let extra = format!("{t},999");
+    dup.insert(61, &extra);
+    let doc = json_of(&forecast(
+        &(dup.join("\n") + "\n"),
+        &["--horizon", "1d", "--format", "json"],
+    ));
+    let notes = notes_of(&doc);
+    assert!(
+        notes.iter().any(|n| n.contains("1 duplicated timestamps")),
+        "{notes:?}"
+    );
+
+    // Every fourth point 10 minutes late: resampled onto the hourly grid, and said.
+    let mut irregular = String::from("timestamp,value\n");
+    for (i, row) in lines[1..].iter().enumerate() {
+        let (t, v) = row.split_once(',').expect("row");
+        let t: i64 = t.parse().expect("unix");
+        let late = if i % 4 == 1 { 600 } else { 0 };
+        irregular.push_str(&format!("{},{v}\n", t + late));
+    }
+    let doc = json_of(&forecast(
+        &irregular,
+        &["--horizon", "1d", "--format", "json"],
+    ));
+    assert_eq!(doc["step_seconds"], 3600);
+    let notes = notes_of(&doc);
+    assert!(
+        notes.iter().any(|n| n.contains("off the 3600 s grid")),
+        "{notes:?}"
+    );
+
+    // Ten days cannot support a 400-day forecast (daily means: 10 points).
+    let e = usage_error(&forecast(&csv, &["--horizon", "400d"]));
+    assert!(e.contains("too few points"), "{e}");
+
+    // Constant: forecast as the constant with a collapsed band.
+    let mut constant = String::from("timestamp,value\n");
+    for i in 0..240i64 {
+        constant.push_str(&format!("{},7\n", 1_704_067_200 + i * 3600));
+    }
+    let doc = json_of(&forecast(
+        &constant,
+        &["--horizon", "1d", "--format", "json"],
+    ));
+    for p in doc["points"].as_array().expect("points") {
+        let (mean, lo, hi) = (p["mean"].as_f64(), p["lo95"].as_f64(), p["hi95"].as_f64());
+        let (Some(mean), Some(lo), Some(hi)) = (mean, lo, hi) else {
+            panic!("{p}");
+        };
+        assert!((mean - 7.0).abs() < 1e-9 && (hi - lo).abs() < 1e-9, "{p}");
+    }
+}

@@ -33,7 +33,8 @@ pub struct ForecastArgs {
     /// The metric of a multi-series file.
     #[arg(long)]
     pub metric: Option<String>,
-    /// Resample the input to this step first (e.g. 1h); default: its native step.
+    /// Resample the input to this step first (e.g. 1h) and forecast at it whatever the
+    /// horizon; default: the native step, aggregated to hourly/daily means for long horizons.
     #[arg(long)]
     pub step: Option<String>,
     /// auto (backtest picks by MASE) or one of: naive, seasonal_naive_daily,
@@ -237,9 +238,11 @@ pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliEr
         events,
     };
     let began = Instant::now();
-    let fc = forecast::forecast_series(start, step, &values, &req)
+    // An explicit --step is the forecast's resolution too, whatever the horizon.
+    let mut fc = forecast::forecast_series_at(start, step, &values, &req, args.step.is_some())
         .map_err(|e| CliError::usage(format!("{file}: {}/{}: {e}", series.group, series.metric)))?;
     let fit_ms = began.elapsed().as_secs_f64() * 1000.0;
+    fc.notes.extend(grid_notes(&series.points, step));
     let recommendations: Vec<crate::model::Recommendation> = fc
         .runway
         .as_ref()
@@ -275,6 +278,31 @@ pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliEr
     written
         .and_then(|_| out.flush())
         .or_else(crate::cli::output_error)
+}
+
+/// What resampling onto the regular grid did to the input (the input reader sorts points by
+/// time, averages points sharing a slot): said, so a forecast of a repaired series is never
+/// taken for one of the raw file.
+fn grid_notes(points: &[(i64, f64)], step: i64) -> Vec<String> {
+    let mut notes = Vec::new();
+    let duplicated = points.windows(2).filter(|w| w[0].0 == w[1].0).count();
+    if duplicated > 0 {
+        notes.push(format!(
+            "{duplicated} duplicated timestamps: their values were averaged"
+        ));
+    }
+    let start = points.first().map_or(0, |p| p.0);
+    let off_grid = points
+        .iter()
+        .filter(|p| (p.0 - start).rem_euclid(step) != 0)
+        .count();
+    if off_grid > 0 {
+        notes.push(format!(
+            "{off_grid} of {} points are off the {step} s grid (irregular steps): resampled to slot means",
+            points.len()
+        ));
+    }
+    notes
 }
 
 /// The one series the flags name; a single-series file needs no flags.

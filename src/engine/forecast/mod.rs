@@ -156,12 +156,24 @@ pub fn resolution_seconds(step_seconds: i64, horizon_seconds: i64) -> i64 {
 }
 
 /// Forecasts a regular series (`values[i]` at `start_unix + i * step_seconds`, NaN = missing)
-/// `req.horizon_seconds` ahead.
+/// `req.horizon_seconds` ahead, at the resolution [`resolution_seconds`] picks for the horizon.
 pub fn forecast_series(
     start_unix: i64,
     step_seconds: i64,
     values: &[f64],
     req: &ForecastRequest,
+) -> Result<Forecast, ForecastError> {
+    forecast_series_at(start_unix, step_seconds, values, req, false)
+}
+
+/// [`forecast_series`]; with `native` the forecast stays at the input's step whatever the
+/// horizon (the user asked for that step explicitly, e.g. a 7-day forecast at 5 minutes).
+pub fn forecast_series_at(
+    start_unix: i64,
+    step_seconds: i64,
+    values: &[f64],
+    req: &ForecastRequest,
+    native: bool,
 ) -> Result<Forecast, ForecastError> {
     if step_seconds <= 0 {
         return Err(ForecastError::BadStep(step_seconds));
@@ -169,7 +181,11 @@ pub fn forecast_series(
     if req.horizon_seconds <= 0 {
         return Err(ForecastError::BadHorizon("must be positive".into()));
     }
-    let step = resolution_seconds(step_seconds, req.horizon_seconds);
+    let step = if native {
+        step_seconds
+    } else {
+        resolution_seconds(step_seconds, req.horizon_seconds)
+    };
     let mut notes = Vec::new();
     let aggregated;
     let (start, series) = if step != step_seconds {

@@ -91,11 +91,18 @@ impl Spec {
             (self.daily_harmonics, DAY_SECONDS),
             (self.weekly_harmonics, WEEK_SECONDS),
         ] {
+            if harmonics == 0 {
+                continue;
+            }
+            // Harmonic k+1 from k by the angle-addition rule: one sin/cos per row, not one
+            // per harmonic (they were most of a 5-minute fit's time).
             let phase = 2.0 * std::f64::consts::PI * t.rem_euclid(period) / period;
-            for k in 1..=harmonics {
-                let a = phase * k as f64;
-                out.push(a.sin());
-                out.push(a.cos());
+            let (s1, c1) = phase.sin_cos();
+            let (mut s, mut c) = (s1, c1);
+            for _ in 0..harmonics {
+                out.push(s);
+                out.push(c);
+                (s, c) = (s * c1 + c * s1, c * c1 - s * s1);
             }
         }
         for &lag in &self.lags {
