@@ -394,7 +394,9 @@ fn the_pane_shows_and_searches_the_metric_choice_the_cli_makes() {
     )
     .expect("the analysis makes a choice");
     assert!(
-        want.metrics.iter().any(|m| m.metric == "memory_utilization"),
+        want.metrics
+            .iter()
+            .any(|m| m.metric == "memory_utilization"),
         "{want:?}"
     );
     job.threads = 1;

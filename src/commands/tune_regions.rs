@@ -84,14 +84,8 @@ pub fn run(
                     replicas: fixed,
                     max: max.max(fixed),
                 }),
-                other => replayable_autoscaler(platform, &gname, other, min, max).unwrap_or_else(
-                    |_| {
-                        Box::new(FixedReplicas {
-                            replicas: max,
-                            max,
-                        })
-                    },
-                ),
+                other => replayable_autoscaler(platform, &gname, other, min, max)
+                    .unwrap_or_else(|_| Box::new(FixedReplicas { replicas: max, max })),
             }),
             current_label: label,
         });
@@ -172,16 +166,18 @@ fn write_table(out: &mut dyn Write, name: &str, o: &MultiRegionOutcome) -> std::
         writeln!(
             out,
             "  {}: saving {:.1}%{}",
-            if r.holds {
-                "holds"
-            } else {
-                "does not hold"
-            },
+            if r.holds { "holds" } else { "does not hold" },
             r.saving_percent,
-            if r.planned.slo_problems.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", r.planned.slo_problems.join("; "))
+            {
+                let mut why = r.planned.slo_problems.clone();
+                if r.planned.thrash_events > 0 {
+                    why.push(format!("{} thrash events", r.planned.thrash_events));
+                }
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join("; "))
+                }
             }
         )?;
     }

@@ -201,7 +201,10 @@ impl Autoscaler for Counting {
     fn repeat_unchanged(&mut self, now: i64) -> bool {
         self.inner.repeat_unchanged(now)
     }
-    fn decide(&mut self, obs: &crate::engine::policy::Observation) -> crate::engine::policy::Decision {
+    fn decide(
+        &mut self,
+        obs: &crate::engine::policy::Observation,
+    ) -> crate::engine::policy::Decision {
         self.decides += 1;
         self.inner.decide(obs)
     }
@@ -284,9 +287,15 @@ fn fast_forwarded_score_equals_the_full_replay() {
                     decides: 0,
                 };
                 let mut memo = LatencyMemo::new(&input, c);
-                let got = replay_score(&mut lean, &input, c, &slo, None, Some(&mut memo), &mut |_| {
-                    false
-                })
+                let got = replay_score(
+                    &mut lean,
+                    &input,
+                    c,
+                    &slo,
+                    None,
+                    Some(&mut memo),
+                    &mut |_| false,
+                )
                 .unwrap()
                 .unwrap();
                 assert_eq!(

@@ -97,7 +97,10 @@ fn spilling_is_allowed_only_when_round_trip_plus_the_neighbours_p95_fits_the_obj
     assert!(s.allowed, "{}", s.reason);
     // West never exceeds its base: nothing to spill the other way.
     let back = o.spill.iter().find(|s| s.from == "west").unwrap();
-    assert!(!back.allowed && back.reason.contains("nothing to spill"), "{back:?}");
+    assert!(
+        !back.allowed && back.reason.contains("nothing to spill"),
+        "{back:?}"
+    );
 
     // 90 ms is under the 100 ms limit, but 119.83 + 90 = 209.83 ms misses 200 ms on every
     // spilled minute: 2 hours a day.
@@ -105,18 +108,23 @@ fn spilling_is_allowed_only_when_round_trip_plus_the_neighbours_p95_fits_the_obj
     let s = o.spill.iter().find(|s| s.from == "east").unwrap();
     assert!(s.within_rtt_limit && !s.allowed, "{s:?}");
     assert!((s.worst_spilled_p95_ms - (light_p95 + 90.0)).abs() < 0.05);
-    let spilled_minutes = a[o.train_steps..]
-        .iter()
-        .filter(|&&v| v > 2_240.0)
-        .count() as f64;
+    let spilled_minutes = a[o.train_steps..].iter().filter(|&&v| v > 2_240.0).count() as f64;
     assert_eq!(s.spilled_violation_minutes, spilled_minutes);
-    assert!(s.reason.contains("over the 200 ms objective"), "{}", s.reason);
+    assert!(
+        s.reason.contains("over the 200 ms objective"),
+        "{}",
+        s.reason
+    );
 
     // 158 ms (eu-west-1 <-> ap-southeast-1) fails the cross-region limit outright.
     let o = plan(&request(&a, &b, 158.0)).unwrap();
     let s = o.spill.iter().find(|s| s.from == "east").unwrap();
     assert!(!s.within_rtt_limit && !s.allowed);
-    assert!(s.reason.contains("100 ms cross-region limit"), "{}", s.reason);
+    assert!(
+        s.reason.contains("100 ms cross-region limit"),
+        "{}",
+        s.reason
+    );
 }
 
 /// A region 8 hours east of UTC peaking 13:00-17:00 local gets its minimum raised at 12:30
