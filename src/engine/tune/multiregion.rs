@@ -124,19 +124,16 @@ fn replicas_for(rps: f64, cap: &CapacityModel) -> u32 {
 /// on the training part while keeping the Slo without thrash (else the one with the fewest
 /// thrash events and SLA minutes), a minimum for its trough, and scheduled minimums ahead of
 /// its local peak windows.
+/// Ordering of plan candidates: not eligible, thrash events, SLA minutes, cost.
+type PlanKey = (bool, usize, f64, f64);
+
 fn plan_doc(
     r: &RegionInput,
     start: i64,
     step: i64,
     train: &[f64],
 ) -> Result<(PolicyDoc, u32, Option<ScheduleProposal>, f64), String> {
-    let mut best: Option<(
-        (bool, usize, f64, f64),
-        PolicyDoc,
-        u32,
-        Option<ScheduleProposal>,
-        f64,
-    )> = None;
+    let mut best: Option<(PlanKey, PolicyDoc, u32, Option<ScheduleProposal>, f64)> = None;
     for target in TARGETS {
         let (doc, base_min, schedule) = plan_at(r, start, step, train, target)?;
         let mut p = doc.autoscaler().map_err(|e| format!("{}: {e}", r.name))?;
