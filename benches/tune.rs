@@ -6,7 +6,10 @@
 //! criterion groups, one timed run of each prints the ratio directly, and one pass over a
 //! sample of candidates prints the cost of one replay by each path: the full replay, the
 //! summary path (dynamic dispatch, the thread's latency table) and the search's score path
-//! (its latency memo shared across candidates).
+//! (its latency memo shared across candidates). The search's fast-forward (syncs that
+//! provably repeat an unchanged decision are skipped) is measured against the same search
+//! with every sync run (the previous path), both exhaustive with early rejection, in the same
+//! run: `tune fast-forward:` prints both times and the ratio.
 
 use std::time::Instant;
 
@@ -88,7 +91,16 @@ fn bench(c: &mut Criterion) {
         group: &group,
         threads,
         prune: true,
+        fast_forward: true,
     };
+    let every_sync = SearchSetup {
+        fast_forward: false,
+        ..setup
+    };
+    fast_forward(&cands, &setup, &every_sync);
+    if std::env::var_os("TUNE_BENCH_FAST_FORWARD_ONLY").is_some() {
+        return;
+    }
     per_replay(&cands, &input, &cap, &slo, &group);
     ratio(&cands, &setup, &input, &cap, &slo, &group);
     let mut g = c.benchmark_group("tune_10k_candidates_30d_1m");
@@ -105,6 +117,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("exhaustive_parallel_pruned", |b| {
         b.iter(|| evaluate(&cands, &setup, &SearchControl::default(), Visit::All))
+    });
+    g.bench_function("exhaustive_parallel_pruned_every_sync", |b| {
+        b.iter(|| evaluate(&cands, &every_sync, &SearchControl::default(), Visit::All))
     });
     // The naive baseline on every 100th candidate: full replays, one core, no rejection.
     let sample: Vec<&Candidate> = cands.iter().step_by(100).collect();
@@ -123,6 +138,52 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// The exhaustive search with early rejection, with and without fast-forward, one timed run
+/// each (every sync first), and whether both report the same figures.
+fn fast_forward(cands: &[Candidate], fast: &SearchSetup, every_sync: &SearchSetup) {
+    let time = |setup: &SearchSetup| {
+        let t = Instant::now();
+        let out = evaluate(cands, setup, &SearchControl::default(), Visit::All);
+        (t.elapsed().as_secs_f64(), out)
+    };
+    let (slow, a) = time(every_sync);
+    let (quick, b) = time(fast);
+    let figures = |o: &[scaletop::engine::tune::Outcome]| {
+        o.iter()
+            .map(|o| match o {
+                scaletop::engine::tune::Outcome::Done(s) => format!("{s:?}"),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let done = |o: &[scaletop::engine::tune::Outcome]| {
+        o.iter()
+            .filter(|o| matches!(o, scaletop::engine::tune::Outcome::Done(_)))
+            .count()
+    };
+    // Rejection depends on which candidates finish first (thread timing): compare the
+    // candidates both runs completed.
+    let (fa, fb) = (figures(&a), figures(&b));
+    let same = a
+        .iter()
+        .zip(&b)
+        .enumerate()
+        .filter(|(_, (x, y))| {
+            matches!(x, scaletop::engine::tune::Outcome::Done(_))
+                && matches!(y, scaletop::engine::tune::Outcome::Done(_))
+        })
+        .all(|(i, _)| fa[i] == fb[i]);
+    eprintln!(
+        "tune fast-forward: exhaustive search of {} candidates on {} threads with early rejection: every sync {slow:.2} s ({} completed), fast-forward {quick:.2} s ({} completed); {:.2}x; completed figures identical: {same}",
+        cands.len(),
+        fast.threads,
+        done(&a),
+        done(&b),
+        slow / quick
+    );
+    assert!(same, "fast-forward changed a completed candidate's figures");
 }
 
 /// One replay of every 50th candidate by each path, in the same run: ms per replay and the

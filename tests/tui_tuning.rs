@@ -347,3 +347,78 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// The pane searches with the scaling-metric choice `scaletop tune --policy-kind auto` makes —
+/// the one shared reading, `engine::tune::metric::choose`, of the group's demand and recorded
+/// series — and shows the chosen metric with its one-sentence reason. Here memory climbs to
+/// 100% of its request well before CPU (the HPA's metric) nears its own: the choice moves the
+/// HPA to memory, the search replays both bases, and the pane says which won.
+#[test]
+fn the_pane_shows_and_searches_the_metric_choice_the_cli_makes() {
+    use scaletop::model::MetricKind;
+    use scaletop::sources::{Sample, Update};
+    let mut store = fx::tuning_store();
+    let g = store.groups()[0].id.clone();
+    for k in 0..fx::TUNING_STEPS {
+        let day = (k * fx::TUNING_STEP) as f64 / 86_400.0;
+        let demand = 600.0 - 450.0 * (std::f64::consts::TAU * day).cos();
+        let replicas = (demand / 50.0).ceil().max(2.0);
+        // Each replica holds 2% of its memory per rps it serves on top of a 10% base.
+        store.apply(Update::Samples {
+            at: fx::at(fx::T0 + k * fx::TUNING_STEP),
+            samples: vec![Sample {
+                group: g.clone(),
+                metric: MetricKind::MemoryUtilization,
+                value: 10.0 + 2.0 * demand / replicas,
+            }],
+        });
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = app_with_output(&store, dir.path());
+    let mut job = open(&mut app, &store);
+    assert!(
+        job.analysis.iter().any(|(n, _)| n == "cpu_utilization"),
+        "the job carries the recorded CPU: {:?}",
+        job.analysis.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    let want = scaletop::engine::tune::metric::choose(
+        &job.group.name,
+        job.start,
+        job.step_seconds,
+        &job.demand,
+        job.extra
+            .iter()
+            .chain(&job.analysis)
+            .map(|(n, v)| (n.as_str(), v.as_slice())),
+        &job.current,
+    )
+    .expect("the analysis makes a choice");
+    assert!(
+        want.metrics
+            .iter()
+            .any(|m| m.metric == "memory_utilization"),
+        "{want:?}"
+    );
+    job.threads = 1;
+    let mut out = jobs::run(Job::Tune(Box::new(job)));
+    if let jobs::JobOutput::Tune(o) = &mut out {
+        o.elapsed = Duration::from_millis(1800);
+    }
+    app.apply_job(out);
+    let r = tuning(&app).result().expect("the search finished");
+    let m = r
+        .outcome
+        .metric_choice
+        .as_ref()
+        .expect("the pane's search used the metric choice");
+    assert_eq!(m.choice.explanation, want.explanation);
+    assert!(m.searched, "{m:?}");
+    // Both bases were replayed: the front or the recommendation names the metrics setting.
+    assert!(r.outcome.candidates > 0);
+    let s = screen(&app, &store, 200, 60);
+    assert!(s.contains("Scaling metric:"), "{s}");
+    assert!(s.contains("memory_utilization (target"), "{s}");
+    let words: String = want.explanation.chars().take(40).collect();
+    assert!(s.contains(&words), "missing {words:?}:\n{s}");
+    assert!(s.contains("Searched beside the current metrics"), "{s}");
+}

@@ -209,3 +209,74 @@ fn bad_input_says_what_and_exits_2_or_1() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--group"));
 }
+
+/// `tune --scenario multiregion` (no group): every region planned in its own local time, and
+/// every pair's spill checked against the 100 ms cross-region limit and the 200 ms objective,
+/// as JSON and as a table.
+#[test]
+fn multiregion_plans_each_region_in_local_time_and_checks_spilling() {
+    let out = scaletop(&[
+        "tune",
+        "--scenario",
+        "multiregion",
+        "--duration",
+        "6d",
+        "--format",
+        "json",
+    ]);
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0) | Some(1)),
+        "{code:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["schema"], "scaletop.tune.regions/v1");
+    let regions = v["regions"].as_array().expect("regions");
+    assert_eq!(regions.len(), 3);
+    // Each region's scheduled actions recur in its own fixed-offset zone.
+    for (group, zone) in [
+        ("api-us-east-1", "Etc/GMT+5"),
+        ("api-eu-west-1", "Etc/GMT-1"),
+        ("api-ap-southeast-1", "Etc/GMT-8"),
+    ] {
+        let r = regions
+            .iter()
+            .find(|r| r["group"] == group)
+            .expect("region");
+        let actions = r["document"]["ScheduledActions"]
+            .as_array()
+            .expect("actions");
+        assert!(!actions.is_empty(), "{group}: {r}");
+        assert!(
+            actions.iter().all(|a| a["TimeZone"] == zone),
+            "{group}: {actions:?}"
+        );
+        // A plan that does not hold makes the exit code 1.
+        if r["holds"] == false {
+            assert_eq!(code, Some(1));
+        }
+    }
+    let spill = v["spill"].as_array().expect("spill");
+    assert_eq!(spill.len(), 6);
+    for s in spill {
+        let rtt = s["rtt_ms"].as_f64().unwrap();
+        let worst = s["worst_spilled_p95_ms"].as_f64().unwrap();
+        // Only us-east-1 <-> eu-west-1 (76 ms) is under the limit.
+        assert_eq!(s["within_rtt_limit"], rtt < 100.0, "{s}");
+        if rtt >= 100.0 {
+            assert_eq!(s["allowed"], false, "{s}");
+        }
+        // A spilled request waits at least the neighbour's unloaded p95 (40 ms x ln 20) plus
+        // the round trip.
+        assert!(worst >= rtt + 40.0 * 20f64.ln() - 0.05, "{s}");
+    }
+    let table = scaletop(&["tune", "--scenario", "multiregion", "--duration", "6d"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("local (UTC+8)"), "{text}");
+    assert!(text.contains("us-east-1 -> eu-west-1: rtt 76 ms"), "{text}");
+    assert!(
+        text.contains("round trip 214 ms is not under the 100 ms cross-region limit"),
+        "{text}"
+    );
+}

@@ -14,3 +14,4 @@ pub mod simulate;
 pub mod snapshot;
 pub mod sources;
 pub mod tune;
+pub mod tune_regions;

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{CliError, Format};
 use crate::duration::parse_duration;
-use crate::engine::analysis::{choose_scaling_metrics, MetricChoice, SeriesInput};
+use crate::engine::analysis::MetricChoice;
 use crate::engine::policy::aws_spec::AsgScalingConfig;
 use crate::engine::policy::hpa_spec::HpaManifest;
 use crate::engine::replay::file_group;
@@ -148,14 +148,6 @@ pub struct GroupData {
     pub current: PolicyDoc,
 }
 
-/// Series the scaling-metric choice reads besides demand and the policies' extra series.
-const ANALYSIS: [MetricKind; 4] = [
-    MetricKind::CpuUtilization,
-    MetricKind::ReplicasReady,
-    MetricKind::ReplicasMax,
-    MetricKind::LatencyP95Ms,
-];
-
 /// Extra series a policy may read, by the names policies use.
 const EXTRA: [(&str, MetricKind); 4] = [
     ("memory_utilization", MetricKind::MemoryUtilization),
@@ -228,7 +220,7 @@ pub fn scenario_group(
         .filter(|(_, m)| sim.reported_metrics(index).contains(m))
         .map(|(n, _)| (n.to_string(), Vec::with_capacity(steps as usize)))
         .collect();
-    let mut analysis: Vec<(MetricKind, Vec<f64>)> = ANALYSIS
+    let mut analysis: Vec<(MetricKind, Vec<f64>)> = tune::metric::ANALYSIS_SERIES
         .iter()
         .filter(|m| sim.reported_metrics(index).contains(m))
         .map(|m| (*m, Vec::with_capacity(steps as usize)))
@@ -392,50 +384,18 @@ fn group_data(args: &TuneArgs) -> Result<GroupData, CliError> {
     Ok(data)
 }
 
-/// The metric the current HPA scales on first, in the analysis's names (no HPA metrics: the
-/// API server's CPU default).
-fn current_metric(doc: &PolicyDoc) -> Option<String> {
-    let PolicyDoc::Hpa(m) = doc else {
-        return None;
-    };
-    let Some(first) = m.spec.metrics.first() else {
-        return Some("cpu_utilization".into());
-    };
-    let named = |n: &Option<crate::engine::policy::hpa_spec::NamedMetric>| {
-        n.as_ref().map(|n| n.metric.name.clone())
-    };
-    first
-        .resource
-        .as_ref()
-        .or(first.container_resource.as_ref())
-        .map(|r| format!("{}_utilization", r.name))
-        .or_else(|| named(&first.pods))
-        .or_else(|| named(&first.external))
-        .or_else(|| named(&first.object))
-}
-
-/// The analysis's scaling-metric choice for the group (engine::analysis), from its demand,
-/// the policies' series and the recorded resource, replica and latency series.
+/// The analysis's scaling-metric choice for the group (the one reading the tuning pane uses).
 pub fn metric_choice(data: &GroupData) -> Option<MetricChoice> {
-    let series = |metric: &str, values: &[f64]| SeriesInput {
-        group: data.group.name.clone(),
-        metric: metric.to_string(),
-        start: data.start,
-        step_seconds: data.step_seconds,
-        values: values.to_vec(),
-    };
-    let mut inputs = vec![series("request_rate", &data.demand)];
-    inputs.extend(
+    tune::metric::choose(
+        &data.group.name,
+        data.start,
+        data.step_seconds,
+        &data.demand,
         data.extra
             .iter()
             .chain(&data.analysis)
-            .filter(|(n, _)| n != "request_rate")
-            .map(|(n, v)| series(n, v)),
-    );
-    choose_scaling_metrics(
-        &inputs,
-        &data.group.name,
-        current_metric(&data.current).as_deref(),
+            .map(|(n, v)| (n.as_str(), v.as_slice())),
+        &data.current,
     )
 }
 
@@ -529,6 +489,22 @@ fn write_spikes(out: &mut dyn Write, s: &Spikes) -> std::io::Result<()> {
 }
 
 pub fn run(args: &TuneArgs) -> Result<(), CliError> {
+    // A multi-region scenario without a group: plan every region and check spilling.
+    if let (None, Some(name), None) = (&args.input, &args.scenario, &args.group) {
+        if super::tune_regions::is_multiregion(name) {
+            let step = seconds("step", &args.step)?;
+            if step == 0 {
+                return Err(usage("--step must be positive"));
+            }
+            return super::tune_regions::run(
+                name,
+                seconds("duration", &args.duration)?,
+                step,
+                args.seed,
+                args.format,
+            );
+        }
+    }
     let data = group_data(args)?;
     let threads = args
         .threads

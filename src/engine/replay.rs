@@ -325,7 +325,10 @@ pub fn replay_summary(
         slo,
         initial_replicas,
         group,
-        Record::Score(None),
+        Record::Score {
+            memo: None,
+            fast_forward: true,
+        },
         stop,
     )?
     .map(|(s, _)| s))
@@ -343,6 +346,34 @@ pub fn replay_score<P: Autoscaler + ?Sized>(
     memo: Option<&mut LatencyMemo>,
     stop: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Option<ReplaySummary>, ReplayError> {
+    score(policy, input, cap, slo, initial_replicas, memo, stop, true)
+}
+
+/// [`replay_score`] without fast-forwarding: every sync runs, as in the full replay. The
+/// baseline the fast path is measured and tested against.
+pub fn replay_score_every_sync<P: Autoscaler + ?Sized>(
+    policy: &mut P,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    initial_replicas: Option<u32>,
+    memo: Option<&mut LatencyMemo>,
+    stop: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Option<ReplaySummary>, ReplayError> {
+    score(policy, input, cap, slo, initial_replicas, memo, stop, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn score<P: Autoscaler + ?Sized>(
+    policy: &mut P,
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    slo: &Slo,
+    initial_replicas: Option<u32>,
+    memo: Option<&mut LatencyMemo>,
+    stop: &mut dyn FnMut(&Progress) -> bool,
+    fast_forward: bool,
+) -> Result<Option<ReplaySummary>, ReplayError> {
     let group = file_group("");
     Ok(run(
         policy,
@@ -351,7 +382,10 @@ pub fn replay_score<P: Autoscaler + ?Sized>(
         slo,
         initial_replicas,
         &group,
-        Record::Score(memo.filter(|m| m.fits(input, cap))),
+        Record::Score {
+            memo: memo.filter(|m| m.fits(input, cap)),
+            fast_forward,
+        },
         stop,
     )?
     .map(|(s, _)| s))
@@ -361,8 +395,12 @@ pub fn replay_score<P: Autoscaler + ?Sized>(
 enum Record<'r, 'm> {
     /// Every step's row and every event with its explanation.
     Full(&'r mut Vec<ReplayStep>),
-    /// The summary only; step latency through the memo when there is one.
-    Score(Option<&'r mut LatencyMemo<'m>>),
+    /// The summary only; step latency through the memo when there is one; syncs that repeat
+    /// an unchanged decision skipped when `fast_forward`.
+    Score {
+        memo: Option<&'r mut LatencyMemo<'m>>,
+        fast_forward: bool,
+    },
 }
 
 /// The replay loop, one for every use. With [`Record::Full`] it records every step and each
@@ -434,14 +472,28 @@ fn run<P: Autoscaler + ?Sized>(
     let mut thrash_pairs = 0usize;
     let at_target = cap.capacity_per_replica_rps * target;
     let step_seconds = input.step_seconds as f64;
+    // The score fast-forwards through syncs that repeat an unchanged decision on the same
+    // observation (see below); the full replay keeps every sync, the reference it must equal.
+    let fast_forward = matches!(
+        record,
+        Record::Score {
+            fast_forward: true,
+            ..
+        }
+    ) && ticks_per_step > 1;
 
     for (i, &raw) in input.demand_rps.iter().enumerate() {
         if !raw.is_nan() {
             demand = raw;
         }
         let step_start = input.start + i as i64 * input.step_seconds;
+        // Ticks of this step the policy fast-forwarded through.
+        let mut skip_until: Option<i64> = None;
         for k in 0..ticks_per_step {
             let now = step_start + k * tick;
+            if skip_until.is_some_and(|t| now <= t) {
+                continue;
+            }
             pods.promote(now);
             // Time to scale (CONTRACTS.md), measured at tick resolution, with the policy's
             // tolerance so a steady state inside the band does not count as unserved.
@@ -474,6 +526,20 @@ fn run<P: Autoscaler + ?Sized>(
                     extra: &extra_now,
                 };
                 let e = policy.decide(&obs);
+                // The rest of the step's ticks see this same observation (demand and extra
+                // series are per step) as long as no starting pod becomes ready by the last
+                // one: ready and unready counts stay, and so does the time-to-scale state.
+                // If the policy proves those syncs change nothing, skip them.
+                let last = step_start + (ticks_per_step - 1) * tick;
+                if fast_forward
+                    && e.desired == spec
+                    && now < last
+                    && pods.starting.front().is_none_or(|&t| t > last)
+                    && policy.repeat_unchanged(last)
+                {
+                    last_sync = Some(last);
+                    skip_until = Some(last);
+                }
                 if e.desired != spec {
                     let (reason, explanation) = if explain {
                         (
@@ -545,8 +611,10 @@ fn run<P: Autoscaler + ?Sized>(
                 });
                 (l.p95_ms, l.dropped_rps)
             }
-            Record::Score(Some(memo)) => memo.get(i, demand, pods.ready, cap),
-            Record::Score(None) => {
+            Record::Score {
+                memo: Some(memo), ..
+            } => memo.get(i, demand, pods.ready, cap),
+            Record::Score { memo: None, .. } => {
                 let l = step_latency(demand, pods.ready, cap);
                 (l.p95_ms, l.dropped_rps)
             }

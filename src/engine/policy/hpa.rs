@@ -169,6 +169,14 @@ impl WindowExtreme {
     }
 
     /// Adds a recommendation; `dominates(new, old)`: `new` makes `old` irrelevant.
+    /// Re-dates the newest recommendation: what pushing an equal one at `at` does (it
+    /// dominates the old one, which is the back; older entries are strictly less extreme).
+    fn restamp(&mut self, at: i64) {
+        if let Some(back) = self.entries.back_mut() {
+            back.at = at;
+        }
+    }
+
     fn push(&mut self, rec: Recommendation, dominates: impl Fn(u32, u32) -> bool) {
         while self
             .entries
@@ -190,6 +198,20 @@ struct SyncResult {
     stabilized: u32,
     limit_reason: Option<&'static str>,
     desired: u32,
+}
+
+/// What a sync with the last sync's inputs, later, would do (see
+/// [`Autoscaler::repeat_unchanged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// Not provably "no change": sync again.
+    Sync,
+    /// No valid proposal (or invalid ones blocking a scale-down): no change, no state touched.
+    Nothing,
+    /// The metrics proposed the current count: stabilization keeps it whatever the windows
+    /// hold (up-window min <= current <= down-window max), no rate limit applies, no scale
+    /// event is stored; the only effect is the recommendation recorded at the new time.
+    Restamp,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -217,6 +239,8 @@ pub struct HpaController {
     last_stabilized_at: Option<i64>,
     /// Word the decisions `decide` returns.
     explain: bool,
+    /// What repeating the last `decide` would do.
+    repeat: Repeat,
     scale_up_events: Vec<ScaleEvent>,
     scale_down_events: Vec<ScaleEvent>,
 }
@@ -248,6 +272,7 @@ impl HpaController {
             down_window: WindowExtreme::default(),
             last_stabilized_at: None,
             explain: true,
+            repeat: Repeat::Sync,
             scale_up_events: Vec::new(),
             scale_down_events: Vec::new(),
         }
@@ -461,6 +486,7 @@ impl HpaController {
         let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
         let current = pods.spec_replicas;
         proposals.clear();
+        self.repeat = Repeat::Sync;
         let mut r = SyncResult {
             metric_desired: None,
             up_bound: current,
@@ -713,12 +739,37 @@ impl Autoscaler for HpaController {
             .collect()
     }
 
+    fn repeat_unchanged(&mut self, now: i64) -> bool {
+        match self.repeat {
+            Repeat::Sync => false,
+            Repeat::Nothing => true,
+            // Each skipped sync would expire old recommendations and push one equal to the
+            // newest (which replaces it): re-dating the newest is the same state for every
+            // later read, since reads expire first and expiry is monotone in time.
+            Repeat::Restamp if self.last_stabilized_at.is_some_and(|t| t <= now) => {
+                self.up_window.restamp(now);
+                self.down_window.restamp(now);
+                self.last_stabilized_at = Some(now);
+                true
+            }
+            Repeat::Restamp => false,
+        }
+    }
+
     fn decide(&mut self, obs: &Observation) -> Decision {
         let mut values = std::mem::take(&mut self.values);
         let mut proposals = std::mem::take(&mut self.proposals);
         values.clear();
         values.extend(self.hpa.metrics.iter().map(|m| Self::observe(m, obs)));
         let r = self.sync_into(obs.now, obs.pods, &values, &mut proposals);
+        let current = obs.pods.spec_replicas;
+        // In range (else the count is corrected, a change) with no change decided.
+        self.repeat = match r.metric_desired {
+            _ if r.desired != current || r.limit_reason.is_some() => Repeat::Sync,
+            None => Repeat::Nothing,
+            Some(m) if m == current => Repeat::Restamp,
+            Some(_) => Repeat::Sync,
+        };
         self.values = values;
         // Words cost more than the arithmetic: only a change is explained.
         let explanation = if self.explain && r.desired != obs.pods.spec_replicas {

@@ -88,6 +88,14 @@ pub trait Autoscaler {
     /// Whether decisions carry their explanation (on by default). A search that keeps only
     /// figures turns it off: wording every change costs more than the arithmetic.
     fn set_explain(&mut self, _explain: bool) {}
+    /// Fast-forward: the last `decide` changed nothing, and the caller would now call `decide`
+    /// again with the very same observation at every sync up to `now` (later). When the policy
+    /// can prove each of those decides would change nothing too, it applies their combined
+    /// effect on its state and answers true; the caller then skips them. False (the default):
+    /// call `decide`.
+    fn repeat_unchanged(&mut self, _now: i64) -> bool {
+        false
+    }
 }
 
 /// For tests: `size` ready instances (none starting) at `cpu` percent of 100 rps each.

@@ -169,3 +169,152 @@ proptest! {
         prop_assert!(big.summary.replica_hours <= small.summary.replica_hours + 1e-9);
     }
 }
+
+/// Forwards to an HPA and counts its syncs, to see the score path skip some.
+struct Counting {
+    inner: HpaController,
+    decides: usize,
+}
+
+impl Autoscaler for Counting {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn bounds(&self) -> (u32, u32) {
+        self.inner.bounds()
+    }
+    fn decision_period_seconds(&self) -> u32 {
+        self.inner.decision_period_seconds()
+    }
+    fn target_utilization(&self) -> f64 {
+        self.inner.target_utilization()
+    }
+    fn tolerance(&self) -> f64 {
+        self.inner.tolerance()
+    }
+    fn required_series(&self) -> Vec<String> {
+        self.inner.required_series()
+    }
+    fn set_explain(&mut self, explain: bool) {
+        self.inner.set_explain(explain);
+    }
+    fn repeat_unchanged(&mut self, now: i64) -> bool {
+        self.inner.repeat_unchanged(now)
+    }
+    fn decide(
+        &mut self,
+        obs: &crate::engine::policy::Observation,
+    ) -> crate::engine::policy::Decision {
+        self.decides += 1;
+        self.inner.decide(obs)
+    }
+}
+
+/// The score path fast-forwards through syncs that repeat an unchanged decision; the full
+/// replay runs every sync. Their summaries are equal bit for bit for HPAs with stabilization
+/// windows both ways, rate-limit policies (Pods and Percent, Max, Min and Disabled), wide and
+/// narrow tolerances, several metrics (one read from an input series), on steady, daily,
+/// spiky (with gaps) and ramping demand, slow and fast starts and a warm pool — and the score
+/// path does skip syncs.
+#[test]
+fn fast_forwarded_score_equals_the_full_replay() {
+    let behaviours = [
+        "",
+        "  behavior:\n    scaleUp:\n      stabilizationWindowSeconds: 60\n    scaleDown:\n      stabilizationWindowSeconds: 600\n      selectPolicy: Min\n      policies:\n      - {type: Percent, value: 10, periodSeconds: 60}\n      - {type: Pods, value: 2, periodSeconds: 30}\n",
+        "  behavior:\n    scaleUp:\n      tolerance: '0.05'\n      policies:\n      - {type: Pods, value: 1, periodSeconds: 15}\n    scaleDown:\n      stabilizationWindowSeconds: 0\n      tolerance: '0.05'\n",
+        "  behavior:\n    scaleUp:\n      tolerance: '0.2'\n      stabilizationWindowSeconds: 30\n      policies:\n      - {type: Percent, value: 900, periodSeconds: 15}\n    scaleDown:\n      tolerance: '0.2'\n      selectPolicy: Disabled\n",
+        "  - type: Pods\n    pods: {metric: {name: requests_per_second}, target: {type: AverageValue, averageValue: '40'}}\n  behavior:\n    scaleDown:\n      stabilizationWindowSeconds: 120\n",
+        "  - type: External\n    external: {metric: {name: queue_depth}, target: {type: AverageValue, averageValue: '30'}}\n",
+    ];
+    let n = 2_000;
+    let shapes: Vec<(&str, Vec<f64>)> = vec![
+        ("steady", vec![700.0; n]),
+        (
+            "daily",
+            (0..n)
+                .map(|i| {
+                    let day = (i as f64 / 720.0) * std::f64::consts::TAU;
+                    900.0 - 600.0 * day.cos() + 40.0 * ((i * 7919 % 13) as f64 / 13.0 - 0.5)
+                })
+                .collect(),
+        ),
+        (
+            "spiky",
+            (0..n)
+                .map(|i| match i % 97 {
+                    0..=3 => 4_000.0,
+                    11 | 12 => f64::NAN,
+                    _ => 200.0 + (i % 13) as f64 * 60.0,
+                })
+                .collect(),
+        ),
+        (
+            "ramp",
+            (0..n).map(|i| 100.0 + (i / 10) as f64 * 7.0).collect(),
+        ),
+    ];
+    let queue: Vec<f64> = (0..n).map(|i| 50.0 + (i % 211) as f64 * 2.0).collect();
+    let caps = [
+        cap(100.0, 45),
+        cap(100.0, 200),
+        CapacityModel {
+            warm_pool_size: 5,
+            warm_pool_startup_seconds: 10,
+            ..cap(100.0, 120)
+        },
+    ];
+    let (mut full_syncs, mut score_syncs, mut compared) = (0usize, 0usize, 0usize);
+    for extra in behaviours {
+        for (name, d) in &shapes {
+            for c in &caps {
+                let input = ReplayInput {
+                    start: 1_700_000_000,
+                    step_seconds: 60,
+                    demand_rps: d,
+                    extra: vec![ExtraSeries {
+                        name: "queue_depth".into(),
+                        values: &queue,
+                    }],
+                };
+                let slo = Slo::default();
+                let mut full = Counting {
+                    inner: hpa(2, 40, extra),
+                    decides: 0,
+                };
+                let want = replay(&mut full, &input, c, &slo, None, &file_group("web")).unwrap();
+                let mut lean = Counting {
+                    inner: hpa(2, 40, extra),
+                    decides: 0,
+                };
+                let mut memo = LatencyMemo::new(&input, c);
+                let got = replay_score(
+                    &mut lean,
+                    &input,
+                    c,
+                    &slo,
+                    None,
+                    Some(&mut memo),
+                    &mut |_| false,
+                )
+                .unwrap()
+                .unwrap();
+                assert_eq!(
+                    format!("{got:?}"),
+                    format!("{:?}", want.summary),
+                    "{name} {extra:?} startup {}",
+                    c.startup_seconds
+                );
+                assert!(lean.decides <= full.decides);
+                full_syncs += full.decides;
+                score_syncs += lean.decides;
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 6 * 4 * 3);
+    // Most steps hold still: the score path syncs far less often.
+    assert!(
+        score_syncs * 2 < full_syncs,
+        "score {score_syncs} syncs, full {full_syncs}"
+    );
+}

@@ -87,6 +87,22 @@ impl PolicyDoc {
         parse_policy(&self.to_value().to_string())
     }
 
+    /// The HPA controller itself when the document is an HPA: the same reading as
+    /// [`Self::autoscaler`] (the same JSON through the same parser), unboxed so a search can
+    /// call it without dynamic dispatch.
+    pub fn hpa_controller(
+        &self,
+    ) -> Option<Result<crate::engine::policy::hpa::HpaController, PolicyError>> {
+        let PolicyDoc::Hpa(_) = self else {
+            return None;
+        };
+        let read = || -> Result<_, PolicyError> {
+            let m = HpaManifest::from_yaml(&self.to_value().to_string())?;
+            Ok(crate::engine::policy::hpa::HpaController::new(m.resolve()?))
+        };
+        Some(read())
+    }
+
     /// (min, max) as the document states them.
     pub fn bounds(&self) -> (u32, u32) {
         match self {

@@ -5,6 +5,8 @@
 
 pub mod bounds;
 pub mod doc;
+pub mod metric;
+pub mod multiregion;
 pub mod pareto;
 pub mod pitfalls;
 pub mod ramp;
@@ -433,6 +435,7 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
         group: &req.group,
         threads: req.threads,
         prune: req.prune,
+        fast_forward: true,
     };
     let visit = req
         .visit

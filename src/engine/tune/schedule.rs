@@ -54,7 +54,33 @@ pub fn propose(
     max: u32,
     name: &str,
 ) -> Option<ScheduleProposal> {
+    propose_local(start, step_seconds, demand, cap, current_min, max, name, 0)
+}
+
+/// [`propose`] in a region's local time: peak windows (hours and weekdays) are found on the
+/// local clock (`utc_offset_hours` east of UTC) and the actions recur in that fixed-offset
+/// zone (`TimeZone`), so each region's schedule follows its own business hours.
+#[allow(clippy::too_many_arguments)]
+pub fn propose_local(
+    start: i64,
+    step_seconds: i64,
+    demand: &[f64],
+    cap: &CapacityModel,
+    current_min: u32,
+    max: u32,
+    name: &str,
+    utc_offset_hours: i32,
+) -> Option<ScheduleProposal> {
     let strength = daily_strength(demand, step_seconds)?;
+    // The local clock: the same instants read `offset` hours later.
+    let start = start + i64::from(utc_offset_hours) * 3600;
+    let zone = (utc_offset_hours != 0)
+        .then(|| crate::engine::cost::offhours::zone_of_offset(utc_offset_hours));
+    let clock = if utc_offset_hours == 0 {
+        "UTC".to_string()
+    } else {
+        format!("local (UTC{utc_offset_hours:+})")
+    };
     let p = peaks::peaks(start, step_seconds, demand, true);
     let mut lines = Vec::new();
     let mut actions = Vec::new();
@@ -96,12 +122,15 @@ pub fn propose(
         let base = format!("{name}-peak-{k}");
         // Built from the API's JSON shape so the action keeps every field's default.
         let action = |name: String, recurrence: String, min: u32| {
-            serde_json::from_value::<ScheduledAction>(serde_json::json!({
+            let mut a = serde_json::json!({
                 "ScheduledActionName": name,
                 "Recurrence": recurrence,
                 "MinSize": min,
-            }))
-            .ok()
+            });
+            if let Some(z) = &zone {
+                a["TimeZone"] = serde_json::json!(z);
+            }
+            serde_json::from_value::<ScheduledAction>(a).ok()
         };
         actions.extend(action(
             base.clone(),
@@ -114,7 +143,7 @@ pub fn propose(
             current_min,
         ));
         lines.push(format!(
-            "+{} replicas (MinSize {needed}, p90 demand {p90:.0} rps at {:.0}%) {LEAD_MINUTES} min before {} {:02}:00-{:02}:00 UTC",
+            "+{} replicas (MinSize {needed}, p90 demand {p90:.0} rps at {:.0}%) {LEAD_MINUTES} min before {} {:02}:00-{:02}:00 {clock}",
             needed - current_min,
             SCHEDULE_UTILIZATION * 100.0,
             w.days,

@@ -5,13 +5,16 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::engine::replay::{replay_score, LatencyMemo, Progress, ReplayInput, ReplaySummary};
+use crate::engine::replay::{
+    replay_score, replay_score_every_sync, LatencyMemo, Progress, ReplayInput, ReplaySummary,
+};
 use crate::model::{CapacityModel, GroupId, Slo};
 
 use super::bounds::{family, Bounds, Finished};
 use super::doc::PolicyDoc;
 use super::space::Candidate;
 use super::verdict::eligible;
+use crate::engine::policy::Autoscaler;
 
 /// What became of one candidate.
 #[derive(Debug, Clone)]
@@ -44,6 +47,9 @@ pub struct SearchSetup<'a> {
     pub threads: usize,
     /// Reject dominated candidates early (off: every candidate runs to the end).
     pub prune: bool,
+    /// Skip syncs that provably repeat an unchanged decision (exact; off: every sync runs,
+    /// the baseline it is measured against).
+    pub fast_forward: bool,
 }
 
 /// Which candidates to replay.
@@ -252,26 +258,43 @@ fn run_one(
     control: &SearchControl,
     memo: &mut LatencyMemo,
 ) -> Outcome {
-    let mut policy = match c.doc.autoscaler() {
-        Ok(p) => p,
-        Err(e) => return Outcome::Failed(e.to_string()),
+    // The fast path calls an HPA directly (its sync inlines into the replay loop).
+    let mut hpa = match c.doc.hpa_controller().filter(|_| setup.fast_forward) {
+        Some(Ok(h)) => Some(h),
+        Some(Err(e)) => return Outcome::Failed(e.to_string()),
+        None => None,
+    };
+    let mut boxed = match hpa {
+        Some(_) => None,
+        None => match c.doc.autoscaler() {
+            Ok(p) => Some(p),
+            Err(e) => return Outcome::Failed(e.to_string()),
+        },
+    };
+    let policy_min = match (&hpa, &boxed) {
+        (Some(h), _) => h.bounds().0,
+        (None, Some(p)) => p.bounds().0,
+        (None, None) => 0,
     };
     // Never fewer than min replicas: the rest of the replay costs at least that.
-    let min = floor_replicas(&c.doc, policy.bounds().0);
+    let min = floor_replicas(&c.doc, policy_min);
     let fam = family(c);
     let mut stop = |p: &Progress| {
         control.cancel.load(Ordering::Relaxed)
             || (setup.prune && bounds.reject(p, min, fam, setup.slo, done))
     };
-    match replay_score(
-        policy.as_mut(),
-        setup.input,
-        setup.cap,
-        setup.slo,
-        None,
-        Some(memo),
-        &mut stop,
-    ) {
+    let (input, cap, slo) = (setup.input, setup.cap, setup.slo);
+    let scored = match (&mut hpa, &mut boxed) {
+        (Some(h), _) => replay_score(h, input, cap, slo, None, Some(memo), &mut stop),
+        (None, Some(p)) if setup.fast_forward => {
+            replay_score(p.as_mut(), input, cap, slo, None, Some(memo), &mut stop)
+        }
+        (None, Some(p)) => {
+            replay_score_every_sync(p.as_mut(), input, cap, slo, None, Some(memo), &mut stop)
+        }
+        (None, None) => return Outcome::Failed("no policy".into()),
+    };
+    match scored {
         Ok(Some(s)) => {
             done.add(fam, &s, setup.slo);
             Outcome::Done(s)

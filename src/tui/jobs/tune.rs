@@ -40,6 +40,9 @@ pub struct TuneJob {
     pub step_seconds: i64,
     pub demand: Vec<f64>,
     pub extra: Vec<(String, Vec<f64>)>,
+    /// Recorded series the scaling-metric choice reads (CPU, replicas, latency), on the
+    /// demand's grid.
+    pub analysis: Vec<(String, Vec<f64>)>,
     pub cap: CapacityModel,
     pub slo: Slo,
     pub current: PolicyDoc,
@@ -134,6 +137,16 @@ pub fn job(
         .position(|v| v.is_finite())
         .ok_or("no request-rate history to tune on")?;
     let cut = |v: &[f64]| v.get(first..).unwrap_or(&[]).to_vec();
+    // The same slots as the demand: ending at its last, as many.
+    let end = h.start + (h.demand.len() as i64 - 1) * h.step_seconds;
+    let analysis = tune::metric::ANALYSIS_SERIES
+        .iter()
+        .filter(|m| store.series(g, **m).is_some())
+        .map(|m| {
+            let (_, v) = super::history_until(store, g, *m, end, h.demand.len());
+            (m.as_str().to_string(), cut(&v))
+        })
+        .collect();
     Ok(TuneJob {
         run,
         group: group.clone(),
@@ -145,6 +158,7 @@ pub fn job(
             .iter()
             .map(|(n, v)| (n.to_string(), cut(v)))
             .collect(),
+        analysis,
         cap,
         slo: h.info.slo.clone().unwrap_or_default(),
         current,
@@ -178,6 +192,7 @@ fn with_demo_history(mut job: TuneJob) -> Result<TuneJob, String> {
     job.step_seconds = d.step_seconds;
     job.demand = d.demand;
     job.extra = d.extra;
+    job.analysis = d.analysis;
     job.cap = d.cap;
     job.slo = d.slo;
     Ok(job)
@@ -218,7 +233,18 @@ pub fn run(job: TuneJob) -> TuneJobOutcome {
         threads: job.threads.max(1),
         prune: true,
         visit: None,
-        metric_choice: None,
+        // The choice `scaletop tune --policy-kind auto` makes, read the same way.
+        metric_choice: tune::metric::choose(
+            &job.group.name,
+            job.start,
+            job.step_seconds,
+            &job.demand,
+            job.extra
+                .iter()
+                .chain(&job.analysis)
+                .map(|(n, v)| (n.as_str(), v.as_slice())),
+            &job.current,
+        ),
     };
     let result = tune::tune(&req, &job.control);
     let done = job.control.done.load(Ordering::Relaxed);

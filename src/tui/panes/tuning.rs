@@ -691,9 +691,52 @@ fn notes_lines(t: &TuneOutcome, theme: &Theme) -> Vec<Line<'static>> {
             ]));
         }
     }
+    let mut choice = t.choice.clone();
+    if let Some(m) = &t.metric_choice {
+        // The metric sentence gets its own line; the type line keeps the rest.
+        choice = choice.replacen(&format!(" {}", m.choice.explanation), "", 1);
+        lines.push(Line::from(vec![
+            Span::styled("Scaling metric: ", theme.dim()),
+            Span::raw(metric_line(m)),
+        ]));
+    }
     lines.push(Line::from(vec![
         Span::styled("Policy type: ", theme.dim()),
-        Span::raw(t.choice.clone()),
+        Span::raw(choice),
     ]));
     lines
+}
+
+/// The analysis's metric choice as the search used it: the metrics, the one-sentence reason,
+/// and what replay made of it.
+fn metric_line(m: &crate::engine::tune::MetricChoiceResult) -> String {
+    let metrics: Vec<String> = m
+        .choice
+        .metrics
+        .iter()
+        .map(|c| {
+            if c.target_type == "utilization" {
+                format!("{} (target {:.0}%)", c.metric, c.target)
+            } else {
+                format!("{} (target {})", c.metric, c.target)
+            }
+        })
+        .collect();
+    let outcome = match (&m.not_searched, m.searched, m.recommended) {
+        (Some(why), _, _) => format!(" Not searched: {why}."),
+        (None, true, true) => " Searched beside the current metrics: the chosen ones win.".into(),
+        (None, true, false) => {
+            " Searched beside the current metrics: the current ones stay cheaper.".into()
+        }
+        (None, false, _) => String::new(),
+    };
+    format!(
+        "{} — {}{outcome}",
+        if metrics.is_empty() {
+            "keep the current metrics".to_string()
+        } else {
+            metrics.join(", ")
+        },
+        m.choice.explanation
+    )
 }
