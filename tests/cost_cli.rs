@@ -66,6 +66,12 @@ fn ecommerce_meets_the_cost_criteria() {
         sp["on_demand_percentage_above_base"]
     );
     assert!((f(&sp["largest_pool_share"]) - 1.0 / 3.0).abs() < 1e-9);
+    // What sets the mix: a step at the fleet's maximum (100) with little headroom over the
+    // SLO's need, where the on-demand part plus two zones' spot must still carry it.
+    let b = &sp["binding"];
+    println!("storefront spot binding step: {b}");
+    assert!(f(&b["after_loss"]) >= f(&b["required"]) - 1e-9, "{b}");
+    assert!(f(&b["required"]) <= f(&b["provisioned"]), "{b}");
     assert!(f(&sp["on_demand_percentage_above_base"]) > 0.0, "{sp}");
     assert!(f(&sp["spot_share"]) < 1.0 && f(&sp["saving"]["saving_pct"]) > 0.0);
     // Every recommended commitment is > 70% utilized.
@@ -110,6 +116,28 @@ fn ecommerce_meets_the_cost_criteria() {
             .contains("existing reserved_instance of 20 x m5.xlarge")),
         "{mv}"
     );
+    // The move strands all 20 reservations until they end on 2026-03-01 (2,160 h after the
+    // history): worth more than the move saves, so it waits, and its 12-month saving is the
+    // steady one x (1 - 2160/8760).
+    let st = plan(&v, "storefront")["stranded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["change"] == "instance_type")
+        .cloned()
+        .expect("stranded by the move");
+    assert_eq!(st["defer"], true, "{st}");
+    assert!((f(&st["hours_left"]) - 2160.0).abs() < 1e-9, "{st}");
+    assert!(
+        (f(&st["saving_usd_month_after"])
+            - f(&st["saving_usd_month_before"]) * (1.0 - 2160.0 / 8760.0))
+            .abs()
+            < 1e-9
+    );
+    assert!(mv["title"]
+        .as_str()
+        .unwrap()
+        .ends_with("(when the reservation ends on 2026-03-01)"));
     // Existing commitments: utilization now and under the recommendations, and what each
     // saves; the type move strands the m5.xlarge reservation (it saves less than nothing).
     let inv = v["inventory"].as_array().unwrap();
@@ -186,6 +214,20 @@ fn serverless_gets_concurrency_plans_and_database_no_spot() {
             f(&c["reserved_concurrency"]) >= f(&c["peak_concurrency"]),
             "{c}"
         );
+    }
+    // Provisioned concurrency by hour comes with the scheduled actions that apply it.
+    for p in v["plans"].as_array().unwrap() {
+        if p["concurrency_by_hour_utc"].is_array() {
+            let doc = &p["concurrency_schedule_document"];
+            assert_eq!(
+                doc["ScalableDimension"],
+                "lambda:function:ProvisionedConcurrency"
+            );
+            assert!(
+                !doc["ScheduledActions"].as_array().unwrap().is_empty(),
+                "{doc}"
+            );
+        }
     }
     let pct = f(&v["totals"]["saving"]["saving_pct"]);
     println!("serverless: saving {pct:.1}%");
