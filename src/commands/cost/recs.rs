@@ -341,12 +341,16 @@ pub fn build(
                 RecommendationKind::Commitment,
                 gid.clone(),
                 format!(
-                    "{}: {:?} {}y for {:.1} {unit} (${:.3}/h committed)",
+                    "{}: {:?} {}y for {:.1} {unit} (${:.3}/h committed){}",
                     g.name,
                     c.option.kind,
                     c.option.term_years,
                     c.level_instances,
-                    c.hourly_commitment_usd
+                    c.hourly_commitment_usd,
+                    plan.commitment_starts
+                        .as_deref()
+                        .map(|d| format!(" starting {}", d.get(..10).unwrap_or(d)))
+                        .unwrap_or_default()
                 ),
                 vec![
                     format!(
@@ -363,7 +367,18 @@ pub fn build(
                     ),
                     format!("covers {covered}; flexibility: {}; discount {} ({:?})", c.option.flexibility, c.option.discount, c.option.status),
                     format!("compared: {}", if others.is_empty() { "none".into() } else { others.join(", ") }),
-                ],
+                ]
+                .into_iter()
+                .chain(plan.commitment_starts.as_ref().and_then(|d| {
+                    let r = plan.stranded.iter().find(|r| r.change == "instance_type" && r.defer)?;
+                    Some(format!(
+                        "the type move waits for the existing reservation's end ({d}), so this commitment for the new type starts then (AWS lets Reserved Instances and Savings Plans be bought queued for a later start): over 12 months ${:.1} x (1 - {:.0}/{:.0} h) = ${s:.1}/month",
+                        s / (1.0 - r.hours_left / crate::engine::cost::stranded::HORIZON_HOURS).max(1e-9),
+                        r.hours_left,
+                        crate::engine::cost::stranded::HORIZON_HOURS
+                    ))
+                }))
+                .collect(),
                 *s,
                 Risk::Low,
                 Artifact::Commitment(CommitmentArtifact {

@@ -193,6 +193,10 @@ pub struct GroupPlans {
     /// Existing reservations a change leaves unused until they end, and what that takes off
     /// the change's saving.
     pub stranded: Vec<super::stranded::Stranded>,
+    /// When the recommended commitment should start, where a type move waits for an existing
+    /// reservation's end (the commitment is for the new type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment_starts: Option<String>,
     /// Saving of each step as applied in order (instance_type, spot, commitment, concurrency).
     pub applied: BTreeMap<String, f64>,
     pub notes: Vec<String>,
@@ -470,6 +474,7 @@ pub fn analyze(
             concurrency_schedule_document: None,
             lambda_arm_saving_usd_month: None,
             stranded: Vec::new(),
+            commitment_starts: None,
             applied: BTreeMap::new(),
             notes: vec![format!("capacity: {}", g.capacity_source)],
         };
@@ -702,25 +707,34 @@ pub fn analyze(
                     let moved = od_type.0 != *instance_type;
                     let after_type: &[f64] = if moved { &zeros } else { &fleet_h };
                     let after_spot_h: &[f64] = if moved { &zeros } else { &od_hourly };
-                    let stages = [
-                        (
-                            "schedule",
-                            stranded::covered(&cap_h, &left) - stranded::covered(&base_h, &left),
-                        ),
-                        (
-                            "instance_type",
-                            stranded::covered(&base_h, &left)
-                                - stranded::covered(after_type, &left),
-                        ),
-                        (
-                            "spot",
-                            stranded::covered(after_type, &left)
-                                - stranded::covered(after_spot_h, &left),
-                        ),
-                    ];
                     let (desc, ends) = reservation_of(&reservations, instance_type, region);
                     let hours_left = ends.map(|e| (e.timestamp() - history_end) as f64 / 3600.0);
-                    for (change, unused) in stages {
+                    // While a move waits for the reservation's end, the spot mix runs on the
+                    // current type: its on-demand part there, in current-type instances.
+                    let od_on_current: Vec<f64> =
+                        od_hourly.iter().map(|c| c / type_ratio.max(1e-9)).collect();
+                    for change in ["schedule", "instance_type", "spot"] {
+                        let deferred_move = p
+                            .stranded
+                            .iter()
+                            .any(|r| r.change == "instance_type" && r.defer);
+                        let unused = match change {
+                            "schedule" => {
+                                stranded::covered(&cap_h, &left) - stranded::covered(&base_h, &left)
+                            }
+                            "instance_type" => {
+                                stranded::covered(&base_h, &left)
+                                    - stranded::covered(after_type, &left)
+                            }
+                            _ if deferred_move => {
+                                stranded::covered(&base_h, &left)
+                                    - stranded::covered(&od_on_current, &left)
+                            }
+                            _ => {
+                                stranded::covered(after_type, &left)
+                                    - stranded::covered(after_spot_h, &left)
+                            }
+                        };
                         let Some(s) = p.applied.get(change).copied() else {
                             continue;
                         };
@@ -736,6 +750,26 @@ pub fn analyze(
                             projected += s - r.saving_usd_month_after;
                             p.applied.insert(change.into(), r.saving_usd_month_after);
                             p.stranded.push(r);
+                        }
+                    }
+                    // A new commitment tied to the new type (not a Compute Savings Plan, which
+                    // also covers the current one) is bought to start when the move happens.
+                    let deferred = p
+                        .stranded
+                        .iter()
+                        .find(|r| r.change == "instance_type" && r.defer)
+                        .map(|r| (r.hours_left, r.ends.clone()));
+                    if let (Some((h, ends)), Some(best)) = (deferred, p.commitments.first()) {
+                        if best.option.kind != CommitmentType::ComputeSavingsPlan {
+                            if let Some(s) = p.applied.get("commitment").copied() {
+                                let after = s * (1.0 - h / stranded::HORIZON_HOURS);
+                                projected += s - after;
+                                p.applied.insert("commitment".into(), after);
+                                p.commitment_starts =
+                                    Some(ends.unwrap_or_else(|| {
+                                        "when the reservation ends".to_string()
+                                    }));
+                            }
                         }
                     }
                 }
