@@ -19,6 +19,7 @@ pub struct Config {
     pub keys: BTreeMap<String, Vec<String>>,
     pub sources: SourcesConfig,
     pub pricing: PricingConfig,
+    pub cost: CostConfig,
     pub forecast: ForecastConfig,
     pub alerts: crate::alerts::AlertsConfig,
     pub loadtest: crate::scorecard::LoadTestTargets,
@@ -45,6 +46,14 @@ impl PricingConfig {
             PathBuf::from(&self.file)
         }
     }
+}
+
+/// Cost analysis (`scaletop cost --input`): the commitments already held.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CostConfig {
+    /// Reserved instances and savings plans held today, with their end dates.
+    pub commitments: Vec<crate::engine::cost::plan::ExistingCommitment>,
 }
 
 /// Forecasting (issue 5).

@@ -66,6 +66,12 @@ fn ecommerce_meets_the_cost_criteria() {
         sp["on_demand_percentage_above_base"]
     );
     assert!((f(&sp["largest_pool_share"]) - 1.0 / 3.0).abs() < 1e-9);
+    // What sets the mix: a step at the fleet's maximum (100) with little headroom over the
+    // SLO's need, where the on-demand part plus two zones' spot must still carry it.
+    let b = &sp["binding"];
+    println!("storefront spot binding step: {b}");
+    assert!(f(&b["after_loss"]) >= f(&b["required"]) - 1e-9, "{b}");
+    assert!(f(&b["required"]) <= f(&b["provisioned"]), "{b}");
     assert!(f(&sp["on_demand_percentage_above_base"]) > 0.0, "{sp}");
     assert!(f(&sp["spot_share"]) < 1.0 && f(&sp["saving"]["saving_pct"]) > 0.0);
     // Every recommended commitment is > 70% utilized.
@@ -110,6 +116,28 @@ fn ecommerce_meets_the_cost_criteria() {
             .contains("existing reserved_instance of 20 x m5.xlarge")),
         "{mv}"
     );
+    // The move strands all 20 reservations until they end on 2026-03-01 (2,160 h after the
+    // history): worth more than the move saves, so it waits, and its 12-month saving is the
+    // steady one x (1 - 2160/8760).
+    let st = plan(&v, "storefront")["stranded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["change"] == "instance_type")
+        .cloned()
+        .expect("stranded by the move");
+    assert_eq!(st["defer"], true, "{st}");
+    assert!((f(&st["hours_left"]) - 2160.0).abs() < 1e-9, "{st}");
+    assert!(
+        (f(&st["saving_usd_month_after"])
+            - f(&st["saving_usd_month_before"]) * (1.0 - 2160.0 / 8760.0))
+            .abs()
+            < 1e-9
+    );
+    assert!(mv["title"]
+        .as_str()
+        .unwrap()
+        .ends_with("(when the reservation ends on 2026-03-01)"));
     // Existing commitments: utilization now and under the recommendations, and what each
     // saves; the type move strands the m5.xlarge reservation (it saves less than nothing).
     let inv = v["inventory"].as_array().unwrap();
@@ -186,6 +214,20 @@ fn serverless_gets_concurrency_plans_and_database_no_spot() {
             f(&c["reserved_concurrency"]) >= f(&c["peak_concurrency"]),
             "{c}"
         );
+    }
+    // Provisioned concurrency by hour comes with the scheduled actions that apply it.
+    for p in v["plans"].as_array().unwrap() {
+        if p["concurrency_by_hour_utc"].is_array() {
+            let doc = &p["concurrency_schedule_document"];
+            assert_eq!(
+                doc["ScalableDimension"],
+                "lambda:function:ProvisionedConcurrency"
+            );
+            assert!(
+                !doc["ScheduledActions"].as_array().unwrap().is_empty(),
+                "{doc}"
+            );
+        }
     }
     let pct = f(&v["totals"]["saving"]["saving_pct"]);
     println!("serverless: saving {pct:.1}%");
@@ -384,4 +426,125 @@ fn input_file_is_priced_and_bad_input_exits_2_naming_the_problem() {
         ],
         &["p.toml", "positive"],
     );
+}
+
+/// Every key of a `[cost] commitments` entry is shown in config.example.toml, and the
+/// commented example parses as the config reads it.
+#[test]
+fn config_commitment_keys_are_documented() {
+    let example = include_str!("../config.example.toml");
+    let block: Vec<&str> = example
+        .lines()
+        .skip_while(|l| !l.starts_with("# commitments = ["))
+        .take_while(|l| !l.starts_with("# kind:"))
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect();
+    let text = block.join("\n");
+    let parsed: scaletop::config::CostConfig =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("example commitments parse: {e}\n{text}"));
+    assert_eq!(parsed.commitments.len(), 2);
+    let full = scaletop::engine::cost::plan::ExistingCommitment {
+        kind: "reserved_instance".into(),
+        instance_type: Some("m5.xlarge".into()),
+        region: Some("us-east-1".into()),
+        count: Some(1),
+        commitment_usd_per_hour: Some(1.0),
+        effective_usd_per_hour: Some(0.1),
+        starts: chrono::DateTime::from_timestamp(0, 0),
+        ends: chrono::DateTime::from_timestamp(3600, 0),
+    };
+    let keys = serde_json::to_value(&full).unwrap();
+    for k in keys.as_object().unwrap().keys() {
+        assert!(
+            text.contains(&format!("{k} =")),
+            "config.example.toml does not show commitments key '{k}'"
+        );
+    }
+}
+
+/// A reservation from the config that a type move would leave unused: the move waits for its
+/// end, and its saving over 12 months is the hand-worked figure. A bad entry exits 2.
+#[test]
+fn config_reservation_stranded_by_a_move_is_taken_off_its_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = csv(dir.path());
+    let cfg = dir.path().join("c.toml");
+    // The history ends at 1_700_172_000 (48 hourly samples from 1_699_999_200); the
+    // reservation ends 2,160 h (90 days) later.
+    std::fs::write(
+        &cfg,
+        "[cost]\ncommitments = [\n  { kind = \"reserved_instance\", instance_type = \"m5.xlarge\", region = \"us-east-1\", count = 4, effective_usd_per_hour = 0.121, starts = \"2023-02-14T22:00:00Z\", ends = \"2024-02-14T22:00:00Z\" },\n]\n",
+    )
+    .unwrap();
+    let args = [
+        "--config",
+        cfg.to_str().unwrap(),
+        "cost",
+        "--format",
+        "json",
+        "--input",
+        p.to_str().unwrap(),
+        "--instance-type",
+        "m5.xlarge",
+        "--region",
+        "us-east-1",
+    ];
+    let out = scaletop(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let web = plan(&v, "web");
+    let st = web["stranded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["change"] == "instance_type")
+        .unwrap_or_else(|| panic!("no stranded record: {web}"));
+    // web never runs fewer than 4 m5.xlarge, so all 4 reservations are busy today and the move
+    // leaves all 4 unused: 4 x $0.192 x 730 = $560.64 a month, more than the move saves.
+    assert!((f(&st["hours_left"]) - 2160.0).abs() < 1e-9, "{st}");
+    assert!((f(&st["unused_per_hour"]) - 4.0).abs() < 1e-9, "{st}");
+    assert!((f(&st["stranded_usd_month"]) - 560.64).abs() < 1e-9, "{st}");
+    assert_eq!(st["defer"], true);
+    let before = f(&st["saving_usd_month_before"]);
+    assert!(before > 0.0 && before < 560.64);
+    let after = before * (1.0 - 2160.0 / 8760.0);
+    assert!((f(&st["saving_usd_month_after"]) - after).abs() < 1e-9);
+    assert!((f(&web["applied"]["instance_type"]) - after).abs() < 1e-9);
+    let mv = v["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "instance_type")
+        .expect("type move");
+    assert!(
+        mv["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("(when the reservation ends on 2024-02-14)"),
+        "{mv}"
+    );
+    assert!((f(&mv["saving_usd_month"]) - after).abs() < 1e-9);
+    assert!(mv["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e.as_str().unwrap_or("").contains("2160 of 8760 h")));
+    // A reservation of a type the catalog does not know: exit 2, named.
+    std::fs::write(
+        &cfg,
+        "[cost]\ncommitments = [{ kind = \"reserved_instance\", instance_type = \"m5.xlarg\", region = \"us-east-1\", count = 4 }]\n",
+    )
+    .unwrap();
+    let out = scaletop(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("commitments[0]") && err.contains("m5.xlarg"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -201,9 +201,10 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
             }
             (None, Some(path)) => {
                 let (groups, cluster) = file::groups(path, args, &catalog, &mut assumptions)?;
+                check_commitments(&cfg.cost.commitments, &catalog)?;
                 (
                     groups,
-                    Vec::new(),
+                    cfg.cost.commitments.clone(),
                     cluster,
                     path.display().to_string(),
                     Platform::K8s,
@@ -266,6 +267,58 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
         recommendations,
         validation,
     })
+}
+
+/// The config's commitments must be usable: a known kind, a priced type and region for a
+/// reservation, a positive $/h for a savings plan, an end after the start.
+fn check_commitments(
+    list: &[crate::engine::cost::plan::ExistingCommitment],
+    catalog: &crate::pricing::Catalog,
+) -> Result<(), CliError> {
+    for (i, c) in list.iter().enumerate() {
+        let at = format!("config [cost] commitments[{i}] ({})", c.kind);
+        match c.kind.as_str() {
+            "reserved_instance" | "reserved_db_instance" | "committed_use" => {
+                let (Some(t), Some(r), Some(n)) = (&c.instance_type, &c.region, c.count) else {
+                    return Err(usage(format!(
+                        "{at}: a reservation needs instance_type, region and count"
+                    )));
+                };
+                if n == 0 {
+                    return Err(usage(format!("{at}: count must be > 0")));
+                }
+                catalog
+                    .on_demand(t, r)
+                    .map_err(|e| usage(format!("{at}: {e}")))?;
+                if c.effective_usd_per_hour.is_some_and(|x| !(x.is_finite() && x >= 0.0)) {
+                    return Err(usage(format!(
+                        "{at}: effective_usd_per_hour must be a non-negative price"
+                    )));
+                }
+            }
+            "savings_plan" => {
+                if !c
+                    .commitment_usd_per_hour
+                    .is_some_and(|x| x.is_finite() && x > 0.0)
+                {
+                    return Err(usage(format!(
+                        "{at}: a savings plan needs commitment_usd_per_hour > 0"
+                    )));
+                }
+            }
+            other => {
+                return Err(usage(format!(
+                    "config [cost] commitments[{i}]: unknown kind '{other}' (reserved_instance, reserved_db_instance, committed_use, savings_plan)"
+                )))
+            }
+        }
+        if let (Some(a), Some(b)) = (c.starts, c.ends) {
+            if b <= a {
+                return Err(usage(format!("{at}: ends {b} is not after starts {a}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn run(args: &CostArgs, cfg: &Config) -> Result<(), CliError> {

@@ -58,6 +58,32 @@ fn rec_value(
     }
 }
 
+/// The arithmetic of existing reservations a change leaves unused (see engine::cost::stranded).
+fn stranded_evidence(plan: &crate::engine::cost::plan::GroupPlans, change: &str) -> Vec<String> {
+    plan.stranded
+        .iter()
+        .filter(|s| s.change == change)
+        .map(|s| s.arithmetic.clone())
+        .collect()
+}
+
+/// " (when the reservation ends on DATE)" where a change should wait for a reservation.
+fn defer_note(plan: &crate::engine::cost::plan::GroupPlans, change: &str) -> String {
+    plan.stranded
+        .iter()
+        .find(|s| s.change == change && s.defer)
+        .map(|s| {
+            format!(
+                " (when the reservation ends{})",
+                s.ends
+                    .as_deref()
+                    .map(|e| format!(" on {}", e.get(..10).unwrap_or(e)))
+                    .unwrap_or_default()
+            )
+        })
+        .unwrap_or_default()
+}
+
 fn status_note(s: PriceStatus) -> &'static str {
     match s {
         PriceStatus::Verified => "verified price",
@@ -137,10 +163,17 @@ pub fn build(
                         }
                     }
                 }
+                ev.extend(stranded_evidence(plan, "instance_type"));
                 out.push(rec(
                     RecommendationKind::InstanceType,
                     gid.clone(),
-                    format!("{}: move {} to {}", g.name, a.current.name, r.name),
+                    format!(
+                        "{}: move {} to {}{}",
+                        g.name,
+                        a.current.name,
+                        r.name,
+                        defer_note(plan, "instance_type")
+                    ),
                     ev,
                     *s,
                     if a.caveat.is_some() {
@@ -190,6 +223,7 @@ pub fn build(
                     waste.idle_off_hours_usd_month
                 ));
             }
+            ev.extend(stranded_evidence(plan, "schedule"));
             let artifact = match &plan.schedule_document {
                 Some(doc) => Artifact::Policy(doc.clone()).to_value(),
                 None => {
@@ -200,7 +234,12 @@ pub fn build(
             out.push(rec_value(
                 RecommendationKind::Schedule,
                 gid.clone(),
-                format!("{}: {}", g.name, w.describe()),
+                format!(
+                    "{}: {}{}",
+                    g.name,
+                    w.describe(),
+                    defer_note(plan, "schedule")
+                ),
                 ev,
                 *s,
                 if w.floor == 0 {
@@ -216,14 +255,15 @@ pub fn build(
                 RecommendationKind::Spot,
                 gid.clone(),
                 format!(
-                    "{}: on-demand base {} + {}% above it, spot for the rest across {} types ({} pools)",
+                    "{}: on-demand base {} + {}% above it, spot for the rest across {} types ({} pools){}",
                     g.name,
                     sp.on_demand_base,
                     sp.on_demand_percentage_above_base,
                     sp.pools.len(),
-                    sp.pool_count
+                    sp.pool_count,
+                    defer_note(plan, "spot")
                 ),
-                vec![
+                [
                     sp.reasons.join("; "),
                     format!(
                         "on demand: base {} plus {}% of the capacity above it; together they carry the SLO in every hour after the largest pool is reclaimed ({:.0}% of spot: price-capacity-optimized may fill one pool per zone, only the zones are balanced)",
@@ -241,7 +281,21 @@ pub fn build(
                         "monthly ${:.0} -> ${:.0} ({:.0}% less than all on-demand); fallback: on-demand when spot capacity is short",
                         sp.saving.current_usd_month, sp.saving.projected_usd_month, sp.saving.saving_pct
                     ),
-                ],
+                ]
+                .into_iter()
+                .chain(sp.binding.as_ref().map(|b| {
+                    format!(
+                        "the mix is set by {}: {} instances, {} needed by the SLO, {:.1} left after losing the largest pool",
+                        b.at_unix
+                            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                            .map_or_else(|| format!("step {}", b.index), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                        b.provisioned,
+                        b.required,
+                        b.after_loss
+                    )
+                }))
+                .chain(stranded_evidence(plan, "spot"))
+                .collect(),
                 *s,
                 Risk::Medium,
                 Artifact::Spot(SpotArtifact {
@@ -287,12 +341,16 @@ pub fn build(
                 RecommendationKind::Commitment,
                 gid.clone(),
                 format!(
-                    "{}: {:?} {}y for {:.1} {unit} (${:.3}/h committed)",
+                    "{}: {:?} {}y for {:.1} {unit} (${:.3}/h committed){}",
                     g.name,
                     c.option.kind,
                     c.option.term_years,
                     c.level_instances,
-                    c.hourly_commitment_usd
+                    c.hourly_commitment_usd,
+                    plan.commitment_starts
+                        .as_deref()
+                        .map(|d| format!(" starting {}", d.get(..10).unwrap_or(d)))
+                        .unwrap_or_default()
                 ),
                 vec![
                     format!(
@@ -309,7 +367,18 @@ pub fn build(
                     ),
                     format!("covers {covered}; flexibility: {}; discount {} ({:?})", c.option.flexibility, c.option.discount, c.option.status),
                     format!("compared: {}", if others.is_empty() { "none".into() } else { others.join(", ") }),
-                ],
+                ]
+                .into_iter()
+                .chain(plan.commitment_starts.as_ref().and_then(|d| {
+                    let r = plan.stranded.iter().find(|r| r.change == "instance_type" && r.defer)?;
+                    Some(format!(
+                        "the type move waits for the existing reservation's end ({d}), so this commitment for the new type starts then (AWS lets Reserved Instances and Savings Plans be bought queued for a later start): over 12 months ${:.1} x (1 - {:.0}/{:.0} h) = ${s:.1}/month",
+                        s / (1.0 - r.hours_left / crate::engine::cost::stranded::HORIZON_HOURS).max(1e-9),
+                        r.hours_left,
+                        crate::engine::cost::stranded::HORIZON_HOURS
+                    ))
+                }))
+                .collect(),
                 *s,
                 Risk::Low,
                 Artifact::Commitment(CommitmentArtifact {
@@ -384,6 +453,13 @@ pub fn build(
                         "billed from {} minutes before each rise (allocation takes a few minutes); Application Auto Scaling scheduled actions on lambda:function:ProvisionedConcurrency apply it to each of the {functions} functions",
                         crate::engine::cost::serverless::SCHEDULE_LEAD_SECONDS / 60
                     ),
+                    match &plan.concurrency_schedule_document {
+                        Some(doc) => format!(
+                            "{} scheduled actions (PutScheduledAction, daily cron in UTC, MinCapacity = MaxCapacity = the level) in the report's plans[].concurrency_schedule_document, read back step by step to the levels costed; apply per function with `aws application-autoscaling put-scheduled-action`",
+                            doc["ScheduledActions"].as_array().map_or(0, Vec::len)
+                        ),
+                        None => "no scheduled-action document".into(),
+                    },
                 ],
                 *s,
                 Risk::Low,

@@ -150,6 +150,8 @@ pub fn existing(s: &Scenario) -> Vec<ExistingCommitment> {
             count: c.count,
             commitment_usd_per_hour: c.commitment_usd_per_hour,
             effective_usd_per_hour: c.effective_usd_per_hour,
+            starts: Some(c.starts),
+            ends: Some(c.ends),
         })
         .collect()
 }

@@ -13,9 +13,10 @@ use super::plan::ExistingCommitment;
 #[derive(Debug, Clone)]
 struct PlanPool {
     region: Option<String>,
-    usd_per_hour: f64,
     /// $/h of commitment left in each hour.
     left: Vec<f64>,
+    /// $ committed over the hours it is active.
+    committed: f64,
     /// On-demand $ covered and offered to it, summed over hours.
     covered_od_usd: f64,
     offered_od_usd: f64,
@@ -24,6 +25,8 @@ struct PlanPool {
 #[derive(Debug, Clone)]
 struct ReservedPool {
     count: f64,
+    /// Reserved instance-hours while active (the utilization denominator).
+    capacity: f64,
     /// Reserved instances left in each hour.
     left: Vec<f64>,
     used: f64,
@@ -73,11 +76,34 @@ impl Pools {
     /// Pools of `existing` over `hours` hours. Reservations need type, region and count;
     /// savings plans a $/h commitment.
     pub fn new(existing: &[ExistingCommitment], hours: usize) -> Pools {
+        Pools::new_at(existing, hours, None)
+    }
+
+    /// [`Pools::new`] for hours starting at `first_hour_unix`: a commitment covers only the
+    /// hours between its start and end (all of them where those are unknown).
+    pub fn new_at(
+        existing: &[ExistingCommitment],
+        hours: usize,
+        first_hour_unix: Option<i64>,
+    ) -> Pools {
         let mut p = Pools {
             hours,
             ..Pools::default()
         };
         for e in existing {
+            let active = |h: usize| -> f64 {
+                let Some(first) = first_hour_unix else {
+                    return 1.0;
+                };
+                let t = first + h as i64 * 3600;
+                let started = e.starts.is_none_or(|s| t + 3600 > s.timestamp());
+                let running = e.ends.is_none_or(|end| t < end.timestamp());
+                if started && running {
+                    1.0
+                } else {
+                    0.0
+                }
+            };
             match (
                 &e.instance_type,
                 &e.region,
@@ -90,19 +116,21 @@ impl Pools {
                             .entry((t.clone(), r.clone()))
                             .or_insert_with(|| ReservedPool {
                                 count: 0.0,
+                                capacity: 0.0,
                                 left: vec![0.0; hours],
                                 used: 0.0,
                                 usage: 0.0,
                             });
                     v.count += f64::from(n);
-                    for x in v.left.iter_mut() {
-                        *x += f64::from(n);
+                    for (h, x) in v.left.iter_mut().enumerate() {
+                        *x += f64::from(n) * active(h);
+                        v.capacity += f64::from(n) * active(h);
                     }
                 }
                 (_, _, _, Some(c)) if c > 0.0 => p.plans.push(PlanPool {
                     region: e.region.clone(),
-                    usd_per_hour: c,
-                    left: vec![c; hours],
+                    left: (0..hours).map(|h| c * active(h)).collect(),
+                    committed: (0..hours).map(|h| c * active(h)).sum(),
                     covered_od_usd: 0.0,
                     offered_od_usd: 0.0,
                 }),
@@ -121,8 +149,8 @@ impl Pools {
             (Some(t), Some(r), Some(_)) => {
                 let p = self.reserved.get(&(t.clone(), r.clone()))?;
                 Some(Use {
-                    utilization: if p.count > 0.0 {
-                        p.used / (p.count * hours)
+                    utilization: if p.capacity > 0.0 {
+                        p.used / p.capacity
                     } else {
                         0.0
                     },
@@ -132,9 +160,13 @@ impl Pools {
             }
             _ => {
                 let p = self.plans.get(plan_index)?;
-                let spent: f64 = p.left.iter().map(|l| p.usd_per_hour - l).sum();
+                let spent: f64 = p.committed - p.left.iter().sum::<f64>();
                 Some(Use {
-                    utilization: spent / (p.usd_per_hour * hours),
+                    utilization: if p.committed > 0.0 {
+                        spent / p.committed
+                    } else {
+                        0.0
+                    },
                     coverage: if p.offered_od_usd > 0.0 {
                         p.covered_od_usd / p.offered_od_usd
                     } else {
@@ -144,6 +176,14 @@ impl Pools {
                 })
             }
         }
+    }
+
+    /// Reserved instances of `instance_type` in `region` still free in each hour, if any are
+    /// held.
+    pub fn reserved_left(&self, instance_type: &str, region: &str) -> Option<Vec<f64>> {
+        self.reserved
+            .get(&(instance_type.to_string(), region.to_string()))
+            .map(|p| p.left.clone())
     }
 
     /// Covers hourly instance counts of `instance_type` in `region`: reservations of that type
@@ -236,6 +276,8 @@ mod tests {
             count: Some(n),
             commitment_usd_per_hour: None,
             effective_usd_per_hour: Some(0.121),
+            starts: None,
+            ends: None,
         }
     }
 
@@ -247,6 +289,8 @@ mod tests {
             count: None,
             commitment_usd_per_hour: Some(usd),
             effective_usd_per_hour: None,
+            starts: None,
+            ends: None,
         }
     }
 
@@ -294,5 +338,25 @@ mod tests {
         let c = p.cover_spend(&[2.0, 0.5], "us-east-1", 0.12);
         assert!((c.residual[0] - 1.0).abs() < 1e-9 && c.residual[1].abs() < 1e-9);
         assert!((c.by_savings_plan - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_commitment_covers_only_its_own_hours() {
+        // 10 RIs ending two hours into a four-hour history: hours 2 and 3 stay on demand, and
+        // utilization is over the 20 reserved instance-hours it was active (all used).
+        let mut r = ri(10);
+        r.ends = chrono::DateTime::from_timestamp(7200, 0);
+        let mut p = Pools::new_at(std::slice::from_ref(&r), 4, Some(0));
+        let c = p.cover_instances(&[12.0; 4], "m5.xlarge", "us-east-1", 0.192, 0.0);
+        assert_eq!(c.residual, vec![2.0, 2.0, 12.0, 12.0]);
+        let u = p.usage_of(&r, 0).unwrap();
+        assert!((u.utilization - 1.0).abs() < 1e-12, "{u:?}");
+        // A plan starting in hour 1 spends nothing in hour 0.
+        let mut sp = plan(1.0);
+        sp.starts = chrono::DateTime::from_timestamp(3600, 0);
+        let mut p = Pools::new_at(std::slice::from_ref(&sp), 2, Some(0));
+        let c = p.cover_spend(&[5.0, 5.0], "us-east-1", 0.0);
+        assert_eq!(c.residual, vec![5.0, 4.0]);
+        assert_eq!(p.usage_of(&sp, 0).unwrap().utilization, 1.0);
     }
 }

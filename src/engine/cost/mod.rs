@@ -10,12 +10,14 @@ pub mod commitment;
 pub mod existing;
 pub mod hourly;
 pub mod kubernetes;
+pub mod lambda_schedule;
 pub mod offhours;
 pub mod plan;
 pub mod rightsizing;
 pub mod savings;
 pub mod serverless;
 pub mod spot;
+pub mod stranded;
 pub mod waste;
 
 pub use crate::pricing::HOURS_PER_MONTH;

@@ -13,11 +13,13 @@ use super::commitment::{self, CommitmentOption, CommitmentPlan};
 use super::existing::{Covered, Pools};
 use super::hourly::HourlyCapacity;
 use super::kubernetes::{self, Allocation, NodeRates, PodHour};
+use super::lambda_schedule;
 use super::offhours;
 use super::rightsizing::{self, Candidate, InstanceLoad, InstanceTypeAdvice};
 use super::savings::{saving, Saving};
 use super::serverless::{self, ConcurrencyPlan, FunctionUsage};
 use super::spot::{self, SpotInputs, SpotPlan};
+use super::stranded;
 use super::waste::{self, Waste};
 use super::HOURS_PER_MONTH;
 use crate::artifact::CommitmentType;
@@ -107,17 +109,31 @@ pub struct OffHours {
     pub document: Option<crate::artifact::PolicyArtifact>,
 }
 
-/// An existing reserved instance / savings plan / CUD.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An existing reserved instance / savings plan / CUD (from a scenario, or `[cost]
+/// commitments` in the config).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExistingCommitment {
+    /// `reserved_instance`, `reserved_db_instance`, `savings_plan` (or `committed_use`).
     pub kind: String,
+    #[serde(default)]
     pub instance_type: Option<String>,
+    #[serde(default)]
     pub region: Option<String>,
+    #[serde(default)]
     pub count: Option<u32>,
+    #[serde(default)]
     pub commitment_usd_per_hour: Option<f64>,
     /// What a reservation costs an hour per instance, all fees spread (None: the catalog's
     /// 1-year rate).
+    #[serde(default)]
     pub effective_usd_per_hour: Option<f64>,
+    /// When it started and ends: it covers only the hours in between, and a change that
+    /// leaves it unused loses its value until the end.
+    #[serde(default)]
+    pub starts: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub ends: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,8 +184,19 @@ pub struct GroupPlans {
     /// Lambda: provisioned concurrency per function by UTC hour of day, when a schedule beats
     /// the constant level (a recurring burst provisioned only while it runs).
     pub concurrency_by_hour_utc: Option<Vec<u32>>,
+    /// Lambda: the Application Auto Scaling scheduled actions applying that schedule (per
+    /// function), read back step by step to the costed levels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_schedule_document: Option<serde_json::Value>,
     /// Lambda: saving of moving the functions to arm64 (Graviton).
     pub lambda_arm_saving_usd_month: Option<f64>,
+    /// Existing reservations a change leaves unused until they end, and what that takes off
+    /// the change's saving.
+    pub stranded: Vec<super::stranded::Stranded>,
+    /// When the recommended commitment should start, where a type move waits for an existing
+    /// reservation's end (the commitment is for the new type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment_starts: Option<String>,
     /// Saving of each step as applied in order (instance_type, spot, commitment, concurrency).
     pub applied: BTreeMap<String, f64>,
     pub notes: Vec<String>,
@@ -409,7 +436,25 @@ pub fn analyze(
         .map(|g| hourly(g, &g.capacity).len())
         .max()
         .unwrap_or(0);
-    let mut inventory_left = Pools::new(existing, n_hours);
+    // Hourly series start on the hour of the earliest group; "now" is the end of the history.
+    let first_hour = groups
+        .iter()
+        .map(|g| g.start_unix - g.start_unix.rem_euclid(3600))
+        .min();
+    let history_end = groups
+        .iter()
+        .map(|g| g.start_unix + g.capacity.len() as i64 * g.step_seconds)
+        .max()
+        .unwrap_or(0);
+    let mut inventory_left = Pools::new_at(existing, n_hours, first_hour);
+    // Reservations only, taken by today's usage group by group: what each group's changes can
+    // leave unused.
+    let reservations: Vec<ExistingCommitment> = existing
+        .iter()
+        .filter(|e| e.instance_type.is_some() && e.region.is_some() && e.count.is_some())
+        .cloned()
+        .collect();
+    let mut strand_pools = Pools::new_at(&reservations, n_hours, first_hour);
     // Lambda spend a savings plan can cover ($/h on demand), now and projected.
     let mut lambda_now: Vec<f64> = Vec::new();
     let mut lambda_proj: Vec<f64> = Vec::new();
@@ -426,7 +471,10 @@ pub fn analyze(
             schedule_note: None,
             schedule_document: None,
             concurrency_by_hour_utc: None,
+            concurrency_schedule_document: None,
             lambda_arm_saving_usd_month: None,
+            stranded: Vec::new(),
+            commitment_starts: None,
             applied: BTreeMap::new(),
             notes: vec![format!("capacity: {}", g.capacity_source)],
         };
@@ -565,11 +613,11 @@ pub fn analyze(
                     .collect();
                 let required_steps: Vec<f64> =
                     g.required.iter().map(|c| (c * type_ratio).ceil()).collect();
-                let sp = spot::plan(&SpotInputs {
+                let by_steps = !g.required.is_empty() && g.required.len() == base_steps.len();
+                let mut sp = spot::plan(&SpotInputs {
                     provisioned: &fleet_h,
                     required: &required,
-                    steps: (!g.required.is_empty() && g.required.len() == base_steps.len())
-                        .then_some((fleet_steps.as_slice(), required_steps.as_slice())),
+                    steps: by_steps.then_some((fleet_steps.as_slice(), required_steps.as_slice())),
                     on_demand_usd: od_type.1,
                     spot_discount: rates.spot_discount,
                     interruptions_per_instance_month: rates
@@ -580,6 +628,13 @@ pub fn analyze(
                     stateless: g.stateless && !is_db,
                     startup_seconds: g.startup_seconds,
                 });
+                if let Some(b) = sp.binding.as_mut() {
+                    b.at_unix = Some(if by_steps {
+                        g.start_unix + b.index as i64 * g.step_seconds
+                    } else {
+                        g.start_unix - g.start_unix.rem_euclid(3600) + b.index as i64 * 3600
+                    });
+                }
                 if let Some((b, share)) = g.spot_now {
                     p.notes.push(format!(
                         "already on spot: base {b}, {:.0}% of capacity above it on spot",
@@ -646,6 +701,79 @@ pub fn analyze(
                     projected -= best.saving.saving_usd_month;
                     committed_proj += best.hourly_commitment_usd * HOURS_PER_MONTH;
                 }
+                // 4. Reservations of the current type the changes leave unused until they end.
+                if let Some(left) = strand_pools.reserved_left(instance_type, region) {
+                    let zeros = vec![0.0; cap_h.len()];
+                    let moved = od_type.0 != *instance_type;
+                    let after_type: &[f64] = if moved { &zeros } else { &fleet_h };
+                    let after_spot_h: &[f64] = if moved { &zeros } else { &od_hourly };
+                    let (desc, ends) = reservation_of(&reservations, instance_type, region);
+                    let hours_left = ends.map(|e| (e.timestamp() - history_end) as f64 / 3600.0);
+                    // While a move waits for the reservation's end, the spot mix runs on the
+                    // current type: its on-demand part there, in current-type instances.
+                    let od_on_current: Vec<f64> =
+                        od_hourly.iter().map(|c| c / type_ratio.max(1e-9)).collect();
+                    for change in ["schedule", "instance_type", "spot"] {
+                        let deferred_move = p
+                            .stranded
+                            .iter()
+                            .any(|r| r.change == "instance_type" && r.defer);
+                        let unused = match change {
+                            "schedule" => {
+                                stranded::covered(&cap_h, &left) - stranded::covered(&base_h, &left)
+                            }
+                            "instance_type" => {
+                                stranded::covered(&base_h, &left)
+                                    - stranded::covered(after_type, &left)
+                            }
+                            _ if deferred_move => {
+                                stranded::covered(&base_h, &left)
+                                    - stranded::covered(&od_on_current, &left)
+                            }
+                            _ => {
+                                stranded::covered(after_type, &left)
+                                    - stranded::covered(after_spot_h, &left)
+                            }
+                        };
+                        let Some(s) = p.applied.get(change).copied() else {
+                            continue;
+                        };
+                        if let Some(r) = stranded::record(
+                            change,
+                            desc.clone(),
+                            ends.map(|e| e.to_rfc3339()),
+                            hours_left,
+                            unused,
+                            od,
+                            s,
+                        ) {
+                            projected += s - r.saving_usd_month_after;
+                            p.applied.insert(change.into(), r.saving_usd_month_after);
+                            p.stranded.push(r);
+                        }
+                    }
+                    // A new commitment tied to the new type (not a Compute Savings Plan, which
+                    // also covers the current one) is bought to start when the move happens.
+                    let deferred = p
+                        .stranded
+                        .iter()
+                        .find(|r| r.change == "instance_type" && r.defer)
+                        .map(|r| (r.hours_left, r.ends.clone()));
+                    if let (Some((h, ends)), Some(best)) = (deferred, p.commitments.first()) {
+                        if best.option.kind != CommitmentType::ComputeSavingsPlan {
+                            if let Some(s) = p.applied.get("commitment").copied() {
+                                let after = s * (1.0 - h / stranded::HORIZON_HOURS);
+                                projected += s - after;
+                                p.applied.insert("commitment".into(), after);
+                                p.commitment_starts =
+                                    Some(ends.unwrap_or_else(|| {
+                                        "when the reservation ends".to_string()
+                                    }));
+                            }
+                        }
+                    }
+                }
+                strand_pools.cover_instances(&cap_h, instance_type, region, od, 0.0);
                 let committed_paid = p
                     .commitments
                     .first()
@@ -754,10 +882,28 @@ pub fn analyze(
                 let constant = serverless::monthly_cost(&u, target_rates, provisioned) * n;
                 let by_hour = serverless::monthly_cost_per_step(&u, target_rates, &scheduled) * n;
                 if by_hour < constant - 0.005 {
-                    p.applied.insert("schedule".into(), constant - by_hour);
-                    projected -= constant - by_hour;
-                    pc_per_step = scheduled;
-                    p.concurrency_by_hour_utc = Some(levels.to_vec());
+                    // The document applied must read back to the levels costed.
+                    let doc = lambda_schedule::document(&g.name, &levels);
+                    match lambda_schedule::replay(
+                        &doc,
+                        g.start_unix,
+                        g.step_seconds,
+                        scheduled.len(),
+                    ) {
+                        Ok(back) if back == scheduled => {
+                            p.applied.insert("schedule".into(), constant - by_hour);
+                            projected -= constant - by_hour;
+                            pc_per_step = scheduled;
+                            p.concurrency_by_hour_utc = Some(levels.to_vec());
+                            p.concurrency_schedule_document = Some(doc);
+                        }
+                        Ok(_) => p.notes.push(
+                            "provisioned concurrency by hour not recommended: its scheduled actions do not read back to the costed levels at this step".into(),
+                        ),
+                        Err(e) => p.notes.push(format!(
+                            "provisioned concurrency by hour not recommended: {e}"
+                        )),
+                    }
                 }
                 // A Compute Savings Plan on the duration and provisioned concurrency that
                 // remain, sized like any commitment: the unit is $ of on-demand spend an hour.
@@ -983,7 +1129,7 @@ pub fn analyze(
     let requests: f64 = costs.iter().filter_map(|c| c.requests_per_month).sum();
     let per_m = |usd: f64| (requests > 0.0).then(|| usd / requests * 1e6);
     // Now: today's usage offered to a fresh inventory in the same order (reservations first).
-    let mut now_pools = Pools::new(existing, n_hours);
+    let mut now_pools = Pools::new_at(existing, n_hours, first_hour);
     for ((t, r), h) in &usage_now {
         let od = catalog.on_demand(t, r).map_or(0.0, |p| p.usd_per_hour);
         let d = catalog
@@ -1042,6 +1188,31 @@ pub fn analyze(
         unverified_prices: ctx.unverified.into_iter().collect(),
         assumptions,
     })
+}
+
+/// The reservations of `instance_type` in `region` in words, and the latest end among them.
+fn reservation_of(
+    reservations: &[ExistingCommitment],
+    instance_type: &str,
+    region: &str,
+) -> (String, Option<chrono::DateTime<chrono::Utc>>) {
+    let of: Vec<&ExistingCommitment> = reservations
+        .iter()
+        .filter(|e| {
+            e.instance_type.as_deref() == Some(instance_type) && e.region.as_deref() == Some(region)
+        })
+        .collect();
+    let count: u32 = of.iter().filter_map(|e| e.count).sum();
+    let kind = of.first().map_or("reservation", |e| e.kind.as_str());
+    let ends = if of.iter().all(|e| e.ends.is_some()) {
+        of.iter().filter_map(|e| e.ends).max()
+    } else {
+        None
+    };
+    (
+        format!("existing {kind} {count} x {instance_type} in {region}"),
+        ends,
+    )
 }
 
 fn add_usage(m: &mut BTreeMap<(String, String), Vec<f64>>, key: (String, String), h: &[f64]) {

@@ -58,13 +58,56 @@ pub struct SpotPlan {
     pub blended_usd_per_hour: f64,
     pub expected_interruptions_per_month: f64,
     pub saving: Saving,
+    /// The step that sets the mix: the least SLO margin left after the largest pool is lost.
+    pub binding: Option<BindingStep>,
 }
 
-/// Capacity left after losing `lost_share` of the spot instances, with `base` on demand and
-/// `od_share` of the capacity above it on demand too.
+/// Where the on-demand part is tightest: at this step, after losing the largest pool, the
+/// fleet keeps `after_loss` instances against the SLO's `required`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BindingStep {
+    /// Index in the series the SLO was checked on (input steps, or hours).
+    pub index: usize,
+    /// Its start (set by the caller, who knows the series' clock).
+    pub at_unix: Option<i64>,
+    pub provisioned: f64,
+    pub required: f64,
+    pub after_loss: f64,
+}
+
+/// The step with the least margin (after losing the largest pool, minus what the SLO needs)
+/// among those where the fleet carried the SLO.
+pub fn binding_step(
+    provisioned: &[f64],
+    required: &[f64],
+    base: f64,
+    od_share: f64,
+    lost_share: f64,
+) -> Option<BindingStep> {
+    provisioned
+        .iter()
+        .zip(required)
+        .enumerate()
+        .filter(|(_, (p, r))| p.is_finite() && r.is_finite() && p >= r)
+        .map(|(i, (p, r))| BindingStep {
+            index: i,
+            at_unix: None,
+            provisioned: *p,
+            required: *r,
+            after_loss: after_losing_largest(base, *p, od_share, lost_share),
+        })
+        .min_by(|a, b| (a.after_loss - a.required).total_cmp(&(b.after_loss - b.required)))
+}
+
+/// Capacity left after losing the largest pool, `lost_share` of the spot instances rounded up
+/// to whole instances (zones are balanced to within one instance, so one zone can hold
+/// ceil(spot / zones)), with `base` on demand and `od_share` of the capacity above it on
+/// demand too.
 fn after_losing_largest(base: f64, provisioned: f64, od_share: f64, lost_share: f64) -> f64 {
     let above = (provisioned - base).max(0.0);
-    base.min(provisioned) + above * (od_share + (1.0 - od_share) * (1.0 - lost_share))
+    let spot = above * (1.0 - od_share);
+    let lost = (spot * lost_share - 1e-9).ceil().clamp(0.0, spot);
+    base.min(provisioned) + above - lost
 }
 
 /// The smallest whole on-demand base that, with `od_share` of the capacity above it on demand,
@@ -205,6 +248,18 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
     };
     let current = mean * i.on_demand_usd * HOURS_PER_MONTH;
     let projected = mean * blended * HOURS_PER_MONTH;
+    let binding = suitable
+        .then(|| {
+            let (check_p, check_r) = i.steps.unwrap_or((i.provisioned, i.required));
+            binding_step(
+                check_p,
+                check_r,
+                f64::from(base),
+                f64::from(od_pct) / 100.0,
+                lost_share,
+            )
+        })
+        .flatten();
     SpotPlan {
         suitable,
         reasons,
@@ -217,6 +272,7 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
         blended_usd_per_hour: blended,
         expected_interruptions_per_month: mean * spot_share * i.interruptions_per_instance_month,
         saving: saving(current, projected, 0.0),
+        binding,
     }
 }
 
@@ -300,6 +356,24 @@ mod tests {
         assert!((plan.saving.saving_pct - 12.4).abs() < 1e-9);
         assert!((plan.spot_share - 0.2).abs() < 1e-12);
         assert_eq!(minimum_base(&p, &r, 0.0, 0.5), 80);
+        // The peak hour sets the mix: 100 x (0.8 + 0.2 x 1/2) = 90 left against 90 needed.
+        let b = plan.binding.expect("binding step");
+        assert_eq!((b.index, b.provisioned, b.required), (23, 100.0, 90.0));
+        assert!((b.after_loss - 90.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_zone_holds_its_share_of_spot_rounded_up() {
+        // 10 instances all on spot over 3 zones: the zones hold 4, 3 and 3, so losing the
+        // largest pool leaves 6. With 7 needed, a base of 1 leaves 9 spot (3 per zone):
+        // 1 + 9 - 3 = 7.
+        assert_eq!(after_losing_largest(0.0, 10.0, 0.0, 1.0 / 3.0), 6.0);
+        assert_eq!(minimum_base(&[10.0], &[7.0], 0.0, 1.0 / 3.0), 1);
+        // 9 spot over 2 zones: one holds 5, not 4.5.
+        assert_eq!(after_losing_largest(0.0, 9.0, 0.0, 0.5), 4.0);
+        // With a percentage on demand the spot part is fractional: 10 instances, 25% on
+        // demand = 2.5, spot 7.5 over 2 zones: one zone holds 4 (3.75 rounded up), 6 left.
+        assert_eq!(after_losing_largest(0.0, 10.0, 0.25, 0.5), 6.0);
     }
 
     #[test]
