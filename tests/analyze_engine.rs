@@ -209,6 +209,48 @@ fn ar1_noise_reports_no_seasonality() {
     assert!(a.peak_windows.is_empty());
 }
 
+/// Standard normal draws (xorshift + Box-Muller), deterministic per seed.
+fn gaussian(seed: u64, n: usize) -> Vec<f64> {
+    let mut state = seed | 1;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| (-2.0 * uniform().ln()).sqrt() * (2.0 * PI * uniform()).cos())
+        .collect()
+}
+
+#[test]
+fn noise_alone_gives_no_anomaly_windows() {
+    // 28 days at 5 minutes of white and of AR(1) Gaussian noise, five seeds each: points
+    // beyond 5 robust sigmas have a chance of ~6e-7 each, so the expected count over all
+    // ten series is ~0.05 windows. A detector that flags the ordinary tails fails here.
+    let n = 28 * 288;
+    let mut windows = Vec::new();
+    for seed in 1..=5u64 {
+        let white: Vec<f64> = gaussian(seed, n).iter().map(|z| 100.0 + 5.0 * z).collect();
+        let mut x = 0.0;
+        let ar1: Vec<f64> = gaussian(seed + 100, n)
+            .iter()
+            .map(|z| {
+                x = 0.8 * x + 3.0 * z;
+                100.0 + x
+            })
+            .collect();
+        for v in [white, ar1] {
+            windows.extend(analyze_workload(1_700_000_000, 300, &v).anomalies);
+        }
+    }
+    assert!(
+        windows.len() <= 1,
+        "{} windows on noise: {windows:?}",
+        windows.len()
+    );
+}
+
 #[test]
 fn degenerate_series_never_panic() {
     let cases: Vec<(&str, Vec<f64>)> = vec![
