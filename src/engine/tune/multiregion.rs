@@ -132,7 +132,7 @@ fn plan_doc(
     start: i64,
     step: i64,
     train: &[f64],
-) -> Result<(PolicyDoc, u32, Option<ScheduleProposal>, f64), String> {
+) -> Result<(PolicyDoc, u32, Option<ScheduleProposal>, f64, PlanKey), String> {
     let mut best: Option<(PlanKey, PolicyDoc, u32, Option<ScheduleProposal>, f64)> = None;
     for target in TARGETS {
         let (doc, base_min, schedule) = plan_at(r, start, step, train, target)?;
@@ -152,7 +152,7 @@ fn plan_doc(
             best = Some((key, doc, base_min, schedule, target));
         }
     }
-    best.map(|(_, d, m, s, t)| (d, m, s, t))
+    best.map(|(k, d, m, s, t)| (d, m, s, t, k))
         .ok_or_else(|| format!("{}: no plan", r.name))
 }
 
@@ -243,7 +243,7 @@ pub fn plan(req: &MultiRegionRequest) -> Result<MultiRegionOutcome, String> {
     let mut planned = Vec::new();
     for r in &req.regions {
         let (train, held) = r.demand.split_at(split);
-        let (doc, base_min, schedule, target) = plan_doc(r, req.start, step, train)?;
+        let (doc, base_min, schedule, target, key) = plan_doc(r, req.start, step, train)?;
         let mut current = (r.current)();
         let cur = run(current.as_mut(), held_start, step, held, r, None)?;
         let mut p = doc.autoscaler().map_err(|e| format!("{}: {e}", r.name))?;
@@ -253,10 +253,20 @@ pub fn plan(req: &MultiRegionRequest) -> Result<MultiRegionOutcome, String> {
             Figures::of(&new.summary, &r.slo),
         );
         let mut lines = vec![
-            format!(
-                "target tracking: ASGAverageCPUUtilization {target:.0}% (of {}, the cheapest without thrash keeping the Slo on the training part)",
-                TARGETS.map(|t| format!("{t:.0}")).join("/")
-            ),
+            {
+                let of = TARGETS.map(|t| format!("{t:.0}")).join("/");
+                // Say which rule chose it: a plan that thrashed on training must not read as
+                // one that did not.
+                let why = if key.0 {
+                    format!(
+                        "none kept the Slo without thrash on the training part; the fewest thrash events ({}) and SLA minutes",
+                        key.1
+                    )
+                } else {
+                    "the cheapest without thrash keeping the Slo on the training part".to_string()
+                };
+                format!("target tracking: ASGAverageCPUUtilization {target:.0}% (of {of}, {why})")
+            },
             format!(
                 "MinSize {base_min} (p5 demand {:.0} rps at {:.0}%)",
                 quantile(train, TROUGH_QUANTILE),
