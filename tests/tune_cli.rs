@@ -244,13 +244,23 @@ fn multiregion_plans_each_region_in_local_time_and_checks_spilling() {
             .iter()
             .find(|r| r["group"] == group)
             .expect("region");
-        let actions = r["document"]["ScheduledActions"]
+        let proposed = r["schedule"]["proposal"]["actions"]
             .as_array()
-            .expect("actions");
-        assert!(!actions.is_empty(), "{group}: {r}");
+            .expect("proposed actions");
+        assert!(!proposed.is_empty(), "{group}: {r}");
+        // The recommended document carries them only when the search chose them.
+        let chosen = r["document"]["ScheduledActions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for a in proposed.iter().chain(&chosen) {
+            assert_eq!(a["TimeZone"], zone, "{group}: {a}");
+        }
         assert!(
-            actions.iter().all(|a| a["TimeZone"] == zone),
-            "{group}: {actions:?}"
+            r["schedule"]["verdict"]
+                .as_str()
+                .is_some_and(|v| !v.is_empty()),
+            "{group}: {r}"
         );
         // A plan that does not hold makes the exit code 1.
         if r["holds"] == false {
@@ -278,5 +288,63 @@ fn multiregion_plans_each_region_in_local_time_and_checks_spilling() {
     assert!(
         text.contains("round trip 214 ms is not under the 100 ms cross-region limit"),
         "{text}"
+    );
+}
+
+/// A scenario group that runs a fixed fleet has no policy of its own; `--policy` gives the
+/// search one to start from (the help says it replaces the scenario's), and the single-group
+/// search proposes schedules on the group's local clock.
+#[test]
+fn policy_file_replaces_a_fixed_fleets_missing_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "asg.json",
+        r#"{"AutoScalingGroupName":"api-ap-southeast-1","MinSize":4,"MaxSize":40,
+            "ScalingPolicies":[{"PolicyName":"cpu","PolicyType":"TargetTrackingScaling",
+            "TargetTrackingConfiguration":{"PredefinedMetricSpecification":
+            {"PredefinedMetricType":"ASGAverageCPUUtilization"},"TargetValue":60}}]}"#,
+    );
+    let base = [
+        "tune",
+        "--scenario",
+        "multiregion",
+        "--group",
+        "api-ap-southeast-1",
+        "--duration",
+        "6d",
+        "--search",
+        "small",
+        "--format",
+        "json",
+    ];
+    let without = scaletop(&base);
+    assert_eq!(without.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("give one with --policy"));
+
+    let mut args = base.to_vec();
+    args.extend(["--policy", policy.as_str()]);
+    let out = scaletop(&args);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        v["current"]["describe"]
+            .as_str()
+            .is_some_and(|d| d.contains("target 60")),
+        "{}",
+        v["current"]
+    );
+    // ap-southeast-1 is UTC+8: its peak-hour schedule recurs in Etc/GMT-8.
+    let actions = v["schedule"]["proposal"]["actions"]
+        .as_array()
+        .expect("proposed actions");
+    assert!(!actions.is_empty());
+    assert!(
+        actions.iter().all(|a| a["TimeZone"] == "Etc/GMT-8"),
+        "{actions:?}"
     );
 }

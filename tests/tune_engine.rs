@@ -30,6 +30,7 @@ fn run(d: &GroupData) -> TuneOutcome {
         prune: true,
         visit: None,
         metric_choice: None,
+        utc_offset_hours: 0,
     };
     tune(&req, &SearchControl::default()).expect("tune")
 }
@@ -74,7 +75,7 @@ fn microservices_recommendations_do_not_thrash_on_heldout_at_no_more_cost() {
     // A planted thrasher (70% CPU, 5% tolerance, no scale-down window) and a well-behaved
     // service.
     for group in ["recommendations", "frontend"] {
-        let d = scenario_group("microservices", Some(group), 7 * 86_400, 60, 1).unwrap();
+        let d = scenario_group("microservices", Some(group), 7 * 86_400, 60, 1, None).unwrap();
         let o = run(&d);
         let (rec, cur) = heldout(&d, &o);
         assert_eq!(rec.thrash_events, 0, "{group}: {rec:?}");
@@ -95,7 +96,7 @@ fn microservices_recommendations_do_not_thrash_on_heldout_at_no_more_cost() {
 
 #[test]
 fn ecommerce_saving_with_the_slo_kept_on_heldout() {
-    let d = scenario_group("ecommerce", Some("storefront"), 14 * 86_400, 60, 1).unwrap();
+    let d = scenario_group("ecommerce", Some("storefront"), 14 * 86_400, 60, 1, None).unwrap();
     let o = run(&d);
     let (rec, cur) = heldout(&d, &o);
     let budget = (1.0 - d.slo.availability) * rec.duration_hours * 60.0;
@@ -116,7 +117,7 @@ fn ecommerce_saving_with_the_slo_kept_on_heldout() {
 
 #[test]
 fn game_servers_spike_to_100k_users_or_the_reason() {
-    let d = scenario_group("game", Some("game-servers"), 4 * 86_400, 60, 1).unwrap();
+    let d = scenario_group("game", Some("game-servers"), 4 * 86_400, 60, 1, None).unwrap();
     // 100K concurrent players: one connection per request per second on this group.
     let peak = 100_000.0;
     let r = spike(&d.current, &d.cap, &d.slo, 0.0, peak, 240, 300).unwrap();

@@ -146,6 +146,8 @@ pub struct GroupData {
     pub cap: CapacityModel,
     pub slo: Slo,
     pub current: PolicyDoc,
+    /// The group's local clock, hours east of UTC (scenario groups; 0 for a file).
+    pub utc_offset_hours: i32,
 }
 
 /// Extra series a policy may read, by the names policies use.
@@ -155,6 +157,14 @@ const EXTRA: [(&str, MetricKind); 4] = [
     ("concurrency", MetricKind::Concurrency),
     ("connections", MetricKind::Connections),
 ];
+
+fn space_size(search: SearchArg) -> SpaceSize {
+    match search {
+        SearchArg::Small => SpaceSize::Small,
+        SearchArg::Default => SpaceSize::Default,
+        SearchArg::Large => SpaceSize::Large,
+    }
+}
 
 fn read_policy(path: &std::path::Path) -> Result<PolicyDoc, CliError> {
     let text =
@@ -168,13 +178,15 @@ fn seconds(flag: &str, text: &str) -> Result<u64, CliError> {
         .map_err(|e| usage(format!("--{flag}: {e}")))
 }
 
-/// The scenario group's history from the simulator, with its model and current policy.
+/// The scenario group's history from the simulator, with its model and current policy
+/// (`policy`, when given, instead of the scenario's: a fixed fleet has none to tune).
 pub fn scenario_group(
     name: &str,
     group: Option<&str>,
     duration_seconds: u64,
     step_seconds: u64,
     seed: u64,
+    policy: Option<PolicyDoc>,
 ) -> Result<GroupData, CliError> {
     let scenario = Scenario::load(name).map_err(usage)?;
     let groups = scenario.sim_groups();
@@ -203,13 +215,16 @@ pub fn scenario_group(
         }
     };
     let g = &groups[index];
-    let current = policy_doc(
-        &g.info.id,
-        &g.policy,
-        g.capacity.min_replicas,
-        g.capacity.max_replicas,
-    )
-    .map_err(|e| usage(format!("group {}: {e} (give one with --policy)", g.name())))?;
+    let current = match policy {
+        Some(p) => p,
+        None => policy_doc(
+            &g.info.id,
+            &g.policy,
+            g.capacity.min_replicas,
+            g.capacity.max_replicas,
+        )
+        .map_err(|e| usage(format!("group {}: {e} (give one with --policy)", g.name())))?,
+    };
     let mut sim = Simulator::new(&scenario, seed);
     let mut frame = sim.new_frame();
     let steps = duration_seconds / step_seconds.max(1);
@@ -250,6 +265,7 @@ pub fn scenario_group(
         cap: g.capacity.clone(),
         slo: g.info.slo.clone().unwrap_or_default(),
         current,
+        utc_offset_hours: (g.utc_offset_seconds / 3600.0).round() as i32,
     })
 }
 
@@ -342,6 +358,7 @@ fn group_data(args: &TuneArgs) -> Result<GroupData, CliError> {
                 },
                 slo: Slo::default(),
                 current,
+                utc_offset_hours: 0,
             }
         }
         (None, Some(name)) => {
@@ -349,17 +366,15 @@ fn group_data(args: &TuneArgs) -> Result<GroupData, CliError> {
             if step == 0 {
                 return Err(usage("--step must be positive"));
             }
-            let mut d = scenario_group(
+            let policy = args.policy.as_deref().map(read_policy).transpose()?;
+            scenario_group(
                 name,
                 args.group.as_deref(),
                 seconds("duration", &args.duration)?,
                 step,
                 args.seed,
-            )?;
-            if let Some(p) = &args.policy {
-                d.current = read_policy(p)?;
-            }
-            d
+                policy,
+            )?
         }
         (None, None) => return Err(usage("give --input FILE or --scenario NAME")),
     };
@@ -501,6 +516,7 @@ pub fn run(args: &TuneArgs) -> Result<(), CliError> {
                 seconds("duration", &args.duration)?,
                 step,
                 args.seed,
+                space_size(args.search),
                 args.format,
             );
         }
@@ -523,11 +539,7 @@ pub fn run(args: &TuneArgs) -> Result<(), CliError> {
         slo: data.slo.clone(),
         current: data.current.clone(),
         kinds: kinds(args.policy_kind, &data.current),
-        size: match args.search {
-            SearchArg::Small => SpaceSize::Small,
-            SearchArg::Default => SpaceSize::Default,
-            SearchArg::Large => SpaceSize::Large,
-        },
+        size: space_size(args.search),
         threads: threads.max(1),
         prune: !args.no_prune,
         metric_choice: if args.policy_kind == KindArg::Auto {
@@ -535,6 +547,7 @@ pub fn run(args: &TuneArgs) -> Result<(), CliError> {
         } else {
             None
         },
+        utc_offset_hours: data.utc_offset_hours,
         visit: if args.exhaustive {
             Some(tune::Visit::All)
         } else if args.coarse_to_fine {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cli::{CliError, Format};
 use crate::engine::cost::offhours::FixedReplicas;
 use crate::engine::tune::multiregion::{plan, MultiRegionOutcome, MultiRegionRequest, RegionInput};
+use crate::engine::tune::SpaceSize;
 use crate::model::{MetricKind, PolicyModel};
 use crate::sim::{replayable_autoscaler, Scenario, Simulator};
 
@@ -38,6 +39,7 @@ pub fn run(
     duration_seconds: u64,
     step_seconds: u64,
     seed: u64,
+    size: SpaceSize,
     format: Format,
 ) -> Result<(), CliError> {
     let scenario = Scenario::load(name).map_err(usage)?;
@@ -56,13 +58,17 @@ pub fn run(
     let mut regions = Vec::new();
     for (g, d) in groups.iter().zip(&demand) {
         let (min, max) = (g.capacity.min_replicas, g.capacity.max_replicas);
-        let (label, fixed) = match &g.policy {
-            PolicyModel::Fixed { replicas } => (format!("fixed at {replicas} replicas"), *replicas),
+        let (label, fixed, base) = match &g.policy {
+            PolicyModel::Fixed { replicas } => {
+                (format!("fixed at {replicas} replicas"), *replicas, None)
+            }
             other => {
                 // Prove the policy replays before planning around it.
                 replayable_autoscaler(g.info.id.platform, g.name(), other, min, max)
                     .map_err(|e| usage(format!("group {}: {e}", g.name())))?;
-                ("the scenario's policy".to_string(), 0)
+                let base = super::tune::policy_doc(&g.info.id, other, min, max)
+                    .map_err(|e| usage(format!("group {}: {e}", g.name())))?;
+                ("the scenario's policy".to_string(), 0, Some(base))
             }
         };
         let policy = g.policy.clone();
@@ -88,6 +94,7 @@ pub fn run(
                     .unwrap_or_else(|_| Box::new(FixedReplicas { replicas: max, max })),
             }),
             current_label: label,
+            base,
         });
     }
     let req = MultiRegionRequest {
@@ -100,6 +107,8 @@ pub fn run(
             .map(|r| (r.from.clone(), r.to.clone(), r.rtt_ms))
             .collect(),
         max_rtt_ms: MAX_RTT_MS,
+        size,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let o = plan(&req).map_err(usage)?;
     let mut out = std::io::stdout().lock();

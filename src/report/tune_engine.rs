@@ -80,6 +80,7 @@ fn small_search(g: &GroupData) -> Result<TuneOutcome, String> {
         prune: true,
         visit: None,
         metric_choice: None,
+        utc_offset_hours: 0,
     };
     tune::tune(&req, &SearchControl::default()).map_err(|e| e.to_string())
 }
@@ -93,6 +94,7 @@ pub fn findings(run: &ScenarioRun, group: &str, search: bool) -> TuneFindings {
         run.duration_seconds,
         run.step_seconds,
         run.seed,
+        None,
     )
     .map_err(|e| e.message);
     match data {

@@ -110,6 +110,9 @@ pub struct TuneRequest<'a> {
     /// it would change what an HPA scales on, the search also tunes an HPA on the chosen
     /// metrics, and the policy-type sentence says which won.
     pub metric_choice: Option<MetricChoice>,
+    /// The group's local clock, hours east of UTC: proposed schedules find peaks and recur
+    /// in it (0: UTC).
+    pub utc_offset_hours: i32,
 }
 
 /// Spaces up to this size are searched exhaustively unless told otherwise.
@@ -382,7 +385,7 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
         ((trough_rps / (cap.capacity_per_replica_rps * 0.7)).ceil() as u32).max(1);
     let (cur_min, cur_max) = req.current.bounds();
     let proposal = match (&req.current, req.kinds.contains(&PolicyKind::AwsTarget)) {
-        (PolicyDoc::Asg(c), true) => schedule::propose(
+        (PolicyDoc::Asg(c), true) => schedule::propose_local(
             req.start,
             req.step_seconds,
             &req.demand[..cut],
@@ -390,6 +393,7 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
             cur_min,
             cur_max,
             &c.auto_scaling_group_name,
+            req.utc_offset_hours,
         ),
         _ => None,
     };
@@ -581,7 +585,7 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
                 "only with the schedule does target tracking keep the Slo (${:.0}/month)",
                 b.train.cost_usd_per_month
             ),
-            (_, None) => "no candidate with the schedule keeps the Slo".to_string(),
+            (_, None) => "no candidate with the schedule keeps the Slo without thrash".to_string(),
         };
         ScheduleCheck {
             proposal: p,
@@ -692,7 +696,10 @@ fn choice_sentence(
                 k.kind.words(),
                 b.train.cost_usd_per_month
             ),
-            None => format!("{} kept no candidate within the Slo", k.kind.words()),
+            None => format!(
+                "{} kept no candidate within the Slo without thrash",
+                k.kind.words()
+            ),
         })
         .collect();
     let compared = if others.is_empty() {

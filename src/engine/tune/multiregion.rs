@@ -1,29 +1,30 @@
-//! Follow-the-sun across regions. Per region: scheduled capacity ahead of the region's own
-//! peak windows, found and written in its local time (an Auto Scaling group with target
-//! tracking plus scheduled actions in the region's zone), replayed beside the current policy on
-//! the held-out 30% the plan did not see. Per neighbour pair: whether spilling one region's
-//! peak load to the other is allowed by the latency constraint — the round trip within the
-//! cross-region limit, and, by replay of the neighbour's plan carrying the spilled load, the
+//! Follow-the-sun across regions. Per region: the policy search of `tune` (target tracking,
+//! step and predictive scaling, each with its cooldowns or warm-up and minimum, target tracking
+//! also with scheduled capacity ahead of the region's own peak windows found and written in its
+//! local time), chosen on the first 70% of the history and replayed beside the current policy
+//! on the held-out 30% the search did not see. Per neighbour pair: whether spilling one
+//! region's peak load to the other is allowed by the latency constraint — the round trip within
+//! the cross-region limit, and, by replay of the neighbour's plan carrying the spilled load, the
 //! spilled requests' p95 (the neighbour's p95 plus the round trip) within the Slo.
 
 use serde::Serialize;
 
-use crate::engine::policy::aws_spec::AsgScalingConfig;
 use crate::engine::replay::{file_group, replay, Replay, ReplayInput};
 use crate::model::{CapacityModel, Slo};
 
 use super::doc::PolicyDoc;
-use super::schedule::{propose_local, ScheduleProposal};
+use super::search::SearchControl;
+use super::space::SpaceSize;
 use super::verdict::{sla_budget_minutes, Figures};
-use super::HOLDOUT_SHARE;
+use super::{auto_kinds, tune, PolicyKind, TuneOutcome, TuneRequest};
 
-/// Utilization the plan's floors are sized for.
+/// Utilization the base capacity of a spilling region is sized for.
 const PLAN_UTILIZATION: f64 = 0.7;
-/// Target-tracking CPU targets tried per region (replayed on the training part; the
-/// cheapest that keeps the Slo without thrash is planned).
-const TARGETS: [f64; 4] = [40.0, 50.0, 60.0, 70.0];
-/// Demand quantile the plan's base minimum serves at that utilization.
+/// Demand quantile a spilling region keeps serving itself (its base capacity).
 const TROUGH_QUANTILE: f64 = 0.05;
+/// CPU target of the search's starting document for a fixed fleet: the middle of the
+/// targets the search tries around it.
+const FIXED_FLEET_TARGET: f64 = 50.0;
 
 pub struct RegionInput<'a> {
     /// The group's name.
@@ -34,9 +35,12 @@ pub struct RegionInput<'a> {
     pub demand: &'a [f64],
     pub cap: CapacityModel,
     pub slo: Slo,
-    /// What the group runs today (fixed capacity in the scenario).
+    /// What the group runs today (fixed capacity in the scenario), replayed as it is.
     pub current: Box<dyn Fn() -> Box<dyn crate::engine::policy::Autoscaler + Send> + 'a>,
     pub current_label: String,
+    /// The current policy's document, which the search starts from (its kinds, names,
+    /// bounds); None for a fixed fleet: the search then starts from [`fleet_base`].
+    pub base: Option<PolicyDoc>,
 }
 
 pub struct MultiRegionRequest<'a> {
@@ -47,6 +51,9 @@ pub struct MultiRegionRequest<'a> {
     pub rtt_ms: Vec<(String, String, f64)>,
     /// The cross-region latency constraint, ms (scenarios.md: < 100 ms).
     pub max_rtt_ms: f64,
+    /// Each region's search space and threads.
+    pub size: SpaceSize,
+    pub threads: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,9 +62,19 @@ pub struct RegionPlan {
     pub region: String,
     pub utc_offset_hours: i32,
     pub current_policy: String,
-    /// The plan's lines: target tracking, the base minimum, one scheduled action per local
-    /// peak window.
+    /// The plan's lines: the recommended policy's settings, why this policy type, the
+    /// region's scheduled capacity and what replay made of it, the predictive alternative.
     pub plan: Vec<String>,
+    /// The recommended policy type (none when no candidate kept the Slo without thrash on
+    /// the training part).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PolicyKind>,
+    /// Candidates the region's search evaluated.
+    pub candidates: usize,
+    /// Scheduled capacity ahead of the region's local peaks (actions in its zone), and what
+    /// the search's replay made of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<super::ScheduleCheck>,
     /// Held-out replays.
     pub current: Figures,
     pub planned: Figures,
@@ -116,83 +133,32 @@ fn quantile(values: &[f64], q: f64) -> f64 {
     v[((v.len() - 1) as f64 * q).round() as usize]
 }
 
-fn replicas_for(rps: f64, cap: &CapacityModel) -> u32 {
-    (rps / (cap.capacity_per_replica_rps * PLAN_UTILIZATION)).ceil() as u32
+/// Replicas that serve the trough of the training part at [`PLAN_UTILIZATION`].
+fn base_replicas(train: &[f64], cap: &CapacityModel) -> u32 {
+    let need = quantile(train, TROUGH_QUANTILE) / (cap.capacity_per_replica_rps * PLAN_UTILIZATION);
+    (need.ceil() as u32).clamp(cap.min_replicas.max(1), cap.max_replicas.max(1))
 }
 
-/// The region's plan: target tracking at the CPU target of [`TARGETS`] that replays cheapest
-/// on the training part while keeping the Slo without thrash (else the one with the fewest
-/// thrash events and SLA minutes), a minimum for its trough, and scheduled minimums ahead of
-/// its local peak windows.
-/// Ordering of plan candidates: not eligible, thrash events, SLA minutes, cost.
-type PlanKey = (bool, usize, f64, f64);
-
-fn plan_doc(
-    r: &RegionInput,
-    start: i64,
-    step: i64,
-    train: &[f64],
-) -> Result<(PolicyDoc, u32, Option<ScheduleProposal>, f64, PlanKey), String> {
-    let mut best: Option<(PlanKey, PolicyDoc, u32, Option<ScheduleProposal>, f64)> = None;
-    for target in TARGETS {
-        let (doc, base_min, schedule) = plan_at(r, start, step, train, target)?;
-        let mut p = doc.autoscaler().map_err(|e| format!("{}: {e}", r.name))?;
-        let s = run(p.as_mut(), start, step, train, r, None)?.summary;
-        let ok = super::verdict::eligible(&s, &r.slo);
-        // Eligible first, then fewest thrash events, SLA minutes, cost.
-        let key = (!ok, s.thrash_events, s.sla_violation_minutes, s.cost_usd);
-        let better = best.as_ref().is_none_or(|(k, ..)| {
-            (key.0, key.1)
-                .cmp(&(k.0, k.1))
-                .then(key.2.total_cmp(&k.2))
-                .then(key.3.total_cmp(&k.3))
-                .is_lt()
-        });
-        if better {
-            best = Some((key, doc, base_min, schedule, target));
-        }
-    }
-    best.map(|(k, d, m, s, t)| (d, m, s, t, k))
-        .ok_or_else(|| format!("{}: no plan", r.name))
-}
-
-fn plan_at(
-    r: &RegionInput,
-    start: i64,
-    step: i64,
-    train: &[f64],
-    target: f64,
-) -> Result<(PolicyDoc, u32, Option<ScheduleProposal>), String> {
-    let max = r.cap.max_replicas.max(1);
-    let base_min = replicas_for(quantile(train, TROUGH_QUANTILE), &r.cap)
-        .clamp(r.cap.min_replicas.max(1), max);
-    let schedule = propose_local(
-        start,
-        step,
-        train,
-        &r.cap,
-        base_min,
-        max,
-        &r.name,
-        r.utc_offset_hours,
-    );
+/// The search's starting document for a fixed fleet: an Auto Scaling group whose minimum
+/// serves the trough of the training part (so scheduled capacity is proposed for the peaks
+/// above it, not measured against today's peak-sized fleet), the group's maximum, and target
+/// tracking on average CPU.
+fn fleet_base(name: &str, train: &[f64], cap: &CapacityModel) -> Result<PolicyDoc, String> {
+    let min = base_replicas(train, cap);
     let doc = serde_json::json!({
-        "AutoScalingGroupName": r.name,
-        "MinSize": base_min,
-        "MaxSize": max,
+        "AutoScalingGroupName": name,
+        "MinSize": min,
+        "MaxSize": cap.max_replicas.max(min),
         "ScalingPolicies": [{
-            "PolicyName": format!("{}-cpu{target:.0}", r.name),
+            "PolicyName": format!("{name}-cpu"),
             "PolicyType": "TargetTrackingScaling",
             "TargetTrackingConfiguration": {
                 "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
-                "TargetValue": target
+                "TargetValue": FIXED_FLEET_TARGET
             }
         }],
-        "ScheduledActions": schedule.as_ref().map_or(Vec::new(), |s| s.actions.clone()),
     });
-    let cfg = AsgScalingConfig::from_json(&doc.to_string())
-        .map_err(|e| format!("{}: plan document: {e}", r.name))?;
-    Ok((PolicyDoc::Asg(cfg), base_min, schedule))
+    PolicyDoc::parse(&doc.to_string()).map_err(|e| format!("{name}: fleet document: {e}"))
 }
 
 fn run(
@@ -220,6 +186,86 @@ fn run(
     .map_err(|e| format!("{}: {e}", r.name))
 }
 
+/// The region's search, on its whole history (the search holds out the last 30% itself).
+fn search(
+    req: &MultiRegionRequest,
+    r: &RegionInput,
+    base: &PolicyDoc,
+) -> Result<TuneOutcome, String> {
+    let t = TuneRequest {
+        group: file_group(&r.name),
+        start: req.start,
+        step_seconds: req.step_seconds,
+        demand: r.demand,
+        extra: Vec::new(),
+        cap: r.cap.clone(),
+        slo: r.slo.clone(),
+        current: base.clone(),
+        kinds: auto_kinds(base),
+        size: req.size,
+        threads: req.threads.max(1),
+        prune: true,
+        visit: None,
+        metric_choice: None,
+        utc_offset_hours: r.utc_offset_hours,
+    };
+    tune(&t, &SearchControl::default()).map_err(|e| format!("{}: {e}", r.name))
+}
+
+fn settings_line(settings: &[(String, String)]) -> String {
+    settings
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plan's lines: what was chosen and why, the region's schedule and the predictive
+/// alternative with their training figures.
+fn plan_lines(o: &TuneOutcome) -> Vec<String> {
+    let mut lines = Vec::new();
+    match (&o.recommended, &o.best_reachable) {
+        (Some(rec), _) => lines.push(format!(
+            "{}: {}",
+            rec.kind.words(),
+            settings_line(&rec.settings)
+        )),
+        (None, Some(p)) => lines.push(format!(
+            "no candidate kept the Slo without thrash on the training part; closest: {} {} ({:.0} SLA minutes, {} thrash pairs); the current policy stays",
+            p.kind.words(),
+            settings_line(&p.settings),
+            p.train.sla_violation_minutes,
+            p.train.thrash_events
+        )),
+        (None, None) => lines.push("no candidate completed; the current policy stays".into()),
+    }
+    lines.push(format!(
+        "searched {} candidates; {}",
+        o.candidates, o.choice
+    ));
+    match &o.schedule {
+        Some(s) => {
+            lines.extend(s.proposal.lines.iter().cloned());
+            lines.push(format!("schedule by replay: {}", s.verdict));
+        }
+        None => lines.push("no recurring local peak above the minimum: no schedule".into()),
+    }
+    if let Some(p) = o.kinds.iter().find(|k| k.kind == PolicyKind::AwsPredictive) {
+        lines.push(match &p.best {
+            Some(b) => format!(
+                "predictive alternative: {} at ${:.0}/month on the training part",
+                settings_line(&b.settings),
+                b.train.cost_usd_per_month
+            ),
+            None => format!(
+                "predictive alternative: none of {} kept the Slo without thrash on the training part",
+                p.candidates
+            ),
+        });
+    }
+    lines
+}
+
 /// Plans every region and checks every pair with a known round trip.
 pub fn plan(req: &MultiRegionRequest) -> Result<MultiRegionOutcome, String> {
     let step = req.step_seconds;
@@ -234,16 +280,18 @@ pub fn plan(req: &MultiRegionRequest) -> Result<MultiRegionOutcome, String> {
             r.demand.len()
         ));
     }
-    let split = ((n as f64) * (1.0 - HOLDOUT_SHARE)).round() as usize;
-    if split == 0 || split >= n {
-        return Err(format!("{n} steps are too few to hold out 30%"));
-    }
+    let split = super::split(n, step).map_err(|e| e.to_string())?;
     let held_start = req.start + split as i64 * step;
     let mut plans = Vec::new();
     let mut planned = Vec::new();
     for r in &req.regions {
         let (train, held) = r.demand.split_at(split);
-        let (doc, base_min, schedule, target, key) = plan_doc(r, req.start, step, train)?;
+        let base = match &r.base {
+            Some(d) => d.clone(),
+            None => fleet_base(&r.name, train, &r.cap)?,
+        };
+        let o = search(req, r, &base)?;
+        let doc = o.recommended.as_ref().map_or(base, |rec| rec.doc.clone());
         let mut current = (r.current)();
         let cur = run(current.as_mut(), held_start, step, held, r, None)?;
         let mut p = doc.autoscaler().map_err(|e| format!("{}: {e}", r.name))?;
@@ -252,50 +300,28 @@ pub fn plan(req: &MultiRegionRequest) -> Result<MultiRegionOutcome, String> {
             Figures::of(&cur.summary, &r.slo),
             Figures::of(&new.summary, &r.slo),
         );
-        let mut lines = vec![
-            {
-                let of = TARGETS.map(|t| format!("{t:.0}")).join("/");
-                // Say which rule chose it: a plan that thrashed on training must not read as
-                // one that did not.
-                let why = if key.0 {
-                    format!(
-                        "none kept the Slo without thrash on the training part; the fewest thrash events ({}) and SLA minutes",
-                        key.1
-                    )
-                } else {
-                    "the cheapest without thrash keeping the Slo on the training part".to_string()
-                };
-                format!("target tracking: ASGAverageCPUUtilization {target:.0}% (of {of}, {why})")
-            },
-            format!(
-                "MinSize {base_min} (p5 demand {:.0} rps at {:.0}%)",
-                quantile(train, TROUGH_QUANTILE),
-                PLAN_UTILIZATION * 100.0
-            ),
-        ];
-        match &schedule {
-            Some(s) => lines.extend(s.lines.iter().cloned()),
-            None => lines.push("no recurring peak above the minimum: no schedule".into()),
-        }
         plans.push(RegionPlan {
             group: r.name.clone(),
             region: r.region.clone(),
             utc_offset_hours: r.utc_offset_hours,
             current_policy: r.current_label.clone(),
-            plan: lines,
+            plan: plan_lines(&o),
+            kind: o.recommended.as_ref().map(|rec| rec.kind),
+            candidates: o.candidates,
+            schedule: o.schedule.clone(),
             saving_percent: if cf.cost_usd > 0.0 {
                 100.0 * (cf.cost_usd - pf.cost_usd) / cf.cost_usd
             } else {
                 0.0
             },
-            holds: pf.keeps_slo && pf.thrash_events == 0,
+            holds: o.recommended.is_some() && pf.keeps_slo && pf.thrash_events == 0,
             current: cf,
             planned: pf,
             document: doc.to_value(),
         });
         planned.push(Planned {
+            base_min: base_replicas(train, &r.cap),
             doc,
-            base_min,
             heldout: new,
         });
     }

@@ -21,7 +21,7 @@ pub const END_SUFFIX: &str = "-end";
 pub struct ScheduleProposal {
     /// One line per window: "+12 replicas (MinSize 32) 30 min before daily 19:00-22:00 UTC".
     pub lines: Vec<String>,
-    #[serde(skip)]
+    /// The actions as the Auto Scaling group's `ScheduledActions`.
     pub actions: Vec<ScheduledAction>,
     /// Strength of the daily cycle (0-1), the reason a schedule can work at all.
     pub daily_strength: Option<f64>,

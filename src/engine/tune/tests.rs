@@ -53,6 +53,7 @@ fn request(d: &[f64], slo: Slo, prune: bool) -> TuneRequest<'_> {
         prune,
         visit: None,
         metric_choice: None,
+        utc_offset_hours: 0,
     }
 }
 

@@ -52,6 +52,9 @@ pub struct TuneJob {
     /// The demo's simulator: when the store's history is too short to hold out a day, the
     /// search runs on [`DEMO_HISTORY_SECONDS`] the scenario simulates for the group instead.
     pub demo: Option<DemoSource>,
+    /// The group's local clock for proposed schedules, hours east of UTC (known for the
+    /// demo's simulated history; else UTC).
+    pub utc_offset_hours: i32,
 }
 
 /// What became of a search.
@@ -166,6 +169,7 @@ pub fn job(
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         control,
         demo: demo.cloned(),
+        utc_offset_hours: 0,
     })
 }
 
@@ -186,6 +190,7 @@ fn with_demo_history(mut job: TuneJob) -> Result<TuneJob, String> {
         DEMO_HISTORY_SECONDS,
         DEMO_HISTORY_STEP_SECONDS,
         demo.seed,
+        None,
     )
     .map_err(|e| format!("demo history: {}", e.message))?;
     job.start = d.start;
@@ -195,6 +200,7 @@ fn with_demo_history(mut job: TuneJob) -> Result<TuneJob, String> {
     job.analysis = d.analysis;
     job.cap = d.cap;
     job.slo = d.slo;
+    job.utc_offset_hours = d.utc_offset_hours;
     Ok(job)
 }
 
@@ -245,6 +251,7 @@ pub fn run(job: TuneJob) -> TuneJobOutcome {
                 .map(|(n, v)| (n.as_str(), v.as_slice())),
             &job.current,
         ),
+        utc_offset_hours: job.utc_offset_hours,
     };
     let result = tune::tune(&req, &job.control);
     let done = job.control.done.load(Ordering::Relaxed);
