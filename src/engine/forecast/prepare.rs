@@ -90,7 +90,7 @@ pub fn prepare_with_events(
     let daily = per_day.filter(|&d| n >= 2 * d);
     if per_day.is_some() && daily.is_none() {
         notes.push(
-            "history shorter than two days: no daily cycle, naive and trend models only".into(),
+            "history shorter than two days: no daily cycle; models run without seasons (Holt-Winters as a damped trend)".into(),
         );
     }
     // The weekly cycle needs two weeks to fit plus room for at least one backtest origin.
