@@ -166,12 +166,30 @@ fn spot_while_a_type_move_waits_is_priced_at_the_type_running() {
     let p = &r.plans[0];
     // CPU p95 30% of 4 vCPUs: half as many 8-vCPU Graviton instances do the work,
     // c6g.2xlarge at the published $0.272/h.
-    let new = p.instance_type.as_ref().unwrap().recommended.clone().unwrap();
-    assert_eq!((new.name.as_str(), new.instances_per_current), ("c6g.2xlarge", 0.5));
-    assert_eq!(c.on_demand("c6g.2xlarge", "us-east-1").unwrap().usd_per_hour, 0.272);
+    let new = p
+        .instance_type
+        .as_ref()
+        .unwrap()
+        .recommended
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (new.name.as_str(), new.instances_per_current),
+        ("c6g.2xlarge", 0.5)
+    );
+    assert_eq!(
+        c.on_demand("c6g.2xlarge", "us-east-1")
+            .unwrap()
+            .usd_per_hour,
+        0.272
+    );
     // The move saves 10 x 0.192 x 730 - 5 x 0.272 x 730 = 1401.60 - 992.80 = $408.80 a month
     // but leaves the 4 reservations unused: 4 x 0.192 x 730 = $560.64 a month. It waits.
-    let mv = p.stranded.iter().find(|s| s.change == "instance_type").unwrap();
+    let mv = p
+        .stranded
+        .iter()
+        .find(|s| s.change == "instance_type")
+        .unwrap();
     assert!((mv.saving_usd_month_before - 408.8).abs() < 1e-6, "{mv:?}");
     assert!(mv.defer, "{mv:?}");
     // Spot on the new type: 5 instances, 2 needed; losing a zone's pool (ceil(5/3) = 2)
@@ -192,12 +210,19 @@ fn spot_while_a_type_move_waits_is_priced_at_the_type_running() {
     // rate, as before, gave 595.68 x 6600/8760 + (595.68 - 560.64) x 2160/8760 = $457.44.)
     let st = p.stranded.iter().find(|s| s.change == "spot").unwrap();
     assert!((st.saving_usd_month_before - 595.68).abs() < 1e-6, "{st:?}");
-    assert!((st.saving_usd_month_during - 868.992).abs() < 1e-6, "{st:?}");
+    assert!(
+        (st.saving_usd_month_during - 868.992).abs() < 1e-6,
+        "{st:?}"
+    );
     assert!((st.unused_per_hour - 4.0).abs() < 1e-9);
     assert!(!st.defer);
     let expect = 595.68 * (1.0 - 2160.0 / HORIZON_HOURS) + 308.352 * 2160.0 / HORIZON_HOURS;
     assert!((expect - 524.832).abs() < 1e-3);
     assert!((st.saving_usd_month_after - expect).abs() < 1e-6, "{st:?}");
     assert!((p.applied["spot"] - expect).abs() < 1e-6);
-    assert!(st.arithmetic.contains("on m5.xlarge until the move"), "{}", st.arithmetic);
+    assert!(
+        st.arithmetic.contains("on m5.xlarge until the move"),
+        "{}",
+        st.arithmetic
+    );
 }

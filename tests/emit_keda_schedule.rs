@@ -68,7 +68,9 @@ fn kubernetes_off_hours_become_a_valid_keda_cron_schedule() {
         .as_array()
         .and_then(|p| p.iter().find(|p| p["group"] == "legacy-auth"))
         .expect("plan");
-    let saving = plan["applied"]["schedule"].as_f64().expect("schedule saving");
+    let saving = plan["applied"]["schedule"]
+        .as_f64()
+        .expect("schedule saving");
     assert!(saving > 0.0, "{plan}");
     assert_eq!(rec["saving_usd_month"].as_f64(), Some(saving));
     let by_kind = v["totals"]["savings_by_kind"]["schedule"]
@@ -104,7 +106,11 @@ fn kubernetes_off_hours_become_a_valid_keda_cron_schedule() {
     let text = std::fs::read_to_string(&file).expect("emitted");
     // Read back by the replay's own KEDA parser (what `scaletop simulate --policy` uses).
     let parsed = scaletop::engine::policy::parse_policy(&text).expect("the ScaledObject parses");
-    assert!(parsed.describe().to_lowercase().contains("keda"), "{}", parsed.describe());
+    assert!(
+        parsed.describe().to_lowercase().contains("keda"),
+        "{}",
+        parsed.describe()
+    );
     let doc: Value = serde_yaml_ng::from_str(&text).expect("yaml");
     let spec = &doc["spec"];
     assert_eq!(spec["minReplicaCount"], window["floor"]);

@@ -114,7 +114,9 @@ fn levels_from_requests(bodies: &[Value]) -> Vec<(u32, u32)> {
                 .collect();
             assert_eq!(&f[2..], ["*", "*", "?", "*"], "{cron}");
             let min = f[1].parse::<u32>().expect("hour") * 60 + f[0].parse::<u32>().expect("m");
-            let lo = b["ScalableTargetAction"]["MinCapacity"].as_u64().expect("min");
+            let lo = b["ScalableTargetAction"]["MinCapacity"]
+                .as_u64()
+                .expect("min");
             assert_eq!(Some(lo), b["ScalableTargetAction"]["MaxCapacity"].as_u64());
             (min, lo as u32)
         })
@@ -142,7 +144,9 @@ fn lambda_concurrency_schedule_is_emitted_and_reads_back() {
         .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json"))
         .collect();
     // One action per change of level around the day.
-    let changes = (0..24).filter(|h| levels[*h] != levels[(h + 23) % 24]).count();
+    let changes = (0..24)
+        .filter(|h| levels[*h] != levels[(h + 23) % 24])
+        .count();
     assert!(changes > 0, "{levels:?}");
     assert_eq!(bodies.len(), changes);
     // Worked by hand from the costed levels: a rise fires 5 minutes before its hour, a fall
@@ -151,13 +155,19 @@ fn lambda_concurrency_schedule_is_emitted_and_reads_back() {
     for h in 0..24u32 {
         let (prev, level) = (levels[((h + 23) % 24) as usize], levels[h as usize]);
         if level != prev {
-            let at = if level > prev { (h * 60 + 1435) % 1440 } else { h * 60 };
+            let at = if level > prev {
+                (h * 60 + 1435) % 1440
+            } else {
+                h * 60
+            };
             assert!(acts.contains(&(at, level)), "hour {h}: {acts:?}");
         }
     }
     let register: Value = serde_json::from_str(
-        &std::fs::read_to_string(rec_dir.join("register-scalable-target-provisioned-concurrency.json"))
-            .expect("register"),
+        &std::fs::read_to_string(
+            rec_dir.join("register-scalable-target-provisioned-concurrency.json"),
+        )
+        .expect("register"),
     )
     .expect("json");
     let min = *levels.iter().min().expect("min");
@@ -166,7 +176,10 @@ fn lambda_concurrency_schedule_is_emitted_and_reads_back() {
     assert_eq!(register["MaxCapacity"], max);
     for b in &bodies {
         assert_eq!(b["ResourceId"], register["ResourceId"]);
-        assert_eq!(b["ScalableDimension"], "lambda:function:ProvisionedConcurrency");
+        assert_eq!(
+            b["ScalableDimension"],
+            "lambda:function:ProvisionedConcurrency"
+        );
     }
     let script = std::fs::read_to_string(rec_dir.join("apply.sh")).expect("apply.sh");
     let reg_line = script

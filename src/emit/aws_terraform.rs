@@ -370,18 +370,21 @@ fn concurrency(c: &ConcurrencyArtifact) -> Result<Vec<Block>, String> {
                     .unwrap_or(0.0)
             };
             out.push(
-                Block::new("resource", &["aws_appautoscaling_scheduled_action", &ident(name)])
-                    .attr("name", name)
-                    .attr("service_namespace", of("service_namespace"))
-                    .attr("resource_id", of("resource_id"))
-                    .attr("scalable_dimension", of("scalable_dimension"))
-                    .attr("schedule", a["Schedule"].as_str().unwrap_or_default())
-                    .attr("timezone", a["Timezone"].as_str().unwrap_or("UTC"))
-                    .block(
-                        Block::new("scalable_target_action", &[])
-                            .attr("min_capacity", level("MinCapacity"))
-                            .attr("max_capacity", level("MaxCapacity")),
-                    ),
+                Block::new(
+                    "resource",
+                    &["aws_appautoscaling_scheduled_action", &ident(name)],
+                )
+                .attr("name", name)
+                .attr("service_namespace", of("service_namespace"))
+                .attr("resource_id", of("resource_id"))
+                .attr("scalable_dimension", of("scalable_dimension"))
+                .attr("schedule", a["Schedule"].as_str().unwrap_or_default())
+                .attr("timezone", a["Timezone"].as_str().unwrap_or("UTC"))
+                .block(
+                    Block::new("scalable_target_action", &[])
+                        .attr("min_capacity", level("MinCapacity"))
+                        .attr("max_capacity", level("MaxCapacity")),
+                ),
             );
         }
     }

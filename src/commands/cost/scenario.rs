@@ -443,7 +443,8 @@ fn pod_off_hours(
     let cap = g.cap;
     let name = g.id.name.as_str();
     let day_floor = cap.min_replicas;
-    let make = |floor: u32| replayable_autoscaler(g.id.platform, name, g.policy, floor, cap.max_replicas);
+    let make =
+        |floor: u32| replayable_autoscaler(g.id.platform, name, g.policy, floor, cap.max_replicas);
     let initial = data
         .capacity
         .first()
@@ -602,7 +603,10 @@ mod tests {
             .unwrap();
         let g = &s.sim_groups()[i];
         let o = &found["legacy-auth"];
-        let f = o.finding.as_ref().expect("a window on an over-provisioned group");
+        let f = o
+            .finding
+            .as_ref()
+            .expect("a window on an over-provisioned group");
         assert_eq!(f.window.day_floor, 12);
         assert!(f.window.floor >= 1 && f.window.floor < 12, "{:?}", f.window);
         assert_eq!(f.window.time_zone, "Etc/GMT-1");
@@ -638,11 +642,9 @@ mod tests {
         )
         .unwrap();
         let span = input.demand_rps.len() as i64 * input.step_seconds;
-        let mut floor =
-            offhours::ScheduledFloor::new(hpa, &f.window, input.start, span).unwrap();
+        let mut floor = offhours::ScheduledFloor::new(hpa, &f.window, input.start, span).unwrap();
         let initial = groups[i].capacity.first().map(|v| *v as u32);
-        let r = replay::replay(&mut floor, &input, &g.capacity, &slo, initial, &g.info.id)
-            .unwrap();
+        let r = replay::replay(&mut floor, &input, &g.capacity, &slo, initial, &g.info.id).unwrap();
         let diff = (r.summary.replica_hours - f.replica_hours_scheduled).abs();
         assert!(
             diff <= 0.02 * r.summary.replica_hours,

@@ -874,8 +874,12 @@ pub fn analyze(
                 let mut projected_pods = hours_pods.clone();
                 match opts.off_hours.get(&g.name).map(|o| &o.finding) {
                     Some(Ok(f)) => {
-                        projected_pods =
-                            pod_hours_with(g, &f.scheduled_capacity, *cpu_request, *memory_request_gib);
+                        projected_pods = pod_hours_with(
+                            g,
+                            &f.scheduled_capacity,
+                            *cpu_request,
+                            *memory_request_gib,
+                        );
                         p.schedule = Some(f.clone());
                         p.schedule_document =
                             opts.off_hours.get(&g.name).and_then(|o| o.document.clone());
