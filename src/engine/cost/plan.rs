@@ -1138,11 +1138,11 @@ pub fn analyze(
             }
         }
         // Nodes per hour from the summed allocations, now and with the pods' schedules.
-        let nodes_of = |pick: &dyn Fn(&(String, Vec<PodHour>, Vec<PodHour>)) -> &Vec<PodHour>| {
+        let nodes_of = |sets: Vec<&Vec<PodHour>>| {
             let mut cpu_h = vec![0.0; n_hours];
             let mut mem_h = vec![0.0; n_hours];
-            for g in &pod_hours {
-                for (i, h) in pick(g).iter().enumerate() {
+            for hs in sets {
+                for (i, h) in hs.iter().enumerate() {
                     cpu_h[i] += h.cpu_request.max(h.cpu_usage) * h.pods;
                     mem_h[i] += h.memory_request_gib.max(h.memory_usage_gib) * h.pods;
                 }
@@ -1158,8 +1158,8 @@ pub fn analyze(
                 })
                 .collect::<Vec<f64>>()
         };
-        let nodes_h = nodes_of(&|g| &g.1);
-        let nodes_h_proj = nodes_of(&|g| &g.2);
+        let nodes_h = nodes_of(pod_hours.iter().map(|g| &g.1).collect());
+        let nodes_h_proj = nodes_of(pod_hours.iter().map(|g| &g.2).collect());
         let nodes_mean = finite_mean(&nodes_h).unwrap_or(0.0);
         let nodes_month = nodes_mean * price.usd_per_hour * HOURS_PER_MONTH;
         let nodes_month_proj =

@@ -15,6 +15,9 @@ use crate::model::{GroupInfo, MetricKind};
 use crate::pricing::{Arch, Catalog};
 use crate::store::Store;
 
+/// Series by the name a policy reads them under.
+pub type NamedSeries = Vec<(&'static str, Vec<f64>)>;
+
 #[derive(Debug)]
 pub struct CostJob {
     pub groups: Vec<GroupData>,
@@ -22,7 +25,7 @@ pub struct CostJob {
     pub ids: Vec<crate::model::GroupId>,
     /// Per group in `groups`: what the off-hours search replays (its description with policy,
     /// capacity model and SLO, and the extra series its policy may read).
-    pub replay: Vec<(GroupInfo, Vec<(&'static str, Vec<f64>)>)>,
+    pub replay: Vec<(GroupInfo, NamedSeries)>,
     /// The demo simulator's scenario when it is the source: it gives each group's local clock
     /// (otherwise windows are found in UTC).
     pub demo_scenario: Option<String>,
