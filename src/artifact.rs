@@ -113,6 +113,10 @@ pub struct ConcurrencyArtifact {
     pub reserved_concurrency: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_concurrency: Option<u32>,
+    /// Provisioned concurrency by UTC hour of day (24 levels), applied as Application Auto
+    /// Scaling scheduled actions (see engine::cost::lambda_schedule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_by_hour_utc: Option<Vec<u32>>,
 }
 
 /// Any artifact, tagged by the recommendation kind it belongs to.
@@ -177,6 +181,7 @@ mod tests {
             function: "f".into(),
             reserved_concurrency: None,
             provisioned_concurrency: Some(5),
+            provisioned_by_hour_utc: None,
         })
         .to_value();
         assert_eq!(v["artifact"], "concurrency");

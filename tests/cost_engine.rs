@@ -107,3 +107,122 @@ fn roi_with_an_upfront_payment() {
     assert_eq!(s.roi_12_months, Some(1.0));
     assert_eq!(s.payback_months, Some(6.0));
 }
+
+/// While a type move waits for a reservation of the current type to end, the spot mix runs on
+/// the current type: its saving in that period is the current type's spot discount on the
+/// current type's price, not the new type's.
+#[test]
+fn spot_while_a_type_move_waits_is_priced_at_the_type_running() {
+    use scaletop::engine::cost::plan::{self, Billing, ExistingCommitment, GroupData, Options};
+    use scaletop::engine::cost::stranded::HORIZON_HOURS;
+    let c = Catalog::built_in().unwrap();
+    // 10 x m5.xlarge all day for two days (hourly samples), 4 carry the Slo, CPU p95 30%,
+    // memory peak 20%: a cheaper type carries the same CPU work.
+    let n = 48;
+    let start = 1_699_999_200;
+    let g = GroupData {
+        name: "web".into(),
+        labels: Default::default(),
+        billing: Billing::Instances {
+            instance_type: "m5.xlarge".into(),
+            region: "us-east-1".into(),
+        },
+        start_unix: start,
+        step_seconds: 3600,
+        demand: vec![100.0; n],
+        capacity: vec![10.0; n],
+        capacity_source: "fixed".into(),
+        required: vec![4.0; n],
+        needed_at_target: vec![10.0; n],
+        min_replicas: 1.0,
+        cpu_utilization: vec![30.0; n],
+        memory_utilization: vec![20.0; n],
+        network_mbps: vec![f64::NAN; n],
+        concurrency: vec![],
+        provisioned_concurrency: 0.0,
+        stateless: true,
+        startup_seconds: 60,
+        spot_now: None,
+    };
+    // 4 m5.xlarge reservations ending 2,160 h after the history.
+    let history_end = start + n as i64 * 3600;
+    let ri = ExistingCommitment {
+        kind: "reserved_instance".into(),
+        instance_type: Some("m5.xlarge".into()),
+        region: Some("us-east-1".into()),
+        count: Some(4),
+        commitment_usd_per_hour: None,
+        effective_usd_per_hour: None,
+        starts: chrono::DateTime::from_timestamp(start - 86_400, 0),
+        ends: chrono::DateTime::from_timestamp(history_end + 2160 * 3600, 0),
+    };
+    let opts = Options {
+        cluster: None,
+        terms: vec![1],
+        source: "test".into(),
+        off_hours: Default::default(),
+    };
+    let r = plan::analyze(&[g], &[ri], &c, &opts).unwrap();
+    let p = &r.plans[0];
+    // CPU p95 30% of 4 vCPUs: half as many 8-vCPU Graviton instances do the work,
+    // c6g.2xlarge at the published $0.272/h.
+    let new = p
+        .instance_type
+        .as_ref()
+        .unwrap()
+        .recommended
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (new.name.as_str(), new.instances_per_current),
+        ("c6g.2xlarge", 0.5)
+    );
+    assert_eq!(
+        c.on_demand("c6g.2xlarge", "us-east-1")
+            .unwrap()
+            .usd_per_hour,
+        0.272
+    );
+    // The move saves 10 x 0.192 x 730 - 5 x 0.272 x 730 = 1401.60 - 992.80 = $408.80 a month
+    // but leaves the 4 reservations unused: 4 x 0.192 x 730 = $560.64 a month. It waits.
+    let mv = p
+        .stranded
+        .iter()
+        .find(|s| s.change == "instance_type")
+        .unwrap();
+    assert!((mv.saving_usd_month_before - 408.8).abs() < 1e-6, "{mv:?}");
+    assert!(mv.defer, "{mv:?}");
+    // Spot on the new type: 5 instances, 2 needed; losing a zone's pool (ceil(5/3) = 2)
+    // leaves 3, so everything can be spot (base 0, 0% above it).
+    let sp = p.spot.as_ref().unwrap();
+    assert_eq!(
+        (sp.on_demand_base, sp.on_demand_percentage_above_base),
+        (0, 0)
+    );
+    // Spot discounts: compute class (c6g) 60%, general (m5) 62%.
+    assert_eq!(c.class_rates("c6g.2xlarge").unwrap().spot_discount, 0.60);
+    assert_eq!(c.class_rates("m5.xlarge").unwrap().spot_discount, 0.62);
+    // After the reservation ends: 5 spot c6g.2xlarge, 5 x 0.272 x 0.60 x 730 = $595.68.
+    // Until then the group still runs 10 m5.xlarge, all on spot:
+    // 10 x 0.192 x 0.62 x 730 = $868.992, less the 4 reservations the mix leaves unused
+    // ($560.64): $308.352. Over 12 months (2,160 of 8,760 h under the reservation):
+    // 595.68 x 6600/8760 + 308.352 x 2160/8760 = $524.83. (Pricing the wait at the new type's
+    // rate, as before, gave 595.68 x 6600/8760 + (595.68 - 560.64) x 2160/8760 = $457.44.)
+    let st = p.stranded.iter().find(|s| s.change == "spot").unwrap();
+    assert!((st.saving_usd_month_before - 595.68).abs() < 1e-6, "{st:?}");
+    assert!(
+        (st.saving_usd_month_during - 868.992).abs() < 1e-6,
+        "{st:?}"
+    );
+    assert!((st.unused_per_hour - 4.0).abs() < 1e-9);
+    assert!(!st.defer);
+    let expect = 595.68 * (1.0 - 2160.0 / HORIZON_HOURS) + 308.352 * 2160.0 / HORIZON_HOURS;
+    assert!((expect - 524.832).abs() < 1e-3);
+    assert!((st.saving_usd_month_after - expect).abs() < 1e-6, "{st:?}");
+    assert!((p.applied["spot"] - expect).abs() < 1e-6);
+    assert!(
+        st.arithmetic.contains("on m5.xlarge until the move"),
+        "{}",
+        st.arithmetic
+    );
+}

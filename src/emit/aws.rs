@@ -342,7 +342,7 @@ pub fn concurrency_calls(c: &ConcurrencyArtifact) -> Result<Vec<ApiCall>, String
         });
     }
     if let Some(p) = c.provisioned_concurrency {
-        let q = qualifier.ok_or(format!(
+        let q = qualifier.clone().ok_or(format!(
             "provisioned concurrency needs an alias or version: give the function as '{function}:ALIAS'"
         ))?;
         if c.reserved_concurrency.is_some_and(|r| p > r) {
@@ -364,12 +364,73 @@ pub fn concurrency_calls(c: &ConcurrencyArtifact) -> Result<Vec<ApiCall>, String
             alarm_policy: None,
         });
     }
+    if let Some(levels) = &c.provisioned_by_hour_utc {
+        if c.provisioned_concurrency.is_some() {
+            return Err(
+                "concurrency artifact sets both a constant provisioned concurrency and one by hour of day: give one".into(),
+            );
+        }
+        let q = qualifier.ok_or(format!(
+            "provisioned concurrency by hour needs an alias or version: give the function as '{function}:ALIAS'"
+        ))?;
+        let doc = schedule_document(&function, &q, levels)?;
+        if let Some(r) = c.reserved_concurrency {
+            let hi = doc["MaxCapacity"].as_u64().unwrap_or(0);
+            if hi > u64::from(r) {
+                return Err(format!(
+                    "provisioned concurrency by hour reaches {hi}, above reserved concurrency {r}"
+                ));
+            }
+        }
+        let ids = json!({
+            "ServiceNamespace": doc["ServiceNamespace"],
+            "ResourceId": doc["ResourceId"],
+            "ScalableDimension": doc["ScalableDimension"],
+        });
+        let mut register = ids.clone();
+        register["MinCapacity"] = doc["MinCapacity"].clone();
+        register["MaxCapacity"] = doc["MaxCapacity"].clone();
+        out.push(ApiCall {
+            command: "application-autoscaling register-scalable-target",
+            file: "register-scalable-target-provisioned-concurrency.json".into(),
+            body: register,
+            alarm_policy: None,
+        });
+        for a in doc["ScheduledActions"].as_array().into_iter().flatten() {
+            let mut body = ids.clone();
+            if let (Value::Object(b), Value::Object(fields)) = (&mut body, a) {
+                b.extend(fields.clone());
+            }
+            let name = a["ScheduledActionName"].as_str().unwrap_or_default();
+            out.push(ApiCall {
+                command: "application-autoscaling put-scheduled-action",
+                file: format!("put-scheduled-action-{}.json", super::slug(name)),
+                body,
+                alarm_policy: None,
+            });
+        }
+    }
     if out.is_empty() {
         return Err(
             "concurrency artifact sets neither reserved nor provisioned concurrency".into(),
         );
     }
     Ok(out)
+}
+
+/// The scheduled actions applying provisioned concurrency by UTC hour (the cost engine's own
+/// document), checked minute by minute against the 24 levels before anything is written.
+pub fn schedule_document(function: &str, qualifier: &str, levels: &[u32]) -> Result<Value, String> {
+    let levels: [u32; 24] = levels.try_into().map_err(|_| {
+        format!(
+            "provisioned_by_hour_utc has {} levels; it needs 24 (one per UTC hour)",
+            levels.len()
+        )
+    })?;
+    let doc = crate::engine::cost::lambda_schedule::document_for(function, qualifier, &levels);
+    crate::engine::cost::lambda_schedule::check(&doc, &levels)
+        .map_err(|e| format!("provisioned concurrency schedule does not read back: {e}"))?;
+    Ok(doc)
 }
 
 /// The request files, an `apply.sh` running them in order, and (for EC2 Auto Scaling) the

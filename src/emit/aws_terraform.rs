@@ -49,7 +49,7 @@ pub fn emit(
         }
         Artifact::Concurrency(c) => {
             super::aws::concurrency_calls(c)?;
-            concurrency(c)
+            concurrency(c)?
         }
         other => return Err(format!("AWS cannot express a {}", super::describe(other))),
     };
@@ -339,12 +339,55 @@ fn spot(s: &SpotArtifact, rec: &Recommendation, ctx: &EmitContext) -> Vec<Block>
     )]
 }
 
-fn concurrency(c: &ConcurrencyArtifact) -> Vec<Block> {
+fn concurrency(c: &ConcurrencyArtifact) -> Result<Vec<Block>, String> {
     let (function, qualifier) = match c.function.split_once(':') {
         Some((f, q)) => (f.to_string(), Some(q.to_string())),
         None => (c.function.clone(), None),
     };
     let mut out = Vec::new();
+    if let (Some(levels), Some(q)) = (&c.provisioned_by_hour_utc, &qualifier) {
+        // The same document the AWS requests carry: a target spanning the levels, one
+        // aws_appautoscaling_scheduled_action per change of level.
+        let doc = super::aws::schedule_document(&function, q, levels)?;
+        let target = ident(&format!("{function}_{q}"));
+        let of = |attr: &str| Hv::Ref(format!("aws_appautoscaling_target.{target}.{attr}"));
+        out.push(
+            Block::new("resource", &["aws_appautoscaling_target", &target])
+                .attr("service_namespace", "lambda")
+                .attr("resource_id", format!("function:{function}:{q}"))
+                .attr(
+                    "scalable_dimension",
+                    "lambda:function:ProvisionedConcurrency",
+                )
+                .attr("min_capacity", doc["MinCapacity"].as_f64().unwrap_or(0.0))
+                .attr("max_capacity", doc["MaxCapacity"].as_f64().unwrap_or(0.0)),
+        );
+        for a in doc["ScheduledActions"].as_array().into_iter().flatten() {
+            let name = a["ScheduledActionName"].as_str().unwrap_or_default();
+            let level = |k: &str| {
+                a.pointer(&format!("/ScalableTargetAction/{k}"))
+                    .and_then(serde_json::Value::as_f64)
+                    .unwrap_or(0.0)
+            };
+            out.push(
+                Block::new(
+                    "resource",
+                    &["aws_appautoscaling_scheduled_action", &ident(name)],
+                )
+                .attr("name", name)
+                .attr("service_namespace", of("service_namespace"))
+                .attr("resource_id", of("resource_id"))
+                .attr("scalable_dimension", of("scalable_dimension"))
+                .attr("schedule", a["Schedule"].as_str().unwrap_or_default())
+                .attr("timezone", a["Timezone"].as_str().unwrap_or("UTC"))
+                .block(
+                    Block::new("scalable_target_action", &[])
+                        .attr("min_capacity", level("MinCapacity"))
+                        .attr("max_capacity", level("MaxCapacity")),
+                ),
+            );
+        }
+    }
     if let (Some(p), Some(q)) = (c.provisioned_concurrency, qualifier) {
         out.push(
             Block::new(
@@ -379,5 +422,5 @@ fn concurrency(c: &ConcurrencyArtifact) -> Vec<Block> {
                 .attr("default", r),
         );
     }
-    out
+    Ok(out)
 }

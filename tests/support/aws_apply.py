@@ -103,6 +103,12 @@ def read_back(service, op, body):
                                           ScalableDimension=body["ScalableDimension"],
                                           PolicyNames=[body["PolicyName"]])
         return p["ScalingPolicies"][0]
+    if (service, op) == ("application-autoscaling", "put-scheduled-action"):
+        s = aas.describe_scheduled_actions(ServiceNamespace=body["ServiceNamespace"],
+                                           ResourceId=body["ResourceId"],
+                                           ScalableDimension=body["ScalableDimension"],
+                                           ScheduledActionNames=[body["ScheduledActionName"]])
+        return s["ScheduledActions"][0]
     raise SystemExit(f"no read-back for {service} {op}")
 
 

@@ -15,6 +15,8 @@ pub fn recommendations(
 mod render;
 mod scenario;
 
+pub use scenario::{off_hours_of, OffHoursGroup};
+
 use std::path::PathBuf;
 
 use clap::Args;

@@ -195,7 +195,7 @@ pub fn build(
             let w = &f.window;
             let mut ev = vec![
                 format!(
-                    "from the data: on {:.0}% or more of days the instances needed stay at or below {} in each hour of the window (day floor {})",
+                    "from the data: on {:.0}% or more of days the replicas needed stay at or below {} in each hour of the window (day floor {})",
                     w.days_below_share * 100.0,
                     w.floor,
                     w.day_floor
@@ -227,7 +227,7 @@ pub fn build(
             let artifact = match &plan.schedule_document {
                 Some(doc) => Artifact::Policy(doc.clone()).to_value(),
                 None => {
-                    ev.push("apply as a scheduled minimum on the platform (a KEDA cron trigger, an Application Auto Scaling scheduled action, or by hand): scaletop writes the document for EC2 Auto Scaling groups".into());
+                    ev.push("apply as a scheduled minimum on the platform (a KEDA cron trigger, an Application Auto Scaling scheduled action, or by hand): scaletop writes the document for EC2 Auto Scaling groups (scheduled actions) and Kubernetes groups (a KEDA ScaledObject with a cron trigger)".into());
                     serde_json::Value::Null
                 }
             };
@@ -455,15 +455,25 @@ pub fn build(
                     ),
                     match &plan.concurrency_schedule_document {
                         Some(doc) => format!(
-                            "{} scheduled actions (PutScheduledAction, daily cron in UTC, MinCapacity = MaxCapacity = the level) in the report's plans[].concurrency_schedule_document, read back step by step to the levels costed; apply per function with `aws application-autoscaling put-scheduled-action`",
-                            doc["ScheduledActions"].as_array().map_or(0, Vec::len)
+                            "{} scheduled actions (PutScheduledAction, daily cron in UTC, MinCapacity = MaxCapacity = the level) in the report's plans[].concurrency_schedule_document, read back step by step to the levels costed; `scaletop emit --target aws` (or aws-terraform) writes them for alias {}:live: repeat per function with its own name",
+                            doc["ScheduledActions"].as_array().map_or(0, Vec::len),
+                            g.name
                         ),
                         None => "no scheduled-action document".into(),
                     },
                 ],
                 *s,
                 Risk::Low,
-                serde_json::Value::Null,
+                match &plan.concurrency_schedule_document {
+                    Some(_) => Artifact::Concurrency(ConcurrencyArtifact {
+                        function: format!("{}:live", g.name),
+                        reserved_concurrency: None,
+                        provisioned_concurrency: None,
+                        provisioned_by_hour_utc: Some(levels.clone()),
+                    })
+                    .to_value(),
+                    None => serde_json::Value::Null,
+                },
             ));
         }
         if let (Some(cp), Billing::Lambda { functions, .. }) = (&plan.concurrency, &g.billing) {
@@ -493,6 +503,7 @@ pub fn build(
                     function: format!("{} (each of {} functions)", g.name, functions),
                     reserved_concurrency: Some(cp.reserved_concurrency),
                     provisioned_concurrency: Some(cp.provisioned_concurrency),
+                    provisioned_by_hour_utc: None,
                 }),
             ));
         }

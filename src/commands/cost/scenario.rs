@@ -11,7 +11,7 @@ use crate::engine::cost::plan::{
 };
 use crate::engine::policy::Autoscaler;
 use crate::engine::replay::{self, ExtraSeries, ReplayInput};
-use crate::model::PolicyModel;
+use crate::model::{CapacityModel, GroupId, PolicyModel, Slo};
 use crate::model::{MetricKind, Platform};
 use crate::pricing::{Arch, Catalog};
 use crate::sim::asg_config;
@@ -316,82 +316,226 @@ fn replay_input<'a>(h: &'a History, i: usize, demand: &'a [f64]) -> ReplayInput<
     }
 }
 
-/// Per instance group: the off-hours schedule that replaying its policy with a scheduled
-/// minimum finds (or why none), and the platform document applying it where scaletop writes
-/// one (an ASG's scheduled actions). Pods and functions are not scheduled here.
+/// One group's inputs to the off-hours search: from a scenario's history (`scaletop cost`) or
+/// from the live store (the Cost tab), searched by the same [`off_hours_of`].
+pub struct OffHoursGroup<'a> {
+    pub id: &'a GroupId,
+    pub policy: &'a PolicyModel,
+    pub cap: &'a CapacityModel,
+    pub slo: Slo,
+    /// The group's local clock (hours east of UTC) the windows are found in.
+    pub utc_offset_hours: i32,
+    pub input: ReplayInput<'a>,
+}
+
+/// Per instance or Kubernetes group: the off-hours schedule that replaying its policy with a
+/// scheduled minimum finds (or why none), and the platform document applying it where scaletop
+/// writes one (an ASG's scheduled actions, a KEDA ScaledObject). Functions are scheduled by the
+/// cost engine's provisioned-concurrency plan instead.
 pub fn off_hours(s: &Scenario, h: &History, groups: &[GroupData]) -> BTreeMap<String, OffHours> {
     let mut out = BTreeMap::new();
     for (i, (g, data)) in s.sim_groups().iter().zip(groups).enumerate() {
-        if !matches!(data.billing, Billing::Instances { .. }) {
-            continue;
+        let og = OffHoursGroup {
+            id: &g.info.id,
+            policy: &g.policy,
+            cap: &g.capacity,
+            slo: g.info.slo.clone().unwrap_or_default(),
+            utc_offset_hours: (g.utc_offset_seconds / 3600.0).round() as i32,
+            input: replay_input(h, i, &data.demand),
+        };
+        if let Some(o) = off_hours_of(&og, data) {
+            out.insert(data.name.clone(), o);
         }
-        let cap = &g.capacity;
-        let name = g.name();
-        let (day_floor, fixed) = match &g.policy {
-            PolicyModel::Fixed { replicas } => (*replicas, true),
-            _ => (cap.min_replicas, false),
-        };
-        let make = |floor: u32| -> Result<Box<dyn Autoscaler + Send>, String> {
-            if fixed {
-                Ok(Box::new(FixedReplicas {
-                    replicas: floor,
-                    max: cap.max_replicas.max(day_floor),
-                }))
-            } else {
-                replayable_autoscaler(g.info.id.platform, name, &g.policy, floor, cap.max_replicas)
-            }
-        };
-        let input = replay_input(h, i, &data.demand);
-        let slo = g.info.slo.clone().unwrap_or_default();
-        let needed: Vec<f64> = data
-            .needed_at_target
-            .iter()
-            .zip(&data.required)
-            .map(|(a, b)| a.max(*b))
-            .collect();
-        let initial = data
-            .capacity
-            .first()
-            .copied()
-            .filter(|v| v.is_finite())
-            .map(|v| v as u32);
-        let finding = offhours::find(
-            &offhours::GroupReplay {
-                input: &input,
-                cap,
-                slo: &slo,
-                group: &g.info.id,
-                initial,
-            },
-            &needed,
-            (g.utc_offset_seconds / 3600.0).round() as i32,
-            day_floor,
-            &make,
-        );
-        let document = match (&finding, &g.policy, g.info.id.platform) {
-            (Ok(f), PolicyModel::TargetTracking(tt), Platform::Aws) => {
-                asg_config(name, tt, day_floor, cap.max_replicas).map(|mut doc| {
-                    doc["ScheduledActions"] = serde_json::json!([
-                        {"ScheduledActionName": format!("{name}-off-hours"),
-                         "Recurrence": f.window.start_cron(),
-                         "TimeZone": f.window.time_zone,
-                         "MinSize": f.window.floor},
-                        {"ScheduledActionName": format!("{name}-business-hours"),
-                         "Recurrence": f.window.end_cron(),
-                         "TimeZone": f.window.time_zone,
-                         "MinSize": day_floor},
-                    ]);
-                    PolicyArtifact {
-                        format: PolicyFormat::AwsAsg,
-                        document: doc,
-                    }
-                })
-            }
-            _ => None,
-        };
-        out.insert(name.to_string(), OffHours { finding, document });
     }
     out
+}
+
+/// The off-hours search for one group (None for pods and functions).
+pub fn off_hours_of(g: &OffHoursGroup, data: &GroupData) -> Option<OffHours> {
+    match (&data.billing, g.policy, g.id.platform) {
+        (Billing::Instances { .. }, _, _) => {}
+        (Billing::Pods { .. }, PolicyModel::TargetTracking(tt), Platform::K8s) => {
+            return Some(pod_off_hours(g, data, tt))
+        }
+        _ => return None,
+    }
+    let cap = g.cap;
+    let name = g.id.name.as_str();
+    let (day_floor, fixed) = match g.policy {
+        PolicyModel::Fixed { replicas } => (*replicas, true),
+        _ => (cap.min_replicas, false),
+    };
+    let make = |floor: u32| -> Result<Box<dyn Autoscaler + Send>, String> {
+        if fixed {
+            Ok(Box::new(FixedReplicas {
+                replicas: floor,
+                max: cap.max_replicas.max(day_floor),
+            }))
+        } else {
+            replayable_autoscaler(g.id.platform, name, g.policy, floor, cap.max_replicas)
+        }
+    };
+    let needed = needed_of(data);
+    let initial = data
+        .capacity
+        .first()
+        .copied()
+        .filter(|v| v.is_finite())
+        .map(|v| v as u32);
+    let finding = offhours::find(
+        &offhours::GroupReplay {
+            input: &g.input,
+            cap,
+            slo: &g.slo,
+            group: g.id,
+            initial,
+        },
+        &needed,
+        g.utc_offset_hours,
+        day_floor,
+        &make,
+    );
+    let document = match (&finding, g.policy, g.id.platform) {
+        (Ok(f), PolicyModel::TargetTracking(tt), Platform::Aws) => {
+            asg_config(name, tt, day_floor, cap.max_replicas).map(|mut doc| {
+                doc["ScheduledActions"] = serde_json::json!([
+                    {"ScheduledActionName": format!("{name}-off-hours"),
+                     "Recurrence": f.window.start_cron(),
+                     "TimeZone": f.window.time_zone,
+                     "MinSize": f.window.floor},
+                    {"ScheduledActionName": format!("{name}-business-hours"),
+                     "Recurrence": f.window.end_cron(),
+                     "TimeZone": f.window.time_zone,
+                     "MinSize": day_floor},
+                ]);
+                PolicyArtifact {
+                    format: PolicyFormat::AwsAsg,
+                    document: doc,
+                }
+            })
+        }
+        _ => None,
+    };
+    Some(OffHours { finding, document })
+}
+
+/// What the search compares a schedule's replay against: the larger of the need at the
+/// policy's target and the SLO's need, per step.
+fn needed_of(data: &GroupData) -> Vec<f64> {
+    data.needed_at_target
+        .iter()
+        .zip(&data.required)
+        .map(|(a, b)| a.max(*b))
+        .collect()
+}
+
+/// A Kubernetes group's off-hours schedule as KEDA writes it: a ScaledObject with the HPA's
+/// own triggers, `minReplicaCount` at the off-hours floor and a `cron` trigger (timezone, start,
+/// end, desiredReplicas) holding the day floor outside the window. The window is found like an
+/// ASG's (floor at least 1: KEDA scales a CPU/memory-only object to zero whenever its cron is
+/// inactive, whatever the load), then the ScaledObject itself is replayed by KEDA's model and
+/// that replay is what is costed.
+fn pod_off_hours(
+    g: &OffHoursGroup,
+    data: &GroupData,
+    tt: &crate::model::TargetTrackingPolicy,
+) -> OffHours {
+    let cap = g.cap;
+    let name = g.id.name.as_str();
+    let day_floor = cap.min_replicas;
+    let make =
+        |floor: u32| replayable_autoscaler(g.id.platform, name, g.policy, floor, cap.max_replicas);
+    let initial = data
+        .capacity
+        .first()
+        .copied()
+        .filter(|v| v.is_finite())
+        .map(|v| v as u32);
+    let replay_group = offhours::GroupReplay {
+        input: &g.input,
+        cap,
+        slo: &g.slo,
+        group: g.id,
+        initial,
+    };
+    let finding = offhours::find_above(
+        &replay_group,
+        &needed_of(data),
+        g.utc_offset_hours,
+        day_floor,
+        1,
+        &make,
+    );
+    let checked = finding.and_then(|mut f| {
+        let doc = keda_schedule(name, g.id, tt, &f.window, cap.max_replicas)?;
+        let so: crate::engine::policy::keda::ScaledObject =
+            serde_json::from_value(doc.clone()).map_err(|e| format!("KEDA document: {e}"))?;
+        let mut keda = crate::engine::policy::keda::KedaAutoscaler::new(so)
+            .map_err(|e| format!("KEDA ScaledObject: {e}"))?;
+        let r = replay::replay(&mut keda, &g.input, cap, &g.slo, initial, g.id)
+            .map_err(|e| format!("KEDA ScaledObject replay: {e}"))?;
+        let span_h = g.input.demand_rps.len() as f64 * g.input.step_seconds as f64 / 3600.0;
+        let month = |x: f64| x / span_h.max(1e-9) * crate::engine::cost::HOURS_PER_MONTH;
+        if month(r.summary.sla_violation_minutes - f.sla_violation_minutes_baseline) > 1.0
+            || r.summary.replica_hours >= f.replica_hours_baseline
+        {
+            return Err(format!(
+                "the KEDA ScaledObject for {} replays to {:.0} replica-hours and {:.0} SLA-violation minutes (without it {:.0} and {:.0}): not recommended",
+                f.window.describe(),
+                r.summary.replica_hours,
+                r.summary.sla_violation_minutes,
+                f.replica_hours_baseline,
+                f.sla_violation_minutes_baseline
+            ));
+        }
+        f.scheduled_capacity = r.steps.iter().map(|s| f64::from(s.replicas)).collect();
+        f.replica_hours_scheduled = r.summary.replica_hours;
+        f.sla_violation_minutes_scheduled = r.summary.sla_violation_minutes;
+        Ok((f, doc))
+    });
+    match checked {
+        Ok((f, doc)) => OffHours {
+            finding: Ok(f),
+            document: Some(PolicyArtifact {
+                format: PolicyFormat::KedaScaledObject,
+                document: doc,
+            }),
+        },
+        Err(why) => OffHours {
+            finding: Err(why),
+            document: None,
+        },
+    }
+}
+
+/// The ScaledObject applying an off-hours window to an HPA-scaled Deployment: the HPA's
+/// metrics as KEDA triggers (the emitter's own conversion), `minReplicaCount` = the window's
+/// floor, and a cron trigger active outside the window (from the window's end to its start)
+/// asking for the day floor.
+pub fn keda_schedule(
+    name: &str,
+    id: &GroupId,
+    tt: &crate::model::TargetTrackingPolicy,
+    w: &offhours::OffHoursWindow,
+    max: u32,
+) -> Result<serde_json::Value, String> {
+    let hpa = crate::sim::hpa_manifest(name, tt, w.day_floor, max)
+        .ok_or_else(|| format!("{name}: the policy has a metric an HPA cannot scale on"))?;
+    let (mut so, _) =
+        crate::emit::keda::hpa_to_keda(&hpa, id, &crate::emit::EmitContext::default())?;
+    so.spec.min_replica_count = Some(w.floor);
+    let mut meta = BTreeMap::new();
+    meta.insert("timezone".to_string(), w.time_zone.clone());
+    meta.insert("start".to_string(), w.end_cron());
+    meta.insert("end".to_string(), w.start_cron());
+    meta.insert("desiredReplicas".to_string(), w.day_floor.to_string());
+    so.spec.triggers.push(crate::engine::policy::keda::Trigger {
+        kind: "cron".into(),
+        name: Some(format!("{name}-business-hours")),
+        metric_type: None,
+        metadata: meta,
+    });
+    serde_json::to_value(&so).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -440,6 +584,75 @@ mod tests {
             r.summary.replica_hours,
             f.replica_hours_scheduled
         );
+    }
+
+    /// A Kubernetes group's schedule is a KEDA ScaledObject whose replay by KEDA's own model
+    /// (cron scaler and all) agrees with the search's replay of the HPA under a scheduled
+    /// floor, and its cron trigger carries KEDA's documented fields.
+    #[test]
+    fn over_provisioned_pods_get_a_keda_cron_schedule_that_replays_like_the_search() {
+        let s = Scenario::load("microservices").unwrap();
+        let h = simulate(&s, 7, 4 * 86_400, 300);
+        let mut notes = Vec::new();
+        let groups = groups(&s, &h, None, &mut notes).unwrap();
+        let found = off_hours(&s, &h, &groups);
+        let i = s
+            .sim_groups()
+            .iter()
+            .position(|g| g.name() == "legacy-auth")
+            .unwrap();
+        let g = &s.sim_groups()[i];
+        let o = &found["legacy-auth"];
+        let f = o
+            .finding
+            .as_ref()
+            .expect("a window on an over-provisioned group");
+        assert_eq!(f.window.day_floor, 12);
+        assert!(f.window.floor >= 1 && f.window.floor < 12, "{:?}", f.window);
+        assert_eq!(f.window.time_zone, "Etc/GMT-1");
+        let doc = o.document.as_ref().expect("a KEDA document");
+        assert_eq!(doc.format, PolicyFormat::KedaScaledObject);
+        let spec = &doc.document["spec"];
+        assert_eq!(spec["minReplicaCount"], f.window.floor);
+        let cron = spec["triggers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["type"] == "cron")
+            .expect("cron trigger");
+        // Active outside the window: from its end (business hours start) to its start.
+        assert_eq!(cron["metadata"]["start"], f.window.end_cron());
+        assert_eq!(cron["metadata"]["end"], f.window.start_cron());
+        assert_eq!(cron["metadata"]["timezone"], "Etc/GMT-1");
+        assert_eq!(cron["metadata"]["desiredReplicas"], "12");
+        assert!(spec["triggers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["type"] == "cpu"));
+        // The search's own model: the HPA with its minimum lowered in the window.
+        let input = replay_input(&h, i, &groups[i].demand);
+        let slo = g.info.slo.clone().unwrap_or_default();
+        let hpa = replayable_autoscaler(
+            g.info.id.platform,
+            g.name(),
+            &g.policy,
+            f.window.floor,
+            g.capacity.max_replicas,
+        )
+        .unwrap();
+        let span = input.demand_rps.len() as i64 * input.step_seconds;
+        let mut floor = offhours::ScheduledFloor::new(hpa, &f.window, input.start, span).unwrap();
+        let initial = groups[i].capacity.first().map(|v| *v as u32);
+        let r = replay::replay(&mut floor, &input, &g.capacity, &slo, initial, &g.info.id).unwrap();
+        let diff = (r.summary.replica_hours - f.replica_hours_scheduled).abs();
+        assert!(
+            diff <= 0.02 * r.summary.replica_hours,
+            "KEDA {} vs scheduled floor {}",
+            f.replica_hours_scheduled,
+            r.summary.replica_hours
+        );
+        assert!(f.replica_hours_scheduled < f.replica_hours_baseline);
     }
 
     #[test]

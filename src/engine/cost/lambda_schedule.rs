@@ -13,6 +13,11 @@ use super::serverless::SCHEDULE_LEAD_SECONDS;
 
 /// The scalable target and its scheduled actions for one function (alias `live`).
 pub fn document(function: &str, levels: &[u32; 24]) -> Value {
+    document_for(function, "live", levels)
+}
+
+/// [`document`] for the function's alias or version `qualifier`.
+pub fn document_for(function: &str, qualifier: &str, levels: &[u32; 24]) -> Value {
     let mut actions = Vec::new();
     for h in 0..24 {
         let prev = levels[(h + 23) % 24];
@@ -37,7 +42,7 @@ pub fn document(function: &str, levels: &[u32; 24]) -> Value {
     let hi = levels.iter().copied().max().unwrap_or(0);
     json!({
         "ServiceNamespace": "lambda",
-        "ResourceId": format!("function:{function}:live"),
+        "ResourceId": format!("function:{function}:{qualifier}"),
         "ScalableDimension": "lambda:function:ProvisionedConcurrency",
         "MinCapacity": lo,
         "MaxCapacity": hi,
@@ -88,6 +93,28 @@ fn actions(doc: &Value) -> Result<Vec<(i64, u32)>, String> {
     }
     out.sort_unstable();
     Ok(out)
+}
+
+/// Checks a document against the levels it is meant to apply, minute by minute over a UTC
+/// day: from each hour on the level is that hour's, except that a rise may start
+/// [`SCHEDULE_LEAD_SECONDS`] before its hour. Names the first minute that differs.
+pub fn check(doc: &Value, levels: &[u32; 24]) -> Result<(), String> {
+    let got = replay(doc, 0, 60, 1440)?;
+    let lead = (SCHEDULE_LEAD_SECONDS / 60) as usize;
+    for (m, g) in got.iter().enumerate() {
+        let h = m / 60;
+        let next = levels[(h + 1) % 24];
+        let early = m % 60 >= 60 - lead && next > levels[h];
+        let want = if early { next } else { levels[h] };
+        if *g != f64::from(want) {
+            return Err(format!(
+                "at {:02}:{:02} UTC the scheduled actions give {g}, the costed level is {want}",
+                h,
+                m % 60
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The highest level in force during each step of `n` steps from `start_unix`, read back from
@@ -150,6 +177,12 @@ mod tests {
         assert_eq!(got, vec![10.0, 110.0, 110.0, 110.0, 110.0, 110.0, 10.0]);
         // A day's steps before the first action wrap to the last one (03:00 -> 10).
         assert_eq!(replay(&doc, 0, 3600, 1).unwrap(), vec![10.0]);
+        check(&doc, &levels).unwrap();
+        let mut other = levels;
+        other[3] = 50;
+        assert!(check(&doc, &other)
+            .unwrap_err()
+            .contains("at 03:00 UTC the scheduled actions give 10, the costed level is 50"));
         // A flat schedule is no actions and reads back as MinCapacity.
         let flat = document("api", &[4; 24]);
         assert_eq!(flat["ScheduledActions"].as_array().unwrap().len(), 0);

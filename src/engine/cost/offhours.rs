@@ -386,17 +386,38 @@ pub fn find(
     day_floor: u32,
     make: &PolicyFactory,
 ) -> Result<ScheduleFinding, String> {
+    find_above(g, needed, utc_offset_hours, day_floor, 0, make)
+}
+
+/// [`find`] with windows' floors raised to at least `min_floor` (a KEDA ScaledObject scaling
+/// on CPU or memory alone cannot go below one replica and keep scaling on them).
+pub fn find_above(
+    g: &GroupReplay,
+    needed: &[f64],
+    utc_offset_hours: i32,
+    day_floor: u32,
+    min_floor: u32,
+    make: &PolicyFactory,
+) -> Result<ScheduleFinding, String> {
     let (input, cap, slo, group, initial) = (g.input, g.cap, g.slo, g.group, g.initial);
-    if day_floor == 0 {
-        return Err("the minimum is already 0: nothing to schedule down".into());
+    if day_floor <= min_floor {
+        return Err(format!(
+            "the minimum is already {day_floor}: nothing to schedule down"
+        ));
     }
-    let windows = candidates(
+    let windows: Vec<OffHoursWindow> = candidates(
         input.start,
         input.step_seconds,
         needed,
         utc_offset_hours,
         day_floor,
-    );
+    )
+    .into_iter()
+    .map(|mut w| {
+        w.floor = w.floor.max(min_floor);
+        w
+    })
+    .collect();
     if windows.is_empty() {
         return Err(format!(
             "no window of {MIN_WINDOW_HOURS}+ local hours where the need stays below the minimum {day_floor} on {:.0}% of days",

@@ -269,16 +269,39 @@ fn hourly_max(g: &GroupData, v: &[f64]) -> Vec<f64> {
 /// A pod group's hours for the OpenCost split: pods provisioned, and per-pod usage from the
 /// utilization of the request (a missing hour counts as the full request).
 pub fn pod_hours(g: &GroupData, cpu_request: f64, memory_request_gib: f64) -> Vec<PodHour> {
-    hourly(g, &g.capacity)
+    pod_hours_with(g, &g.capacity, cpu_request, memory_request_gib)
+}
+
+/// [`pod_hours`] for another pod count per step (a schedule's): the same work spread over
+/// those pods, so each pod's usage grows as the count shrinks.
+pub fn pod_hours_with(
+    g: &GroupData,
+    pods_per_step: &[f64],
+    cpu_request: f64,
+    memory_request_gib: f64,
+) -> Vec<PodHour> {
+    let now = hourly(g, &g.capacity);
+    hourly(g, pods_per_step)
         .iter()
+        .zip(&now)
         .zip(hourly(g, &g.cpu_utilization))
         .zip(hourly(g, &g.memory_utilization))
-        .map(|((pods, cpu), mem)| PodHour {
-            pods: if pods.is_finite() { *pods } else { 0.0 },
-            cpu_request,
-            memory_request_gib,
-            cpu_usage: cpu_request * if cpu.is_finite() { cpu / 100.0 } else { 1.0 },
-            memory_usage_gib: memory_request_gib * if mem.is_finite() { mem / 100.0 } else { 1.0 },
+        .map(|(((pods, before), cpu), mem)| {
+            let pods = if pods.is_finite() { *pods } else { 0.0 };
+            let spread = if pods > 0.0 && before.is_finite() && *before > 0.0 {
+                before / pods
+            } else {
+                1.0
+            };
+            PodHour {
+                pods,
+                cpu_request,
+                memory_request_gib,
+                cpu_usage: cpu_request * spread * if cpu.is_finite() { cpu / 100.0 } else { 1.0 },
+                memory_usage_gib: memory_request_gib
+                    * spread
+                    * if mem.is_finite() { mem / 100.0 } else { 1.0 },
+            }
         })
         .collect()
 }
@@ -407,7 +430,8 @@ pub fn analyze(
     let mut spot_now = 0.0;
     // Hourly instances per (type, region) now, for the inventory.
     let mut usage_now: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-    let mut pod_hours: Vec<(String, Vec<PodHour>)> = Vec::new();
+    // Per pod group: its hours now and under its schedule (the same when it has none).
+    let mut pod_hours: Vec<(String, Vec<PodHour>, Vec<PodHour>)> = Vec::new();
     let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
     let hours = groups
         .iter()
@@ -738,7 +762,24 @@ pub fn analyze(
                         let Some(s) = p.applied.get(change).copied() else {
                             continue;
                         };
-                        if let Some(r) = stranded::record(
+                        // While the move waits, the mix runs on the current type and saves
+                        // at its spot rate, not the new type's.
+                        let spot_on_current = (change == "spot" && deferred_move).then(|| {
+                            let spot_h = finite_mean(
+                                &base_h
+                                    .iter()
+                                    .zip(&od_on_current)
+                                    .map(|(c, o)| (c - o).max(0.0))
+                                    .collect::<Vec<_>>(),
+                            )
+                            .unwrap_or(0.0);
+                            (spot_h, spot_h * (od - spot_price_now) * HOURS_PER_MONTH)
+                        });
+                        let what = format!(
+                            "its mix on {instance_type} until the move: {:.2} spot instances an hour x (${od:.4} - ${spot_price_now:.4}) x 730",
+                            spot_on_current.map_or(0.0, |x| x.0)
+                        );
+                        if let Some(r) = stranded::record_split(
                             change,
                             desc.clone(),
                             ends.map(|e| e.to_rfc3339()),
@@ -746,9 +787,21 @@ pub fn analyze(
                             unused,
                             od,
                             s,
+                            spot_on_current.map(|x| (x.1, what.as_str())),
                         ) {
                             projected += s - r.saving_usd_month_after;
                             p.applied.insert(change.into(), r.saving_usd_month_after);
+                            if let Some((spot_h, _)) = spot_on_current {
+                                // The spot part of the bill: the current type's spot while
+                                // the move waits (none if spot waits too), the new one's after.
+                                let frac = r.hours_left / stranded::HORIZON_HOURS;
+                                let during = if r.defer {
+                                    0.0
+                                } else {
+                                    spot_h * spot_price_now * HOURS_PER_MONTH
+                                };
+                                spot_part_proj = spot_part_proj * (1.0 - frac) + during * frac;
+                            }
                             p.stranded.push(r);
                         }
                     }
@@ -816,7 +869,25 @@ pub fn analyze(
                 memory_request_gib,
             } => {
                 let hours_pods = self::pod_hours(g, *cpu_request, *memory_request_gib);
-                pod_hours.push((g.name.clone(), hours_pods));
+                // An off-hours schedule (a KEDA cron trigger): the pods it leaves, costed on
+                // the nodes below like the pods now.
+                let mut projected_pods = hours_pods.clone();
+                match opts.off_hours.get(&g.name).map(|o| &o.finding) {
+                    Some(Ok(f)) => {
+                        projected_pods = pod_hours_with(
+                            g,
+                            &f.scheduled_capacity,
+                            *cpu_request,
+                            *memory_request_gib,
+                        );
+                        p.schedule = Some(f.clone());
+                        p.schedule_document =
+                            opts.off_hours.get(&g.name).and_then(|o| o.document.clone());
+                    }
+                    Some(Err(why)) => p.schedule_note = Some(why.clone()),
+                    None => {}
+                }
+                pod_hours.push((g.name.clone(), hours_pods, projected_pods));
                 p.notes
                     .push("pods: spot and commitments are planned for the cluster's nodes".into());
                 (
@@ -1037,40 +1108,70 @@ pub fn analyze(
         let (_, node) = catalog.instance(&c.node_type)?;
         let rates =
             kubernetes::node_rates(price.usd_per_hour, f64::from(node.vcpu), node.memory_gib);
-        let n_hours = pod_hours.iter().map(|(_, h)| h.len()).max().unwrap_or(0);
-        let mut nodes_h = vec![0.0; n_hours];
+        let n_hours = pod_hours.iter().map(|(_, h, _)| h.len()).max().unwrap_or(0);
         let mut total_alloc = 0.0;
-        for (name, hs) in &pod_hours {
-            let a: Allocation = kubernetes::allocate(hs, &rates);
-            let month = a.allocated_usd / hs.len().max(1) as f64 * HOURS_PER_MONTH;
+        let mut total_alloc_proj = 0.0;
+        for (name, hs, proj) in &pod_hours {
+            let month_of = |hs: &[PodHour]| {
+                let a: Allocation = kubernetes::allocate(hs, &rates);
+                (
+                    a.allocated_usd / hs.len().max(1) as f64 * HOURS_PER_MONTH,
+                    a.allocated_usd / hs.len().max(1) as f64,
+                )
+            };
+            let (month, per_hour) = month_of(hs);
+            let (month_proj, _) = month_of(proj);
             total_alloc += month;
+            total_alloc_proj += month_proj;
             if let Some(gc) = costs.iter_mut().find(|gc| &gc.group == name) {
                 gc.current_usd_month = month;
-                gc.projected_usd_month = month;
-                gc.usd_per_hour_now = a.allocated_usd / hs.len().max(1) as f64;
+                gc.projected_usd_month = month_proj;
+                gc.usd_per_hour_now = per_hour;
                 gc.price_status = price.status;
                 gc.price_source =
                     format!("{} on {} ({})", "OpenCost split", c.node_type, price.source);
             }
-        }
-        // Nodes per hour from the summed allocations.
-        let mut cpu_h = vec![0.0; n_hours];
-        let mut mem_h = vec![0.0; n_hours];
-        for (_, hs) in &pod_hours {
-            for (i, h) in hs.iter().enumerate() {
-                cpu_h[i] += h.cpu_request.max(h.cpu_usage) * h.pods;
-                mem_h[i] += h.memory_request_gib.max(h.memory_usage_gib) * h.pods;
+            if month_proj < month - 1e-9 {
+                if let Some(p) = plans.iter_mut().find(|p| &p.group == name) {
+                    p.applied.insert("schedule".into(), month - month_proj);
+                }
             }
         }
-        for i in 0..n_hours {
-            nodes_h[i] =
-                kubernetes::nodes_needed(cpu_h[i], mem_h[i], f64::from(node.vcpu), node.memory_gib);
-        }
+        // Nodes per hour from the summed allocations, now and with the pods' schedules.
+        let nodes_of = |sets: Vec<&Vec<PodHour>>| {
+            let mut cpu_h = vec![0.0; n_hours];
+            let mut mem_h = vec![0.0; n_hours];
+            for hs in sets {
+                for (i, h) in hs.iter().enumerate() {
+                    cpu_h[i] += h.cpu_request.max(h.cpu_usage) * h.pods;
+                    mem_h[i] += h.memory_request_gib.max(h.memory_usage_gib) * h.pods;
+                }
+            }
+            (0..n_hours)
+                .map(|i| {
+                    kubernetes::nodes_needed(
+                        cpu_h[i],
+                        mem_h[i],
+                        f64::from(node.vcpu),
+                        node.memory_gib,
+                    )
+                })
+                .collect::<Vec<f64>>()
+        };
+        let nodes_h = nodes_of(pod_hours.iter().map(|g| &g.1).collect());
+        let nodes_h_proj = nodes_of(pod_hours.iter().map(|g| &g.2).collect());
         let nodes_mean = finite_mean(&nodes_h).unwrap_or(0.0);
         let nodes_month = nodes_mean * price.usd_per_hour * HOURS_PER_MONTH;
+        let nodes_month_proj =
+            finite_mean(&nodes_h_proj).unwrap_or(0.0) * price.usd_per_hour * HOURS_PER_MONTH;
+        if nodes_month_proj < nodes_month - 1e-9 {
+            // What the schedules save is the nodes they free (the pods' shares move to idle
+            // until the nodes go).
+            *by_kind.entry("schedule".into()).or_insert(0.0) += nodes_month - nodes_month_proj;
+        }
         let opts_c = options_for(catalog, &c.node_type, &terms)?;
         let cov = inventory_left.cover_instances(
-            &nodes_h,
+            &nodes_h_proj,
             &c.node_type,
             &c.region,
             price.usd_per_hour,
@@ -1085,8 +1186,10 @@ pub fn analyze(
             .next()
             .filter(|b| b.saving.saving_usd_month > 0.0);
         let idle = (nodes_month - total_alloc).max(0.0);
+        let idle_proj = (nodes_month_proj - total_alloc_proj).max(0.0);
         od_now += nodes_month;
-        let proj_nodes = nodes_month - best.as_ref().map_or(0.0, |b| b.saving.saving_usd_month);
+        let proj_nodes =
+            nodes_month_proj - best.as_ref().map_or(0.0, |b| b.saving.saving_usd_month);
         if let Some(b) = &best {
             *by_kind.entry("commitment".into()).or_insert(0.0) += b.saving.saving_usd_month;
             committed_proj += b.hourly_commitment_usd * HOURS_PER_MONTH;
@@ -1105,7 +1208,8 @@ pub fn analyze(
             priced_as: format!("{} nodes not allocated to any workload", c.node_type),
             usd_per_hour_now: idle / HOURS_PER_MONTH,
             current_usd_month: idle,
-            projected_usd_month: idle - best.as_ref().map_or(0.0, |b| b.saving.saving_usd_month),
+            projected_usd_month: idle_proj
+                - best.as_ref().map_or(0.0, |b| b.saving.saving_usd_month),
             requests_per_month: None,
             price_status: price.status,
             price_source: price.source.clone(),

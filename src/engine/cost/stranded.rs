@@ -49,6 +49,10 @@ pub struct Stranded {
     pub stranded_usd_month: f64,
     /// The change's saving without the reservation (steady state).
     pub saving_usd_month_before: f64,
+    /// What the change saves a month while the reservation runs, before the unused hours are
+    /// taken off: the steady-state figure, unless something else runs meanwhile (a spot mix
+    /// on the current type while a type move waits for the end).
+    pub saving_usd_month_during: f64,
     /// Apply the change when the reservation ends (applying it now loses money until then).
     pub defer: bool,
     /// The change's saving averaged over the 12-month horizon.
@@ -60,9 +64,21 @@ pub struct Stranded {
 /// reserved instances unused at `od` $/h each for `hours_left` hours, averaged over the
 /// 12-month horizon; and whether to wait for the end.
 pub fn adjust(saving_month: f64, unused_per_hour: f64, od: f64, hours_left: f64) -> (f64, bool) {
+    adjust_split(saving_month, saving_month, unused_per_hour, od, hours_left)
+}
+
+/// [`adjust`] for a change that saves `saving_during` a month while the reservation runs and
+/// `saving_month` after it ends.
+pub fn adjust_split(
+    saving_month: f64,
+    saving_during: f64,
+    unused_per_hour: f64,
+    od: f64,
+    hours_left: f64,
+) -> (f64, bool) {
     let frac = (hours_left / HORIZON_HOURS).clamp(0.0, 1.0);
     let stranded = unused_per_hour.max(0.0) * od * HOURS_PER_MONTH;
-    let now = saving_month - stranded;
+    let now = saving_during - stranded;
     let during = now.max(0.0);
     (saving_month * (1.0 - frac) + during * frac, now < 0.0)
 }
@@ -77,28 +93,60 @@ pub fn record(
     od: f64,
     saving_month: f64,
 ) -> Option<Stranded> {
-    if unused_per_hour <= 1e-9 || saving_month <= 0.0 {
+    record_split(
+        change,
+        reservation,
+        ends,
+        hours_left,
+        unused_per_hour,
+        od,
+        saving_month,
+        None,
+    )
+}
+
+/// [`record`] for a change that saves something else while the reservation runs: `during` is
+/// that monthly saving and what runs meanwhile (for the arithmetic). A record is made even
+/// when nothing is left unused, so the split stays visible.
+#[allow(clippy::too_many_arguments)]
+pub fn record_split(
+    change: &str,
+    reservation: String,
+    ends: Option<String>,
+    hours_left: Option<f64>,
+    unused_per_hour: f64,
+    od: f64,
+    saving_month: f64,
+    during: Option<(f64, &str)>,
+) -> Option<Stranded> {
+    if (unused_per_hour <= 1e-9 && during.is_none()) || saving_month <= 0.0 {
         return None;
     }
+    let unused_per_hour = unused_per_hour.max(0.0);
     let h = hours_left
         .unwrap_or(HORIZON_HOURS)
         .clamp(0.0, HORIZON_HOURS);
-    let (after, defer) = adjust(saving_month, unused_per_hour, od, h);
+    let saving_during = during.map_or(saving_month, |d| d.0);
+    let (after, defer) = adjust_split(saving_month, saving_during, unused_per_hour, od, h);
     let stranded = unused_per_hour * od * HOURS_PER_MONTH;
     let end = match (&ends, hours_left) {
         (Some(e), Some(_)) => format!("ends {e}, {h:.0} h after the history"),
         _ => "end date unknown: taken to outlast the 12 months".to_string(),
     };
-    let during = if defer {
-        format!("${saving_month:.1} - ${stranded:.1} < 0: apply it when the reservation ends")
+    let meanwhile = match during {
+        Some((d, what)) => format!("while it runs the {change} saves ${d:.1}/month ({what}); "),
+        None => String::new(),
+    };
+    let verdict = if defer {
+        format!("${saving_during:.1} - ${stranded:.1} < 0: apply it when the reservation ends")
     } else {
         format!(
-            "${saving_month:.1} - ${stranded:.1} = ${:.1}/month while it runs",
-            saving_month - stranded
+            "${saving_during:.1} - ${stranded:.1} = ${:.1}/month while it runs",
+            saving_during - stranded
         )
     };
     let arithmetic = format!(
-        "{reservation} ({end}): the {change} leaves {unused_per_hour:.2} reserved instances an hour unused, each displacing ${od:.4}/h on demand = ${stranded:.1}/month; {during}; over 12 months (first {h:.0} of {HORIZON_HOURS:.0} h under the reservation): ${after:.0}/month instead of ${saving_month:.0}"
+        "{reservation} ({end}): {meanwhile}the {change} leaves {unused_per_hour:.2} reserved instances an hour unused, each displacing ${od:.4}/h on demand = ${stranded:.1}/month; {verdict}; over 12 months (first {h:.0} of {HORIZON_HOURS:.0} h under the reservation): ${after:.0}/month instead of ${saving_month:.0}"
     );
     Some(Stranded {
         change: change.to_string(),
@@ -109,6 +157,7 @@ pub fn record(
         od_usd_per_hour: od,
         stranded_usd_month: stranded,
         saving_usd_month_before: saving_month,
+        saving_usd_month_during: saving_during,
         defer,
         saving_usd_month_after: after,
         arithmetic,

@@ -1,18 +1,34 @@
 //! The Cost tab's engine work (issue 8), off the UI thread: each group's history copied out of
 //! the store, priced from the built-in catalog and planned by `engine::cost::plan` — the same
-//! code `scaletop cost` runs. Capacity is the observed replicas (what runs now); groups that
-//! cannot be priced are listed with the reason, never shown as $0.
+//! code `scaletop cost` runs, off-hours schedule search included (`commands::cost::
+//! off_hours_of`, replaying the group's own policy). Capacity is the observed replicas (what
+//! runs now); groups that cannot be priced are listed with the reason, never shown as $0.
 
-use crate::engine::cost::plan::{self, slo_instances, Billing, CostReport, GroupData, Options};
+use std::collections::BTreeMap;
+
+use crate::commands::cost::{off_hours_of, OffHoursGroup};
+use crate::engine::cost::plan::{
+    self, slo_instances, Billing, CostReport, GroupData, OffHours, Options,
+};
+use crate::engine::replay::{ExtraSeries, ReplayInput};
 use crate::model::{GroupInfo, MetricKind};
 use crate::pricing::{Arch, Catalog};
 use crate::store::Store;
+
+/// Series by the name a policy reads them under.
+pub type NamedSeries = Vec<(&'static str, Vec<f64>)>;
 
 #[derive(Debug)]
 pub struct CostJob {
     pub groups: Vec<GroupData>,
     /// The id of each group in `groups`.
     pub ids: Vec<crate::model::GroupId>,
+    /// Per group in `groups`: what the off-hours search replays (its description with policy,
+    /// capacity model and SLO, and the extra series its policy may read).
+    pub replay: Vec<(GroupInfo, NamedSeries)>,
+    /// The demo simulator's scenario when it is the source: it gives each group's local clock
+    /// (otherwise windows are found in UTC).
+    pub demo_scenario: Option<String>,
     /// Groups left out, with why.
     pub skipped: Vec<String>,
 }
@@ -66,9 +82,15 @@ fn billing(info: &GroupInfo, catalog: &Catalog) -> Result<Billing, String> {
 }
 
 pub fn job(store: &Store) -> CostJob {
+    job_with_demo(store, None)
+}
+
+/// [`job`], with the demo simulator's scenario when it is the source.
+pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>) -> CostJob {
     let catalog = Catalog::built_in().ok();
     let mut groups = Vec::new();
     let mut ids = Vec::new();
+    let mut replay = Vec::new();
     let mut skipped = Vec::new();
     for (g, info) in store.groups().iter().enumerate() {
         let Some(catalog) = catalog.as_ref() else {
@@ -98,6 +120,10 @@ pub fn job(store: &Store) -> CostJob {
             skipped.push(format!("{}: no replica counts yet", info.id.name));
             continue;
         }
+        // The policy's own target, as the CLI's replay uses it (0.7 when it cannot be replayed).
+        let target = super::policies::autoscaler_for(info)
+            .map(|a| a.target_utilization())
+            .unwrap_or(0.7);
         let (required, needed, min, startup) = match (&info.capacity, &info.slo) {
             (Some(cap), slo) if !is_lambda => {
                 let slo = slo.clone().unwrap_or_default();
@@ -108,7 +134,7 @@ pub fn job(store: &Store) -> CostJob {
                         .collect(),
                     demand
                         .iter()
-                        .map(|d| d / (cap.capacity_per_replica_rps * 0.7))
+                        .map(|d| d / (cap.capacity_per_replica_rps * target))
                         .collect(),
                     f64::from(cap.min_replicas),
                     cap.startup_seconds,
@@ -118,6 +144,12 @@ pub fn job(store: &Store) -> CostJob {
         };
         let t = info.instance_type.clone().unwrap_or_default();
         ids.push(info.id.clone());
+        let extra = super::policies::EXTRA_SERIES
+            .iter()
+            .filter(|(_, m)| store.series(g, *m).is_some())
+            .map(|(name, m)| (*name, series(*m)))
+            .collect();
+        replay.push((info.clone(), extra));
         groups.push(GroupData {
             name: info.id.name.clone(),
             labels: info.labels.clone(),
@@ -143,8 +175,56 @@ pub fn job(store: &Store) -> CostJob {
     CostJob {
         groups,
         ids,
+        replay,
+        demo_scenario: demo_scenario.map(str::to_string),
         skipped,
     }
+}
+
+/// Each instance group's off-hours schedule, searched exactly as `scaletop cost` does.
+fn off_hours(job: &CostJob) -> BTreeMap<String, OffHours> {
+    let scenario = job
+        .demo_scenario
+        .as_deref()
+        .and_then(|n| crate::sim::Scenario::load(n).ok());
+    let mut out = BTreeMap::new();
+    for (data, (info, extra)) in job.groups.iter().zip(&job.replay) {
+        let (Some(policy), Some(cap)) = (&info.policy, &info.capacity) else {
+            continue;
+        };
+        let offset = scenario
+            .as_ref()
+            .and_then(|s| {
+                s.sim_groups()
+                    .iter()
+                    .find(|g| g.info.id == info.id)
+                    .map(|g| (g.utc_offset_seconds / 3600.0).round() as i32)
+            })
+            .unwrap_or(0);
+        let g = OffHoursGroup {
+            id: &info.id,
+            policy: &policy.model,
+            cap,
+            slo: info.slo.clone().unwrap_or_default(),
+            utc_offset_hours: offset,
+            input: ReplayInput {
+                start: data.start_unix,
+                step_seconds: data.step_seconds,
+                demand_rps: &data.demand,
+                extra: extra
+                    .iter()
+                    .map(|(n, v)| ExtraSeries {
+                        name: n.to_string(),
+                        values: v,
+                    })
+                    .collect(),
+            },
+        };
+        if let Some(o) = off_hours_of(&g, data) {
+            out.insert(data.name.clone(), o);
+        }
+    }
+    out
 }
 
 pub fn run(job: CostJob) -> CostOutcome {
@@ -159,7 +239,7 @@ pub fn run(job: CostJob) -> CostOutcome {
                     cluster: None,
                     terms: vec![1, 3],
                     source: "live store".into(),
-                    off_hours: Default::default(),
+                    off_hours: off_hours(&job),
                 },
             )
             .map_err(|e| e.to_string())

@@ -174,7 +174,10 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
         };
         if app.cost.wants(&key, REPLAY_EVERY_SECONDS) {
             app.cost.start(key);
-            jobs.push(Job::Cost(cost::job(store)));
+            jobs.push(Job::Cost(cost::job_with_demo(
+                store,
+                app.demo.as_ref().map(|d| d.scenario.as_str()),
+            )));
         }
     }
     if matches!(app.tab, Tab::Overview | Tab::Events) && app.pane == Pane::None {
