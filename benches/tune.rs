@@ -157,12 +157,7 @@ fn bench(c: &mut Criterion) {
 /// run each (the baselines first), in the same process: wall and CPU time (of the process, so
 /// with other load on the machine CPU time is the steadier figure), the ratio, the share of
 /// the replay steps each ran, and whether both report the same.
-fn search(
-    cands: &[Candidate],
-    now: &SearchSetup,
-    baselines: &[(&str, &SearchSetup)],
-    slo: &Slo,
-) {
+fn search(cands: &[Candidate], now: &SearchSetup, baselines: &[(&str, &SearchSetup)], slo: &Slo) {
     use scaletop::engine::tune::Outcome;
     let total_steps = (cands.len() * now.input.demand_rps.len()) as f64;
     let time = |setup: &SearchSetup| {
@@ -195,7 +190,10 @@ fn search(
             b_cpu / cpu,
             load_average(),
         );
-        assert!(same_figures && same_report, "the search's shortcuts changed a result");
+        assert!(
+            same_figures && same_report,
+            "the search's shortcuts changed a result"
+        );
     }
 }
 
@@ -221,9 +219,10 @@ fn report(out: &[scaletop::engine::tune::Outcome], slo: &Slo) -> String {
         .iter()
         .filter(|(_, s)| scaletop::engine::tune::verdict::eligible(s, slo))
         .min_by(|a, b| {
-            a.1.cost_usd
-                .total_cmp(&b.1.cost_usd)
-                .then(a.1.sla_violation_minutes.total_cmp(&b.1.sla_violation_minutes))
+            a.1.cost_usd.total_cmp(&b.1.cost_usd).then(
+                a.1.sla_violation_minutes
+                    .total_cmp(&b.1.sla_violation_minutes),
+            )
         });
     let figures: Vec<String> = front
         .iter()
@@ -243,7 +242,11 @@ fn cpu_seconds() -> f64 {
         return f64::NAN;
     };
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let ticks = |k: usize| {
+        f.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
     // USER_HZ is 100 on Linux.
     (ticks(11) + ticks(12)) / 100.0
 }

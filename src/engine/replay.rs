@@ -229,8 +229,8 @@ pub fn initial_replicas(
     initial: Option<u32>,
 ) -> u32 {
     let first_demand = first_demand(input);
-    let initial =
-        initial.unwrap_or_else(|| (first_demand / (cap.capacity_per_replica_rps * target)).ceil() as u32);
+    let initial = initial
+        .unwrap_or_else(|| (first_demand / (cap.capacity_per_replica_rps * target)).ceil() as u32);
     initial.clamp(min.max(1).min(max), max)
 }
 

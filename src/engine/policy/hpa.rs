@@ -930,8 +930,9 @@ impl Limits<'_> {
     ) -> (u32, Option<&'static str>) {
         let (min, max) = (self.min, self.max);
         if desired > current {
-            let limit = rate_limit_bound(now, current, up_events, down_events, self.up, Direction::Up)
-                .max(i64::from(current));
+            let limit =
+                rate_limit_bound(now, current, up_events, down_events, self.up, Direction::Up)
+                    .max(i64::from(current));
             let (allowed, reason) = if i64::from(max) > limit {
                 (limit as u32, "ScaleUpLimit")
             } else {
@@ -941,9 +942,15 @@ impl Limits<'_> {
                 return (allowed, Some(reason));
             }
         } else if desired < current {
-            let limit =
-                rate_limit_bound(now, current, up_events, down_events, self.down, Direction::Down)
-                    .min(i64::from(current));
+            let limit = rate_limit_bound(
+                now,
+                current,
+                up_events,
+                down_events,
+                self.down,
+                Direction::Down,
+            )
+            .min(i64::from(current));
             let (allowed, reason) = if i64::from(min) < limit {
                 (limit.max(0) as u32, "ScaleDownLimit")
             } else {

@@ -450,7 +450,11 @@ fn shadows_that_follow_a_shared_replay_have_their_own_full_replays_figures() {
                     .unwrap()
                     .unwrap();
                     let lead_own = own(&members[lead]);
-                    assert_eq!(format!("{got:?}"), format!("{lead_own:?}"), "{name} carrier");
+                    assert_eq!(
+                        format!("{got:?}"),
+                        format!("{lead_own:?}"),
+                        "{name} carrier"
+                    );
                     let mask = carrier.diverged();
                     for (j, &k) in shadows.iter().enumerate() {
                         let want = own(&members[k]);
@@ -475,6 +479,12 @@ fn shadows_that_follow_a_shared_replay_have_their_own_full_replays_figures() {
             }
         }
     }
-    assert!(followed > 100 && diverged > 100, "followed {followed}, diverged {diverged}");
-    assert!(diverged_differs * 2 > diverged, "{diverged_differs} of {diverged}");
+    assert!(
+        followed > 100 && diverged > 100,
+        "followed {followed}, diverged {diverged}"
+    );
+    assert!(
+        diverged_differs * 2 > diverged,
+        "{diverged_differs} of {diverged}"
+    );
 }

@@ -442,8 +442,7 @@ fn run_shared(
         let mut rest: Vec<(usize, HpaController)> = Vec::new();
         for (i, h) in pending.drain(..) {
             let m = h.bounds().0;
-            if initial_replicas(input, cap, target, (m, max), None) == start && lead.share(&h.hpa)
-            {
+            if initial_replicas(input, cap, target, (m, max), None) == start && lead.share(&h.hpa) {
                 shadows.push((i, h));
             } else {
                 rest.push((i, h));
@@ -472,10 +471,7 @@ fn run_shared(
                 if !serves || *r {
                     continue;
                 }
-                if run
-                    .bounds
-                    .reject(p, floors[k], fam, setup.slo, done)
-                {
+                if run.bounds.reject(p, floors[k], fam, setup.slo, done) {
                     *r = true;
                 } else {
                     all = false;
@@ -483,8 +479,10 @@ fn run_shared(
             }
             all
         };
-        let mut wasted: Vec<(u32, f64)> = shadows.iter().map(|(_, h)| (h.bounds().0, 0.0)).collect();
-        let scored = replay_score_checked(&mut lead, checked, slo, Some(memo), &mut wasted, &mut stop);
+        let mut wasted: Vec<(u32, f64)> =
+            shadows.iter().map(|(_, h)| (h.bounds().0, 0.0)).collect();
+        let scored =
+            replay_score_checked(&mut lead, checked, slo, Some(memo), &mut wasted, &mut stop);
         let diverged = lead.diverged();
         if let Ok(Some(s)) = &scored {
             ran = s.steps;
