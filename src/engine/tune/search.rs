@@ -1,7 +1,9 @@
 //! Evaluates candidates by full replay, in parallel across cores. A candidate is dropped early
 //! only when it provably can be neither recommended (nor the best of its kind) nor on the
 //! Pareto front, whatever its remaining steps do (see [`super::bounds`]). Anything reported
-//! is replayed in full.
+//! is replayed in full. HPA candidates that differ only in rate-limit policies and minimum
+//! share one replay for as long as they decide alike (`HpaController::share`): a candidate's
+//! figures always come from a replay of that very policy.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
