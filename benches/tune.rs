@@ -6,10 +6,13 @@
 //! criterion groups, one timed run of each prints the ratio directly, and one pass over a
 //! sample of candidates prints the cost of one replay by each path: the full replay, the
 //! summary path (dynamic dispatch, the thread's latency table) and the search's score path
-//! (its latency memo shared across candidates). The search's fast-forward (syncs that
-//! provably repeat an unchanged decision are skipped) is measured against the same search
-//! with every sync run (the previous path), both exhaustive with early rejection, in the same
-//! run: `tune fast-forward:` prints both times and the ratio.
+//! (its latency memo shared across candidates). The search as it runs now (fast-forward, the
+//! input checked once, shared replays of HPAs that differ only in rate limits and minimum) is
+//! measured against the previous search (fast-forward only) in the same run, both exhaustive
+//! with early rejection on every core: `tune search:` prints both times, the ratio, the share
+//! of replay steps each ran, and whether both report the same (front, cheapest eligible, with
+//! figures). `TUNE_BENCH_SEARCH_ONLY=1` runs only that comparison (`TUNE_BENCH_EVERY_SYNC=1`
+//! adds the search with every sync run, the one before).
 
 use std::time::Instant;
 
@@ -92,13 +95,23 @@ fn bench(c: &mut Criterion) {
         threads,
         prune: true,
         fast_forward: true,
+        share: true,
+    };
+    let previous = SearchSetup {
+        share: false,
+        ..setup
     };
     let every_sync = SearchSetup {
         fast_forward: false,
+        share: false,
         ..setup
     };
-    fast_forward(&cands, &setup, &every_sync);
-    if std::env::var_os("TUNE_BENCH_FAST_FORWARD_ONLY").is_some() {
+    let mut baselines = vec![("previous (fast-forward only)", &previous)];
+    if std::env::var_os("TUNE_BENCH_EVERY_SYNC").is_some() {
+        baselines.insert(0, ("every sync", &every_sync));
+    }
+    search(&cands, &setup, &baselines, &slo);
+    if std::env::var_os("TUNE_BENCH_SEARCH_ONLY").is_some() {
         return;
     }
     per_replay(&cands, &input, &cap, &slo, &group);
@@ -118,8 +131,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("exhaustive_parallel_pruned", |b| {
         b.iter(|| evaluate(&cands, &setup, &SearchControl::default(), Visit::All))
     });
-    g.bench_function("exhaustive_parallel_pruned_every_sync", |b| {
-        b.iter(|| evaluate(&cands, &every_sync, &SearchControl::default(), Visit::All))
+    g.bench_function("exhaustive_parallel_pruned_previous", |b| {
+        b.iter(|| evaluate(&cands, &previous, &SearchControl::default(), Visit::All))
     });
     // The naive baseline on every 100th candidate: full replays, one core, no rejection.
     let sample: Vec<&Candidate> = cands.iter().step_by(100).collect();
@@ -140,50 +153,108 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// The exhaustive search with early rejection, with and without fast-forward, one timed run
-/// each (every sync first), and whether both report the same figures.
-fn fast_forward(cands: &[Candidate], fast: &SearchSetup, every_sync: &SearchSetup) {
+/// The exhaustive search with early rejection as it runs now and as it ran before, one timed
+/// run each (the baselines first), in the same process: wall and CPU time (of the process, so
+/// with other load on the machine CPU time is the steadier figure), the ratio, the share of
+/// the replay steps each ran, and whether both report the same.
+fn search(cands: &[Candidate], now: &SearchSetup, baselines: &[(&str, &SearchSetup)], slo: &Slo) {
+    use scaletop::engine::tune::Outcome;
+    let total_steps = (cands.len() * now.input.demand_rps.len()) as f64;
     let time = |setup: &SearchSetup| {
-        let t = Instant::now();
-        let out = evaluate(cands, setup, &SearchControl::default(), Visit::All);
-        (t.elapsed().as_secs_f64(), out)
+        let control = SearchControl::default();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
+        let out = evaluate(cands, setup, &control, Visit::All);
+        let (wall, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+        let steps = control.steps.load(std::sync::atomic::Ordering::Relaxed) as f64;
+        (wall, cpu, 100.0 * steps / total_steps, out)
     };
-    let (slow, a) = time(every_sync);
-    let (quick, b) = time(fast);
-    let figures = |o: &[scaletop::engine::tune::Outcome]| {
-        o.iter()
-            .map(|o| match o {
-                scaletop::engine::tune::Outcome::Done(s) => format!("{s:?}"),
-                other => format!("{other:?}"),
-            })
-            .collect::<Vec<_>>()
-    };
-    let done = |o: &[scaletop::engine::tune::Outcome]| {
-        o.iter()
-            .filter(|o| matches!(o, scaletop::engine::tune::Outcome::Done(_)))
-            .count()
-    };
-    // Rejection depends on which candidates finish first (thread timing): compare the
-    // candidates both runs completed.
-    let (fa, fb) = (figures(&a), figures(&b));
-    let same = a
+    let done = |o: &[Outcome]| o.iter().filter(|o| matches!(o, Outcome::Done(_))).count();
+    let results: Vec<_> = baselines.iter().map(|(name, s)| (*name, time(s))).collect();
+    let (wall, cpu, steps, out) = time(now);
+    for (name, (b_wall, b_cpu, b_steps, b_out)) in &results {
+        // Rejection depends on which candidates finish first (thread timing): compare the
+        // candidates both runs completed, and the report.
+        let same_figures = b_out.iter().zip(&out).all(|(x, y)| match (x, y) {
+            (Outcome::Done(a), Outcome::Done(b)) => format!("{a:?}") == format!("{b:?}"),
+            _ => true,
+        });
+        let same_report = report(b_out, slo) == report(&out, slo);
+        eprintln!(
+            "tune search: exhaustive search of {} candidates x {} steps on {} threads with early rejection: {name} {b_wall:.2} s wall, {b_cpu:.2} s CPU, {b_steps:.1}% of steps replayed, {} completed; now {wall:.2} s wall, {cpu:.2} s CPU, {steps:.1}% of steps, {} completed; {:.2}x wall, {:.2}x CPU; completed figures identical: {same_figures}; same report: {same_report}; load average {}",
+            cands.len(),
+            now.input.demand_rps.len(),
+            now.threads,
+            done(b_out),
+            done(&out),
+            b_wall / wall,
+            b_cpu / cpu,
+            load_average(),
+        );
+        assert!(
+            same_figures && same_report,
+            "the search's shortcuts changed a result"
+        );
+    }
+}
+
+/// The thrash-free front and the cheapest eligible candidate, with figures.
+fn report(out: &[scaletop::engine::tune::Outcome], slo: &Slo) -> String {
+    use scaletop::engine::tune::Outcome;
+    let done: Vec<(usize, &scaletop::engine::replay::ReplaySummary)> = out
         .iter()
-        .zip(&b)
         .enumerate()
-        .filter(|(_, (x, y))| {
-            matches!(x, scaletop::engine::tune::Outcome::Done(_))
-                && matches!(y, scaletop::engine::tune::Outcome::Done(_))
+        .filter_map(|(i, o)| match o {
+            Outcome::Done(s) => Some((i, s)),
+            _ => None,
         })
-        .all(|(i, _)| fa[i] == fb[i]);
-    eprintln!(
-        "tune fast-forward: exhaustive search of {} candidates on {} threads with early rejection: every sync {slow:.2} s ({} completed), fast-forward {quick:.2} s ({} completed); {:.2}x; completed figures identical: {same}",
-        cands.len(),
-        fast.threads,
-        done(&a),
-        done(&b),
-        slow / quick
+        .collect();
+    let front = scaletop::engine::tune::pareto::front(
+        &done
+            .iter()
+            .filter(|(_, s)| s.thrash_events == 0)
+            .map(|(i, s)| (*i, s.cost_usd_per_month, s.sla_violation_minutes))
+            .collect::<Vec<_>>(),
     );
-    assert!(same, "fast-forward changed a completed candidate's figures");
+    let best = done
+        .iter()
+        .filter(|(_, s)| scaletop::engine::tune::verdict::eligible(s, slo))
+        .min_by(|a, b| {
+            a.1.cost_usd.total_cmp(&b.1.cost_usd).then(
+                a.1.sla_violation_minutes
+                    .total_cmp(&b.1.sla_violation_minutes),
+            )
+        });
+    let figures: Vec<String> = front
+        .iter()
+        .filter_map(|&i| done.iter().find(|(j, _)| *j == i))
+        .map(|(i, s)| format!("{i} {s:?}"))
+        .collect();
+    format!("{figures:?} {best:?}")
+}
+
+/// CPU seconds this process has used (user + system, all threads), from /proc.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |k: usize| {
+        f.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // USER_HZ is 100 on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// One replay of every 50th candidate by each path, in the same run: ms per replay and the

@@ -162,6 +162,30 @@ impl Pods {
     }
 }
 
+/// An input and capacity model checked once (see [`replay_score_checked`]): a search replays
+/// the same input thousands of times and need not scan its demand for each candidate.
+#[derive(Debug, Clone, Copy)]
+pub struct Checked<'c, 'a> {
+    input: &'c ReplayInput<'a>,
+    cap: &'c CapacityModel,
+}
+
+impl<'c, 'a> Checked<'c, 'a> {
+    /// The checks every replay makes of its input and capacity model.
+    pub fn new(input: &'c ReplayInput<'a>, cap: &'c CapacityModel) -> Result<Self, ReplayError> {
+        validate(input, cap)?;
+        Ok(Checked { input, cap })
+    }
+
+    pub fn input(&self) -> &'c ReplayInput<'a> {
+        self.input
+    }
+
+    pub fn cap(&self) -> &'c CapacityModel {
+        self.cap
+    }
+}
+
 fn validate(input: &ReplayInput, cap: &CapacityModel) -> Result<(), ReplayError> {
     if input.step_seconds <= 0 {
         return Err(ReplayError::BadStep(input.step_seconds));
@@ -193,6 +217,30 @@ fn validate(input: &ReplayInput, cap: &CapacityModel) -> Result<(), ReplayError>
         ));
     }
     Ok(())
+}
+
+/// The desired count a replay starts from: `initial` if given, else what the first demand
+/// needs at the policy's target; within min (at least 1, unless above max) and max.
+pub fn initial_replicas(
+    input: &ReplayInput,
+    cap: &CapacityModel,
+    target: f64,
+    (min, max): (u32, u32),
+    initial: Option<u32>,
+) -> u32 {
+    let first_demand = first_demand(input);
+    let initial = initial
+        .unwrap_or_else(|| (first_demand / (cap.capacity_per_replica_rps * target)).ceil() as u32);
+    initial.clamp(min.max(1).min(max), max)
+}
+
+fn first_demand(input: &ReplayInput) -> f64 {
+    input
+        .demand_rps
+        .iter()
+        .copied()
+        .find(|v| !v.is_nan())
+        .unwrap_or(0.0)
 }
 
 /// Replays an HPA over the input (see [`replay`]).
@@ -249,6 +297,8 @@ pub struct Progress {
     pub thrash_pairs: usize,
     /// Longest time to scale of the episodes ended so far.
     pub max_time_to_scale_seconds: Option<i64>,
+    /// Policies carried along that no longer follow this replay ([`Autoscaler::diverged_shadows`]).
+    pub diverged: u64,
 }
 
 /// Latency of one replay step: `demand` on `ready` replicas (the memo of this thread).
@@ -328,6 +378,8 @@ pub fn replay_summary(
         Record::Score {
             memo: None,
             fast_forward: true,
+            checked: false,
+            wasted_at: &mut [],
         },
         stop,
     )?
@@ -363,6 +415,40 @@ pub fn replay_score_every_sync<P: Autoscaler + ?Sized>(
     score(policy, input, cap, slo, initial_replicas, memo, stop, false)
 }
 
+/// [`replay_score`] on a [`Checked`] input (not scanned again), also giving the waste figure
+/// at the minimums in `wasted_at` (each entry's figure is set; see [`Record::Score`]). A
+/// shared replay (`HpaController::share`) uses it for its shadows.
+pub fn replay_score_checked<P: Autoscaler + ?Sized>(
+    policy: &mut P,
+    checked: Checked,
+    slo: &Slo,
+    memo: Option<&mut LatencyMemo>,
+    wasted_at: &mut [(u32, f64)],
+    stop: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Option<ReplaySummary>, ReplayError> {
+    let (input, cap) = (checked.input, checked.cap);
+    let group = file_group("");
+    for w in wasted_at.iter_mut() {
+        w.1 = 0.0;
+    }
+    Ok(run(
+        policy,
+        input,
+        cap,
+        slo,
+        None,
+        &group,
+        Record::Score {
+            memo: memo.filter(|m| m.fits(input, cap)),
+            fast_forward: true,
+            checked: true,
+            wasted_at,
+        },
+        stop,
+    )?
+    .map(|(s, _)| s))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn score<P: Autoscaler + ?Sized>(
     policy: &mut P,
@@ -385,6 +471,8 @@ fn score<P: Autoscaler + ?Sized>(
         Record::Score {
             memo: memo.filter(|m| m.fits(input, cap)),
             fast_forward,
+            checked: false,
+            wasted_at: &mut [],
         },
         stop,
     )?
@@ -400,6 +488,11 @@ enum Record<'r, 'm> {
     Score {
         memo: Option<&'r mut LatencyMemo<'m>>,
         fast_forward: bool,
+        /// The input and capacity were checked by the caller ([`Checked`]).
+        checked: bool,
+        /// (min, wasted replica-hours): the waste figure again with other minimums, for the
+        /// shadows of a shared replay (the only figure the minimum enters besides decisions).
+        wasted_at: &'r mut [(u32, f64)],
     },
 }
 
@@ -417,7 +510,9 @@ fn run<P: Autoscaler + ?Sized>(
     mut record: Record,
     stop: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Option<(ReplaySummary, Vec<ReplayEvent>)>, ReplayError> {
-    validate(input, cap)?;
+    if !matches!(record, Record::Score { checked: true, .. }) {
+        validate(input, cap)?;
+    }
     if let Some(missing) = policy
         .required_series()
         .into_iter()
@@ -439,15 +534,8 @@ fn run<P: Autoscaler + ?Sized>(
     let ticks_per_step = input.step_seconds / tick;
     let step_hours = input.step_seconds as f64 / 3600.0;
     let step_minutes = input.step_seconds as f64 / 60.0;
-    let first_demand = input
-        .demand_rps
-        .iter()
-        .copied()
-        .find(|v| !v.is_nan())
-        .unwrap_or(0.0);
-    let initial = initial_replicas
-        .unwrap_or_else(|| (first_demand / (cap.capacity_per_replica_rps * target)).ceil() as u32);
-    let mut spec = initial.clamp(min.max(1).min(max), max);
+    let first_demand = first_demand(input);
+    let mut spec = self::initial_replicas(input, cap, target, (min, max), initial_replicas);
     let mut pods = Pods {
         ready: spec,
         starting: VecDeque::new(),
@@ -625,6 +713,12 @@ fn run<P: Autoscaler + ?Sized>(
         s.replica_hours += provisioned * step_hours;
         let needed = (demand / at_target).ceil().max(f64::from(min));
         s.wasted_replica_hours += (f64::from(pods.ready) - needed).max(0.0) * step_hours;
+        if let Record::Score { wasted_at, .. } = &mut record {
+            let raw = (demand / at_target).ceil();
+            for (m, w) in wasted_at.iter_mut() {
+                *w += (f64::from(pods.ready) - raw.max(f64::from(*m))).max(0.0) * step_hours;
+            }
+        }
         s.requests += demand * step_seconds;
         s.dropped_requests += dropped_rps * step_seconds;
         if violates_at(p95_ms, dropped_rps, slo) {
@@ -644,6 +738,7 @@ fn run<P: Autoscaler + ?Sized>(
                 dropped_requests: s.dropped_requests,
                 thrash_pairs,
                 max_time_to_scale_seconds: s.max_time_to_scale_seconds,
+                diverged: policy.diverged_shadows(),
             })
         {
             return Ok(None);

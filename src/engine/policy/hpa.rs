@@ -243,7 +243,27 @@ pub struct HpaController {
     repeat: Repeat,
     scale_up_events: Vec<ScaleEvent>,
     scale_down_events: Vec<ScaleEvent>,
+    /// HPAs run along in a shared replay (see [`HpaController::share`]).
+    shadows: Vec<Shadow>,
+    /// Longest rate-limit period of the shadows, (up, down): their scale events are kept.
+    shadow_horizon: (u32, u32),
+    /// Highest minimum of the shadows.
+    shadow_min: u32,
 }
+
+/// An HPA that differs from the controller's only in its rate-limit rules and minimum: as long
+/// as every sync decides the same for it, its state is the controller's (recommendations and
+/// scale events are the same), so one replay serves both.
+#[derive(Debug, Clone)]
+struct Shadow {
+    scale_up: ResolvedRules,
+    scale_down: ResolvedRules,
+    min: u32,
+    diverged: bool,
+}
+
+/// Most shadows one controller carries (one bit each in [`HpaController::diverged`]).
+pub const MAX_SHADOWS: usize = 64;
 
 fn is_within(ratio: f64, rules_up: &ResolvedRules, rules_down: &ResolvedRules) -> bool {
     // replica_calculator.go Tolerances.isWithin: a closed band, compared in float64.
@@ -275,6 +295,117 @@ impl HpaController {
             repeat: Repeat::Sync,
             scale_up_events: Vec::new(),
             scale_down_events: Vec::new(),
+            shadows: Vec::new(),
+            shadow_horizon: (0, 0),
+            shadow_min: 0,
+        }
+    }
+
+    /// Whether `other` differs from this HPA at most in its scaling policies (policies and
+    /// selectPolicy, both ways) and its minimum: the HPAs [`Self::share`] accepts.
+    pub fn can_share(&self, other: &ResolvedHpa) -> bool {
+        let same_rules = |a: &ResolvedRules, b: &ResolvedRules| {
+            a.stabilization_window_seconds == b.stabilization_window_seconds
+                && a.tolerance.to_bits() == b.tolerance.to_bits()
+        };
+        self.hpa.max_replicas == other.max_replicas
+            && self.hpa.metrics == other.metrics
+            && same_rules(&self.hpa.scale_up, &other.scale_up)
+            && same_rules(&self.hpa.scale_down, &other.scale_down)
+    }
+
+    /// Runs `other` along as a shadow (before the first sync): every sync also decides for it,
+    /// from the same state, and marks it diverged the first time it would decide differently
+    /// (or correct an out-of-range count differently). Until then its replay is this one's,
+    /// step for step. False (nothing added) when it cannot share (see [`Self::can_share`]), a
+    /// sync already ran, or [`MAX_SHADOWS`] are carried.
+    pub fn share(&mut self, other: &ResolvedHpa) -> bool {
+        if !self.can_share(other)
+            || self.shadows.len() >= MAX_SHADOWS
+            || self.last_stabilized_at.is_some()
+            || !self.scale_up_events.is_empty()
+            || !self.scale_down_events.is_empty()
+        {
+            return false;
+        }
+        self.shadow_horizon = (
+            self.shadow_horizon
+                .0
+                .max(other.scale_up.longest_period_seconds()),
+            self.shadow_horizon
+                .1
+                .max(other.scale_down.longest_period_seconds()),
+        );
+        self.shadow_min = self.shadow_min.max(other.min_replicas);
+        self.shadows.push(Shadow {
+            scale_up: other.scale_up.clone(),
+            scale_down: other.scale_down.clone(),
+            min: other.min_replicas,
+            diverged: false,
+        });
+        true
+    }
+
+    /// Shadows that no longer follow this replay: bit k for the k-th [`Self::share`]d HPA.
+    pub fn diverged(&self) -> u64 {
+        self.shadows
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.diverged)
+            .fold(0, |m, (k, _)| m | 1 << k)
+    }
+
+    /// Marks diverged the live shadows whose sync, from the current state, would not end at
+    /// `desired` the way this one did. `stabilized`: the stabilized count when this HPA was in
+    /// range and had a metric decision (None: in range, no decision; no change for anyone in
+    /// range). Called before the sync's scale event is stored.
+    fn check_shadows(&mut self, now: i64, current: u32, stabilized: Option<u32>, desired: u32) {
+        let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
+        let in_range = current <= max && current >= min;
+        // The common sync: in range for everyone and no change proposed, so none limits.
+        if in_range
+            && current >= self.shadow_min
+            && desired == current
+            && stabilized.is_none_or(|st| st == current)
+        {
+            return;
+        }
+        for k in 0..self.shadows.len() {
+            let x = &self.shadows[k];
+            if x.diverged {
+                continue;
+            }
+            let own_in_range = current <= max && current >= x.min;
+            let same = match (in_range, own_in_range) {
+                // Both correct the count (recommendations untouched): the same correction.
+                (false, false) => current.max(x.min).min(max) == desired,
+                // One corrects, the other runs its metrics: the states part.
+                (true, false) | (false, true) => false,
+                (true, true) => match stabilized {
+                    None => true,
+                    Some(st) => {
+                        let limits = Limits {
+                            up: &x.scale_up,
+                            down: &x.scale_down,
+                            min: x.min,
+                            max,
+                        };
+                        limits
+                            .apply(
+                                now,
+                                current,
+                                st,
+                                &self.scale_up_events,
+                                &self.scale_down_events,
+                            )
+                            .0
+                            == desired
+                    }
+                },
+            };
+            if !same {
+                self.shadows[k].diverged = true;
+            }
         }
     }
 
@@ -504,6 +635,9 @@ impl HpaController {
                 "TooFewReplicas"
             });
             r.desired = d;
+            if !self.shadows.is_empty() {
+                self.check_shadows(now, current, None, d);
+            }
             self.record_scale(now, current, d);
             return r;
         }
@@ -517,7 +651,12 @@ impl HpaController {
         // invalid and the valid ones would scale down.
         let metric_desired = match best {
             Some(b) if invalid == 0 || b >= current => b,
-            _ => return r,
+            _ => {
+                if !self.shadows.is_empty() {
+                    self.check_shadows(now, current, None, current);
+                }
+                return r;
+            }
         };
         r.metric_desired = Some(metric_desired);
 
@@ -528,6 +667,9 @@ impl HpaController {
         let (desired, reason) = self.rate_limit(now, current, stabilized);
         r.limit_reason = reason;
         r.desired = desired;
+        if !self.shadows.is_empty() {
+            self.check_shadows(now, current, Some(stabilized), desired);
+        }
         self.record_scale(now, current, desired);
         r
     }
@@ -562,45 +704,19 @@ impl HpaController {
 
     /// convertDesiredReplicasWithBehaviorRate.
     fn rate_limit(&self, now: i64, current: u32, desired: u32) -> (u32, Option<&'static str>) {
-        let (min, max) = (self.hpa.min_replicas, self.hpa.max_replicas);
-        if desired > current {
-            let limit = rate_limit_bound(
-                now,
-                current,
-                &self.scale_up_events,
-                &self.scale_down_events,
-                &self.hpa.scale_up,
-                Direction::Up,
-            )
-            .max(i64::from(current));
-            let (allowed, reason) = if i64::from(max) > limit {
-                (limit as u32, "ScaleUpLimit")
-            } else {
-                (max, "TooManyReplicas")
-            };
-            if desired > allowed {
-                return (allowed, Some(reason));
-            }
-        } else if desired < current {
-            let limit = rate_limit_bound(
-                now,
-                current,
-                &self.scale_up_events,
-                &self.scale_down_events,
-                &self.hpa.scale_down,
-                Direction::Down,
-            )
-            .min(i64::from(current));
-            let (allowed, reason) = if i64::from(min) < limit {
-                (limit.max(0) as u32, "ScaleDownLimit")
-            } else {
-                (min, "TooFewReplicas")
-            };
-            if desired < allowed {
-                return (allowed, Some(reason));
-            }
-        }
-        (desired, None)
+        let limits = Limits {
+            up: &self.hpa.scale_up,
+            down: &self.hpa.scale_down,
+            min: self.hpa.min_replicas,
+            max: self.hpa.max_replicas,
+        };
+        limits.apply(
+            now,
+            current,
+            desired,
+            &self.scale_up_events,
+            &self.scale_down_events,
+        )
     }
 
     /// storeScaleEvent: reuse an outdated slot or append.
@@ -608,20 +724,24 @@ impl HpaController {
         if to == from {
             return;
         }
-        let (events, longest, change) = if to > from {
+        let (events, longest, horizon, change) = if to > from {
             (
                 &mut self.scale_up_events,
                 self.hpa.scale_up.longest_period_seconds(),
+                self.shadow_horizon.0,
                 to - from,
             )
         } else {
             (
                 &mut self.scale_down_events,
                 self.hpa.scale_down.longest_period_seconds(),
+                self.shadow_horizon.1,
                 from - to,
             )
         };
-        let cutoff = now - i64::from(longest);
+        // Shadows read these events too: keep what the longest of their periods needs (only
+        // events that every period has passed go, so this HPA's own sums stay the same).
+        let cutoff = now - i64::from(longest.max(horizon));
         for e in events.iter_mut() {
             if e.at < cutoff {
                 e.outdated = true;
@@ -756,6 +876,10 @@ impl Autoscaler for HpaController {
         }
     }
 
+    fn diverged_shadows(&self) -> u64 {
+        self.diverged()
+    }
+
     fn decide(&mut self, obs: &Observation) -> Decision {
         let mut values = std::mem::take(&mut self.values);
         let mut proposals = std::mem::take(&mut self.proposals);
@@ -782,6 +906,61 @@ impl Autoscaler for HpaController {
             desired: r.desired,
             explanation,
         }
+    }
+}
+
+/// What convertDesiredReplicasWithBehaviorRate reads besides the scale events: the rate-limit
+/// rules both ways and the replica bounds.
+struct Limits<'a> {
+    up: &'a ResolvedRules,
+    down: &'a ResolvedRules,
+    min: u32,
+    max: u32,
+}
+
+impl Limits<'_> {
+    /// The rate-limited desired count and the limit that capped it, if one did.
+    fn apply(
+        &self,
+        now: i64,
+        current: u32,
+        desired: u32,
+        up_events: &[ScaleEvent],
+        down_events: &[ScaleEvent],
+    ) -> (u32, Option<&'static str>) {
+        let (min, max) = (self.min, self.max);
+        if desired > current {
+            let limit =
+                rate_limit_bound(now, current, up_events, down_events, self.up, Direction::Up)
+                    .max(i64::from(current));
+            let (allowed, reason) = if i64::from(max) > limit {
+                (limit as u32, "ScaleUpLimit")
+            } else {
+                (max, "TooManyReplicas")
+            };
+            if desired > allowed {
+                return (allowed, Some(reason));
+            }
+        } else if desired < current {
+            let limit = rate_limit_bound(
+                now,
+                current,
+                up_events,
+                down_events,
+                self.down,
+                Direction::Down,
+            )
+            .min(i64::from(current));
+            let (allowed, reason) = if i64::from(min) < limit {
+                (limit.max(0) as u32, "ScaleDownLimit")
+            } else {
+                (min, "TooFewReplicas")
+            };
+            if desired < allowed {
+                return (allowed, Some(reason));
+            }
+        }
+        (desired, None)
     }
 }
 

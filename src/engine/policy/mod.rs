@@ -96,6 +96,11 @@ pub trait Autoscaler {
     fn repeat_unchanged(&mut self, _now: i64) -> bool {
         false
     }
+    /// Policies carried along in a shared replay that no longer follow it, one bit each (see
+    /// `HpaController::share`); 0 for a policy that carries none.
+    fn diverged_shadows(&self) -> u64 {
+        0
+    }
 }
 
 /// For tests: `size` ready instances (none starting) at `cpu` percent of 100 rps each.

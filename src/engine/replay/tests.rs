@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::engine::policy::hpa::{MetricValue, PodCounts};
 
-use crate::engine::policy::hpa_spec::HpaManifest;
+use crate::engine::policy::hpa_spec::{HpaManifest, ResolvedHpa};
 
 fn hpa(min: u32, max: u32, extra_metric: &str) -> HpaController {
     let text = format!(
@@ -316,5 +316,175 @@ fn fast_forwarded_score_equals_the_full_replay() {
     assert!(
         score_syncs * 2 < full_syncs,
         "score {score_syncs} syncs, full {full_syncs}"
+    );
+}
+
+/// A shared replay (`HpaController::share`): HPAs that differ only in their rate-limit
+/// policies (Pods and Percent, Max, Min and Disabled, both ways) and minimum, carried as
+/// shadows of one, on steady, daily, spiky (with gaps), ramping and cliff demand (the minimum
+/// binds on the cliff's floor) with slow and fast starts and a warm pool. Every shadow that
+/// followed the carrier to the end has, with its own waste figure, the summary of its own
+/// full replay bit for bit; some shadows follow, some diverge, and a diverged one's own replay
+/// differs from the carrier's.
+#[test]
+fn shadows_that_follow_a_shared_replay_have_their_own_full_replays_figures() {
+    let windows = [
+        "    scaleUp:\n      stabilizationWindowSeconds: 0\n    scaleDown:\n      stabilizationWindowSeconds: 300\n",
+        "    scaleUp:\n      stabilizationWindowSeconds: 60\n      tolerance: '0.05'\n    scaleDown:\n      stabilizationWindowSeconds: 0\n      tolerance: '0.05'\n",
+    ];
+    let ups = [
+        "",
+        "      selectPolicy: Max\n      policies:\n      - {type: Pods, value: 4, periodSeconds: 15}\n      - {type: Percent, value: 100, periodSeconds: 15}\n",
+        "      selectPolicy: Min\n      policies:\n      - {type: Pods, value: 2, periodSeconds: 60}\n      - {type: Percent, value: 50, periodSeconds: 30}\n",
+        "      policies:\n      - {type: Percent, value: 900, periodSeconds: 15}\n",
+    ];
+    let downs = [
+        "",
+        "      policies:\n      - {type: Percent, value: 10, periodSeconds: 60}\n",
+        "      selectPolicy: Min\n      policies:\n      - {type: Percent, value: 20, periodSeconds: 120}\n      - {type: Pods, value: 3, periodSeconds: 30}\n",
+        "      selectPolicy: Disabled\n",
+    ];
+    let mins = [1u32, 3, 8, 15];
+    // Inserts the policies after each direction's header line of a windows block.
+    let doc = |w: &str, up: &str, down: &str, min: u32| {
+        let behavior = w
+            .replacen("    scaleUp:\n", &format!("    scaleUp:\n{up}"), 1)
+            .replacen("    scaleDown:\n", &format!("    scaleDown:\n{down}"), 1);
+        let text = format!(
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec:\n  minReplicas: {min}\n  maxReplicas: 40\n  metrics:\n  - type: Resource\n    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 50}}}}\n  behavior:\n{behavior}"
+        );
+        HpaManifest::from_yaml(&text).unwrap().resolve().unwrap()
+    };
+    let n = 720;
+    let shapes: Vec<(&str, Vec<f64>)> = vec![
+        ("steady", vec![700.0; n]),
+        (
+            "daily",
+            (0..n)
+                .map(|i| {
+                    let day = (i as f64 / 360.0) * std::f64::consts::TAU;
+                    900.0 - 600.0 * day.cos() + 40.0 * ((i * 7919 % 13) as f64 / 13.0 - 0.5)
+                })
+                .collect(),
+        ),
+        (
+            "spiky",
+            (0..n)
+                .map(|i| match i % 97 {
+                    0..=3 => 4_000.0,
+                    11 | 12 => f64::NAN,
+                    _ => 200.0 + (i % 13) as f64 * 60.0,
+                })
+                .collect(),
+        ),
+        (
+            "ramp",
+            (0..n).map(|i| 100.0 + (i / 10) as f64 * 7.0).collect(),
+        ),
+        (
+            "cliff",
+            (0..n)
+                .map(|i| if (i / 120) % 2 == 0 { 1_500.0 } else { 60.0 })
+                .collect(),
+        ),
+    ];
+    let caps = [
+        cap(100.0, 45),
+        CapacityModel {
+            warm_pool_size: 5,
+            warm_pool_startup_seconds: 10,
+            ..cap(100.0, 200)
+        },
+    ];
+    let (mut followed, mut diverged, mut diverged_differs) = (0usize, 0usize, 0usize);
+    for w in windows {
+        let members: Vec<ResolvedHpa> = ups
+            .iter()
+            .flat_map(|u| downs.iter().map(move |d| (u, d)))
+            .flat_map(|(u, d)| mins.iter().map(move |&m| doc(w, u, d, m)))
+            .collect();
+        for (name, d) in &shapes {
+            for c in &caps {
+                let input = ReplayInput {
+                    start: 1_700_000_000,
+                    step_seconds: 60,
+                    demand_rps: d,
+                    extra: Vec::new(),
+                };
+                let slo = Slo::default();
+                let own = |h: &ResolvedHpa| {
+                    let mut one = HpaController::new(h.clone());
+                    replay(&mut one, &input, c, &slo, None, &file_group("web"))
+                        .unwrap()
+                        .summary
+                };
+                // Carriers with the most and the least rate limiting.
+                for lead in [0, members.len() - 1] {
+                    let mut carrier = HpaController::new(members[lead].clone());
+                    let mut shadows = Vec::new();
+                    let target = carrier.target_utilization();
+                    let start = |m: &ResolvedHpa| {
+                        initial_replicas(&input, c, target, (m.min_replicas, 40), None)
+                    };
+                    for (k, m) in members.iter().enumerate() {
+                        let same_start = start(m) == start(&members[lead]);
+                        if k != lead && same_start && carrier.share(m) {
+                            shadows.push(k);
+                        }
+                    }
+                    assert!(!shadows.is_empty());
+                    let mut wasted: Vec<(u32, f64)> = shadows
+                        .iter()
+                        .map(|&k| (members[k].min_replicas, f64::NAN))
+                        .collect();
+                    let checked = Checked::new(&input, c).unwrap();
+                    let mut memo = LatencyMemo::new(&input, c);
+                    let got = replay_score_checked(
+                        &mut carrier,
+                        checked,
+                        &slo,
+                        Some(&mut memo),
+                        &mut wasted,
+                        &mut |_| false,
+                    )
+                    .unwrap()
+                    .unwrap();
+                    let lead_own = own(&members[lead]);
+                    assert_eq!(
+                        format!("{got:?}"),
+                        format!("{lead_own:?}"),
+                        "{name} carrier"
+                    );
+                    let mask = carrier.diverged();
+                    for (j, &k) in shadows.iter().enumerate() {
+                        let want = own(&members[k]);
+                        if mask & (1 << j) != 0 {
+                            diverged += 1;
+                            if format!("{want:?}") != format!("{lead_own:?}") {
+                                diverged_differs += 1;
+                            }
+                            continue;
+                        }
+                        let mut mine = got.clone();
+                        mine.wasted_replica_hours = wasted[j].1;
+                        assert_eq!(
+                            format!("{mine:?}"),
+                            format!("{want:?}"),
+                            "{name} {w:?} shadow {k} of {lead}, startup {}",
+                            c.startup_seconds
+                        );
+                        followed += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        followed > 100 && diverged > 100,
+        "followed {followed}, diverged {diverged}"
+    );
+    assert!(
+        diverged_differs * 2 > diverged,
+        "{diverged_differs} of {diverged}"
     );
 }

@@ -440,6 +440,7 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
         threads: req.threads,
         prune: req.prune,
         fast_forward: true,
+        share: true,
     };
     let visit = req
         .visit
