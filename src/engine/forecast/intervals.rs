@@ -317,9 +317,10 @@ mod tests {
             origin: 0,
             residuals: walk.clone(),
         };
-        let sums = LeadSums::new(&[&row], 200);
+        let kept = [&row];
+        let sums = LeadSums::new(&kept, 200);
         let scales = sums.scales(None).expect("scales");
-        let (_, n_eff) = normalised_pool(&[&row], &sums, &scales);
+        let (_, n_eff) = normalised_pool(&kept, &sums, &scales);
         // 200 values worth fewer than 39 independent ones: 0.975 x (1 + 1/39) = 1.
         assert!(n_eff < 39.0, "effective size {n_eff}");
         // The 95% level is beyond what that pool supports: the band is the pool's extremes,
