@@ -155,12 +155,51 @@ pub fn read_file(path: &Path) -> Result<Vec<Series>, InputError> {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<Vec<Series>, InputError> {
+    parse_keyed(text, file).map(finish)
+}
+
+fn parse_keyed(text: &str, file: &str) -> Result<Keyed, InputError> {
     if text.trim_start().starts_with('{') {
-        parse_prometheus_json(text, file)
+        prometheus_keyed(text, file)
     } else {
-        parse_csv(text, file)
+        csv_keyed(text, file)
     }
 }
+
+/// What the reader did to one series' points to make them a time-ordered series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reordered {
+    /// Places where a point's time is earlier than the one read just before it (the file was
+    /// not in time order; the reader sorted it).
+    pub out_of_order: usize,
+}
+
+/// [`read_file`], also saying per series (same order) how far the file was from time order,
+/// so a command can tell the user that it sorted their input.
+pub fn read_file_reporting(path: &Path) -> Result<Vec<(Series, Reordered)>, InputError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InputError {
+        file: file.clone(),
+        line: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse_reporting(&text, &file)
+}
+
+/// [`parse`] with [`Reordered`] per series.
+pub fn parse_reporting(text: &str, file: &str) -> Result<Vec<(Series, Reordered)>, InputError> {
+    let keyed = parse_keyed(text, file)?;
+    let reordered: Vec<Reordered> = keyed
+        .values()
+        .map(|points| Reordered {
+            out_of_order: points.windows(2).filter(|w| w[1].0 < w[0].0).count(),
+        })
+        .collect();
+    Ok(finish(keyed).into_iter().zip(reordered).collect())
+}
+
+/// Points per (group, metric), in file order.
+type Keyed = BTreeMap<(String, String), Vec<(i64, f64)>>;
 
 fn err(file: &str, line: usize, message: impl Into<String>) -> InputError {
     InputError {
@@ -173,6 +212,10 @@ fn err(file: &str, line: usize, message: impl Into<String>) -> InputError {
 /// CSV with header `timestamp,value` (group "default", metric "value") or
 /// `timestamp,group,metric,value`.
 pub fn parse_csv(text: &str, file: &str) -> Result<Vec<Series>, InputError> {
+    csv_keyed(text, file).map(finish)
+}
+
+fn csv_keyed(text: &str, file: &str) -> Result<Keyed, InputError> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -251,10 +294,10 @@ pub fn parse_csv(text: &str, file: &str) -> Result<Vec<Series>, InputError> {
     if by_key.is_empty() {
         return Err(err(file, 0, "no data rows after the header"));
     }
-    Ok(finish(by_key))
+    Ok(by_key)
 }
 
-fn finish(by_key: BTreeMap<(String, String), Vec<(i64, f64)>>) -> Vec<Series> {
+fn finish(by_key: Keyed) -> Vec<Series> {
     by_key
         .into_iter()
         .map(|((group, metric), mut points)| {
@@ -272,6 +315,10 @@ fn finish(by_key: BTreeMap<(String, String), Vec<(i64, f64)>>) -> Vec<Series> {
 /// the first of the labels `group`, `deployment`, `horizontalpodautoscaler`, `service`, `job`,
 /// `instance`; the metric from `__name__` (else "value").
 pub fn parse_prometheus_json(text: &str, file: &str) -> Result<Vec<Series>, InputError> {
+    prometheus_keyed(text, file).map(finish)
+}
+
+fn prometheus_keyed(text: &str, file: &str) -> Result<Keyed, InputError> {
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| err(file, e.line(), format!("not valid JSON: {e}")))?;
     if v.get("status").and_then(|s| s.as_str()) != Some("success") {
@@ -347,7 +394,7 @@ pub fn parse_prometheus_json(text: &str, file: &str) -> Result<Vec<Series>, Inpu
     if by_key.is_empty() {
         return Err(err(file, 0, "the response holds no series"));
     }
-    Ok(finish(by_key))
+    Ok(by_key)
 }
 
 #[cfg(test)]
@@ -428,6 +475,26 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(parse("", "x.csv").is_err());
         assert!(parse("timestamp,value\n", "x.csv").is_err());
+    }
+
+    #[test]
+    fn reports_how_far_from_time_order_each_series_was() {
+        let csv = "timestamp,group,metric,value\n\
+                   120,a,m,3\n0,a,m,1\n60,a,m,2\n0,b,m,1\n60,b,m,2\n";
+        let s = parse_reporting(csv, "x.csv").unwrap();
+        assert_eq!(s.len(), 2);
+        // a: 120 then 0 goes back once; sorted all the same.
+        assert_eq!(s[0].0.group, "a");
+        assert_eq!(s[0].1.out_of_order, 1);
+        assert_eq!(
+            s[0].0.points.iter().map(|p| p.0).collect::<Vec<_>>(),
+            [0, 60, 120]
+        );
+        assert_eq!((s[1].0.group.as_str(), s[1].1.out_of_order), ("b", 0));
+        assert_eq!(
+            parse(csv, "x.csv").unwrap(),
+            s.into_iter().map(|(x, _)| x).collect::<Vec<_>>()
+        );
     }
 
     #[test]

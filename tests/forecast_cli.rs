@@ -57,8 +57,8 @@ fn json_has_model_backtest_points_and_runway() {
         "wape",
         "mape",
         "accuracy",
-        "coverage_80",
-        "coverage_95",
+        "coverage80",
+        "coverage95",
     ] {
         assert!(v["backtest"].get(k).is_some(), "backtest.{k}");
     }
@@ -321,6 +321,20 @@ fn repaired_timestamps_are_said_and_hopeless_horizons_refused() {
         &["--horizon", "1d", "--format", "json"],
     ));
     assert_eq!(doc["points"], ordered["points"]);
+    // ... and says it sorted them: time goes back at rows 51, 101 and 180 of the file.
+    let sorted_note = |doc: &serde_json::Value| {
+        notes_of(doc)
+            .into_iter()
+            .find(|n| n.contains("not in time order"))
+    };
+    assert_eq!(sorted_note(&ordered), None);
+    let note = sorted_note(&doc).expect("a note that the input was sorted");
+    assert!(note.contains("goes back 3 times"), "{note}");
+    let table = forecast(&(shuffled.join("\n") + "\n"), &["--horizon", "1d"]);
+    assert!(
+        String::from_utf8_lossy(&table.stdout).contains("note: input not in time order"),
+        "the table says it too"
+    );
 
     // A timestamp twice with two values: averaged, and the note says so.
     let (t, _) = lines[60].split_once(',').expect("row");

@@ -165,20 +165,29 @@ fn ecommerce_holdout_accuracy_and_coverage() {
 #[test]
 fn uk_electricity_holdout_accuracy_and_coverage() {
     let (start, y) = uk_hourly();
-    let (_, s, _) = compare(start, &y, "UK electricity");
+    let (fc, s, _) = compare(start, &y, "UK electricity");
     assert!(s.accuracy > 0.90, "accuracy {}", s.accuracy);
-    // One holdout week of hourly errors is about seven independent days: the coverage of one
-    // week has a sampling spread of ~0.13 around 0.80 on its own, so this allows 0.15 (the
-    // measured 93.5% comes from a calm week in which weekly naive also did unusually well).
+    // The held-out week is calm: the model's error on it (MASE ~0.19) is half its error on
+    // the four backtest weeks before it (late July to August, ~0.41), so bands sized on the
+    // backtest hold nearly all of it (80%: 98%, 95%: 100%). Coverage of one week is checked
+    // from below only; the width is checked against the backtest's own error, which is what
+    // the bands are built from: an 80% half-width of about 1.3 mean absolute errors is
+    // nominal for Gaussian errors, 3 is far too wide.
+    assert!(s.coverage_80 >= 0.65, "80% band covered {}", s.coverage_80);
+    assert!(s.coverage_95 >= 0.85, "95% band covered {}", s.coverage_95);
+    let cut = y.len() - WEEK_HOURS;
+    let recent = &y[cut - 4 * WEEK_HOURS..cut];
+    let level = recent.iter().sum::<f64>() / recent.len() as f64;
+    let backtest_mae = fc.backtest.wape.expect("backtest WAPE") * level;
+    let half80 = fc
+        .points
+        .iter()
+        .map(|p| (p.hi80 - p.lo80) / 2.0)
+        .sum::<f64>()
+        / fc.points.len() as f64;
     assert!(
-        (s.coverage_80 - 0.80).abs() <= 0.15,
-        "80% band covered {}",
-        s.coverage_80
-    );
-    assert!(
-        (s.coverage_95 - 0.95).abs() <= 0.10,
-        "95% band covered {}",
-        s.coverage_95
+        half80 <= 3.0 * backtest_mae,
+        "80% half-width {half80:.0} vs backtest MAE {backtest_mae:.0}"
     );
 }
 
@@ -483,6 +492,11 @@ fn black_friday_is_forecast_from_last_years() {
 
 /// A daily + weekly cycle plus Gaussian noise of known sigma (Box-Muller on a xorshift).
 fn noisy_seasonal(hours: usize, sigma: f64, seed: u64) -> Vec<f64> {
+    noisy_cycle(hours, sigma, seed, -15.0)
+}
+
+/// [`noisy_seasonal`] with a weekend shift of `weekend` (0: a daily cycle only).
+fn noisy_cycle(hours: usize, sigma: f64, seed: u64, weekend: f64) -> Vec<f64> {
     let mut state = seed | 1;
     let mut uniform = move || {
         state ^= state << 13;
@@ -495,7 +509,7 @@ fn noisy_seasonal(hours: usize, sigma: f64, seed: u64) -> Vec<f64> {
             let (u, v) = (uniform(), uniform());
             let noise = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
             let day = (2.0 * std::f64::consts::PI * (i % 24) as f64 / 24.0).sin();
-            let weekend = if (i / 24) % 7 >= 5 { -15.0 } else { 0.0 };
+            let weekend = if (i / 24) % 7 >= 5 { weekend } else { 0.0 };
             100.0 + 30.0 * day + weekend + sigma * noise
         })
         .collect()
@@ -520,4 +534,47 @@ fn bands_cover_known_noise_near_nominal() {
     let (c80, c95) = (in80 as f64 / n as f64, in95 as f64 / n as f64);
     assert!((0.72..=0.88).contains(&c80), "80% band covered {c80}");
     assert!((0.91..=0.99).contains(&c95), "95% band covered {c95}");
+}
+
+/// Coverage of the 80% and 95% bands of `horizon`-hour forecasts from the first `train` hours
+/// of each series, pooled over the series.
+fn pooled_coverage(series: &[Vec<f64>], train: usize, horizon: usize) -> (f64, f64) {
+    let (mut in80, mut in95, mut n) = (0, 0, 0);
+    for y in series {
+        let req = request(horizon as i64 * HOUR, None);
+        let fc = forecast_series(0, HOUR, &y[..train], &req).expect("forecast");
+        assert_eq!(fc.points.len(), horizon);
+        for (p, &a) in fc.points.iter().zip(&y[train..train + horizon]) {
+            n += 1;
+            in80 += usize::from(p.lo80 <= a && a <= p.hi80);
+            in95 += usize::from(p.lo95 <= a && a <= p.hi95);
+        }
+    }
+    (in80 as f64 / n as f64, in95 as f64 / n as f64)
+}
+
+/// Short histories, where the backtest has room for few full-horizon origins and the bands
+/// rest on the calibration origins between them: a week of a daily cycle plus noise (8 days
+/// in all, no weekly cycle to learn), the 8th day forecast, over 40 independent series
+/// (960 unseen hours).
+#[test]
+fn bands_cover_known_noise_on_an_eight_day_series() {
+    let series: Vec<Vec<f64>> = (0..40u64)
+        .map(|k| noisy_cycle(24 * 8, 5.0, 0x8da7_0000 + k * 7919, 0.0))
+        .collect();
+    let (c80, c95) = pooled_coverage(&series, 24 * 7, 24);
+    assert!((0.72..=0.88).contains(&c80), "80% band covered {c80}");
+    assert!((0.90..=0.985).contains(&c95), "95% band covered {c95}");
+}
+
+/// The comparison's hourly protocol: three weeks of history leave room for a single 7-day
+/// backtest origin; a week ahead is forecast, over 8 independent series (1,344 unseen hours).
+#[test]
+fn bands_cover_known_noise_with_one_full_horizon_origin() {
+    let series: Vec<Vec<f64>> = (0..8u64)
+        .map(|k| noisy_seasonal(24 * 28, 5.0, 0x0e1d_0000 + k * 104_729))
+        .collect();
+    let (c80, c95) = pooled_coverage(&series, 24 * 21, WEEK_HOURS);
+    assert!((0.72..=0.88).contains(&c80), "80% band covered {c80}");
+    assert!((0.90..=0.985).contains(&c95), "95% band covered {c95}");
 }

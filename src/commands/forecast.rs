@@ -187,8 +187,17 @@ pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliEr
         None => Vec::new(),
     };
     let file = args.input.display().to_string();
-    let all = input::read_file(&args.input).map_err(|e| CliError::usage(e.to_string()))?;
+    let (all, reordered): (Vec<input::Series>, Vec<input::Reordered>) =
+        input::read_file_reporting(&args.input)
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .into_iter()
+            .unzip();
     let series = pick(&all, args.group.as_deref(), args.metric.as_deref(), &file)?;
+    let out_of_order = all
+        .iter()
+        .zip(&reordered)
+        .find(|(s, _)| std::ptr::eq(*s, series))
+        .map_or(0, |(_, r)| r.out_of_order);
     let step = match &args.step {
         Some(s) => i64::try_from(
             parse_duration(s)
@@ -242,6 +251,11 @@ pub fn run(args: &ForecastArgs, cfg: &crate::config::Config) -> Result<(), CliEr
     let mut fc = forecast::forecast_series_at(start, step, &values, &req, args.step.is_some())
         .map_err(|e| CliError::usage(format!("{file}: {}/{}: {e}", series.group, series.metric)))?;
     let fit_ms = began.elapsed().as_secs_f64() * 1000.0;
+    if out_of_order > 0 {
+        fc.notes.push(format!(
+            "input not in time order (time goes back {out_of_order} times in the file): sorted by timestamp before forecasting"
+        ));
+    }
     fc.notes.extend(grid_notes(&series.points, step));
     let recommendations: Vec<crate::model::Recommendation> = fc
         .runway

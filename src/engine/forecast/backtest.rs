@@ -2,8 +2,9 @@
 //! then forecasts the requested horizon from several origins; its errors there give the MASE
 //! it is selected by and the residuals its intervals are built from.
 
+use super::intervals::Row;
 use super::metrics;
-use super::models::{self, ModelKind};
+use super::models::{self, Fitted, ModelKind};
 use super::prepare::Prepared;
 
 /// Backtest residuals wanted in total (origins x horizon) before origins stop being added.
@@ -12,6 +13,10 @@ const MIN_ORIGINS: usize = 4;
 const MAX_ORIGINS: usize = 24;
 /// Shortest training prefix, whatever the periods.
 const MIN_TRAIN: usize = 16;
+/// Calibration origins per horizon (their spacing is the horizon over this, or whole days).
+const CALIBRATION_PER_HORIZON: usize = 4;
+/// Calibration origins at most (the spacing grows beyond).
+const MAX_CALIBRATION: usize = 48;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -38,10 +43,60 @@ pub fn plan(n: usize, horizon: usize, longest_period: usize) -> Option<Plan> {
     })
 }
 
+/// Origins for calibrating the bands: the plan's, and more between them, from the earliest
+/// to the last point, each forecasting the horizon or up to the end of the history. A few per
+/// horizon, in whole days when a day is no longer than the spacing (so each lead keeps the
+/// time of day it has in the final forecast). The MASE stays on the plan's full-horizon
+/// origins alone: shorter leads are easier and would flatter it.
+pub fn calibration_origins(plan: &Plan, n: usize, daily: Option<usize>) -> Vec<usize> {
+    let Some(&earliest) = plan.origins.first() else {
+        return Vec::new();
+    };
+    let mut stride = (plan.horizon / CALIBRATION_PER_HORIZON).max(1);
+    if let Some(d) = daily.filter(|&d| d <= stride) {
+        stride = stride / d * d;
+    }
+    let span = n.saturating_sub(earliest);
+    let count = span.div_ceil(stride);
+    if count > MAX_CALIBRATION {
+        stride *= count.div_ceil(MAX_CALIBRATION);
+    }
+    let mut origins: Vec<usize> = (earliest..n).step_by(stride).collect();
+    origins.extend_from_slice(&plan.origins);
+    origins.sort_unstable();
+    origins.dedup();
+    origins
+}
+
+/// Residuals of `forecast(origin, steps)` from each origin, up to `horizon` steps or the end
+/// of the history; origins whose forecast fails are left out.
+pub fn calibration_rows(
+    prep: &Prepared,
+    origins: &[usize],
+    horizon: usize,
+    forecast: impl Fn(usize, usize) -> Option<Vec<f64>>,
+) -> Vec<Row> {
+    let n = prep.scored.len();
+    origins
+        .iter()
+        .filter_map(|&o| {
+            let steps = horizon.min(n.checked_sub(o)?);
+            let actual = prep.scored.get(o..o + steps)?;
+            let fc = forecast(o, steps).filter(|f| f.len() == steps)?;
+            Some(Row {
+                origin: o,
+                residuals: actual.iter().zip(&fc).map(|(a, f)| a - f).collect(),
+            })
+        })
+        .collect()
+}
+
 /// One model's backtest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelRun {
     pub kind: ModelKind,
+    /// The model fitted on the data before the earliest origin (None for the ensemble).
+    pub fitted: Option<Fitted>,
     /// actual - forecast, per origin and step (NaN where the actual is not scored).
     pub residuals: Vec<Vec<f64>>,
     /// The forecasts, per origin and step.
@@ -61,7 +116,9 @@ pub fn run(kind: ModelKind, prep: &Prepared, plan: &Plan, scale: Option<f64>) ->
         .iter()
         .map(|&o| fitted.forecast_from(&prep.values[..o], &prep.ctx, plan.horizon))
         .collect();
-    score(kind, prep, plan, forecasts, scale)
+    let mut run = score(kind, prep, plan, forecasts, scale)?;
+    run.fitted = Some(fitted);
+    Some(run)
 }
 
 /// Scores `forecasts[origin][step]` against the actuals; None when one has the wrong length.
@@ -86,6 +143,7 @@ pub fn score(
     }
     Some(ModelRun {
         kind,
+        fitted: None,
         residuals,
         forecasts,
         mase: scale.and_then(|s| metrics::mase(&actual_all, &forecast_all, s)),

@@ -66,6 +66,34 @@ pub fn run(
     })
 }
 
+/// Weights for a forecast from history length `origin` (a calibration origin): fitted on the
+/// backtest origins whose whole horizon precedes it, as in the backtest. None when the
+/// members do not match the plan.
+pub fn weights_at(
+    members: &[&ModelRun],
+    prep: &Prepared,
+    plan: &Plan,
+    origin: usize,
+) -> Option<Vec<f64>> {
+    if members
+        .iter()
+        .any(|m| m.forecasts.len() != plan.origins.len())
+    {
+        return None;
+    }
+    let actual: Vec<&[f64]> = plan
+        .origins
+        .iter()
+        .map(|&o| prep.scored.get(o..o + plan.horizon))
+        .collect::<Option<_>>()?;
+    let upto = plan
+        .origins
+        .iter()
+        .filter(|&&o| o + plan.horizon <= origin)
+        .count();
+    Some(weights(members, &actual, upto))
+}
+
 /// The weighted mean of equally long forecasts.
 pub fn combine<'a>(forecasts: impl Iterator<Item = &'a [f64]>, weights: &[f64]) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::new();

@@ -1,20 +1,45 @@
 //! Prediction intervals from backtest residuals, split-conformal style.
 //!
-//! Each horizon step gets an error scale: the mean absolute residual of nearby steps from every
-//! origin (errors grow with the lead time and differ by time of day). Residuals divided by
-//! their step's scale are pooled over every step and origin, so the tail quantiles rest on the
-//! whole backtest rather than the few dozen values one step has; offset = scale x quantile.
-//! The quantile level carries the finite-sample conformal correction, (1 + 1/n), for the pool's
-//! *effective* size: neighbouring residuals of one origin are strongly correlated (one bad day
-//! is many bad steps), so n is the count shrunk by the lag-1 autocorrelation, the AR(1)
-//! variance-inflation factor (1 - rho) / (1 + rho). A pool too small for a level takes its
-//! largest value. Beyond the backtested horizon the last offsets widen with the square root of
-//! the lead time. Coverage is checked leaving each origin out in turn.
+//! The residuals come from forecast origins spaced more closely than the horizon (see
+//! `backtest::calibration_origins`): each origin forecasts up to the horizon or the end of the
+//! history, so short leads are seen from many origins and the longest from a few. Each lead
+//! gets an error scale: the median absolute residual of nearby leads from every origin (errors
+//! grow with the lead time and differ by time of day). A residual is divided by the scale the
+//! *other* origins give its lead (cross-fitted, as the future's error is divided by a scale it
+//! took no part in; a residual normalised by a scale it helped make is too small, and bands
+//! built from those undercover), and these ratios are pooled over every lead and origin, so
+//! the tail quantiles rest on the whole backtest rather than the few values one lead has;
+//! offset = scale x quantile. The quantile level carries the finite-sample conformal
+//! correction, (1 + 1/n), for the pool's *effective* size: neighbouring residuals of one
+//! origin are strongly correlated (one bad day is many bad steps), so n is the count shrunk
+//! by the lag-1 autocorrelation, the AR(1) variance-inflation factor (1 - rho) / (1 + rho),
+//! and by how often overlapping origins scored the same time. A pool too small for a level
+//! takes its largest value. Beyond the backtested horizon the last offsets widen with the
+//! square root of the lead time. Coverage is checked on each full-horizon origin with bands
+//! built only from origins whose windows do not overlap it.
 
-/// Pooled residuals wanted per step for its scale.
+/// Pooled residuals wanted per lead for its scale.
 const MIN_POOL: usize = 40;
 /// Autocorrelation used at most (a pool is never worth less than 1/199 of its count).
 const MAX_RHO: f64 = 0.99;
+
+/// One origin's residuals: actual - forecast at leads 1.., NaN where not scored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// History length at the origin (the index of the first forecast step).
+    pub origin: usize,
+    pub residuals: Vec<f64>,
+}
+
+impl Row {
+    fn end(&self) -> usize {
+        self.origin + self.residuals.len()
+    }
+
+    fn overlaps(&self, other: &Row) -> bool {
+        self.origin < other.end() && other.origin < self.end()
+    }
+}
 
 /// Offsets from the mean forecast, per step.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,18 +50,21 @@ pub struct Offsets {
     pub hi95: Vec<f64>,
 }
 
-/// Offsets for `horizon` steps from `residuals[origin][step]` (NaN = not scored), leaving
-/// origin `skip` out. None when no residual is usable.
-pub fn offsets(residuals: &[Vec<f64>], horizon: usize, skip: Option<usize>) -> Option<Offsets> {
-    let kept: Vec<&[f64]> = residuals
+/// Offsets for `horizon` steps from `rows` (of any lengths). None when no residual is usable.
+pub fn offsets(rows: &[Row], horizon: usize) -> Option<Offsets> {
+    let kept: Vec<&Row> = rows.iter().collect();
+    offsets_from(&kept, horizon)
+}
+
+fn offsets_from(kept: &[&Row], horizon: usize) -> Option<Offsets> {
+    let tested = kept
         .iter()
-        .enumerate()
-        .filter(|(o, _)| Some(*o) != skip)
-        .map(|(_, r)| r.as_slice())
-        .collect();
-    let tested = kept.iter().map(|r| r.len()).min().filter(|&h| h > 0)?;
-    let scales = step_scales(&kept, tested)?;
-    let (mut z, n_eff) = normalised_pool(&kept, &scales);
+        .map(|r| r.residuals.len())
+        .max()
+        .filter(|&h| h > 0)?;
+    let sums = LeadSums::new(kept, tested);
+    let scales = sums.scales(None)?;
+    let (mut z, n_eff) = normalised_pool(kept, &sums, &scales);
     let mut out = Offsets {
         lo80: Vec::with_capacity(horizon),
         hi80: Vec::with_capacity(horizon),
@@ -68,52 +96,99 @@ pub fn offsets(residuals: &[Vec<f64>], horizon: usize, skip: Option<usize>) -> O
     Some(out)
 }
 
-/// Mean absolute residual per step over a window of neighbouring steps wide enough to hold
-/// about [`MIN_POOL`] residuals across the origins. None when no step has a residual.
-fn step_scales(kept: &[&[f64]], tested: usize) -> Option<Vec<f64>> {
-    let half = MIN_POOL
-        .div_ceil(kept.len().max(1))
-        .saturating_sub(1)
-        .div_ceil(2);
-    // Prefix sums of |e| and counts over steps, pooled across origins.
-    let mut sum = vec![0.0; tested + 1];
-    let mut count = vec![0usize; tested + 1];
-    for j in 0..tested {
-        let (s, c) = kept
-            .iter()
-            .map(|r| r[j])
-            .filter(|e| e.is_finite())
-            .fold((0.0, 0), |(s, c), e| (s + e.abs(), c + 1));
-        sum[j + 1] = sum[j] + s;
-        count[j + 1] = count[j] + c;
-    }
-    let scales: Vec<f64> = (0..tested)
-        .map(|j| {
-            let lo = j.saturating_sub(half);
-            let hi = (j + half + 1).min(tested);
-            let c = count[hi] - count[lo];
-            if c > 0 {
-                (sum[hi] - sum[lo]) / c as f64
-            } else {
-                f64::NAN
-            }
-        })
-        .collect();
-    // Steps inside a long unscored stretch (an incident masked from the backtest) take the
-    // scale of the nearest scored steps, so one masked incident never leaves a step bandless.
-    scales
-        .iter()
-        .any(|s| s.is_finite())
-        .then(|| crate::engine::analysis::stats::fill_gaps(&scales))
+/// Absolute residuals by row and the number of rows covering each lead, so a lead's scale
+/// can be taken with or without one row.
+struct LeadSums<'a> {
+    kept: &'a [&'a Row],
+    /// Rows covering each lead (with a finite residual).
+    rows: Vec<usize>,
 }
 
-/// Residuals over their step's scale, pooled, and the pool's effective size.
-fn normalised_pool(kept: &[&[f64]], scales: &[f64]) -> (Vec<f64>, f64) {
+impl<'a> LeadSums<'a> {
+    fn new(kept: &'a [&'a Row], tested: usize) -> Self {
+        let mut rows = vec![0usize; tested];
+        for r in kept {
+            for (j, e) in r.residuals.iter().enumerate() {
+                if e.is_finite() {
+                    rows[j] += 1;
+                }
+            }
+        }
+        LeadSums { kept, rows }
+    }
+
+    /// Median absolute residual per lead over a window of neighbouring leads wide enough to
+    /// hold about [`MIN_POOL`] residuals, leaving `without` out. The median, not the mean: one
+    /// origin's incident (an event echoed a week later by a seasonal model) would otherwise
+    /// widen every lead it touches, for every origin. Leads with no residual take the scale of
+    /// the nearest scored leads (an incident masked from the backtest never leaves a lead
+    /// bandless); None when no lead has one.
+    fn scales(&self, without: Option<&Row>) -> Option<Vec<f64>> {
+        let tested = self.rows.len();
+        let mut buf = Vec::new();
+        let scales: Vec<f64> = (0..tested)
+            .map(|j| {
+                let here = self.rows[j]
+                    - usize::from(
+                        without.is_some_and(|r| r.residuals.get(j).is_some_and(|e| e.is_finite())),
+                    );
+                // Origins at this lead: the window's half width holds MIN_POOL across them.
+                let half = MIN_POOL.div_ceil(here.max(1)).saturating_sub(1).div_ceil(2);
+                let lo = j.saturating_sub(half);
+                let hi = (j + half + 1).min(tested);
+                buf.clear();
+                for r in self.kept {
+                    if without.is_some_and(|w| std::ptr::eq(w, *r)) {
+                        continue;
+                    }
+                    let end = hi.min(r.residuals.len());
+                    if lo < end {
+                        buf.extend(
+                            r.residuals[lo..end]
+                                .iter()
+                                .filter(|e| e.is_finite())
+                                .map(|e| e.abs()),
+                        );
+                    }
+                }
+                if buf.is_empty() {
+                    return f64::NAN;
+                }
+                let mean = buf.iter().sum::<f64>() / buf.len() as f64;
+                let mid = buf.len() / 2;
+                let (_, &mut median, _) = buf.select_nth_unstable_by(mid, f64::total_cmp);
+                // Mostly exact hits (a flat stretch): the mean still sees the misses.
+                if median > 0.0 {
+                    median
+                } else {
+                    mean
+                }
+            })
+            .collect();
+        scales
+            .iter()
+            .any(|s| s.is_finite())
+            .then(|| crate::engine::analysis::stats::fill_gaps(&scales))
+    }
+}
+
+/// Residuals over their lead's scale, pooled, and the pool's effective size. Each row is
+/// divided by the scale the other rows give where they cover its lead, else by `scales`.
+fn normalised_pool(kept: &[&Row], sums: &LeadSums, scales: &[f64]) -> (Vec<f64>, f64) {
     let mut z = Vec::new();
     let mut runs: Vec<(usize, usize)> = Vec::with_capacity(kept.len());
     for r in kept {
+        let others = if kept.len() > 1 {
+            sums.scales(Some(*r))
+        } else {
+            None
+        };
         let mut begin = z.len();
-        for (e, &s) in r.iter().zip(scales) {
+        for (j, (e, &s)) in r.residuals.iter().zip(scales).enumerate() {
+            let s = match &others {
+                Some(o) if sums.rows[j] > 1 && o[j] > 0.0 => o[j],
+                _ => s,
+            };
             if e.is_finite() && s > 0.0 {
                 z.push(e / s);
             } else {
@@ -142,7 +217,25 @@ fn normalised_pool(kept: &[&[f64]], scales: &[f64]) -> (Vec<f64>, f64) {
     } else {
         0.0
     };
-    (z, (m as f64 * (1.0 - rho) / (1.0 + rho)).max(1.0))
+    // Overlapping origins score the same times again: count each time once.
+    let distinct = covered_times(kept) as f64;
+    let overlap = (distinct / m as f64).min(1.0);
+    (z, (m as f64 * overlap * (1.0 - rho) / (1.0 + rho)).max(1.0))
+}
+
+/// How many distinct times the rows' windows cover together.
+fn covered_times(kept: &[&Row]) -> usize {
+    let mut spans: Vec<(usize, usize)> = kept.iter().map(|r| (r.origin, r.end())).collect();
+    spans.sort_unstable();
+    let (mut total, mut reach) = (0, 0);
+    for (b, e) in spans {
+        let b = b.max(reach);
+        if e > b {
+            total += e - b;
+            reach = e;
+        }
+    }
+    total
 }
 
 /// Lower and upper quantiles of sorted `z` for a central `level` band, each tail's level
@@ -156,18 +249,20 @@ fn band(sorted: &[f64], level: f64, n_eff: f64) -> (f64, f64) {
     (sorted[lo], sorted[hi])
 }
 
-/// Empirical coverage of the 80% and 95% bands, each origin scored against bands built from
-/// the other origins. None with fewer than two origins.
-pub fn cross_validated_coverage(residuals: &[Vec<f64>]) -> Option<(f64, f64)> {
-    if residuals.len() < 2 {
-        return None;
-    }
+/// Empirical coverage of the 80% and 95% bands on the rows whose origins are in `scored`
+/// (the full-horizon backtest origins), each against bands built from the rows whose windows
+/// do not overlap it. None when no scored row has such rows.
+pub fn cross_validated_coverage(rows: &[Row], scored: &[usize]) -> Option<(f64, f64)> {
     let (mut in80, mut in95, mut n) = (0usize, 0usize, 0usize);
-    for (o, r) in residuals.iter().enumerate() {
-        let Some(off) = offsets(residuals, r.len(), Some(o)) else {
+    for r in rows.iter().filter(|r| scored.contains(&r.origin)) {
+        let others: Vec<&Row> = rows.iter().filter(|o| !o.overlaps(r)).collect();
+        if others.is_empty() {
+            continue;
+        }
+        let Some(off) = offsets_from(&others, r.residuals.len()) else {
             continue;
         };
-        for (j, e) in r.iter().enumerate() {
+        for (j, e) in r.residuals.iter().enumerate() {
             if !e.is_finite() {
                 continue;
             }
@@ -186,17 +281,20 @@ mod tests {
     #[test]
     fn independent_residuals_cover_near_nominal() {
         // Deterministic, roughly uniform residuals in [-1, 1] over 8 origins x 50 steps.
-        let residuals: Vec<Vec<f64>> = (0..8)
-            .map(|o| {
-                (0..50)
+        let residuals: Vec<Row> = (0..8)
+            .map(|o| Row {
+                origin: o * 50,
+                residuals: (0..50)
                     .map(|j| (((o * 50 + j) * 7919) % 1000) as f64 / 500.0 - 1.0)
-                    .collect()
+                    .collect(),
             })
             .collect();
-        let (c80, c95) = cross_validated_coverage(&residuals).expect("two origins or more");
+        let origins: Vec<usize> = residuals.iter().map(|r| r.origin).collect();
+        let (c80, c95) =
+            cross_validated_coverage(&residuals, &origins).expect("two origins or more");
         assert!((c80 - 0.8).abs() < 0.08, "80% band covered {c80}");
         assert!((c95 - 0.95).abs() < 0.05, "95% band covered {c95}");
-        let off = offsets(&residuals, 100, None).expect("offsets");
+        let off = offsets(&residuals, 100).expect("offsets");
         assert!(
             off.hi95[99] > off.hi95[49] * 1.3,
             "widened past the tested horizon"
@@ -215,13 +313,19 @@ mod tests {
                 e
             })
             .collect();
-        let scales = step_scales(&[&walk], 200).expect("scales");
-        let (_, n_eff) = normalised_pool(&[&walk], &scales);
+        let row = Row {
+            origin: 0,
+            residuals: walk.clone(),
+        };
+        let kept = [&row];
+        let sums = LeadSums::new(&kept, 200);
+        let scales = sums.scales(None).expect("scales");
+        let (_, n_eff) = normalised_pool(&kept, &sums, &scales);
         // 200 values worth fewer than 39 independent ones: 0.975 x (1 + 1/39) = 1.
         assert!(n_eff < 39.0, "effective size {n_eff}");
         // The 95% level is beyond what that pool supports: the band is the pool's extremes,
         // so it holds every backtest residual.
-        let off = offsets(&[walk.clone()], 200, None).expect("offsets");
+        let off = offsets(&[row], 200).expect("offsets");
         for (j, e) in walk.iter().enumerate() {
             assert!(
                 off.lo95[j] - 1e-9 <= *e && *e <= off.hi95[j] + 1e-9,
@@ -232,7 +336,14 @@ mod tests {
         }
         // 60 unscored steps in a row (an incident masked out of the backtest).
         walk[70..130].iter_mut().for_each(|v| *v = f64::NAN);
-        let off = offsets(&[walk], 200, None).expect("a band for every step");
+        let off = offsets(
+            &[Row {
+                origin: 0,
+                residuals: walk,
+            }],
+            200,
+        )
+        .expect("a band for every step");
         assert!(off.hi95.iter().all(|v| v.is_finite()));
     }
 }

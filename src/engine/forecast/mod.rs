@@ -91,8 +91,12 @@ pub struct BacktestSummary {
     pub wape: Option<f64>,
     pub mape: Option<f64>,
     pub accuracy: Option<f64>,
-    /// Leave-one-origin-out coverage of the 80% and 95% bands.
+    /// Coverage of the 80% and 95% bands on each full-horizon origin, bands built from the
+    /// calibration origins that do not overlap it (None when every one does). Named as the
+    /// issue's JSON shape has them.
+    #[serde(rename = "coverage80")]
     pub coverage_80: Option<f64>,
+    #[serde(rename = "coverage95")]
     pub coverage_95: Option<f64>,
     pub origins: usize,
     pub horizon_steps: usize,
@@ -281,9 +285,9 @@ pub fn forecast_series_at(
             .collect(),
         _ => Vec::new(),
     };
-    let offsets =
-        intervals::offsets(&chosen.residuals, horizon, None).ok_or(ForecastError::NoModel)?;
-    let coverage = intervals::cross_validated_coverage(&chosen.residuals);
+    let rows = calibration(chosen, &runs, ensemble.as_ref(), &prep, &plan);
+    let offsets = intervals::offsets(&rows, horizon).ok_or(ForecastError::NoModel)?;
+    let coverage = intervals::cross_validated_coverage(&rows, &plan.origins);
     let floor = if prep.nonnegative {
         0.0
     } else {
@@ -345,6 +349,67 @@ pub fn forecast_series_at(
         missing_filled: prep.missing,
         notes,
     })
+}
+
+/// The chosen model's residuals from the calibration origins (more, and more closely spaced,
+/// than the backtest's), with the parameters and ensemble weights the backtest had at each;
+/// the backtest's own residuals when those cannot be had.
+fn calibration(
+    chosen: &backtest::ModelRun,
+    runs: &[backtest::ModelRun],
+    ensemble: Option<&ensemble::EnsembleRun>,
+    prep: &prepare::Prepared,
+    plan: &backtest::Plan,
+) -> Vec<intervals::Row> {
+    let n = prep.values.len();
+    let origins = backtest::calibration_origins(plan, n, prep.ctx.daily);
+    let one = |f: &models::Fitted, o: usize, steps: usize| {
+        let fc = f.forecast_from(&prep.values[..o], &prep.ctx, steps);
+        (fc.len() == steps).then_some(fc)
+    };
+    let rows = match (chosen.kind, ensemble) {
+        (ModelKind::Ensemble, Some(e)) => {
+            let members: Vec<&backtest::ModelRun> = e
+                .members
+                .iter()
+                .filter_map(|k| runs.iter().find(|r| r.kind == *k))
+                .collect();
+            if members.len() == e.members.len() {
+                backtest::calibration_rows(prep, &origins, plan.horizon, |o, steps| {
+                    let w = ensemble::weights_at(&members, prep, plan, o)?;
+                    let mut parts = Vec::new();
+                    let mut used = Vec::new();
+                    for (m, &w) in members.iter().zip(&w) {
+                        if w > 0.0 {
+                            parts.push(one(m.fitted.as_ref()?, o, steps)?);
+                            used.push(w);
+                        }
+                    }
+                    Some(ensemble::combine(parts.iter().map(Vec::as_slice), &used))
+                })
+            } else {
+                Vec::new()
+            }
+        }
+        _ => match &chosen.fitted {
+            Some(f) => backtest::calibration_rows(prep, &origins, plan.horizon, |o, steps| {
+                one(f, o, steps)
+            }),
+            None => Vec::new(),
+        },
+    };
+    if rows.is_empty() {
+        plan.origins
+            .iter()
+            .zip(&chosen.residuals)
+            .map(|(&origin, r)| intervals::Row {
+                origin,
+                residuals: r.clone(),
+            })
+            .collect()
+    } else {
+        rows
+    }
 }
 
 /// `kind` fitted on the whole prepared history, `horizon` steps ahead; the ensemble combines

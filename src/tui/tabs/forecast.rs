@@ -174,7 +174,16 @@ fn render_chart(
         ChartSeries::marks(theme.alert(), bucket_max(&outside, buckets)),
     ];
     let mut title = vec![
-        Span::styled(format!(" {} — ", fc.model), theme.title()),
+        Span::styled(
+            format!(
+                " {} (backtest accuracy {}) — ",
+                fc.model,
+                fc.backtest
+                    .accuracy
+                    .map_or("—".to_string(), |v| format!("{:.1}%", v * 100.0))
+            ),
+            theme.title(),
+        ),
         Span::styled("observed", theme.series(0)),
         Span::raw(", "),
         Span::styled("forecast", theme.series(1)),
