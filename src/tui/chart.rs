@@ -1,5 +1,5 @@
 //! One time-series chart for every tab: lines with gaps drawn as gaps, optional scatter marks,
-//! a y range from the data (floored where asked), braille resolution.
+//! shaded bands, a y range from the data (floored where asked), braille resolution.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -20,6 +20,8 @@ pub struct ChartSeries {
     pub values: Vec<Option<f64>>,
     /// Marks at single points (anomalies) instead of a line.
     pub scatter: bool,
+    /// A shaded band from `values` (its lower edge) up to these values, instead of a line.
+    pub band_to: Option<Vec<Option<f64>>>,
 }
 
 impl ChartSeries {
@@ -28,6 +30,7 @@ impl ChartSeries {
             style,
             values,
             scatter: false,
+            band_to: None,
         }
     }
 
@@ -36,8 +39,52 @@ impl ChartSeries {
             style,
             values,
             scatter: true,
+            band_to: None,
         }
     }
+
+    /// The area between `lower` and `upper` filled (a prediction band).
+    pub fn band(style: Style, lower: Vec<Option<f64>>, upper: Vec<Option<f64>>) -> Self {
+        Self {
+            style,
+            values: lower,
+            scatter: false,
+            band_to: Some(upper),
+        }
+    }
+}
+
+/// Braille dots filling the band between `lower` and `upper`: one column of dots per braille
+/// column of the plot (edges interpolated between the series' points), dots one braille row
+/// apart, so the band reads as a solid shade under the lines drawn after it.
+fn band_fill(lower: &[Option<f64>], upper: &[Option<f64>], plot: Rect, y: (f64, f64)) -> Points {
+    let n = lower.len().min(upper.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    // Braille: 2 dots per cell across, 4 down.
+    let cols = (usize::from(plot.width) * 2).max(1);
+    let dy = (y.1 - y.0) / (f64::from(plot.height.max(1)) * 4.0);
+    let span = n.saturating_sub(1).max(1) as f64;
+    let edge = |v: &[Option<f64>], x: f64| -> Option<f64> {
+        let i = x.floor() as usize;
+        let j = (i + 1).min(n - 1);
+        let (a, b) = (v[i.min(n - 1)]?, v[j]?);
+        Some(a + (b - a) * (x - i as f64))
+    };
+    let mut out = Vec::new();
+    for c in 0..cols {
+        let x = span * c as f64 / (cols - 1).max(1) as f64;
+        let (Some(lo), Some(hi)) = (edge(lower, x), edge(upper, x)) else {
+            continue;
+        };
+        let mut v = lo.max(y.0);
+        while v <= hi.min(y.1) && dy > 0.0 {
+            out.push((x, v));
+            v += dy;
+        }
+    }
+    out
 }
 
 /// Averages `values` into `buckets` buckets; a bucket with no data stays missing.
@@ -115,7 +162,7 @@ pub fn render(
     let points = series.first().map_or(0, |l| l.values.len());
     let (lo, hi) = series
         .iter()
-        .flat_map(|l| l.values.iter().flatten())
+        .flat_map(|l| l.values.iter().chain(l.band_to.iter().flatten()).flatten())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(*v), hi.max(*v))
         });
@@ -138,10 +185,23 @@ pub fn render(
         hi + 0.1 * (hi - lo)
     };
     // Datasets borrow their points, so all runs live here for the whole render.
+    // The plot inside the border and the y labels' column (an estimate: the widest label).
+    let label_width = [lo, (lo + hi) / 2.0, hi]
+        .iter()
+        .map(|v| fmt_compact(Some(*v)).chars().count())
+        .max()
+        .unwrap_or(0) as u16;
+    let plot = Rect {
+        width: area.width.saturating_sub(3 + label_width),
+        height: area.height.saturating_sub(3),
+        ..area
+    };
     let runs: Vec<Vec<Points>> = series
         .iter()
         .map(|l| {
-            if l.scatter {
+            if let Some(upper) = &l.band_to {
+                vec![band_fill(&l.values, upper, plot, (lo, hi))]
+            } else if l.scatter {
                 vec![segments(&l.values).concat()]
             } else {
                 segments(&l.values)
@@ -152,7 +212,9 @@ pub fn render(
     for (line, segs) in series.iter().zip(&runs) {
         for seg in segs {
             // No legend (it would cover the newest data); titles name the lines in colour.
-            let (marker, graph) = if line.scatter {
+            let (marker, graph) = if line.band_to.is_some() {
+                (Marker::Braille, GraphType::Scatter)
+            } else if line.scatter {
                 (Marker::Dot, GraphType::Scatter)
             } else {
                 (Marker::Braille, GraphType::Line)

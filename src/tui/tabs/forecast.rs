@@ -165,10 +165,17 @@ fn render_chart(
     let band95 = theme.dim();
     let band80 = theme.series(3);
     let mut series = vec![
-        ChartSeries::line(band95, bucket_means(&col(|p| p.hi95), buckets)),
-        ChartSeries::line(band95, bucket_means(&col(|p| p.lo95), buckets)),
-        ChartSeries::line(band80, bucket_means(&col(|p| p.hi80), buckets)),
-        ChartSeries::line(band80, bucket_means(&col(|p| p.lo80), buckets)),
+        // The 80% band shaded over the 95% band; the lines go on top of both.
+        ChartSeries::band(
+            band95,
+            bucket_means(&col(|p| p.lo95), buckets),
+            bucket_means(&col(|p| p.hi95), buckets),
+        ),
+        ChartSeries::band(
+            band80,
+            bucket_means(&col(|p| p.lo80), buckets),
+            bucket_means(&col(|p| p.hi80), buckets),
+        ),
         ChartSeries::line(theme.series(1), bucket_means(&col(|p| p.mean), buckets)),
         ChartSeries::line(theme.series(0), bucket_means(&observed, buckets)),
         ChartSeries::marks(theme.alert(), bucket_max(&outside, buckets)),
