@@ -16,9 +16,8 @@ mod support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use scaletop::engine::policy::parse_policy;
 
@@ -70,20 +69,7 @@ struct Moto {
 }
 
 fn start_moto() -> Option<(Moto, PathBuf)> {
-    let py = support::python_with(&["boto3", "moto"])?;
-    let moto = support::python_tool(&py, "moto_server")?;
-    let port = support::free_port();
-    let child = Command::new(&moto)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let guard = support::Guard(child);
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    support::wait_until(Duration::from_secs(30), "moto_server", || {
-        support::http_get(addr, "/moto-api/").is_some()
-    });
+    let (guard, addr, py) = support::start_moto()?;
     Some((
         Moto {
             _guard: guard,

@@ -7,9 +7,7 @@
 mod emit_common;
 mod support;
 
-use std::net::SocketAddr;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use scaletop::emit::{Target, WarmPool};
 
@@ -38,24 +36,9 @@ boto3.client("lambda", **kw).create_function(FunctionName="thumbnails", Runtime=
 
 #[test]
 fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
-    let Some(py) = support::python_with(&["boto3", "moto"]) else {
+    let Some((_guard, addr, py)) = support::start_moto() else {
         return;
     };
-    let Some(moto) = support::python_tool(&py, "moto_server") else {
-        return;
-    };
-    let port = support::free_port();
-    let child = Command::new(&moto)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let _guard = support::Guard(child);
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    support::wait_until(Duration::from_secs(30), "moto_server", || {
-        support::http_get(addr, "/moto-api/").is_some()
-    });
     let endpoint = format!("http://{addr}");
 
     let o = Command::new(&py)

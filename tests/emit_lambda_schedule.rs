@@ -7,10 +7,8 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -228,24 +226,9 @@ fn lambda_concurrency_schedule_is_emitted_and_reads_back() {
 
     // Against the AWS API (moto_server): the target is registered, each action put and read
     // back with every field equal.
-    let Some(py) = support::python_with(&["boto3", "moto"]) else {
+    let Some((_guard, addr, py)) = support::start_moto() else {
         return;
     };
-    let Some(moto) = support::python_tool(&py, "moto_server") else {
-        return;
-    };
-    let port = support::free_port();
-    let child = Command::new(&moto)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let _guard = support::Guard(child);
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    support::wait_until(Duration::from_secs(30), "moto_server", || {
-        support::http_get(addr, "/moto-api/").is_some()
-    });
     let o = Command::new(&py)
         .arg(APPLY)
         .arg(format!("http://{addr}"))

@@ -272,3 +272,23 @@ pub fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
         })
         .unwrap_or_default()
 }
+
+/// A moto_server (the AWS API emulator) on a free 127.0.0.1 port, ready to answer, with the
+/// python that has boto3 and moto; None (skipped loudly, or a failure in CI) without them.
+pub fn start_moto() -> Option<(Guard, SocketAddr, std::path::PathBuf)> {
+    let py = python_with(&["boto3", "moto"])?;
+    let moto = python_tool(&py, "moto_server")?;
+    let port = free_port();
+    let child = Command::new(&moto)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server starts");
+    let guard = Guard(child);
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    wait_until(Duration::from_secs(30), "moto_server", || {
+        http_get(addr, "/moto-api/").is_some()
+    });
+    Some((guard, addr, py))
+}
