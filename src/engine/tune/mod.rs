@@ -344,6 +344,30 @@ fn point(i: usize, c: &Candidate, s: &ReplaySummary, slo: &Slo) -> PolicyPoint {
     }
 }
 
+/// The completed candidates' replay summaries, by candidate index.
+fn completed(outcomes: &[Outcome]) -> Vec<(usize, &ReplaySummary)> {
+    outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            Outcome::Done(s) => Some((i, s)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The Pareto front (cost vs SLA minutes) of the completed candidates that do not thrash:
+/// thrash is a hard constraint, not a third axis.
+fn thrash_free_front(done: &[(usize, &ReplaySummary)]) -> Vec<usize> {
+    pareto::front(
+        &done
+            .iter()
+            .filter(|(_, s)| s.thrash_events == 0)
+            .map(|(i, s)| (*i, s.cost_usd_per_month, s.sla_violation_minutes))
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// Cheapest first; ties to fewer SLA minutes, then fewer scaling events.
 fn better(a: &ReplaySummary, b: &ReplaySummary) -> std::cmp::Ordering {
     a.cost_usd
@@ -456,23 +480,8 @@ pub fn tune(req: &TuneRequest, control: &SearchControl) -> Result<TuneOutcome, T
     if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(TuneError::Cancelled);
     }
-    let done: Vec<(usize, &ReplaySummary)> = outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| match o {
-            Outcome::Done(s) => Some((i, s)),
-            _ => None,
-        })
-        .collect();
-    // Thrash is a hard constraint: the front trades cost against SLA minutes among policies
-    // that do not thrash.
-    let front_ix = pareto::front(
-        &done
-            .iter()
-            .filter(|(_, s)| s.thrash_events == 0)
-            .map(|(i, s)| (*i, s.cost_usd_per_month, s.sla_violation_minutes))
-            .collect::<Vec<_>>(),
-    );
+    let done = completed(&outcomes);
+    let front_ix = thrash_free_front(&done);
     let summary_of = |i: usize| match &outcomes[i] {
         Outcome::Done(s) => Some(s),
         _ => None,

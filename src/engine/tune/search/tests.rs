@@ -5,7 +5,7 @@
 use super::*;
 use crate::engine::replay::file_group;
 use crate::engine::tune::space::{candidates, SpaceContext, SpaceSize};
-use crate::engine::tune::{pareto, PolicyKind};
+use crate::engine::tune::PolicyKind;
 use crate::model::Slo;
 
 const HPA: &str = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  minReplicas: 6\n  maxReplicas: 60\n  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}\n";
@@ -114,21 +114,8 @@ fn figures(o: &Outcome) -> Option<String> {
 /// What a search reports, with the figures: the thrash-free front, the cheapest eligible
 /// candidate, the best reachable one.
 fn reported(out: &[Outcome], slo: &Slo) -> String {
-    let done: Vec<(usize, &ReplaySummary)> = out
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| match o {
-            Outcome::Done(s) => Some((i, s)),
-            _ => None,
-        })
-        .collect();
-    let front = pareto::front(
-        &done
-            .iter()
-            .filter(|(_, s)| s.thrash_events == 0)
-            .map(|(i, s)| (*i, s.cost_usd_per_month, s.sla_violation_minutes))
-            .collect::<Vec<_>>(),
-    );
+    let done = super::super::completed(out);
+    let front = super::super::thrash_free_front(&done);
     let best = done
         .iter()
         .filter(|(_, s)| eligible(s, slo))
