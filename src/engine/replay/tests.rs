@@ -227,32 +227,7 @@ fn fast_forwarded_score_equals_the_full_replay() {
         "  - type: External\n    external: {metric: {name: queue_depth}, target: {type: AverageValue, averageValue: '30'}}\n",
     ];
     let n = 2_000;
-    let shapes: Vec<(&str, Vec<f64>)> = vec![
-        ("steady", vec![700.0; n]),
-        (
-            "daily",
-            (0..n)
-                .map(|i| {
-                    let day = (i as f64 / 720.0) * std::f64::consts::TAU;
-                    900.0 - 600.0 * day.cos() + 40.0 * ((i * 7919 % 13) as f64 / 13.0 - 0.5)
-                })
-                .collect(),
-        ),
-        (
-            "spiky",
-            (0..n)
-                .map(|i| match i % 97 {
-                    0..=3 => 4_000.0,
-                    11 | 12 => f64::NAN,
-                    _ => 200.0 + (i % 13) as f64 * 60.0,
-                })
-                .collect(),
-        ),
-        (
-            "ramp",
-            (0..n).map(|i| 100.0 + (i / 10) as f64 * 7.0).collect(),
-        ),
-    ];
+    let shapes = demand_shapes(n, 720.0);
     let queue: Vec<f64> = (0..n).map(|i| 50.0 + (i % 211) as f64 * 2.0).collect();
     let caps = [
         cap(100.0, 45),
@@ -356,38 +331,13 @@ fn shadows_that_follow_a_shared_replay_have_their_own_full_replays_figures() {
         HpaManifest::from_yaml(&text).unwrap().resolve().unwrap()
     };
     let n = 720;
-    let shapes: Vec<(&str, Vec<f64>)> = vec![
-        ("steady", vec![700.0; n]),
-        (
-            "daily",
-            (0..n)
-                .map(|i| {
-                    let day = (i as f64 / 360.0) * std::f64::consts::TAU;
-                    900.0 - 600.0 * day.cos() + 40.0 * ((i * 7919 % 13) as f64 / 13.0 - 0.5)
-                })
-                .collect(),
-        ),
-        (
-            "spiky",
-            (0..n)
-                .map(|i| match i % 97 {
-                    0..=3 => 4_000.0,
-                    11 | 12 => f64::NAN,
-                    _ => 200.0 + (i % 13) as f64 * 60.0,
-                })
-                .collect(),
-        ),
-        (
-            "ramp",
-            (0..n).map(|i| 100.0 + (i / 10) as f64 * 7.0).collect(),
-        ),
-        (
-            "cliff",
-            (0..n)
-                .map(|i| if (i / 120) % 2 == 0 { 1_500.0 } else { 60.0 })
-                .collect(),
-        ),
-    ];
+    let mut shapes = demand_shapes(n, 360.0);
+    shapes.push((
+        "cliff",
+        (0..n)
+            .map(|i| if (i / 120) % 2 == 0 { 1_500.0 } else { 60.0 })
+            .collect(),
+    ));
     let caps = [
         cap(100.0, 45),
         CapacityModel {
@@ -487,4 +437,35 @@ fn shadows_that_follow_a_shared_replay_have_their_own_full_replays_figures() {
         diverged_differs * 2 > diverged,
         "{diverged_differs} of {diverged}"
     );
+}
+
+/// Four demand shapes of `n` steps for the score-vs-replay tests: steady, a daily cycle of
+/// `period` steps with a wobble, spikes over a low base with gaps, a ramp.
+fn demand_shapes(n: usize, period: f64) -> Vec<(&'static str, Vec<f64>)> {
+    vec![
+        ("steady", vec![700.0; n]),
+        (
+            "daily",
+            (0..n)
+                .map(|i| {
+                    let day = (i as f64 / period) * std::f64::consts::TAU;
+                    900.0 - 600.0 * day.cos() + 40.0 * ((i * 7919 % 13) as f64 / 13.0 - 0.5)
+                })
+                .collect(),
+        ),
+        (
+            "spiky",
+            (0..n)
+                .map(|i| match i % 97 {
+                    0..=3 => 4_000.0,
+                    11 | 12 => f64::NAN,
+                    _ => 200.0 + (i % 13) as f64 * 60.0,
+                })
+                .collect(),
+        ),
+        (
+            "ramp",
+            (0..n).map(|i| 100.0 + (i / 10) as f64 * 7.0).collect(),
+        ),
+    ]
 }
