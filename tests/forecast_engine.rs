@@ -348,11 +348,10 @@ fn long_horizons_aggregate_and_runway_finds_the_crossing() {
     // 5-minute series, 21 days, with growth; a 30-day forecast runs on hourly means.
     let step = 300;
     let n = 21 * 288;
-    let y: Vec<f64> = (0..n)
-        .map(|i| {
-            100.0 + 0.01 * i as f64 + 30.0 * (2.0 * std::f64::consts::PI * i as f64 / 288.0).sin()
-        })
-        .collect();
+    let truth = |i: usize| {
+        100.0 + 0.01 * i as f64 + 30.0 * (2.0 * std::f64::consts::PI * i as f64 / 288.0).sin()
+    };
+    let y: Vec<f64> = (0..n).map(truth).collect();
     let req = ForecastRequest {
         capacity: Some(200.0),
         per_replica: Some(10.0),
@@ -361,6 +360,19 @@ fn long_horizons_aggregate_and_runway_finds_the_crossing() {
     let fc = forecast_series(0, step, &y, &req).expect("forecast");
     assert_eq!(fc.step_seconds, 3600);
     assert_eq!(fc.points.len(), 30 * 24);
+    // The mean carries the growth: each hour within 3% of the true hourly mean, through day 30
+    // (a flat forecast would be ~20% low by then: 162 at the end of the history, 248 at day 30).
+    for p in &fc.points {
+        let first = (p.timestamp / step) as usize;
+        let want = (first..first + 12).map(truth).sum::<f64>() / 12.0;
+        assert!(
+            (p.mean - want).abs() / want < 0.03,
+            "{} at {}: mean {} vs truth {want}",
+            fc.model,
+            p.timestamp,
+            p.mean
+        );
+    }
     let r = fc.runway.expect("runway");
     assert!(
         r.peak_upper > 200.0,

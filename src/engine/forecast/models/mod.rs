@@ -6,6 +6,7 @@ pub mod holt_winters;
 pub mod mstl_ets;
 pub mod naive;
 pub mod ridge;
+pub mod seasonal_trend;
 
 use serde::Serialize;
 
@@ -50,6 +51,8 @@ pub enum ModelKind {
     SeasonalNaiveWeekly,
     /// Mean of the last few weeks (days without a weekly cycle) at the latest level.
     SeasonalMean,
+    /// The last seasons' profile on a robust straight trend line (the growth model).
+    SeasonalTrend,
     HoltWinters,
     MstlEts,
     Ridge,
@@ -59,11 +62,12 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::Naive,
         ModelKind::SeasonalNaiveDaily,
         ModelKind::SeasonalNaiveWeekly,
         ModelKind::SeasonalMean,
+        ModelKind::SeasonalTrend,
         ModelKind::HoltWinters,
         ModelKind::MstlEts,
         ModelKind::Ridge,
@@ -76,6 +80,7 @@ impl ModelKind {
             ModelKind::SeasonalNaiveDaily => "seasonal_naive_daily",
             ModelKind::SeasonalNaiveWeekly => "seasonal_naive_weekly",
             ModelKind::SeasonalMean => "seasonal_mean",
+            ModelKind::SeasonalTrend => "seasonal_trend",
             ModelKind::HoltWinters => "holt_winters",
             ModelKind::MstlEts => "mstl_ets",
             ModelKind::Ridge => "ridge",
@@ -94,7 +99,8 @@ impl ModelKind {
             ModelKind::SeasonalNaiveDaily => ctx.daily.is_some(),
             ModelKind::SeasonalNaiveWeekly => ctx.weekly.is_some(),
             ModelKind::SeasonalMean => ctx.daily.is_some(),
-            ModelKind::HoltWinters
+            ModelKind::SeasonalTrend
+            | ModelKind::HoltWinters
             | ModelKind::MstlEts
             | ModelKind::Ridge
             | ModelKind::Ensemble => true,
@@ -118,6 +124,11 @@ pub enum Fitted {
     },
     SeasonalMean {
         period: usize,
+    },
+    SeasonalTrend {
+        period: usize,
+        /// Every value > 0: the season may scale with the level.
+        positive: bool,
     },
     HoltWinters(holt_winters::Params),
     MstlEts(mstl_ets::Params),
@@ -144,6 +155,12 @@ pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted
         })),
         ModelKind::SeasonalMean => Fitted::SeasonalMean {
             period: ctx.weekly.or(ctx.daily)?,
+        },
+        // On the values, not their logarithms: a straight line in logs is compound growth,
+        // which a few weeks' slope carried 90 days ahead overstates.
+        ModelKind::SeasonalTrend => Fitted::SeasonalTrend {
+            period: ctx.weekly.or(ctx.daily).unwrap_or(1),
+            positive: ctx.positive,
         },
         ModelKind::HoltWinters if ctx.positive => Fitted::Log(Box::new(Fitted::HoltWinters(
             holt_winters::fit(&ln(train), &periods, ctx.horizon),
@@ -184,6 +201,9 @@ impl Fitted {
             Fitted::SeasonalNaive { period } => naive::seasonal_naive(history, *period, horizon),
             Fitted::SeasonalMean { period } => {
                 naive::seasonal_mean(history, *period, naive::MEAN_SEASONS, horizon)
+            }
+            Fitted::SeasonalTrend { period, positive } => {
+                seasonal_trend::forecast(history, *period, *positive, horizon)
             }
             Fitted::HoltWinters(p) => holt_winters::forecast(history, &periods, p, horizon),
             Fitted::MstlEts(p) => {
