@@ -38,7 +38,8 @@ pub struct ForecastArgs {
     #[arg(long)]
     pub step: Option<String>,
     /// auto (backtest picks by MASE) or one of: naive, seasonal_naive_daily,
-    /// seasonal_naive_weekly, seasonal_mean, seasonal_trend, holt_winters, mstl_ets, ridge, ensemble.
+    /// seasonal_naive_weekly, seasonal_mean, seasonal_trend, holt_winters, mstl_ets, ridge,
+    /// ensemble.
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Demand the group serves at max capacity (max replicas x per-replica capacity at the
