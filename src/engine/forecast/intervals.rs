@@ -14,7 +14,12 @@
 //! origin are strongly correlated (one bad day is many bad steps), so n is the count shrunk
 //! by the lag-1 autocorrelation, the AR(1) variance-inflation factor (1 - rho) / (1 + rho),
 //! and by how often overlapping origins scored the same time. A pool too small for a level
-//! takes its largest value. Beyond the backtested horizon the last offsets widen with the
+//! takes its largest value. Each lead's scale is its own only where the origins are whole
+//! days apart, so a lead is one time of day (night errors small, evening errors large);
+//! otherwise a lead mixes times of day, and the few windows behind it would give each lead the
+//! accident of where those windows' spikes fell: there the scales are made non-decreasing in
+//! the lead (isotonic regression; errors do not shrink the further ahead one looks), and the
+//! bands widen smoothly instead of swinging from lead to lead. Beyond the backtested horizon the last offsets widen with the
 //! square root of the lead time. Coverage is checked on each full-horizon origin with bands
 //! built only from origins whose windows do not overlap it.
 
@@ -50,19 +55,20 @@ pub struct Offsets {
     pub hi95: Vec<f64>,
 }
 
-/// Offsets for `horizon` steps from `rows` (of any lengths). None when no residual is usable.
-pub fn offsets(rows: &[Row], horizon: usize) -> Option<Offsets> {
+/// Offsets for `horizon` steps from `rows` (of any lengths), for a series with a daily cycle
+/// of `daily` steps if it has one. None when no residual is usable.
+pub fn offsets(rows: &[Row], horizon: usize, daily: Option<usize>) -> Option<Offsets> {
     let kept: Vec<&Row> = rows.iter().collect();
-    offsets_from(&kept, horizon)
+    offsets_from(&kept, horizon, daily)
 }
 
-fn offsets_from(kept: &[&Row], horizon: usize) -> Option<Offsets> {
+fn offsets_from(kept: &[&Row], horizon: usize, daily: Option<usize>) -> Option<Offsets> {
     let tested = kept
         .iter()
         .map(|r| r.residuals.len())
         .max()
         .filter(|&h| h > 0)?;
-    let sums = LeadSums::new(kept, tested);
+    let sums = LeadSums::new(kept, tested, leads_keep_time_of_day(kept, daily));
     let scales = sums.scales(None)?;
     let (mut z, n_eff) = normalised_pool(kept, &sums, &scales);
     let mut out = Offsets {
@@ -102,10 +108,22 @@ struct LeadSums<'a> {
     kept: &'a [&'a Row],
     /// Rows covering each lead (with a finite residual).
     rows: Vec<usize>,
+    /// Every lead is one time of day: its scale stands alone; else scales rise with the lead.
+    by_time_of_day: bool,
+}
+
+/// Whether every origin is a whole number of days from the others, so that a lead falls at
+/// the same time of day from each.
+fn leads_keep_time_of_day(kept: &[&Row], daily: Option<usize>) -> bool {
+    let (Some(d), Some(first)) = (daily.filter(|&d| d > 1), kept.first()) else {
+        return false;
+    };
+    kept.iter()
+        .all(|r| r.origin.abs_diff(first.origin) % d == 0)
 }
 
 impl<'a> LeadSums<'a> {
-    fn new(kept: &'a [&'a Row], tested: usize) -> Self {
+    fn new(kept: &'a [&'a Row], tested: usize, by_time_of_day: bool) -> Self {
         let mut rows = vec![0usize; tested];
         for r in kept {
             for (j, e) in r.residuals.iter().enumerate() {
@@ -114,7 +132,11 @@ impl<'a> LeadSums<'a> {
                 }
             }
         }
-        LeadSums { kept, rows }
+        LeadSums {
+            kept,
+            rows,
+            by_time_of_day,
+        }
     }
 
     /// Median absolute residual per lead over a window of neighbouring leads wide enough to
@@ -165,11 +187,39 @@ impl<'a> LeadSums<'a> {
                 }
             })
             .collect();
-        scales
-            .iter()
-            .any(|s| s.is_finite())
-            .then(|| crate::engine::analysis::stats::fill_gaps(&scales))
+        if !scales.iter().any(|s| s.is_finite()) {
+            return None;
+        }
+        let filled = crate::engine::analysis::stats::fill_gaps(&scales);
+        Some(if self.by_time_of_day {
+            filled
+        } else {
+            let weights: Vec<f64> = self.rows.iter().map(|&c| c.max(1) as f64).collect();
+            non_decreasing(&filled, &weights)
+        })
     }
+}
+
+/// The weighted least-squares non-decreasing fit to `values` (pool adjacent violators).
+fn non_decreasing(values: &[f64], weights: &[f64]) -> Vec<f64> {
+    // Blocks of (mean, weight, length), merged while a block is below the one before it.
+    let mut blocks: Vec<(f64, f64, usize)> = Vec::with_capacity(values.len());
+    for (&v, &w) in values.iter().zip(weights) {
+        let mut cur = (v, w, 1usize);
+        while let Some(&(m, bw, len)) = blocks.last() {
+            if m <= cur.0 {
+                break;
+            }
+            blocks.pop();
+            let tw = bw + cur.1;
+            cur = ((m * bw + cur.0 * cur.1) / tw, tw, len + cur.2);
+        }
+        blocks.push(cur);
+    }
+    blocks
+        .into_iter()
+        .flat_map(|(m, _, len)| std::iter::repeat_n(m, len))
+        .collect()
 }
 
 /// Residuals over their lead's scale, pooled, and the pool's effective size. Each row is
@@ -252,14 +302,18 @@ fn band(sorted: &[f64], level: f64, n_eff: f64) -> (f64, f64) {
 /// Empirical coverage of the 80% and 95% bands on the rows whose origins are in `scored`
 /// (the full-horizon backtest origins), each against bands built from the rows whose windows
 /// do not overlap it. None when no scored row has such rows.
-pub fn cross_validated_coverage(rows: &[Row], scored: &[usize]) -> Option<(f64, f64)> {
+pub fn cross_validated_coverage(
+    rows: &[Row],
+    scored: &[usize],
+    daily: Option<usize>,
+) -> Option<(f64, f64)> {
     let (mut in80, mut in95, mut n) = (0usize, 0usize, 0usize);
     for r in rows.iter().filter(|r| scored.contains(&r.origin)) {
         let others: Vec<&Row> = rows.iter().filter(|o| !o.overlaps(r)).collect();
         if others.is_empty() {
             continue;
         }
-        let Some(off) = offsets_from(&others, r.residuals.len()) else {
+        let Some(off) = offsets_from(&others, r.residuals.len(), daily) else {
             continue;
         };
         for (j, e) in r.residuals.iter().enumerate() {
@@ -291,10 +345,10 @@ mod tests {
             .collect();
         let origins: Vec<usize> = residuals.iter().map(|r| r.origin).collect();
         let (c80, c95) =
-            cross_validated_coverage(&residuals, &origins).expect("two origins or more");
+            cross_validated_coverage(&residuals, &origins, None).expect("two origins or more");
         assert!((c80 - 0.8).abs() < 0.08, "80% band covered {c80}");
         assert!((c95 - 0.95).abs() < 0.05, "95% band covered {c95}");
-        let off = offsets(&residuals, 100).expect("offsets");
+        let off = offsets(&residuals, 100, None).expect("offsets");
         assert!(
             off.hi95[99] > off.hi95[49] * 1.3,
             "widened past the tested horizon"
@@ -318,14 +372,14 @@ mod tests {
             residuals: walk.clone(),
         };
         let kept = [&row];
-        let sums = LeadSums::new(&kept, 200);
+        let sums = LeadSums::new(&kept, 200, false);
         let scales = sums.scales(None).expect("scales");
         let (_, n_eff) = normalised_pool(&kept, &sums, &scales);
         // 200 values worth fewer than 39 independent ones: 0.975 x (1 + 1/39) = 1.
         assert!(n_eff < 39.0, "effective size {n_eff}");
         // The 95% level is beyond what that pool supports: the band is the pool's extremes,
         // so it holds every backtest residual.
-        let off = offsets(&[row], 200).expect("offsets");
+        let off = offsets(&[row], 200, None).expect("offsets");
         for (j, e) in walk.iter().enumerate() {
             assert!(
                 off.lo95[j] - 1e-9 <= *e && *e <= off.hi95[j] + 1e-9,
@@ -342,8 +396,47 @@ mod tests {
                 residuals: walk,
             }],
             200,
+            None,
         )
         .expect("a band for every step");
         assert!(off.hi95.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn scales_rise_with_the_lead_unless_each_lead_is_one_time_of_day() {
+        // Pool adjacent violators on a worked example: 1, 3, 2, 4 with equal weights pools
+        // (3, 2) into 2.5; weight 3 on the 2 pulls the pool to 2.25.
+        assert_eq!(
+            non_decreasing(&[1.0, 3.0, 2.0, 4.0], &[1.0; 4]),
+            vec![1.0, 2.5, 2.5, 4.0]
+        );
+        assert_eq!(
+            non_decreasing(&[1.0, 3.0, 2.0, 4.0], &[1.0, 1.0, 3.0, 1.0]),
+            vec![1.0, 2.25, 2.25, 4.0]
+        );
+        // Errors large at leads 20..40 of 60 from three origins 5 steps apart: a lead is not a
+        // time of day, so the band does not narrow again after them.
+        let sign = |k: usize| if k % 2 == 0 { 1.0 } else { -1.0 };
+        let rows: Vec<Row> = (0..3)
+            .map(|o| Row {
+                origin: 100 + 5 * o,
+                residuals: (0..60)
+                    .map(|j| if (20..40).contains(&j) { 9.0 } else { 1.0 } * sign(o + j))
+                    .collect(),
+            })
+            .collect();
+        let off = offsets(&rows, 60, Some(10)).expect("offsets");
+        assert!(off.hi95.windows(2).all(|w| w[1] >= w[0] - 1e-12));
+        // The same rows whole days (10 steps) apart: each lead keeps its own scale.
+        let aligned: Vec<Row> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| Row {
+                origin: 100 + 10 * k,
+                residuals: r.residuals.clone(),
+            })
+            .collect();
+        let off = offsets(&aligned, 60, Some(10)).expect("offsets");
+        assert!(off.hi95.windows(2).any(|w| w[1] < w[0]));
     }
 }

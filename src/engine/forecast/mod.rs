@@ -286,8 +286,9 @@ pub fn forecast_series_at(
         _ => Vec::new(),
     };
     let rows = calibration(chosen, &runs, ensemble.as_ref(), &prep, &plan);
-    let offsets = intervals::offsets(&rows, horizon).ok_or(ForecastError::NoModel)?;
-    let coverage = intervals::cross_validated_coverage(&rows, &plan.origins);
+    let offsets =
+        intervals::offsets(&rows, horizon, prep.ctx.daily).ok_or(ForecastError::NoModel)?;
+    let coverage = intervals::cross_validated_coverage(&rows, &plan.origins, prep.ctx.daily);
     let floor = if prep.nonnegative {
         0.0
     } else {
