@@ -169,9 +169,14 @@ pub fn fit(kind: ModelKind, train: &[f64], ctx: &SeriesContext) -> Option<Fitted
             Fitted::HoltWinters(holt_winters::fit(train, &periods, ctx.horizon))
         }
         ModelKind::MstlEts if ctx.positive => Fitted::Log(Box::new(Fitted::MstlEts(
-            mstl_ets::fit(&ln(train), ctx.step_seconds, &periods),
+            mstl_ets::fit(&ln(train), ctx.step_seconds, &periods, ctx.horizon),
         ))),
-        ModelKind::MstlEts => Fitted::MstlEts(mstl_ets::fit(train, ctx.step_seconds, &periods)),
+        ModelKind::MstlEts => Fitted::MstlEts(mstl_ets::fit(
+            train,
+            ctx.step_seconds,
+            &periods,
+            ctx.horizon,
+        )),
         ModelKind::Ridge if ctx.positive => Fitted::Log(Box::new(Fitted::Ridge(ridge::fit(
             &ln(train),
             ctx.start_unix,
