@@ -48,12 +48,19 @@ impl PricingConfig {
     }
 }
 
-/// Cost analysis (`scaletop cost --input`): the commitments already held.
+/// Cost analysis (`scaletop cost --input`, the Cost tab): the commitments already held, and
+/// the nodes pod groups run on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CostConfig {
     /// Reserved instances and savings plans held today, with their end dates.
     pub commitments: Vec<crate::engine::cost::plan::ExistingCommitment>,
+    /// Instance type of the Kubernetes nodes pod groups run on (the Cost tab prices pods from
+    /// it). Empty: unknown (a built-in scenario carries its own).
+    pub node_type: String,
+    /// Region of those nodes. Empty: the node type's first catalog region, said as an
+    /// assumption.
+    pub region: String,
 }
 
 /// Forecasting (issue 5).

@@ -116,7 +116,11 @@ fn cost_tab_lists_the_schedules_the_cost_command_finds() {
     assert!(!cli.is_empty(), "the command finds a schedule: {v}");
 
     let store = store();
-    let outcome = cost::run(cost::job_with_demo(&store, Some("ecommerce")));
+    let outcome = cost::run(cost::job_with_demo(
+        &store,
+        Some("ecommerce"),
+        &Default::default(),
+    ));
     assert!(outcome.report.is_ok(), "{:?}", outcome.report);
     let tui = schedules(
         outcome

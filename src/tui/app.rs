@@ -374,6 +374,8 @@ pub struct App {
     pub writer: crate::emit::writer::GuardedWriter,
     /// Cost analysis of every group (computed off the UI thread).
     pub cost: JobSlot<crate::tui::jobs::cost::CostOutcome>,
+    /// The nodes pod groups run on, from the config (`[cost] node_type`, `region`).
+    pub cost_nodes: crate::tui::jobs::cost::NodeHint,
     /// Monitoring figures of every group (Overview and Events tabs).
     pub monitoring: JobSlot<crate::tui::jobs::monitoring::MonitoringOutcome>,
     /// Background re-tuning: findings per group, significant ones listed under `r`.
@@ -433,6 +435,7 @@ impl App {
             tuned: Vec::new(),
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
             cost: JobSlot::default(),
+            cost_nodes: crate::tui::jobs::cost::NodeHint::from_config(&cfg.cost),
             monitoring: JobSlot::default(),
             retune: Default::default(),
             alerts: AlertsPanel::new(&cfg.alerts),

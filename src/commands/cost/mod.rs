@@ -13,7 +13,7 @@ pub fn recommendations(
     recs::build(report, groups, crate::model::Platform::Sim, "")
 }
 mod render;
-mod scenario;
+pub mod scenario;
 
 pub use scenario::{off_hours_of, OffHoursGroup};
 

@@ -76,7 +76,7 @@ fn region_of(g: &SimGroup, s: &Scenario) -> Option<String> {
 }
 
 /// "pod-2cpu-4gi" -> (2, 4).
-fn pod_shape(t: &str) -> Option<(f64, f64)> {
+pub fn pod_shape(t: &str) -> Option<(f64, f64)> {
     let rest = t.strip_prefix("pod-")?;
     let (cpu, mem) = rest.split_once('-')?;
     Some((

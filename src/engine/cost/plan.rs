@@ -281,11 +281,14 @@ pub fn pod_hours_with(
     memory_request_gib: f64,
 ) -> Vec<PodHour> {
     let now = hourly(g, &g.capacity);
+    // A utilization series that was never reported is unknown at every hour (usage = the
+    // request), not zero hours: an empty series must not cut the pods' hours to nothing.
+    let or_unknown = |v: Vec<f64>| v.into_iter().chain(std::iter::repeat(f64::NAN));
     hourly(g, pods_per_step)
         .iter()
         .zip(&now)
-        .zip(hourly(g, &g.cpu_utilization))
-        .zip(hourly(g, &g.memory_utilization))
+        .zip(or_unknown(hourly(g, &g.cpu_utilization)))
+        .zip(or_unknown(hourly(g, &g.memory_utilization)))
         .map(|(((pods, before), cpu), mem)| {
             let pods = if pods.is_finite() { *pods } else { 0.0 };
             let spread = if pods > 0.0 && before.is_finite() && *before > 0.0 {

@@ -3,12 +3,15 @@
 //! code `scaletop cost` runs, off-hours schedule search included (`commands::cost::
 //! off_hours_of`, replaying the group's own policy). Capacity is the observed replicas (what
 //! runs now); groups that cannot be priced are listed with the reason, never shown as $0.
+//! Pod groups are priced from the nodes they run on: the config's `[cost] node_type` /
+//! `region`, else the demo scenario's cluster, as `scaletop cost --scenario` finds it.
 
 use std::collections::BTreeMap;
 
+use crate::commands::cost::scenario::pod_shape;
 use crate::commands::cost::{off_hours_of, OffHoursGroup};
 use crate::engine::cost::plan::{
-    self, slo_instances, Billing, CostReport, GroupData, OffHours, Options,
+    self, slo_instances, Billing, ClusterSpec, CostReport, GroupData, OffHours, Options,
 };
 use crate::engine::replay::{ExtraSeries, ReplayInput};
 use crate::model::{GroupInfo, MetricKind};
@@ -31,6 +34,65 @@ pub struct CostJob {
     pub demo_scenario: Option<String>,
     /// Groups left out, with why.
     pub skipped: Vec<String>,
+    /// The nodes pod groups are priced on (None: no pod group, or the node type is unknown).
+    pub cluster: Option<ClusterSpec>,
+    /// Assumptions made to price them (the region when none was given).
+    pub assumptions: Vec<String>,
+}
+
+/// The config's word on the nodes pod groups run on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeHint {
+    pub node_type: Option<String>,
+    pub region: Option<String>,
+}
+
+impl NodeHint {
+    pub fn from_config(c: &crate::config::CostConfig) -> NodeHint {
+        let set = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        NodeHint {
+            node_type: set(&c.node_type),
+            region: set(&c.region),
+        }
+    }
+}
+
+/// The cluster pod groups are priced on: the demo scenario's (with the hint's overrides), as
+/// `scaletop cost --scenario` finds it, else the hint's node type, in its region or the type's
+/// first catalog region.
+fn cluster_of(
+    hint: &NodeHint,
+    demo_scenario: Option<&str>,
+    catalog: &Catalog,
+    assumptions: &mut Vec<String>,
+) -> Option<ClusterSpec> {
+    if let Some(s) = demo_scenario.and_then(|n| crate::sim::Scenario::load(n).ok()) {
+        if let Some(c) = crate::commands::cost::scenario::cluster(
+            &s,
+            hint.node_type.as_deref(),
+            hint.region.as_deref(),
+            catalog,
+            assumptions,
+        ) {
+            return Some(c);
+        }
+    }
+    let node = hint.node_type.clone()?;
+    let region = match &hint.region {
+        Some(r) => r.clone(),
+        None => {
+            let r = catalog.regions_of(&node).into_iter().next()?;
+            assumptions.push(format!(
+                "node region not given: priced in {r} (set [cost] region)"
+            ));
+            r
+        }
+    };
+    assumptions.push(format!("pods run on {node} nodes in {region}"));
+    Some(ClusterSpec {
+        node_type: node,
+        region,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +108,11 @@ fn lambda_memory(t: &str) -> Option<f64> {
     t.strip_prefix("lambda-")?.strip_suffix("mb")?.parse().ok()
 }
 
-fn billing(info: &GroupInfo, catalog: &Catalog) -> Result<Billing, String> {
+fn billing(
+    info: &GroupInfo,
+    catalog: &Catalog,
+    cluster: Option<&ClusterSpec>,
+) -> Result<Billing, String> {
     let t = info
         .instance_type
         .as_deref()
@@ -62,8 +128,16 @@ fn billing(info: &GroupInfo, catalog: &Catalog) -> Result<Billing, String> {
             arch: Arch::X86_64,
         });
     }
-    if t.starts_with("pod-") {
-        return Err(format!("{t}: pods are priced from their nodes; the node type is not known here (scaletop cost --node-type)"));
+    if let Some((cpu, mem)) = pod_shape(t) {
+        if cluster.is_none() {
+            return Err(format!(
+                "{t}: pods are priced from their nodes; the node type is not known (set [cost] node_type in the config)"
+            ));
+        }
+        return Ok(Billing::Pods {
+            cpu_request: cpu,
+            memory_request_gib: mem,
+        });
     }
     let name = t.strip_suffix("-pod").unwrap_or(t);
     let region = info
@@ -82,12 +156,22 @@ fn billing(info: &GroupInfo, catalog: &Catalog) -> Result<Billing, String> {
 }
 
 pub fn job(store: &Store) -> CostJob {
-    job_with_demo(store, None)
+    job_with_demo(store, None, &NodeHint::default())
 }
 
-/// [`job`], with the demo simulator's scenario when it is the source.
-pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>) -> CostJob {
+/// [`job`], with the demo simulator's scenario when it is the source and the config's word
+/// on the cluster's nodes.
+pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>, nodes: &NodeHint) -> CostJob {
     let catalog = Catalog::built_in().ok();
+    let mut assumptions = Vec::new();
+    let any_pods = store
+        .groups()
+        .iter()
+        .any(|g| g.instance_type.as_deref().and_then(pod_shape).is_some());
+    let cluster = catalog
+        .as_ref()
+        .filter(|_| any_pods)
+        .and_then(|c| cluster_of(nodes, demo_scenario, c, &mut assumptions));
     let mut groups = Vec::new();
     let mut ids = Vec::new();
     let mut replay = Vec::new();
@@ -97,7 +181,7 @@ pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>) -> CostJob {
             skipped.push("the built-in pricing catalog does not load".into());
             break;
         };
-        let billing = match billing(info, catalog) {
+        let billing = match billing(info, catalog, cluster.as_ref()) {
             Ok(b) => b,
             Err(why) => {
                 skipped.push(format!("{}: {why}", info.id.name));
@@ -178,6 +262,8 @@ pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>) -> CostJob {
         replay,
         demo_scenario: demo_scenario.map(str::to_string),
         skipped,
+        cluster,
+        assumptions,
     }
 }
 
@@ -236,13 +322,17 @@ pub fn run(job: CostJob) -> CostOutcome {
                 &[],
                 &c,
                 &Options {
-                    cluster: None,
+                    cluster: job.cluster.clone(),
                     terms: vec![1, 3],
                     source: "live store".into(),
                     off_hours: off_hours(&job),
                 },
             )
             .map_err(|e| e.to_string())
+        })
+        .map(|mut r| {
+            r.assumptions.extend(job.assumptions.iter().cloned());
+            r
         });
     let recommendations = report.as_ref().map_or_else(
         |_| Vec::new(),
@@ -305,5 +395,34 @@ mod tests {
         assert!((r.totals.current_usd_month - 1401.6).abs() < 1e-6);
         assert_eq!(out.skipped.len(), 1);
         assert!(out.skipped[0].contains("node type"), "{:?}", out.skipped);
+
+        // With the config's node type the pods are priced OpenCost-style: m5.xlarge ($0.192/h,
+        // 4 vCPU, 16 GiB) under OpenCost's default weights (0.031611 per vCPU, 0.004237 per
+        // GiB) is $0.0312465/vCPU-h and $0.00418816/GiB-h; 10 pods of 1 vCPU + 2 GiB (usage
+        // unknown, so the requests) are $0.396228/h, $289.25 a month.
+        let hint = NodeHint {
+            node_type: Some("m5.xlarge".into()),
+            region: Some("us-east-1".into()),
+        };
+        let out = run(job_with_demo(&store, None, &hint));
+        assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+        let r = out.report.expect("priced");
+        let api = r
+            .groups
+            .iter()
+            .find(|g| g.group == "api")
+            .expect("pods priced");
+        let k: f64 = 0.192 / (4.0 * 0.031611 + 16.0 * 0.004237);
+        let per_pod = k * (0.031611 + 2.0 * 0.004237);
+        assert!((per_pod * 10.0 - 0.396228).abs() < 1e-5, "{per_pod}");
+        assert!(
+            (api.current_usd_month - per_pod * 10.0 * 730.0).abs() < 0.01,
+            "{}",
+            api.current_usd_month
+        );
+        assert!(r
+            .assumptions
+            .iter()
+            .any(|a| a.contains("m5.xlarge nodes in us-east-1")));
     }
 }
