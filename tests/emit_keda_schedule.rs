@@ -6,8 +6,7 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -20,20 +19,10 @@ const SCHEMA: &str = concat!(
     "/tests/fixtures/crds/keda-scaledobject-v1alpha1.schema.json"
 );
 
-fn scaletop(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scaletop"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SCALETOP_CONFIG")
-        .env("XDG_CONFIG_HOME", dir.join("xdg"))
-        .output()
-        .expect("runs")
-}
-
 #[test]
 fn kubernetes_off_hours_become_a_valid_keda_cron_schedule() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = scaletop(
+    let out = support::scaletop_in(
         dir.path(),
         &[
             "cost",
@@ -82,7 +71,7 @@ fn kubernetes_off_hours_become_a_valid_keda_cron_schedule() {
     let from = dir.path().join("recs.json");
     std::fs::write(&from, serde_json::to_string(&vec![rec]).expect("json")).expect("write");
     let out_dir = dir.path().join("out");
-    let out = scaletop(
+    let out = support::scaletop_in(
         dir.path(),
         &[
             "emit",

@@ -8,27 +8,17 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
 const APPLY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/aws_apply.py");
 const HCL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hcl_to_json.py");
 
-fn scaletop(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scaletop"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SCALETOP_CONFIG")
-        .env("XDG_CONFIG_HOME", dir.join("xdg"))
-        .output()
-        .expect("runs")
-}
-
 /// The cost report's Lambda schedule recommendation (written to a file for emit) and the
 /// levels its plan costed.
 fn schedule_recommendation(dir: &Path) -> (PathBuf, String, Vec<u32>) {
-    let out = scaletop(
+    let out = support::scaletop_in(
         dir,
         &[
             "cost",
@@ -77,7 +67,7 @@ fn schedule_recommendation(dir: &Path) -> (PathBuf, String, Vec<u32>) {
 
 fn emit(dir: &Path, from: &Path, target: &str) -> PathBuf {
     let out_dir = dir.join(format!("out-{target}"));
-    let out = scaletop(
+    let out = support::scaletop_in(
         dir,
         &[
             "emit",
@@ -264,7 +254,7 @@ fn a_schedule_of_the_wrong_length_is_refused_and_nothing_written() {
     let from = dir.path().join("r.json");
     std::fs::write(&from, rec.to_string()).expect("write");
     let out_dir = dir.path().join("out");
-    let out = scaletop(
+    let out = support::scaletop_in(
         dir.path(),
         &[
             "emit",

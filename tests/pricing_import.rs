@@ -2,8 +2,9 @@
 //! out, the wrong rows are skipped, the user file is merged atomically with a .bak, and a wrong
 //! file is refused with exit 2.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use scaletop::pricing::import::import;
 use scaletop::pricing::user_file::UserPricing;
@@ -94,13 +95,7 @@ fn wrong_or_negative_files_are_refused() {
 }
 
 fn scaletop(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_scaletop"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SCALETOP_CONFIG")
-        .env("XDG_CONFIG_HOME", dir.join("xdg"))
-        .output()
-        .expect("runs")
+    support::scaletop_in(dir, args)
 }
 
 #[test]

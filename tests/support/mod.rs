@@ -292,3 +292,15 @@ pub fn start_moto() -> Option<(Guard, SocketAddr, std::path::PathBuf)> {
     });
     Some((guard, addr, py))
 }
+
+/// Runs the built binary in `dir` with a config of nobody's: no `SCALETOP_CONFIG`, the user
+/// config dir under `dir`, so the developer's own config never leaks into a test.
+pub fn scaletop_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SCALETOP_CONFIG")
+        .env("XDG_CONFIG_HOME", dir.join("xdg"))
+        .output()
+        .expect("the scaletop binary runs")
+}
