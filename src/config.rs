@@ -54,6 +54,9 @@ impl PricingConfig {
 pub struct CostConfig {
     /// Reserved instances and savings plans held today, with their end dates.
     pub commitments: Vec<crate::engine::cost::plan::ExistingCommitment>,
+    /// Availability zones each group's instances span today, by group name (the spot plan's
+    /// starting spread); a group not listed is taken to span 3.
+    pub availability_zones: std::collections::BTreeMap<String, u32>,
 }
 
 /// Forecasting (issue 5).
