@@ -103,8 +103,33 @@ fn ecommerce_meets_the_cost_criteria() {
         }
     }
     assert!(committed > 0);
-    // The already-spot indexer is not offered spot again.
-    assert!(plan(&v, "search-indexer")["applied"].get("spot").is_none());
+    // The already-spot indexer is not offered spot again. Its mix today (base 2, the rest
+    // spot) is checked against the same rule: at its tightest step (9 instances, 7 needed) a
+    // third of 7 spot rounds up to 3 (6 left: short), a sixth to 2 (7 left: carried).
+    let idx = plan(&v, "search-indexer");
+    assert!(idx["applied"].get("spot").is_none());
+    let notes: Vec<&str> = idx["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("today's mix over 3 zones")
+                && n.contains("6.0 left")
+                && n.ends_with(": short")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("today's mix over 6 zones")
+                && n.contains("7.0 left")
+                && n.ends_with(": carried")),
+        "{notes:?}"
+    );
     // Recommendations are versioned, typed and carry their saving.
     let recs = v["recommendations"].as_array().expect("recommendations");
     assert!(!recs.is_empty());

@@ -27,8 +27,8 @@ use crate::engine::latency::latency;
 use crate::model::{CapacityModel, Slo};
 use crate::pricing::{Arch, Catalog, Cloud, InstanceSpec, Price, PriceStatus, PricingError};
 
-/// Availability zones a group is taken to span today when neither the scenario nor the config
-/// says (spot pools = types x zones); the spot plan also tries all of the region's zones.
+/// Availability zones a group is taken to span today when `[cost] availability_zones` does not
+/// say (spot pools = types x zones); the spot plan also tries all of the region's zones.
 pub const SPOT_AVAILABILITY_ZONES: u32 = 3;
 
 /// How a group is billed.

@@ -16,6 +16,12 @@ use super::HOURS_PER_MONTH;
 
 /// AWS gives a two-minute interruption notice; a replacement that starts within it keeps
 /// capacity up (longer starts leave a gap the base must cover).
+///
+/// Capacity Rebalance (set in the emitted ASG update) launches a replacement on the EC2
+/// rebalance recommendation, but AWS sends that signal best-effort and says it can arrive
+/// together with the two-minute notice (EC2 User Guide, "EC2 instance rebalance
+/// recommendations"). So the plan gives it no credit: the largest pool is taken as lost with
+/// no replacement in time, and the on-demand part with the other zones' spot carries the SLO.
 pub const INTERRUPTION_NOTICE_SECONDS: u32 = 120;
 
 #[derive(Debug, Clone, PartialEq)]
