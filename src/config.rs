@@ -61,6 +61,9 @@ pub struct CostConfig {
     /// Region of those nodes. Empty: the node type's first catalog region, said as an
     /// assumption.
     pub region: String,
+    /// Availability zones each group's instances span today, by group name (the spot plan's
+    /// starting spread); a group not listed is taken to span 3.
+    pub availability_zones: std::collections::BTreeMap<String, u32>,
 }
 
 /// Forecasting (issue 5).

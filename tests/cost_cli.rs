@@ -54,9 +54,11 @@ fn ecommerce_meets_the_cost_criteria() {
     // Savings potential found (> 10%).
     assert!(pct > 10.0, "saving {pct}%");
     // The storefront is stateless and starts in 2 minutes: spot is suitable. Its on-demand
-    // part (base + a percentage above it) must survive losing a whole zone's spot (a third
-    // over three zones): price-capacity-optimized does not spread spot evenly over types. The
-    // Black Friday peak near the fleet's maximum makes that a percentage, not a 100%-spot mix.
+    // part (base + a percentage above it) must survive losing a whole zone's spot:
+    // price-capacity-optimized does not spread spot evenly over types. A third of it over the
+    // three zones it is taken to span; us-east-1 has six (use1-az1..az6), where a zone holds a
+    // sixth, so the plan spreads spot over all six. The Black Friday peak near the fleet's
+    // maximum makes that a percentage, not a 100%-spot mix.
     let sp = &plan(&v, "storefront")["spot"];
     assert_eq!(sp["suitable"], true);
     println!(
@@ -65,7 +67,18 @@ fn ecommerce_meets_the_cost_criteria() {
         sp["on_demand_base"],
         sp["on_demand_percentage_above_base"]
     );
-    assert!((f(&sp["largest_pool_share"]) - 1.0 / 3.0).abs() < 1e-9);
+    assert!((f(&sp["largest_pool_share"]) - 1.0 / 6.0).abs() < 1e-9);
+    assert_eq!(sp["availability_zones"], 6);
+    assert_eq!(sp["spread"]["zones_now"], 3);
+    let opts = sp["zone_options"].as_array().unwrap();
+    assert_eq!(
+        (opts[0]["zones"].as_u64(), opts[1]["zones"].as_u64()),
+        (Some(3), Some(6))
+    );
+    assert!(
+        f(&opts[1]["saving_usd_month"]) > f(&opts[0]["saving_usd_month"]),
+        "{sp}"
+    );
     // What sets the mix: a step at the fleet's maximum (100) with little headroom over the
     // SLO's need, where the on-demand part plus two zones' spot must still carry it.
     let b = &sp["binding"];
@@ -90,8 +103,33 @@ fn ecommerce_meets_the_cost_criteria() {
         }
     }
     assert!(committed > 0);
-    // The already-spot indexer is not offered spot again.
-    assert!(plan(&v, "search-indexer")["applied"].get("spot").is_none());
+    // The already-spot indexer is not offered spot again. Its mix today (base 2, the rest
+    // spot) is checked against the same rule: at its tightest step (9 instances, 7 needed) a
+    // third of 7 spot rounds up to 3 (6 left: short), a sixth to 2 (7 left: carried).
+    let idx = plan(&v, "search-indexer");
+    assert!(idx["applied"].get("spot").is_none());
+    let notes: Vec<&str> = idx["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("today's mix over 3 zones")
+                && n.contains("6.0 left")
+                && n.ends_with(": short")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("today's mix over 6 zones")
+                && n.contains("7.0 left")
+                && n.ends_with(": carried")),
+        "{notes:?}"
+    );
     // Recommendations are versioned, typed and carry their saving.
     let recs = v["recommendations"].as_array().expect("recommendations");
     assert!(!recs.is_empty());
@@ -400,6 +438,32 @@ fn input_file_is_priced_and_bad_input_exits_2_naming_the_problem() {
         ],
         &["3y", "42 days"],
     );
+    // [cost] availability_zones naming no group of the input, or more zones than the
+    // region has (us-east-1: 6): exit 2 naming the key.
+    for (zones, want) in [
+        (
+            "{ nosuch = 3 }",
+            ["availability_zones.nosuch", "no such group"],
+        ),
+        ("{ web = 7 }", ["availability_zones.web", "us-east-1 has 6"]),
+        ("{ web = 0 }", ["availability_zones.web", "at least 1"]),
+    ] {
+        let cfg = dir.path().join("z.toml");
+        std::fs::write(&cfg, format!("[cost]\navailability_zones = {zones}\n")).unwrap();
+        bad(
+            &[
+                "--config",
+                cfg.to_str().unwrap(),
+                "--input",
+                path,
+                "--instance-type",
+                "m5.xlarge",
+                "--region",
+                "us-east-1",
+            ],
+            &want,
+        );
+    }
     // A wrong price file in config: exit 2 naming the file.
     let cfg = dir.path().join("c.toml");
     let prices = dir.path().join("p.toml");

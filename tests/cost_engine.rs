@@ -161,6 +161,7 @@ fn spot_while_a_type_move_waits_is_priced_at_the_type_running() {
         terms: vec![1],
         source: "test".into(),
         off_hours: Default::default(),
+        availability_zones: Default::default(),
     };
     let r = plan::analyze(&[g], &[ri], &c, &opts).unwrap();
     let p = &r.plans[0];
@@ -225,4 +226,93 @@ fn spot_while_a_type_move_waits_is_priced_at_the_type_running() {
         "{}",
         st.arithmetic
     );
+}
+
+/// Fleet 9 with 7 needed by the SLO: at most 2 may be lost with a zone's spot. Over the 3 zones
+/// a group is taken to span, a zone holds ceil(s/3) so s <= 6; us-east-1 has 6 zones
+/// (use1-az1..az6), where ceil(s/6) <= 2 for s <= 12: all 9 may be spot.
+#[test]
+fn spreading_spot_over_all_the_regions_zones_is_recommended_where_it_saves() {
+    use scaletop::engine::cost::plan::{self, Billing, GroupData, Options};
+    let c = Catalog::built_in().unwrap();
+    let n = 48;
+    let group = |region: &str| GroupData {
+        name: "indexer".into(),
+        labels: Default::default(),
+        billing: Billing::Instances {
+            instance_type: "m6g.large".into(),
+            region: region.into(),
+        },
+        start_unix: 1_699_999_200,
+        step_seconds: 3600,
+        demand: vec![100.0; n],
+        capacity: vec![9.0; n],
+        capacity_source: "fixed".into(),
+        required: vec![7.0; n],
+        needed_at_target: vec![9.0; n],
+        min_replicas: 1.0,
+        cpu_utilization: vec![f64::NAN; n],
+        memory_utilization: vec![f64::NAN; n],
+        network_mbps: vec![f64::NAN; n],
+        concurrency: vec![],
+        provisioned_concurrency: 0.0,
+        stateless: true,
+        startup_seconds: 60,
+        spot_now: None,
+    };
+    let opts = |zones: &[(&str, u32)]| Options {
+        cluster: None,
+        terms: vec![],
+        source: "test".into(),
+        off_hours: Default::default(),
+        availability_zones: zones.iter().map(|(g, z)| (g.to_string(), *z)).collect(),
+    };
+    let spot_of = |g: GroupData, o: Options| {
+        let r = plan::analyze(std::slice::from_ref(&g), &[], &c, &o).unwrap();
+        let recs = scaletop::commands::cost::recommendations(&r, &[g]);
+        (r.plans[0].spot.clone().unwrap(), recs)
+    };
+    // us-east-1, spanning 3 zones today: all 9 on spot over 6 zones, 62% off m6g.large's
+    // $0.077/h: 9 x 0.077 x 0.62 x 730 = $313.65 a month; at 3 zones base 3 and 6 on spot:
+    // 6 x 0.077 x 0.62 x 730 = $209.10 (41.3%).
+    let (sp, recs) = spot_of(group("us-east-1"), opts(&[]));
+    assert_eq!(
+        (sp.on_demand_base, sp.on_demand_percentage_above_base),
+        (0, 0)
+    );
+    assert_eq!(sp.availability_zones, 6);
+    assert!((sp.saving.saving_usd_month - 9.0 * 0.077 * 0.62 * 730.0).abs() < 1e-6);
+    let z = sp.spread.as_ref().expect("spread over 6 zones");
+    assert_eq!(
+        (z.zones_now, z.region_zones, z.region.as_str()),
+        (3, 6, "us-east-1")
+    );
+    assert!((z.saving_usd_month_now - 6.0 * 0.077 * 0.62 * 730.0).abs() < 1e-6);
+    assert!(z.caveat.contains("$0.01/GB"), "{}", z.caveat);
+    let rec = recs
+        .iter()
+        .find(|r| r.title.contains("spot"))
+        .expect("spot recommendation");
+    assert!(
+        rec.title
+            .contains("spread spot over all 6 us-east-1 zones (largest pool 1/6 of spot)"),
+        "{}",
+        rec.title
+    );
+    assert!(
+        rec.evidence
+            .iter()
+            .any(|e| e.contains("base 3 + 0% (41.3% saving")),
+        "{:?}",
+        rec.evidence
+    );
+    // Told it already spans all 6: the same mix, nothing to spread.
+    let (sp, recs) = spot_of(group("us-east-1"), opts(&[("indexer", 6)]));
+    assert_eq!((sp.on_demand_base, sp.availability_zones), (0, 6));
+    assert!(sp.spread.is_none());
+    assert!(recs.iter().all(|r| !r.title.contains("spread")));
+    // ap-southeast-1 has 3 zones (apse1-az1..az3): base 3, 41.3%.
+    let (sp, _) = spot_of(group("ap-southeast-1"), opts(&[]));
+    assert_eq!((sp.on_demand_base, sp.availability_zones), (3, 3));
+    assert!(sp.spread.is_none() && (sp.saving.saving_pct - 62.0 * 6.0 / 9.0).abs() < 1e-9);
 }

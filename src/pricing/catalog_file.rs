@@ -17,6 +17,11 @@ struct ComputeFile {
     source: String,
     verified_by: String,
     regions: Vec<String>,
+    /// Availability zones per region (a spot pool is one type in one zone).
+    #[serde(default)]
+    zones: BTreeMap<String, u32>,
+    #[serde(default)]
+    zones_source: String,
     instances: Vec<InstanceSpec>,
     classes: BTreeMap<String, ClassRates>,
 }
@@ -96,6 +101,10 @@ pub struct ComputeCatalog {
     pub source: String,
     pub verified_by: String,
     pub regions: Vec<String>,
+    /// Availability zones per region; empty where the file gives none.
+    pub zones: BTreeMap<String, u32>,
+    /// Where the zone counts come from.
+    pub zones_source: String,
     pub instances: Vec<InstanceSpec>,
     pub classes: BTreeMap<String, ClassRates>,
 }
@@ -153,6 +162,7 @@ pub fn parse_compute(text: &str, file: &str) -> Result<ComputeCatalog, PricingEr
             }
         }
     }
+    check_zones(file, &f)?;
     let mut seen = std::collections::BTreeSet::new();
     for i in &f.instances {
         if !seen.insert(i.name.as_str()) {
@@ -201,9 +211,32 @@ pub fn parse_compute(text: &str, file: &str) -> Result<ComputeCatalog, PricingEr
         source: f.source,
         verified_by: f.verified_by,
         regions: f.regions,
+        zones: f.zones,
+        zones_source: f.zones_source,
         instances: f.instances,
         classes: f.classes,
     })
+}
+
+/// Zone counts, where given, cover every listed region, are whole zones a region can have
+/// (1-12: no provider region has more today) and cite their source.
+fn check_zones(file: &str, f: &ComputeFile) -> Result<(), PricingError> {
+    if f.zones.is_empty() {
+        return Ok(());
+    }
+    if f.zones_source.trim().is_empty() {
+        return Err(bad(file, "zones needs a zones_source".into()));
+    }
+    if let Some((r, n)) = f.zones.iter().find(|(_, n)| !(1..=12).contains(*n)) {
+        return Err(bad(
+            file,
+            format!("zones.{r} must be 1-12 availability zones, got {n}"),
+        ));
+    }
+    if let Some(r) = f.regions.iter().find(|r| !f.zones.contains_key(*r)) {
+        return Err(bad(file, format!("region {r} has no zones count")));
+    }
+    Ok(())
 }
 
 /// Lambda rates of one architecture.

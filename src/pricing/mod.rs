@@ -289,6 +289,15 @@ impl Catalog {
         r
     }
 
+    /// Availability zones of `region` in the catalog that prices the type, with the source of
+    /// the count; None where the catalog gives no count for the region.
+    pub fn zones(&self, name: &str, region: &str) -> Option<(u32, &str)> {
+        let (cat, _) = self.instance(name).ok()?;
+        cat.zones
+            .get(region)
+            .map(|n| (*n, cat.zones_source.as_str()))
+    }
+
     /// Discount rates of the type's class.
     pub fn class_rates(&self, name: &str) -> Result<&ClassRates, PricingError> {
         let (cat, spec) = self.instance(name)?;

@@ -138,3 +138,51 @@ fn interruption_band_midpoints() {
     r2.spot_interruption_band = "10-15%".into();
     assert_eq!(r2.interruption_rate_per_month(), Some(0.125));
 }
+
+#[test]
+fn zones_per_region_are_the_providers_published_counts() {
+    // AWS AZ IDs: use1-az1..az6, euw1-az1..az3, apse1-az1..az3; GCP us-central1-a/b/c/f.
+    let c = catalog();
+    assert_eq!(c.zones("m6g.large", "us-east-1").map(|z| z.0), Some(6));
+    assert_eq!(c.zones("c6g.2xlarge", "eu-west-1").map(|z| z.0), Some(3));
+    assert_eq!(
+        c.zones("c5.2xlarge", "ap-southeast-1").map(|z| z.0),
+        Some(3)
+    );
+    assert_eq!(
+        c.zones("e2-standard-4", "us-central1").map(|z| z.0),
+        Some(4)
+    );
+    assert_eq!(c.zones("Standard_D4s_v5", "eastus").map(|z| z.0), Some(3));
+    // Every compute catalog but Aurora's (no spot) gives a count for each of its regions,
+    // with its source.
+    for cat in c.compute.iter().filter(|x| x.service != "aurora") {
+        assert!(!cat.zones_source.is_empty(), "{}", cat.file);
+        for r in &cat.regions {
+            assert!(cat.zones.contains_key(r), "{} {r}", cat.file);
+        }
+    }
+    assert!(c.zones("m6g.large", "mars-north-1").is_none());
+}
+
+#[test]
+fn bad_zone_counts_in_a_catalog_file_are_errors() {
+    let text = include_str!("../../assets/pricing/aws-ec2.toml");
+    let zero = text.replacen("\"us-east-1\" = 6", "\"us-east-1\" = 0", 1);
+    assert_ne!(zero, text);
+    let e = catalog_file::parse_compute(&zero, "x.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("zones.us-east-1") && e.contains("got 0"), "{e}");
+    let missing = text.replacen(", \"ap-southeast-1\" = 3 }", " }", 1);
+    assert_ne!(missing, text);
+    let e = catalog_file::parse_compute(&missing, "x.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ap-southeast-1 has no zones count"), "{e}");
+    let unsourced = text.replacen("zones_source = ", "# zones_source = ", 1);
+    let e = catalog_file::parse_compute(&unsourced, "x.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("zones_source"), "{e}");
+}

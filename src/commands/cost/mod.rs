@@ -17,6 +17,7 @@ pub mod scenario;
 
 pub use scenario::{off_hours_of, OffHoursGroup};
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -229,6 +230,7 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
                 .map_err(|e| usage(format!("group {}: {e}", g.name)))?;
         }
     }
+    check_zones(&cfg.cost.availability_zones, &groups, &catalog)?;
     let hours = groups
         .iter()
         .map(|g| g.capacity.len() as f64 * g.step_seconds as f64 / 3600.0)
@@ -253,6 +255,7 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
             terms,
             source,
             off_hours,
+            availability_zones: cfg.cost.availability_zones.clone(),
         },
     )
     .map_err(usage)?;
@@ -269,6 +272,38 @@ pub fn compute(args: &CostArgs, cfg: &Config) -> Result<Computed, CliError> {
         recommendations,
         validation,
     })
+}
+
+/// `[cost] availability_zones` must name groups of the input, each with 1 to as many zones as
+/// its region has (where the catalog gives the count).
+fn check_zones(
+    zones: &BTreeMap<String, u32>,
+    groups: &[plan::GroupData],
+    catalog: &crate::pricing::Catalog,
+) -> Result<(), CliError> {
+    for (name, n) in zones {
+        let at = format!("config [cost] availability_zones.{name}");
+        let Some(g) = groups.iter().find(|g| &g.name == name) else {
+            let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+            return Err(usage(format!(
+                "{at}: no such group (groups: {})",
+                names.join(", ")
+            )));
+        };
+        if *n == 0 {
+            return Err(usage(format!("{at}: must be at least 1")));
+        }
+        if let Billing::Instances {
+            instance_type,
+            region,
+        } = &g.billing
+        {
+            if let Some((max, _)) = catalog.zones(instance_type, region).filter(|z| *n > z.0) {
+                return Err(usage(format!("{at}: {n} zones, but {region} has {max}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The config's commitments must be usable: a known kind, a priced type and region for a

@@ -255,8 +255,12 @@ pub fn build(
                 RecommendationKind::Spot,
                 gid.clone(),
                 format!(
-                    "{}: on-demand base {} + {}% above it, spot for the rest across {} types ({} pools){}",
+                    "{}: {}on-demand base {} + {}% above it, spot for the rest across {} types ({} pools){}",
                     g.name,
+                    sp.spread.as_ref().map_or_else(String::new, |z| format!(
+                        "spread spot over all {} {} zones (largest pool 1/{} of spot): ",
+                        z.region_zones, z.region, z.region_zones
+                    )),
                     sp.on_demand_base,
                     sp.on_demand_percentage_above_base,
                     sp.pools.len(),
@@ -292,6 +296,30 @@ pub fn build(
                         b.provisioned,
                         b.required,
                         b.after_loss
+                    )
+                }))
+                .chain(sp.spread.as_ref().map(|z| {
+                    let opt = |n: u32| {
+                        sp.zone_options.iter().find(|o| o.zones == n).map_or_else(
+                            String::new,
+                            |o| format!(
+                                "base {} + {}% ({:.1}% saving, ${:.0}/month)",
+                                o.on_demand_base,
+                                o.on_demand_percentage_above_base,
+                                o.saving_pct,
+                                o.saving_usd_month
+                            ),
+                        )
+                    };
+                    format!(
+                        "zones: over the {} it spans today a zone's spot is 1/{} and the SLO-safe mix is {}; over all {} {} zones it is {}; the same rule (lose the largest pool) at both; spreading {}",
+                        z.zones_now,
+                        z.zones_now,
+                        opt(z.zones_now),
+                        z.region_zones,
+                        z.region,
+                        opt(z.region_zones),
+                        z.caveat
                     )
                 }))
                 .chain(stranded_evidence(plan, "spot"))

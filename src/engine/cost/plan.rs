@@ -27,7 +27,8 @@ use crate::engine::latency::latency;
 use crate::model::{CapacityModel, Slo};
 use crate::pricing::{Arch, Catalog, Cloud, InstanceSpec, Price, PriceStatus, PricingError};
 
-/// Availability zones a group is assumed to span (spot pools = types x zones).
+/// Availability zones a group is taken to span today when `[cost] availability_zones` does not
+/// say (spot pools = types x zones); the spot plan also tries all of the region's zones.
 pub const SPOT_AVAILABILITY_ZONES: u32 = 3;
 
 /// How a group is billed.
@@ -99,6 +100,9 @@ pub struct Options {
     /// Per group name: the off-hours schedule its replay found (or why none), when the group's
     /// policy can be replayed.
     pub off_hours: BTreeMap<String, OffHours>,
+    /// Per group name: the availability zones its instances span today (`[cost]
+    /// availability_zones`); a group not listed spans [`SPOT_AVAILABILITY_ZONES`].
+    pub availability_zones: BTreeMap<String, u32>,
 }
 
 /// An off-hours schedule found by replaying a group, and the platform document that applies
@@ -426,7 +430,7 @@ pub fn analyze(
         "commitments: no-upfront rates; discounts are the catalog's class rates".to_string(),
         "new commitments are sized on each group's usage as if nothing were committed yet: an existing reservation or savings plan covering the same usage (see the inventory) reduces what to buy".to_string(),
         "Lambda: a Compute Savings Plan covers duration and provisioned concurrency (not requests), sized in $ of on-demand spend an hour".to_string(),
-        format!("spot: each group spans {SPOT_AVAILABILITY_ZONES} availability zones; a spot pool is one instance type in one zone"),
+        format!("spot: a spot pool is one instance type in one zone; each group spans the zones [cost] availability_zones gives it, else {SPOT_AVAILABILITY_ZONES}, and the plan also tries spreading spot over all of its region's zones (the catalog's count), kept where that raises the SLO-safe saving"),
     ];
     let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
     let (mut od_now, mut od_proj, mut spot_proj, mut committed_proj) = (0.0, 0.0, 0.0, 0.0);
@@ -641,20 +645,35 @@ pub fn analyze(
                 let required_steps: Vec<f64> =
                     g.required.iter().map(|c| (c * type_ratio).ceil()).collect();
                 let by_steps = !g.required.is_empty() && g.required.len() == base_steps.len();
-                let mut sp = spot::plan(&SpotInputs {
-                    provisioned: &fleet_h,
-                    required: &required,
-                    steps: by_steps.then_some((fleet_steps.as_slice(), required_steps.as_slice())),
-                    on_demand_usd: od_type.1,
-                    spot_discount: rates.spot_discount,
-                    interruptions_per_instance_month: rates
-                        .interruption_rate_per_month()
-                        .unwrap_or(0.0),
-                    pools,
-                    availability_zones: SPOT_AVAILABILITY_ZONES,
-                    stateless: g.stateless && !is_db,
-                    startup_seconds: g.startup_seconds,
-                });
+                let zones_now = opts
+                    .availability_zones
+                    .get(&g.name)
+                    .copied()
+                    .unwrap_or(SPOT_AVAILABILITY_ZONES);
+                let region_zones = catalog.zones(&od_type.0, region).map(|z| z.0);
+                let mut sp = spot::plan_over_zones(
+                    &SpotInputs {
+                        provisioned: &fleet_h,
+                        required: &required,
+                        steps: by_steps
+                            .then_some((fleet_steps.as_slice(), required_steps.as_slice())),
+                        on_demand_usd: od_type.1,
+                        spot_discount: rates.spot_discount,
+                        interruptions_per_instance_month: rates
+                            .interruption_rate_per_month()
+                            .unwrap_or(0.0),
+                        pools,
+                        availability_zones: zones_now,
+                        stateless: g.stateless && !is_db,
+                        startup_seconds: g.startup_seconds,
+                    },
+                    region_zones,
+                );
+                if let Some(z) = sp.spread.as_mut() {
+                    z.region = region.to_string();
+                    let cloud = catalog.instance(&od_type.0)?.0.cloud.as_str();
+                    z.caveat = spot::spread_caveat(cloud, region, z.region_zones);
+                }
                 if let Some(b) = sp.binding.as_mut() {
                     b.at_unix = Some(if by_steps {
                         g.start_unix + b.index as i64 * g.step_seconds
@@ -667,6 +686,43 @@ pub fn analyze(
                         "already on spot: base {b}, {:.0}% of capacity above it on spot",
                         share * 100.0
                     ));
+                    // Today's mix against the same rule the plan follows: does it carry the
+                    // SLO after losing a zone's spot, at today's spread and at the plan's?
+                    let (check_p, check_r) = if by_steps {
+                        (fleet_steps.as_slice(), required_steps.as_slice())
+                    } else {
+                        (fleet_h.as_slice(), required.as_slice())
+                    };
+                    let mut zs = vec![zones_now];
+                    zs.extend(sp.spread.as_ref().map(|z| z.region_zones));
+                    for z in zs {
+                        let worst = spot::binding_step(
+                            check_p,
+                            check_r,
+                            f64::from(b),
+                            1.0 - share,
+                            1.0 / f64::from(z.max(1)),
+                        );
+                        if let Some(w) = worst {
+                            let short = w.after_loss + 1e-9 < w.required;
+                            let t = if by_steps {
+                                g.start_unix + w.index as i64 * g.step_seconds
+                            } else {
+                                g.start_unix - g.start_unix.rem_euclid(3600) + w.index as i64 * 3600
+                            };
+                            p.notes.push(format!(
+                                "today's mix over {z} zones: at its tightest step ({}) {:.0} instances, {:.1} left after losing a zone's spot against {:.0} needed by the SLO{}",
+                                chrono::DateTime::from_timestamp(t, 0).map_or_else(
+                                    || format!("step {}", w.index),
+                                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
+                                ),
+                                w.provisioned,
+                                w.after_loss,
+                                w.required,
+                                if short { ": short" } else { ": carried" }
+                            ));
+                        }
+                    }
                 }
                 let mut spot_part_proj = 0.0;
                 let (after_spot, base) = if g.spot_now.is_some() {

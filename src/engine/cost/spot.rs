@@ -16,6 +16,12 @@ use super::HOURS_PER_MONTH;
 
 /// AWS gives a two-minute interruption notice; a replacement that starts within it keeps
 /// capacity up (longer starts leave a gap the base must cover).
+///
+/// Capacity Rebalance (set in the emitted ASG update) launches a replacement on the EC2
+/// rebalance recommendation, but AWS sends that signal best-effort and says it can arrive
+/// together with the two-minute notice (EC2 User Guide, "EC2 instance rebalance
+/// recommendations"). So the plan gives it no credit: the largest pool is taken as lost with
+/// no replacement in time, and the on-demand part with the other zones' spot carries the SLO.
 pub const INTERRUPTION_NOTICE_SECONDS: u32 = 120;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +66,38 @@ pub struct SpotPlan {
     pub saving: Saving,
     /// The step that sets the mix: the least SLO margin left after the largest pool is lost.
     pub binding: Option<BindingStep>,
+    /// Zones the spot is spread over in this plan.
+    pub availability_zones: u32,
+    /// The mix at each zone count tried (the zones the group spans today, then all of the
+    /// region's), in that order.
+    pub zone_options: Vec<ZoneOption>,
+    /// Set when the plan spreads spot over more zones than the group spans today, because
+    /// that raises the SLO-safe saving.
+    pub spread: Option<ZoneSpread>,
+}
+
+/// The SLO-safe mix when spot is spread over `zones` zones.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ZoneOption {
+    pub zones: u32,
+    pub on_demand_base: u32,
+    pub on_demand_percentage_above_base: u32,
+    pub spot_share: f64,
+    pub saving_pct: f64,
+    pub saving_usd_month: f64,
+}
+
+/// Spreading over all of the region's zones instead of the zones spanned today.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ZoneSpread {
+    /// The region and what spreading asks for there (set by the caller, who knows the cloud).
+    pub region: String,
+    pub caveat: String,
+    pub zones_now: u32,
+    pub region_zones: u32,
+    /// Saving of the best SLO-safe mix at today's zones.
+    pub saving_pct_now: f64,
+    pub saving_usd_month_now: f64,
 }
 
 /// Where the on-demand part is tightest: at this step, after losing the largest pool, the
@@ -273,6 +311,71 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
         expected_interruptions_per_month: mean * spot_share * i.interruptions_per_instance_month,
         saving: saving(current, projected, 0.0),
         binding,
+        availability_zones: i.availability_zones.max(1),
+        zone_options: Vec::new(),
+        spread: None,
+    }
+}
+
+fn option_of(p: &SpotPlan) -> ZoneOption {
+    ZoneOption {
+        zones: p.availability_zones,
+        on_demand_base: p.on_demand_base,
+        on_demand_percentage_above_base: p.on_demand_percentage_above_base,
+        spot_share: p.spot_share,
+        saving_pct: p.saving.saving_pct,
+        saving_usd_month: p.saving.saving_usd_month,
+    }
+}
+
+/// The plan at the zones the group spans today (`i.availability_zones`) and, where the region
+/// has more (`region_zones`), spread over all of them: the lose-the-largest-pool rule is the
+/// same, only a zone's share of spot shrinks (1/6 instead of 1/3 in us-east-1). The wider
+/// spread is chosen only where it saves more; both are kept in `zone_options`.
+pub fn plan_over_zones(i: &SpotInputs, region_zones: Option<u32>) -> SpotPlan {
+    let mut now = plan(i);
+    now.zone_options.push(option_of(&now));
+    let Some(z) = region_zones.filter(|z| *z > now.availability_zones && now.suitable) else {
+        return now;
+    };
+    let mut wide = plan(&SpotInputs {
+        availability_zones: z,
+        ..i.clone()
+    });
+    now.zone_options.push(option_of(&wide));
+    // A cent a month is noise, not a reason to ask for more subnets.
+    if wide.saving.saving_usd_month > now.saving.saving_usd_month + 0.01 {
+        wide.zone_options = now.zone_options;
+        wide.spread = Some(ZoneSpread {
+            region: String::new(),
+            caveat: String::new(),
+            zones_now: now.availability_zones,
+            region_zones: z,
+            saving_pct_now: now.saving.saving_pct,
+            saving_usd_month_now: now.saving.saving_usd_month,
+        });
+        wide
+    } else {
+        now
+    }
+}
+
+/// What spreading spot over all `zones` zones of `region` asks of the group, by cloud: a subnet
+/// (or zone entry) per zone, and the provider's charge for traffic between zones.
+pub fn spread_caveat(cloud: &str, region: &str, zones: u32) -> String {
+    match cloud {
+        // EC2 on-demand pricing page, "Data Transfer within the same AWS Region": $0.01/GB in
+        // each direction across Availability Zones.
+        "aws" => format!(
+            "needs a subnet in each of the {zones} {region} zones in the group's VPCZoneIdentifier; traffic between zones is billed $0.01/GB in each direction, so calls from the new zones to zonal dependencies (caches, databases) cost more; not every type is offered in every zone: check with `aws ec2 describe-instance-type-offerings --location-type availability-zone-id --region {region}`"
+        ),
+        // Compute Engine network pricing: egress between zones of a region $0.01/GB.
+        "gcp" => format!(
+            "the regional MIG's distribution policy must list all {zones} {region} zones; traffic between zones is billed $0.01/GB; not every machine type is offered in every zone (`gcloud compute machine-types list --filter=zone~{region}`)"
+        ),
+        _ => format!(
+            "the scale set must list all {zones} {region} zones; check the size is offered in each (`az vm list-skus --location {region} --zone`)"
+        ),
     }
 }
 
@@ -374,6 +477,72 @@ mod tests {
         // With a percentage on demand the spot part is fractional: 10 instances, 25% on
         // demand = 2.5, spot 7.5 over 2 zones: one zone holds 4 (3.75 rounded up), 6 left.
         assert_eq!(after_losing_largest(0.0, 10.0, 0.25, 0.5), 6.0);
+    }
+
+    fn steady<'a>(p: &'a [f64], r: &'a [f64], zones: u32) -> SpotInputs<'a> {
+        SpotInputs {
+            provisioned: p,
+            required: r,
+            steps: None,
+            on_demand_usd: 0.077,
+            spot_discount: 0.62,
+            interruptions_per_instance_month: 0.025,
+            pools: vec!["m6g.large".into()],
+            availability_zones: zones,
+            stateless: true,
+            startup_seconds: 120,
+        }
+    }
+
+    #[test]
+    fn spreading_over_all_six_us_east_1_zones_lets_the_whole_fleet_be_spot() {
+        // Fleet 9, 7 needed: at most 2 may be lost. Over 3 zones a zone holds ceil(s/3), so
+        // s <= 6 spot and a base of 3; over 6 zones ceil(s/6) <= 2 for s <= 12, so all 9.
+        assert_eq!(minimum_base(&[9.0], &[7.0], 0.0, 1.0 / 3.0), 3);
+        assert_eq!(minimum_base(&[9.0], &[7.0], 0.0, 1.0 / 6.0), 0);
+        assert_eq!(after_losing_largest(0.0, 9.0, 0.0, 1.0 / 6.0), 7.0);
+        let (p, r) = ([9.0; 24], [7.0; 24]);
+        // Today (3 zones): 6 of 9 on spot at 62% off = 41.3% saving; over 6 zones all 9: 62%.
+        let plan = plan_over_zones(&steady(&p, &r, 3), Some(6));
+        assert_eq!(plan.availability_zones, 6);
+        assert_eq!(
+            (plan.on_demand_base, plan.on_demand_percentage_above_base),
+            (0, 0)
+        );
+        assert!((plan.spot_share - 1.0).abs() < 1e-12);
+        assert!((plan.saving.saving_pct - 62.0).abs() < 1e-9);
+        assert!((plan.largest_pool_share - 1.0 / 6.0).abs() < 1e-12);
+        assert_eq!(plan.pool_count, 6);
+        let spread = plan.spread.as_ref().expect("spread");
+        assert_eq!((spread.zones_now, spread.region_zones), (3, 6));
+        assert!((spread.saving_pct_now - 62.0 * 6.0 / 9.0).abs() < 1e-9);
+        let zones: Vec<(u32, u32)> = plan
+            .zone_options
+            .iter()
+            .map(|o| (o.zones, o.on_demand_base))
+            .collect();
+        assert_eq!(zones, [(3, 3), (6, 0)]);
+        // Losing the largest pool (2 of 9) leaves exactly the 7 the SLO needs.
+        assert!((plan.binding.expect("binding").after_loss - 7.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn more_zones_are_not_asked_for_when_they_save_nothing() {
+        // Fleet 9, 8 needed: one may be lost: ceil(s/6) <= 1 -> s <= 6 over 6 zones (base 3,
+        // 41.3%), s <= 3 over 3 (base 6, 20.7%), so the spread is asked for. With 9 needed
+        // nothing may be lost at any zone count: no saving, and the plan stays at 3 zones.
+        let (p, r) = ([9.0; 24], [8.0; 24]);
+        let plan = plan_over_zones(&steady(&p, &r, 3), Some(6));
+        assert_eq!(plan.on_demand_base, 3);
+        assert!((plan.saving.saving_pct - 62.0 * 6.0 / 9.0).abs() < 1e-9);
+        let r9 = [9.0; 24];
+        let plan = plan_over_zones(&steady(&p, &r9, 3), Some(6));
+        assert!(plan.spread.is_none() && plan.availability_zones == 3);
+        assert_eq!(plan.zone_options.len(), 2);
+        assert!(plan.saving.saving_usd_month.abs() < 1e-9 && plan.on_demand_base == 9);
+        // A region with no more zones than the group spans: one option, no spread.
+        let plan = plan_over_zones(&steady(&p, &r, 3), Some(3));
+        assert!(plan.spread.is_none() && plan.zone_options.len() == 1);
     }
 
     #[test]

@@ -326,6 +326,7 @@ pub fn run(job: CostJob) -> CostOutcome {
                     terms: vec![1, 3],
                     source: "live store".into(),
                     off_hours: off_hours(&job),
+                    availability_zones: Default::default(),
                 },
             )
             .map_err(|e| e.to_string())
