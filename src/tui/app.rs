@@ -374,8 +374,9 @@ pub struct App {
     pub writer: crate::emit::writer::GuardedWriter,
     /// Cost analysis of every group (computed off the UI thread).
     pub cost: JobSlot<crate::tui::jobs::cost::CostOutcome>,
-    /// The nodes pod groups run on, from the config (`[cost] node_type`, `region`).
-    pub cost_nodes: crate::tui::jobs::cost::NodeHint,
+    /// What the config says of the fleet for the Cost tab (`[cost] node_type`, `region`,
+    /// `availability_zones`).
+    pub cost_settings: crate::tui::jobs::cost::CostSettings,
     /// Monitoring figures of every group (Overview and Events tabs).
     pub monitoring: JobSlot<crate::tui::jobs::monitoring::MonitoringOutcome>,
     /// Background re-tuning: findings per group, significant ones listed under `r`.
@@ -435,7 +436,7 @@ impl App {
             tuned: Vec::new(),
             writer: crate::emit::writer::GuardedWriter::from_config(cfg),
             cost: JobSlot::default(),
-            cost_nodes: crate::tui::jobs::cost::NodeHint::from_config(&cfg.cost),
+            cost_settings: crate::tui::jobs::cost::CostSettings::from_config(&cfg.cost),
             monitoring: JobSlot::default(),
             retune: Default::default(),
             alerts: AlertsPanel::new(&cfg.alerts),

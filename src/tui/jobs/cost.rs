@@ -38,21 +38,26 @@ pub struct CostJob {
     pub cluster: Option<ClusterSpec>,
     /// Assumptions made to price them (the region when none was given).
     pub assumptions: Vec<String>,
+    /// `[cost] availability_zones`: the zones groups span today.
+    pub availability_zones: BTreeMap<String, u32>,
 }
 
-/// The config's word on the nodes pod groups run on.
+/// What the config says about the fleet that the store cannot: the nodes pod groups run on,
+/// and the availability zones each group spans today (the spot plan's starting spread).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NodeHint {
+pub struct CostSettings {
     pub node_type: Option<String>,
     pub region: Option<String>,
+    pub availability_zones: BTreeMap<String, u32>,
 }
 
-impl NodeHint {
-    pub fn from_config(c: &crate::config::CostConfig) -> NodeHint {
+impl CostSettings {
+    pub fn from_config(c: &crate::config::CostConfig) -> CostSettings {
         let set = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-        NodeHint {
+        CostSettings {
             node_type: set(&c.node_type),
             region: set(&c.region),
+            availability_zones: c.availability_zones.clone(),
         }
     }
 }
@@ -61,7 +66,7 @@ impl NodeHint {
 /// `scaletop cost --scenario` finds it, else the hint's node type, in its region or the type's
 /// first catalog region.
 fn cluster_of(
-    hint: &NodeHint,
+    hint: &CostSettings,
     demo_scenario: Option<&str>,
     catalog: &Catalog,
     assumptions: &mut Vec<String>,
@@ -156,12 +161,16 @@ fn billing(
 }
 
 pub fn job(store: &Store) -> CostJob {
-    job_with_demo(store, None, &NodeHint::default())
+    job_with_demo(store, None, &CostSettings::default())
 }
 
-/// [`job`], with the demo simulator's scenario when it is the source and the config's word
-/// on the cluster's nodes.
-pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>, nodes: &NodeHint) -> CostJob {
+/// [`job`], with the demo simulator's scenario when it is the source and what the config
+/// says of the fleet.
+pub fn job_with_demo(
+    store: &Store,
+    demo_scenario: Option<&str>,
+    settings: &CostSettings,
+) -> CostJob {
     let catalog = Catalog::built_in().ok();
     let mut assumptions = Vec::new();
     let any_pods = store
@@ -171,7 +180,7 @@ pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>, nodes: &NodeHin
     let cluster = catalog
         .as_ref()
         .filter(|_| any_pods)
-        .and_then(|c| cluster_of(nodes, demo_scenario, c, &mut assumptions));
+        .and_then(|c| cluster_of(settings, demo_scenario, c, &mut assumptions));
     let mut groups = Vec::new();
     let mut ids = Vec::new();
     let mut replay = Vec::new();
@@ -264,6 +273,7 @@ pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>, nodes: &NodeHin
         skipped,
         cluster,
         assumptions,
+        availability_zones: settings.availability_zones.clone(),
     }
 }
 
@@ -326,7 +336,7 @@ pub fn run(job: CostJob) -> CostOutcome {
                     terms: vec![1, 3],
                     source: "live store".into(),
                     off_hours: off_hours(&job),
-                    availability_zones: Default::default(),
+                    availability_zones: job.availability_zones.clone(),
                 },
             )
             .map_err(|e| e.to_string())
@@ -401,11 +411,12 @@ mod tests {
         // 4 vCPU, 16 GiB) under OpenCost's default weights (0.031611 per vCPU, 0.004237 per
         // GiB) is $0.0312465/vCPU-h and $0.00418816/GiB-h; 10 pods of 1 vCPU + 2 GiB (usage
         // unknown, so the requests) are $0.396228/h, $289.25 a month.
-        let hint = NodeHint {
+        let settings = CostSettings {
             node_type: Some("m5.xlarge".into()),
             region: Some("us-east-1".into()),
+            ..Default::default()
         };
-        let out = run(job_with_demo(&store, None, &hint));
+        let out = run(job_with_demo(&store, None, &settings));
         assert!(out.skipped.is_empty(), "{:?}", out.skipped);
         let r = out.report.expect("priced");
         let api = r

@@ -177,7 +177,7 @@ pub fn due(app: &mut App, store: &Store) -> Vec<Job> {
             jobs.push(Job::Cost(cost::job_with_demo(
                 store,
                 app.demo.as_ref().map(|d| d.scenario.as_str()),
-                &app.cost_nodes,
+                &app.cost_settings,
             )));
         }
     }
