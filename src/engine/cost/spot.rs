@@ -140,10 +140,17 @@ pub fn binding_step(
 /// Capacity left after losing the largest pool, `lost_share` of the spot instances rounded up
 /// to whole instances (zones are balanced to within one instance, so one zone can hold
 /// ceil(spot / zones)), with `base` on demand and `od_share` of the capacity above it on
-/// demand too.
+/// demand too. The on-demand part above the base is taken rounded down (the most spot a whole
+/// percentage can leave, whichever way the group rounds it), so a mix that passes here holds
+/// with either rounding.
 fn after_losing_largest(base: f64, provisioned: f64, od_share: f64, lost_share: f64) -> f64 {
     let above = (provisioned - base).max(0.0);
-    let spot = above * (1.0 - od_share);
+    let od_above = if od_share >= 1.0 {
+        above
+    } else {
+        (above * od_share + 1e-9).floor().min(above)
+    };
+    let spot = above - od_above;
     let lost = (spot * lost_share - 1e-9).ceil().clamp(0.0, spot);
     base.min(provisioned) + above - lost
 }
@@ -211,8 +218,9 @@ pub fn blended_usd_per_hour(
     )
 }
 
-/// Percentages above the base tried (an ASG takes whole percents).
-const OD_PERCENT_STEPS: [u32; 11] = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
+/// Percentages above the base tried: every whole percent, as an ASG takes them
+/// (`OnDemandPercentageAboveBaseCapacity`, 0-100).
+const OD_PERCENT_STEPS: std::ops::RangeInclusive<u32> = 0..=100;
 
 pub fn plan(i: &SpotInputs) -> SpotPlan {
     let mut reasons = Vec::new();
@@ -251,8 +259,7 @@ pub fn plan(i: &SpotInputs) -> SpotPlan {
     // alone must carry the worst hour, a percentage grows with the fleet.
     let (base, od_pct, blended, spot_share) = if suitable {
         OD_PERCENT_STEPS
-            .iter()
-            .map(|&pct| {
+            .map(|pct| {
                 let share = f64::from(pct) / 100.0;
                 let (check_p, check_r) = i.steps.unwrap_or((i.provisioned, i.required));
                 let b = minimum_base(check_p, check_r, share, lost_share);
@@ -463,6 +470,37 @@ mod tests {
         let b = plan.binding.expect("binding step");
         assert_eq!((b.index, b.provisioned, b.required), (23, 100.0, 90.0));
         assert!((b.after_loss - 90.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_percentage_above_the_base_is_any_whole_percent() {
+        // The storefront's Black Friday step: 100 instances, 89 needed, spot over 6 zones.
+        // At most 11 may be lost and a zone holds ceil(spot / 6): spot <= 66, so 34 on demand
+        // (a base of 34, or 34% above none: the same on a flat fleet; steps of ten would stop
+        // at 40). 34 x $0.192 + 66 x $0.07296 = $11.34336 an hour for 100: 40.92% less than
+        // all on demand.
+        let p = vec![100.0; 24];
+        let r = vec![89.0; 24];
+        let plan = plan(&SpotInputs {
+            provisioned: &p,
+            required: &r,
+            steps: None,
+            on_demand_usd: 0.192,
+            spot_discount: 0.62,
+            interruptions_per_instance_month: 0.025,
+            pools: vec!["m5.xlarge".into()],
+            availability_zones: 6,
+            stateless: true,
+            startup_seconds: 120,
+        });
+        assert!((plan.spot_share - 0.66).abs() < 1e-12);
+        assert!((plan.blended_usd_per_hour - 0.1134336).abs() < 1e-12);
+        assert!((plan.saving.saving_pct - 40.92).abs() < 1e-9);
+        // 33% would leave 67 on spot: a zone may hold 12, and 88 < 89.
+        assert!(after_losing_largest(0.0, 100.0, 0.33, 1.0 / 6.0) < 89.0);
+        // A fractional on-demand part counts as its whole instances only: 10.5 above the base
+        // at 40% is 4 on demand, not 4.2, so 6.5 spot (a zone may hold 3 of them over 3).
+        assert!((after_losing_largest(0.0, 10.5, 0.4, 1.0 / 3.0) - 7.5).abs() < 1e-9);
     }
 
     #[test]
