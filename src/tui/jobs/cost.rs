@@ -170,6 +170,11 @@ pub fn job_with_demo(store: &Store, demo_scenario: Option<&str>) -> CostJob {
             stateless: !t.starts_with("db."),
             startup_seconds: startup,
             spot_now: None,
+            lambda_metrics: crate::engine::cost::plan::LambdaMetrics {
+                max_memory_used_mb: series(MetricKind::MaxMemoryUsedMb),
+                cpu_total_time_ms: series(MetricKind::CpuTotalTimeMs),
+                duration_ms: series(MetricKind::DurationMs),
+            },
         });
     }
     CostJob {
