@@ -563,7 +563,8 @@ fn serverless_memory_is_rightsized_from_use_and_emitted() {
         "15m",
     ]);
     // (tier, configured MB, hand-worked MB, binding); None = well sized.
-    let expect: [(&str, u32, Option<(f64, &str)>); 6] = [
+    type Expected<'a> = (&'a str, u32, Option<(f64, &'a str)>);
+    let expect: [Expected; 6] = [
         // 0.25 vCPU x 1.2 x 1769 = 531 > 512: the CPU it uses leaves no room.
         ("api-hot", 512, None),
         // max(310 x 1.2 = 372, 0.2 x 1.2 x 1769 = 424.6) -> 425.

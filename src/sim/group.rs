@@ -499,3 +499,34 @@ impl GroupSim {
 pub fn max_memory_used(lo: f64, hi: f64, skew: f64, n: f64, v: f64) -> f64 {
     lo + (hi - lo) * v.clamp(0.0, 1.0).powf(skew / n.max(1.0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::max_memory_used;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn largest_of_n_drawn_at_once_matches_drawing_every_invocation() {
+        // Invocations use 100 + 200 x U^2 MB. The largest of 20, drawn invocation by
+        // invocation, against one draw of the closed form: the share's maximum has CDF
+        // x^(20/2), mean 10/11, so the mean largest is 100 + 200 x 10/11 = 281.8 MB.
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let trials = 20_000;
+        let (mut explicit, mut closed) = (0.0, 0.0);
+        for _ in 0..trials {
+            explicit += (0..20)
+                .map(|_| 100.0 + 200.0 * rng.random::<f64>().powi(2))
+                .fold(0.0, f64::max);
+            closed += max_memory_used(100.0, 300.0, 2.0, 20.0, rng.random::<f64>());
+        }
+        let expect = 100.0 + 200.0 * 10.0 / 11.0;
+        for got in [explicit / trials as f64, closed / trials as f64] {
+            assert!((got - expect).abs() < 1.0, "{got} vs {expect}");
+        }
+        // One invocation is the distribution itself; the bounds hold at the ends.
+        assert_eq!(max_memory_used(100.0, 300.0, 1.0, 1.0, 0.5), 200.0);
+        assert_eq!(max_memory_used(100.0, 300.0, 3.0, 50.0, 0.0), 100.0);
+        assert_eq!(max_memory_used(100.0, 300.0, 3.0, 50.0, 1.0), 300.0);
+    }
+}
