@@ -117,6 +117,9 @@ pub struct ConcurrencyArtifact {
     /// Scaling scheduled actions (see engine::cost::lambda_schedule).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned_by_hour_utc: Option<Vec<u32>>,
+    /// The function's memory setting, MB (Lambda `MemorySize`, 128-10,240).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_size_mb: Option<u32>,
 }
 
 /// Any artifact, tagged by the recommendation kind it belongs to.
@@ -182,6 +185,7 @@ mod tests {
             reserved_concurrency: None,
             provisioned_concurrency: Some(5),
             provisioned_by_hour_utc: None,
+            memory_size_mb: None,
         })
         .to_value();
         assert_eq!(v["artifact"], "concurrency");

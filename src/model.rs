@@ -104,10 +104,20 @@ pub enum MetricKind {
     ColdStarts,
     /// Requests per second dropped because capacity was exhausted.
     DroppedRate,
+    /// Serverless: the largest memory any invocation of the step used, MB (Lambda's REPORT
+    /// line "Max Memory Used"; Lambda Insights `used_memory_max`). A step reports its maximum.
+    MaxMemoryUsedMb,
+    /// Serverless: CPU time (user + system) per invocation, ms, mean over the step (Lambda
+    /// Insights `cpu_total_time`).
+    #[serde(rename = "cpu_total_time")]
+    CpuTotalTimeMs,
+    /// Serverless: run time per invocation, ms, mean over the step (Lambda's `Duration`).
+    #[serde(rename = "duration")]
+    DurationMs,
 }
 
 impl MetricKind {
-    pub const ALL: [MetricKind; 20] = [
+    pub const ALL: [MetricKind; 23] = [
         MetricKind::RequestRate,
         MetricKind::CpuUtilization,
         MetricKind::MemoryUtilization,
@@ -128,6 +138,9 @@ impl MetricKind {
         MetricKind::Throttles,
         MetricKind::ColdStarts,
         MetricKind::DroppedRate,
+        MetricKind::MaxMemoryUsedMb,
+        MetricKind::CpuTotalTimeMs,
+        MetricKind::DurationMs,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -152,6 +165,9 @@ impl MetricKind {
             MetricKind::Throttles => "throttles",
             MetricKind::ColdStarts => "cold_starts",
             MetricKind::DroppedRate => "dropped_rate",
+            MetricKind::MaxMemoryUsedMb => "max_memory_used_mb",
+            MetricKind::CpuTotalTimeMs => "cpu_total_time",
+            MetricKind::DurationMs => "duration",
         }
     }
 
@@ -165,6 +181,8 @@ impl MetricKind {
             MetricKind::LatencyP95Ms | MetricKind::LatencyP99Ms => "ms",
             MetricKind::ErrorRate => "ratio",
             MetricKind::CostUsdPerHour => "$/h",
+            MetricKind::MaxMemoryUsedMb => "MB",
+            MetricKind::CpuTotalTimeMs | MetricKind::DurationMs => "ms",
             MetricKind::Invocations | MetricKind::Throttles | MetricKind::ColdStarts => "/s",
             _ => "",
         }

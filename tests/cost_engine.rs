@@ -143,6 +143,7 @@ fn spot_while_a_type_move_waits_is_priced_at_the_type_running() {
         stateless: true,
         startup_seconds: 60,
         spot_now: None,
+        lambda_metrics: Default::default(),
     };
     // 4 m5.xlarge reservations ending 2,160 h after the history.
     let history_end = start + n as i64 * 3600;
@@ -315,4 +316,118 @@ fn spreading_spot_over_all_the_regions_zones_is_recommended_where_it_saves() {
     let (sp, _) = spot_of(group("ap-southeast-1"), opts(&[]));
     assert_eq!((sp.on_demand_base, sp.availability_zones), (3, 3));
     assert!(sp.spread.is_none() && (sp.saving.saving_pct - 62.0 * 6.0 / 9.0).abs() < 1e-9);
+
+/// One x86 Lambda function for two days: 10 invocations/s of 200 ms (2 concurrent), 1,024 MB;
+/// `metrics` as its Max Memory Used / cpu_total_time / Duration.
+fn lambda_group(
+    metrics: scaletop::engine::cost::plan::LambdaMetrics,
+) -> scaletop::engine::cost::plan::GroupData {
+    use scaletop::engine::cost::plan::{Billing, GroupData};
+    let n = 48;
+    GroupData {
+        name: "fn".into(),
+        labels: Default::default(),
+        billing: Billing::Lambda {
+            memory_mb: 1024.0,
+            functions: 1,
+            arch: scaletop::pricing::Arch::X86_64,
+        },
+        start_unix: 1_699_999_200,
+        step_seconds: 3600,
+        demand: vec![10.0; n],
+        capacity: vec![2.0; n],
+        capacity_source: "observed concurrency".into(),
+        required: Vec::new(),
+        needed_at_target: vec![2.0; n],
+        min_replicas: 0.0,
+        cpu_utilization: vec![f64::NAN; n],
+        memory_utilization: vec![f64::NAN; n],
+        network_mbps: vec![f64::NAN; n],
+        concurrency: vec![2.0; n],
+        provisioned_concurrency: 0.0,
+        stateless: true,
+        startup_seconds: 1,
+        spot_now: None,
+        lambda_metrics: metrics,
+    }
+}
+
+#[test]
+fn lambda_memory_composes_with_arm_and_provisioned_concurrency_once() {
+    use scaletop::engine::cost::plan::{self, LambdaMetrics, Options};
+    let c = Catalog::built_in().unwrap();
+    let (x86, arm) = (&c.lambda.x86_64, &c.lambda.arm64);
+    let opts = Options {
+        cluster: None,
+        terms: Vec::new(),
+        source: "test".into(),
+        off_hours: Default::default(),
+    };
+    // Peak Max Memory Used 300 MB, 40 ms CPU in 200 ms = 0.2 vCPU:
+    // max(300 x 1.2 = 360, 0.2 x 1.2 x 1769 = 424.56) -> 425 MB, duration unchanged.
+    let metrics = LambdaMetrics {
+        max_memory_used_mb: [280.0, 300.0].repeat(24),
+        cpu_total_time_ms: vec![40.0; 48],
+        duration_ms: vec![200.0; 48],
+    };
+    let r = plan::analyze(&[lambda_group(metrics)], &[], &c, &opts).unwrap();
+    let p = &r.plans[0];
+    let m = p.memory.as_ref().unwrap();
+    assert_eq!((m.needed_mb, m.lower), (425, true));
+    // Per hour 2 x 3600 = 7,200 executed seconds, x 730 h a month, one step after another:
+    let month = |usd_h: f64| usd_h * 730.0;
+    let gb_new = 425.0 / 1024.0;
+    // arm64 at 1 GB: 7,200 GB-s x (x86 - arm) duration rate.
+    let arm_saving =
+        month(7200.0 * (x86.duration_usd_per_gb_second - arm.duration_usd_per_gb_second));
+    // memory, at the arm64 rate: 7,200 x (1 - 425/1024) GB-s.
+    let memory_saving = month(7200.0 * (1.0 - gb_new) * arm.duration_usd_per_gb_second);
+    // provisioned concurrency 2 (busy all the time), at 425 MB: on-demand duration becomes
+    // provisioned duration plus the provisioned flat rate.
+    let pc_saving = month(
+        7200.0
+            * gb_new
+            * (arm.duration_usd_per_gb_second
+                - arm.provisioned_duration_usd_per_gb_second
+                - arm.provisioned_usd_per_gb_second),
+    );
+    let got = |k: &str| p.applied.get(k).copied().unwrap_or(f64::NAN);
+    assert!(
+        (got("instance_type") - arm_saving).abs() < 1e-6,
+        "{:?}",
+        p.applied
+    );
+    assert!(
+        (got("memory") - memory_saving).abs() < 1e-6,
+        "{:?}",
+        p.applied
+    );
+    assert!(
+        (got("concurrency") - pc_saving).abs() < 1e-6,
+        "{:?}",
+        p.applied
+    );
+    assert_eq!(p.concurrency.as_ref().unwrap().provisioned_concurrency, 2);
+    let g = &r.groups[0];
+    let requests = month(10.0 * 3600.0 * x86.request_usd);
+    let current = requests + month(7200.0 * x86.duration_usd_per_gb_second);
+    assert!((g.current_usd_month - current).abs() < 1e-6);
+    assert!(
+        (g.projected_usd_month - (current - arm_saving - memory_saving - pc_saving)).abs() < 1e-6,
+        "each saving counted once"
+    );
+
+    // Without the memory metrics: no memory change, a note saying why, the rest unchanged.
+    let r = plan::analyze(&[lambda_group(LambdaMetrics::default())], &[], &c, &opts).unwrap();
+    let p = &r.plans[0];
+    assert!(p.memory.is_none() && !p.applied.contains_key("memory"));
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("no memory rightsizing") && n.contains("max_memory_used_mb")),
+        "{:?}",
+        p.notes
+    );
+    assert!((p.applied["instance_type"] - arm_saving).abs() < 1e-6);
+    assert!((p.applied["concurrency"] - pc_saving / gb_new).abs() < 1e-6);
 }

@@ -94,3 +94,59 @@ fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
     assert_eq!(requests, 13);
     assert!(report["checked"].as_u64().unwrap_or(0) > 60, "{stdout}");
 }
+
+/// A Lambda memory recommendation (`scaletop cost`'s sizing kind) emitted with `scaletop emit
+/// --target aws` and applied to moto: UpdateFunctionConfiguration, MemorySize read back.
+#[test]
+fn lambda_memory_change_applies_to_moto_and_reads_back() {
+    let Some((_guard, addr, py)) = support::start_moto() else {
+        return;
+    };
+    let endpoint = format!("http://{addr}");
+    let o = Command::new(&py)
+        .args(["-c", SETUP, &endpoint])
+        .output()
+        .expect("setup");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = serde_json::json!([{
+        "schema": "scaletop.recommendation/v1",
+        "id": "thumbnails-memory",
+        "kind": "sizing",
+        "group": {"platform": "aws", "scope": "123456789012/us-east-1", "name": "thumbnails"},
+        "title": "thumbnails: memory 2048 -> 1911 MB",
+        "evidence": [],
+        "saving_usd_month": 79.0,
+        "risk": "medium",
+        "artifact": {"artifact": "concurrency", "function": "thumbnails", "memory_size_mb": 1911}
+    }]);
+    let from = dir.path().join("recs.json");
+    std::fs::write(&from, rec.to_string()).expect("write");
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_scaletop"))
+        .args(["emit", "--target", "aws", "--from"])
+        .arg(&from)
+        .arg("--out")
+        .arg(&out)
+        .env_remove("SCALETOP_CONFIG")
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .output()
+        .expect("emit");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(&py)
+        .arg(SCRIPT)
+        .arg(&endpoint)
+        .arg(out.join("thumbnails-memory"))
+        .output()
+        .expect("apply");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("report");
+    // FunctionName and MemorySize compared with the function's configuration.
+    assert_eq!(report["applied"].as_u64(), Some(1), "{stdout}");
+    assert_eq!(report["checked"].as_u64(), Some(2), "{stdout}");
+}

@@ -527,6 +527,55 @@ fn database_and_serverless_plant_their_pitfalls() {
 }
 
 #[test]
+fn serverless_tiers_report_the_memory_and_cpu_they_use() {
+    // Ground truth from the scenario's own spec: each invocation uses memory within
+    // memory_used_mb and cpu_time_ms of CPU on average; the engine's memory rightsizing reads
+    // these as it would Lambda's Max Memory Used, Lambda Insights cpu_total_time and Duration.
+    let sl = load("serverless");
+    let run = Run::new(&sl, 3, 2 * DAY, 300);
+    for g in sl.sim_groups() {
+        let name = g.name();
+        let spec = g.serverless.as_ref().expect("serverless tier");
+        let [lo, hi] = spec.memory_used_mb.expect("memory ground truth");
+        let cpu_ms = spec.cpu_time_ms.expect("cpu ground truth");
+        let reported = sim::reported_metrics(g);
+        use MetricKind::*;
+        for m in [MaxMemoryUsedMb, CpuTotalTimeMs, DurationMs] {
+            assert!(reported.contains(&m), "{name} lacks {m}");
+        }
+        let mem: Vec<f64> = run
+            .series(name, MaxMemoryUsedMb)
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .collect();
+        assert!(mem.len() > 500, "{name}: {} steps with memory", mem.len());
+        assert!(
+            mem.iter().all(|m| (lo..=hi).contains(m)),
+            "{name}: memory outside [{lo}, {hi}]"
+        );
+        // The largest of hundreds of invocations a step comes near the most any uses, and the
+        // steps vary.
+        let peak = mem.iter().copied().fold(0.0, f64::max);
+        let least = mem.iter().copied().fold(f64::MAX, f64::min);
+        assert!(peak > hi - 0.05 * (hi - lo), "{name}: peak {peak} vs {hi}");
+        assert!(least < peak, "{name}: no variation");
+        // Mean CPU time per invocation and duration: the vCPUs used within 5% of the truth.
+        let cpu = mean(&run.series(name, CpuTotalTimeMs));
+        let dur = mean(&run.series(name, DurationMs));
+        assert!(
+            (dur - spec.duration_ms).abs() < 1e-9,
+            "{name}: duration {dur}"
+        );
+        assert!(
+            (cpu / dur - cpu_ms / spec.duration_ms).abs() < 0.05 * cpu_ms / spec.duration_ms,
+            "{name}: {cpu} ms CPU per {dur} ms vs {cpu_ms}"
+        );
+        // Never more CPU than the memory setting allocates (1,769 MB = 1 vCPU).
+        assert!(cpu / dur <= f64::from(spec.memory_mb) / 1769.0 + 1e-9);
+    }
+}
+
+#[test]
 fn spot_instances_are_interrupted_and_replaced() {
     let s = load("ecommerce");
     let run = Run::new(&s, 4, 14 * DAY, 3600);

@@ -333,6 +333,24 @@ pub fn concurrency_calls(c: &ConcurrencyArtifact) -> Result<Vec<ApiCall>, String
     if function.is_empty() {
         return Err("concurrency artifact names no function".into());
     }
+    if let Some(m) = c.memory_size_mb {
+        let (lo, hi) = (
+            crate::engine::serverless::MIN_MEMORY_MB,
+            crate::engine::serverless::MAX_MEMORY_MB,
+        );
+        if !(lo..=hi).contains(&m) {
+            return Err(format!(
+                "memory_size_mb {m} is outside Lambda's {lo}-{hi} MB"
+            ));
+        }
+        // Configuration changes apply to $LATEST; publish a version for the alias afterwards.
+        out.push(ApiCall {
+            command: "lambda update-function-configuration",
+            file: "update-function-configuration.json".into(),
+            body: json!({"FunctionName": function, "MemorySize": m}),
+            alarm_policy: None,
+        });
+    }
     if let Some(r) = c.reserved_concurrency {
         out.push(ApiCall {
             command: "lambda put-function-concurrency",
@@ -412,7 +430,8 @@ pub fn concurrency_calls(c: &ConcurrencyArtifact) -> Result<Vec<ApiCall>, String
     }
     if out.is_empty() {
         return Err(
-            "concurrency artifact sets neither reserved nor provisioned concurrency".into(),
+            "concurrency artifact sets neither reserved nor provisioned concurrency nor memory"
+                .into(),
         );
     }
     Ok(out)

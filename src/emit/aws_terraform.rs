@@ -407,6 +407,21 @@ fn concurrency(c: &ConcurrencyArtifact) -> Result<Vec<Block>, String> {
             .attr("max_capacity", p),
         );
     }
+    if let Some(m) = c.memory_size_mb {
+        // Memory, like reserved concurrency, is an argument of the function resource itself.
+        out.push(
+            Block::new("variable", &[&format!("{}_memory_size", ident(&function))])
+                .attr("type", Hv::Ref("number".into()))
+                .attr(
+                    "description",
+                    format!(
+                        "Set memory_size = var.{}_memory_size on the aws_lambda_function of {function}",
+                        ident(&function)
+                    ),
+                )
+                .attr("default", m),
+        );
+    }
     if let Some(r) = c.reserved_concurrency {
         // Reserved concurrency is an argument of the function resource itself.
         out.push(

@@ -42,6 +42,7 @@ fn shadow_step(artifact: &Artifact) -> String {
         },
         Artifact::Sizing(_) => "Start the VPA with `updateMode: \"Off\"` (recommendation only) and compare `kubectl describe vpa` with these requests for a few days before `Initial`.".into(),
         Artifact::Spot(_) => "Start with an on-demand base that covers the minimum capacity, and keep CapacityRebalance on; watch interruption notices before lowering the on-demand share.".into(),
+        Artifact::Concurrency(c) if c.memory_size_mb.is_some() => "Publish the new memory setting as a new version and shift a small share of traffic to it (weighted alias); compare its Duration, Max Memory Used and init duration with the old version's before moving the rest.".into(),
         Artifact::Concurrency(_) => "Set provisioned concurrency on a new alias or version first and shift a small share of traffic to it (weighted alias).".into(),
         Artifact::InstanceType(_) | Artifact::Commitment(_) => "No platform dry-run: validate with the Cost tab's projection at the same demand before committing.".into(),
     }

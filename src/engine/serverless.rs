@@ -36,6 +36,19 @@ pub const ENVIRONMENT_LIFETIME_SECONDS: f64 = 4.0 * 3600.0;
 /// minutes"; two is what users typically observe).
 pub const PROVISIONING_SECONDS: i64 = 120;
 
+/// Memory settings Lambda allows, MB (in 1 MB steps).
+pub const MIN_MEMORY_MB: u32 = 128;
+pub const MAX_MEMORY_MB: u32 = 10_240;
+/// Lambda allocates CPU in proportion to memory: 1,769 MB is one vCPU ("Configuring Lambda
+/// function memory", AWS Lambda developer guide), up to 6 vCPUs at 10,240 MB.
+pub const MB_PER_VCPU: f64 = 1769.0;
+pub const MAX_VCPUS: f64 = 6.0;
+
+/// vCPUs a memory setting allocates.
+pub fn vcpus(memory_mb: f64) -> f64 {
+    (memory_mb / MB_PER_VCPU).min(MAX_VCPUS)
+}
+
 /// Lambda list prices of one region and architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LambdaPrices {

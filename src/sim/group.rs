@@ -25,6 +25,11 @@ pub type MetricValues = [f64; METRIC_COUNT];
 const NOISE_STREAM: u64 = 1;
 const JITTER_STREAM: u64 = 2;
 const SPOT_STREAM: u64 = 3;
+const USAGE_STREAM: u64 = 4;
+
+/// Spread of one invocation's CPU time around the tier's mean (coefficient of variation): the
+/// step's mean over n invocations varies by this / sqrt(n).
+const CPU_TIME_CV: f64 = 0.3;
 
 /// Share of full capacity a replica delivers while warming up (cold caches, JIT).
 const WARMING_CAPACITY_SHARE: f64 = 0.5;
@@ -63,8 +68,17 @@ pub fn reported_metrics(g: &SimGroup) -> Vec<MetricKind> {
             ReplicasMin,
             ReplicasMax,
             CostUsdPerHour,
+            DurationMs,
         ],
     };
+    if let Some(s) = &g.serverless {
+        if s.memory_used_mb.is_some() {
+            m.push(MaxMemoryUsedMb);
+        }
+        if s.cpu_time_ms.is_some() {
+            m.push(CpuTotalTimeMs);
+        }
+    }
     if g.queue {
         m.push(QueueDepth);
     }
@@ -84,6 +98,17 @@ pub fn is_last_value(m: MetricKind) -> bool {
             | MetricKind::ReplicasMin
             | MetricKind::ReplicasMax
     )
+}
+
+/// Whether an output step reports the largest tick value (a maximum over invocations).
+pub fn is_max_value(m: MetricKind) -> bool {
+    m == MetricKind::MaxMemoryUsedMb
+}
+
+/// Per-invocation means that a tick without invocations leaves out (NaN) rather than voiding
+/// the whole step.
+pub fn is_mean_of_reported(m: MetricKind) -> bool {
+    matches!(m, MetricKind::CpuTotalTimeMs | MetricKind::DurationMs)
 }
 
 /// Replicas at the start: what the scenario says for fixed groups; for autoscaled groups
@@ -116,6 +141,8 @@ pub struct GroupSim {
     noise: NoiseProcess,
     cpu_jitter: NoiseProcess,
     spot_rng: ChaCha8Rng,
+    /// Serverless: draws of memory used and CPU time per invocation.
+    usage_rng: ChaCha8Rng,
     policy_state: PolicyState,
     desired: u32,
     ready: u32,
@@ -150,6 +177,7 @@ impl GroupSim {
                 mix_seed(seed, &[JITTER_STREAM, i]),
             ),
             spot_rng: ChaCha8Rng::seed_from_u64(mix_seed(seed, &[SPOT_STREAM, i])),
+            usage_rng: ChaCha8Rng::seed_from_u64(mix_seed(seed, &[USAGE_STREAM, i])),
             policy_state: PolicyState::with_platform(PlatformPolicy::for_group(
                 group.info.id.platform,
                 group.name(),
@@ -419,6 +447,29 @@ impl GroupSim {
             0.0
         };
         let environments = concurrency.ceil().max(provisioned);
+        // Invocations served this tick (all functions of the tier).
+        let n = served * dt;
+        let (max_memory, cpu_time, duration) = if n >= 0.5 {
+            let (memory_used, cpu_mean, duration_ms, skew) = (
+                fs.memory_used_mb,
+                fs.cpu_time_ms,
+                fs.duration_ms,
+                fs.memory_used_skew,
+            );
+            let share_ms = duration_ms * crate::engine::serverless::vcpus(f64::from(fs.memory_mb));
+            (
+                memory_used.map_or(f64::NAN, |[lo, hi]| {
+                    max_memory_used(lo, hi, skew, n, self.usage_rng.random::<f64>())
+                }),
+                cpu_mean.map_or(f64::NAN, |c| {
+                    let z: f64 = self.usage_rng.sample(rand_distr::StandardNormal);
+                    (c * (1.0 + CPU_TIME_CV * z / n.sqrt())).clamp(0.0, share_ms)
+                }),
+                duration_ms,
+            )
+        } else {
+            (f64::NAN, f64::NAN, f64::NAN)
+        };
 
         use MetricKind::*;
         out[RequestRate as usize] = demand;
@@ -436,5 +487,46 @@ impl GroupSim {
         out[CostUsdPerHour as usize] = cost;
         out[QueueDepth as usize] = 0.0;
         out[Connections as usize] = f64::NAN;
+        out[MaxMemoryUsedMb as usize] = max_memory;
+        out[CpuTotalTimeMs as usize] = cpu_time;
+        out[DurationMs as usize] = duration;
+    }
+}
+
+/// The largest memory used by `n` invocations, each using lo + (hi - lo) x U^skew: that share
+/// X has P(X <= x) = x^(1/skew), so the largest of n has P = x^(n/skew), drawn from one
+/// uniform `v` as v^(skew/n) (no need to draw every invocation).
+pub fn max_memory_used(lo: f64, hi: f64, skew: f64, n: f64, v: f64) -> f64 {
+    lo + (hi - lo) * v.clamp(0.0, 1.0).powf(skew / n.max(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_memory_used;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn largest_of_n_drawn_at_once_matches_drawing_every_invocation() {
+        // Invocations use 100 + 200 x U^2 MB. The largest of 20, drawn invocation by
+        // invocation, against one draw of the closed form: the share's maximum has CDF
+        // x^(20/2), mean 10/11, so the mean largest is 100 + 200 x 10/11 = 281.8 MB.
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let trials = 20_000;
+        let (mut explicit, mut closed) = (0.0, 0.0);
+        for _ in 0..trials {
+            explicit += (0..20)
+                .map(|_| 100.0 + 200.0 * rng.random::<f64>().powi(2))
+                .fold(0.0, f64::max);
+            closed += max_memory_used(100.0, 300.0, 2.0, 20.0, rng.random::<f64>());
+        }
+        let expect = 100.0 + 200.0 * 10.0 / 11.0;
+        for got in [explicit / trials as f64, closed / trials as f64] {
+            assert!((got - expect).abs() < 1.0, "{got} vs {expect}");
+        }
+        // One invocation is the distribution itself; the bounds hold at the ends.
+        assert_eq!(max_memory_used(100.0, 300.0, 1.0, 1.0, 0.5), 200.0);
+        assert_eq!(max_memory_used(100.0, 300.0, 3.0, 50.0, 0.0), 100.0);
+        assert_eq!(max_memory_used(100.0, 300.0, 3.0, 50.0, 1.0), 300.0);
     }
 }

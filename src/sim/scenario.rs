@@ -384,6 +384,7 @@ fn serverless_capacity(s: &ServerlessSpec) -> Result<CapacityModel, String> {
     if !positive(s.duration_ms) || s.concurrency_limit == 0 || s.memory_mb == 0 {
         return Err("serverless duration_ms, memory_mb and concurrency_limit must be > 0".into());
     }
+    validate_usage(s)?;
     Ok(CapacityModel {
         capacity_per_replica_rps: 1000.0 / s.duration_ms,
         concurrency_per_replica: 1,
@@ -398,6 +399,37 @@ fn serverless_capacity(s: &ServerlessSpec) -> Result<CapacityModel, String> {
             * crate::engine::serverless::LambdaPrices::built_in_x86().usd_per_gb_second,
         timeout_ms: s.timeout_ms,
     })
+}
+
+/// The tier's memory and CPU ground truth must be something Lambda could run: memory used
+/// within what is configured (beyond it the invocation is killed), and no more CPU than the
+/// memory setting allocates (1,769 MB = 1 vCPU).
+fn validate_usage(s: &ServerlessSpec) -> Result<(), String> {
+    if let Some([lo, hi]) = s.memory_used_mb {
+        if !(positive(lo) && lo <= hi && hi <= f64::from(s.memory_mb)) {
+            return Err(format!(
+                "serverless memory_used_mb = [{lo}, {hi}] must satisfy 0 < least <= most <= memory_mb ({})",
+                s.memory_mb
+            ));
+        }
+    }
+    if !positive(s.memory_used_skew) {
+        return Err(format!(
+            "serverless memory_used_skew must be > 0, got {}",
+            s.memory_used_skew
+        ));
+    }
+    if let Some(cpu) = s.cpu_time_ms {
+        let share = crate::engine::serverless::vcpus(f64::from(s.memory_mb));
+        if !(cpu.is_finite() && cpu >= 0.0 && cpu <= s.duration_ms * share) {
+            return Err(format!(
+                "serverless cpu_time_ms {cpu} must be 0 or more and at most duration_ms x the vCPUs {} MB allocates ({:.0} ms)",
+                s.memory_mb,
+                s.duration_ms * share
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Lambda's own scaling expressed as target tracking: one environment per concurrent request,

@@ -1,9 +1,13 @@
 //! The simulator: all groups of a scenario stepped together. Each output step runs a few
-//! internal ticks and reports the mean (or, for replica counts, the last value) per metric.
+//! internal ticks and reports the mean (for replica counts the last value, for a maximum over
+//! invocations the largest) per metric.
 
 use chrono::{DateTime, Utc};
 
-use super::group::{is_last_value, reported_metrics, GroupSim, MetricValues, METRIC_COUNT};
+use super::group::{
+    is_last_value, is_max_value, is_mean_of_reported, reported_metrics, GroupSim, MetricValues,
+    METRIC_COUNT,
+};
 use super::scenario::Scenario;
 use super::spikes::SpikeTimeline;
 use crate::model::{MetricKind, ScalingEvent};
@@ -138,6 +142,8 @@ impl Simulator {
         }
         let mut spike_factors = vec![1.0; self.timelines.len()];
         let mut tick_values: MetricValues = [f64::NAN; METRIC_COUNT];
+        // Ticks that reported each per-invocation metric (group, metric).
+        let mut reported_ticks = vec![[0u32; METRIC_COUNT]; self.groups.len()];
         for k in 0..ticks {
             let t = self.now_unix as f64 + k as f64 * dt;
             for (f, tl) in spike_factors.iter_mut().zip(self.timelines.iter_mut()) {
@@ -165,8 +171,18 @@ impl Simulator {
                 let acc = &mut frame.values[i];
                 for &m in &self.reported[i] {
                     let idx = m as usize;
+                    let v = tick_values[idx];
                     if is_last_value(m) {
-                        acc[idx] = tick_values[idx];
+                        acc[idx] = v;
+                    } else if is_max_value(m) || is_mean_of_reported(m) {
+                        if v.is_finite() {
+                            reported_ticks[i][idx] += 1;
+                            acc[idx] = if is_max_value(m) {
+                                acc[idx].max(v)
+                            } else {
+                                acc[idx] + v
+                            };
+                        }
                     } else {
                         acc[idx] += tick_values[idx];
                     }
@@ -178,8 +194,15 @@ impl Simulator {
             let mut out = [f64::NAN; METRIC_COUNT];
             for &m in &self.reported[i] {
                 let idx = m as usize;
+                let reported = reported_ticks[i][idx];
                 out[idx] = if is_last_value(m) {
                     acc[idx]
+                } else if is_max_value(m) || is_mean_of_reported(m) {
+                    match reported {
+                        0 => f64::NAN,
+                        _ if is_max_value(m) => acc[idx],
+                        k => acc[idx] / f64::from(k),
+                    }
                 } else {
                     acc[idx] / n
                 };

@@ -227,10 +227,25 @@ pub struct ServerlessSpec {
     /// Seconds an idle execution environment is kept warm.
     #[serde(default = "default_keep_warm")]
     pub keep_warm_seconds: f64,
+    /// Ground truth of the memory the invocations actually use, MB: [least, most]. Each
+    /// invocation uses least + (most - least) x U^memory_used_skew (U uniform), so a skew above
+    /// 1 makes the large invocations rare. Absent: the tier reports no memory used.
+    #[serde(default)]
+    pub memory_used_mb: Option<[f64; 2]>,
+    #[serde(default = "default_skew")]
+    pub memory_used_skew: f64,
+    /// Ground truth of CPU time (user + system) per invocation, ms, mean. Absent: the tier
+    /// reports no CPU time (as a function without Lambda Insights).
+    #[serde(default)]
+    pub cpu_time_ms: Option<f64>,
 }
 
 fn default_keep_warm() -> f64 {
     600.0
+}
+
+fn default_skew() -> f64 {
+    1.0
 }
 
 impl ServerlessSpec {

@@ -76,6 +76,23 @@ pub struct GroupTruth {
     pub max_capacity_rps: f64,
     pub planted: Vec<String>,
     pub spot: Option<SpotSpec>,
+    /// Serverless tiers: what the invocations use, from the scenario's definition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_usage: Option<FunctionUsageTruth>,
+}
+
+/// A serverless tier's memory and CPU ground truth (what memory rightsizing must find).
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionUsageTruth {
+    pub memory_mb: u32,
+    /// [least, most] memory an invocation uses, MB.
+    pub memory_used_mb: Option<[f64; 2]>,
+    pub cpu_time_ms: Option<f64>,
+    pub duration_ms: f64,
+    /// cpu_time_ms / duration_ms.
+    pub vcpus_used: Option<f64>,
+    /// vCPUs memory_mb allocates (1,769 MB = 1 vCPU).
+    pub vcpus_allocated: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -235,6 +252,14 @@ pub fn truth(s: &Scenario, spec: &ExportSpec) -> Truth {
             max_capacity_rps,
             planted: g.planted.clone(),
             spot: g.spot.clone(),
+            function_usage: g.serverless.as_ref().map(|f| FunctionUsageTruth {
+                memory_mb: f.memory_mb,
+                memory_used_mb: f.memory_used_mb,
+                cpu_time_ms: f.cpu_time_ms,
+                duration_ms: f.duration_ms,
+                vcpus_used: f.cpu_time_ms.map(|c| c / f.duration_ms),
+                vcpus_allocated: crate::engine::serverless::vcpus(f64::from(f.memory_mb)),
+            }),
         });
     }
 

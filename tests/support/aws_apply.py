@@ -91,6 +91,8 @@ def read_back(service, op, body):
         c = clients["lambda"].get_function_concurrency(FunctionName=body["FunctionName"])
         return {"FunctionName": body["FunctionName"],
                 "ReservedConcurrentExecutions": c["ReservedConcurrentExecutions"]}
+    if (service, op) == ("lambda", "update-function-configuration"):
+        return clients["lambda"].get_function_configuration(FunctionName=body["FunctionName"])
     aas = clients["application-autoscaling"]
     if (service, op) == ("application-autoscaling", "register-scalable-target"):
         t = aas.describe_scalable_targets(ServiceNamespace=body["ServiceNamespace"],

@@ -109,6 +109,7 @@ pub fn groups(
             stateless: true,
             startup_seconds: 120,
             spot_now: None,
+            lambda_metrics: Default::default(),
         });
     }
     if out.is_empty() {

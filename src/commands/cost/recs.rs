@@ -449,6 +449,28 @@ pub fn build(
                 }),
             ));
         }
+        if let (Some(m), Some(s), Billing::Lambda { functions, .. }) =
+            (&plan.memory, plan.applied.get("memory"), &g.billing)
+        {
+            out.push(rec(
+                RecommendationKind::Sizing,
+                gid.clone(),
+                format!(
+                    "{}: memory {} -> {} MB per function ({} functions)",
+                    g.name, m.current_mb, m.needed_mb, functions
+                ),
+                lambda_memory_evidence(m, *s),
+                *s,
+                Risk::Medium,
+                Artifact::Concurrency(ConcurrencyArtifact {
+                    function: g.name.clone(),
+                    reserved_concurrency: None,
+                    provisioned_concurrency: None,
+                    provisioned_by_hour_utc: None,
+                    memory_size_mb: Some(m.needed_mb),
+                }),
+            ));
+        }
         if let (Some(levels), Some(s), Billing::Lambda { functions, .. }) = (
             &plan.concurrency_by_hour_utc,
             plan.applied.get("schedule"),
@@ -498,6 +520,7 @@ pub fn build(
                         reserved_concurrency: None,
                         provisioned_concurrency: None,
                         provisioned_by_hour_utc: Some(levels.clone()),
+                        memory_size_mb: None,
                     })
                     .to_value(),
                     None => serde_json::Value::Null,
@@ -532,6 +555,7 @@ pub fn build(
                     reserved_concurrency: Some(cp.reserved_concurrency),
                     provisioned_concurrency: Some(cp.provisioned_concurrency),
                     provisioned_by_hour_utc: None,
+                    memory_size_mb: None,
                 }),
             ));
         }
@@ -578,4 +602,27 @@ pub fn build(
             .total_cmp(&a.saving_usd_month.unwrap_or(0.0))
     });
     out
+}
+
+/// The arithmetic of a Lambda memory change, step by step.
+fn lambda_memory_evidence(
+    m: &crate::engine::cost::lambda_memory::MemoryPlan,
+    saving: f64,
+) -> Vec<String> {
+    vec![
+        format!(
+            "peak Max Memory Used {:.0} MB of {} MB configured; peak CPU {:.3} vCPU (cpu_total_time / duration) of the {:.3} vCPU {} MB allocates (1,769 MB = 1 vCPU)",
+            m.peak_memory_used_mb, m.current_mb, m.peak_vcpus_used, m.vcpus_allocated, m.current_mb
+        ),
+        format!("new memory = {}", m.arithmetic),
+        format!(
+            "at {} MB the function keeps {:.3} vCPU >= {:.3} x {} used, so its duration is unchanged (no shortening is claimed); GB-s and the duration bill fall to {:.1}%, ${saving:.0} a month at the rates after arm64, before provisioned concurrency and the savings plan",
+            m.needed_mb,
+            crate::engine::serverless::vcpus(f64::from(m.needed_mb)),
+            m.peak_vcpus_used,
+            crate::engine::cost::lambda_memory::CPU_HEADROOM,
+            m.gb_seconds_ratio * 100.0
+        ),
+        "INIT (cold starts) runs on the smaller CPU share too and may take longer; roll out on a new version behind a weighted alias and compare Duration and Max Memory Used".to_string(),
+    ]
 }

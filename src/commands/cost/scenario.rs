@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::artifact::{PolicyArtifact, PolicyFormat};
 use crate::engine::cost::offhours::{self, FixedReplicas};
 use crate::engine::cost::plan::{
-    slo_instances, Billing, ClusterSpec, ExistingCommitment, GroupData, OffHours,
+    slo_instances, Billing, ClusterSpec, ExistingCommitment, GroupData, LambdaMetrics, OffHours,
 };
 use crate::engine::policy::Autoscaler;
 use crate::engine::replay::{self, ExtraSeries, ReplayInput};
@@ -18,7 +18,7 @@ use crate::sim::asg_config;
 use crate::sim::{replayable_autoscaler, Scenario, SimGroup, Simulator};
 
 /// Metrics kept per group, by `MetricKind` index.
-const KEPT: [MetricKind; 9] = [
+const KEPT: [MetricKind; 12] = [
     MetricKind::CostUsdPerHour,
     MetricKind::RequestRate,
     MetricKind::ReplicasDesired,
@@ -28,6 +28,9 @@ const KEPT: [MetricKind; 9] = [
     MetricKind::Concurrency,
     MetricKind::QueueDepth,
     MetricKind::Connections,
+    MetricKind::MaxMemoryUsedMb,
+    MetricKind::CpuTotalTimeMs,
+    MetricKind::DurationMs,
 ];
 
 pub struct History {
@@ -289,6 +292,11 @@ pub fn groups(
                 .spot
                 .as_ref()
                 .map(|s| (s.on_demand_base, s.spot_share_above_base)),
+            lambda_metrics: LambdaMetrics {
+                max_memory_used_mb: h.get(i, MetricKind::MaxMemoryUsedMb).to_vec(),
+                cpu_total_time_ms: h.get(i, MetricKind::CpuTotalTimeMs).to_vec(),
+                duration_ms: h.get(i, MetricKind::DurationMs).to_vec(),
+            },
         });
     }
     Ok(out)

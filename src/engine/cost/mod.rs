@@ -10,6 +10,7 @@ pub mod commitment;
 pub mod existing;
 pub mod hourly;
 pub mod kubernetes;
+pub mod lambda_memory;
 pub mod lambda_schedule;
 pub mod offhours;
 pub mod plan;

@@ -13,6 +13,7 @@ use super::commitment::{self, CommitmentOption, CommitmentPlan};
 use super::existing::{Covered, Pools};
 use super::hourly::HourlyCapacity;
 use super::kubernetes::{self, Allocation, NodeRates, PodHour};
+use super::lambda_memory::{self, MemoryPlan, MemoryUsage};
 use super::lambda_schedule;
 use super::offhours;
 use super::rightsizing::{self, Candidate, InstanceLoad, InstanceTypeAdvice};
@@ -82,6 +83,20 @@ pub struct GroupData {
     pub startup_seconds: u32,
     /// Spot already in use: (on-demand base, share of capacity above the base on spot).
     pub spot_now: Option<(u32, f64)>,
+    /// Lambda: the functions' memory and CPU metrics (empty where not reported).
+    pub lambda_metrics: LambdaMetrics,
+}
+
+/// Lambda: what the functions' invocations use, per step (NaN: missing), for memory
+/// rightsizing. All functions of a tier alike.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LambdaMetrics {
+    /// Max Memory Used per invocation, the step's largest, MB.
+    pub max_memory_used_mb: Vec<f64>,
+    /// Lambda Insights `cpu_total_time` per invocation, ms.
+    pub cpu_total_time_ms: Vec<f64>,
+    /// `Duration` per invocation, ms.
+    pub duration_ms: Vec<f64>,
 }
 
 /// Cluster facts for pod groups.
@@ -194,6 +209,8 @@ pub struct GroupPlans {
     pub concurrency_schedule_document: Option<serde_json::Value>,
     /// Lambda: saving of moving the functions to arm64 (Graviton).
     pub lambda_arm_saving_usd_month: Option<f64>,
+    /// Lambda: the memory setting the functions' use supports (recommended when lower).
+    pub memory: Option<MemoryPlan>,
     /// Existing reservations a change leaves unused until they end, and what that takes off
     /// the change's saving.
     pub stranded: Vec<super::stranded::Stranded>,
@@ -431,6 +448,7 @@ pub fn analyze(
         "new commitments are sized on each group's usage as if nothing were committed yet: an existing reservation or savings plan covering the same usage (see the inventory) reduces what to buy".to_string(),
         "Lambda: a Compute Savings Plan covers duration and provisioned concurrency (not requests), sized in $ of on-demand spend an hour".to_string(),
         format!("spot: a spot pool is one instance type in one zone; each group spans the zones [cost] availability_zones gives it, else {SPOT_AVAILABILITY_ZONES}, and the plan also tries spreading spot over all of its region's zones (the catalog's count), kept where that raises the SLO-safe saving"),
+        format!("Lambda: savings in order arm64, memory, provisioned concurrency, Compute Savings Plan on the spend left; memory = the smallest setting holding peak Max Memory Used x {} and peak vCPUs (cpu_total_time / duration) x {} x {} MB, at unchanged duration", lambda_memory::MEMORY_HEADROOM, lambda_memory::CPU_HEADROOM, crate::engine::serverless::MB_PER_VCPU),
     ];
     let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
     let (mut od_now, mut od_proj, mut spot_proj, mut committed_proj) = (0.0, 0.0, 0.0, 0.0);
@@ -504,6 +522,7 @@ pub fn analyze(
             concurrency_by_hour_utc: None,
             concurrency_schedule_document: None,
             lambda_arm_saving_usd_month: None,
+            memory: None,
             stranded: Vec::new(),
             commitment_starts: None,
             applied: BTreeMap::new(),
@@ -970,7 +989,7 @@ pub fn analyze(
                     Arch::Arm64 => &catalog.lambda.arm64,
                     Arch::X86_64 => &catalog.lambda.x86_64,
                 };
-                let u = FunctionUsage {
+                let mut u = FunctionUsage {
                     step_seconds: g.step_seconds as f64,
                     invocations: &inv,
                     concurrency: &conc,
@@ -995,6 +1014,44 @@ pub fn analyze(
                 } else {
                     rates
                 };
+                // Then memory: the smallest setting holding the peak memory used and the vCPUs
+                // the function runs on (duration unchanged), costed at the rates chosen above.
+                let old_memory = u.memory_mb;
+                let current_u = u.clone();
+                let lm = &g.lambda_metrics;
+                match lambda_memory::plan(&MemoryUsage {
+                    memory_mb: *memory_mb,
+                    max_memory_used_mb: &lm.max_memory_used_mb,
+                    cpu_total_time_ms: &lm.cpu_total_time_ms,
+                    duration_ms: &lm.duration_ms,
+                }) {
+                    Ok(m) => {
+                        if m.lower {
+                            let before =
+                                serverless::monthly_cost(&u, target_rates, u.provisioned_now) * n;
+                            let resized = FunctionUsage {
+                                memory_mb: f64::from(m.needed_mb),
+                                ..u.clone()
+                            };
+                            let after = serverless::monthly_cost(
+                                &resized,
+                                target_rates,
+                                resized.provisioned_now,
+                            ) * n;
+                            if after < before {
+                                p.applied.insert("memory".into(), before - after);
+                                projected -= before - after;
+                                u = resized;
+                                p.notes.push(format!(
+                                    "memory {old_memory} -> {} MB: {}; INIT (cold start) runs on the smaller CPU share too, so cold starts may take up to {old_memory}/{} as long (INIT is not costed here)",
+                                    m.needed_mb, m.arithmetic, m.needed_mb
+                                ));
+                            }
+                        }
+                        p.memory = Some(m);
+                    }
+                    Err(why) => p.notes.push(format!("no memory rightsizing: {why}")),
+                }
                 let mut provisioned = u.provisioned_now;
                 if let Some(plan) = serverless::plan(&u, target_rates) {
                     let s = plan.saving.saving_usd_month * n;
@@ -1060,7 +1117,7 @@ pub fn analyze(
                     .collect();
                 let spend_h = hourly(g, &spend);
                 let now_spend: Vec<f64> =
-                    serverless::covered_spend_per_hour(&u, rates, u.provisioned_now)
+                    serverless::covered_spend_per_hour(&current_u, rates, u.provisioned_now)
                         .iter()
                         .map(|v| v * n)
                         .collect();

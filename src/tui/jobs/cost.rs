@@ -263,6 +263,11 @@ pub fn job_with_demo(
             stateless: !t.starts_with("db."),
             startup_seconds: startup,
             spot_now: None,
+            lambda_metrics: crate::engine::cost::plan::LambdaMetrics {
+                max_memory_used_mb: series(MetricKind::MaxMemoryUsedMb),
+                cpu_total_time_ms: series(MetricKind::CpuTotalTimeMs),
+                duration_ms: series(MetricKind::DurationMs),
+            },
         });
     }
     CostJob {
@@ -436,5 +441,42 @@ mod tests {
             .assumptions
             .iter()
             .any(|a| a.contains("m5.xlarge nodes in us-east-1")));
+    }
+
+    #[test]
+    fn live_lambda_memory_metrics_reach_the_memory_plan() {
+        // 1,024 MB; Max Memory Used 300 MB, 40 ms CPU in 200 ms (0.2 vCPU):
+        // max(300 x 1.2, 0.2 x 1.2 x 1769 = 424.56) -> 425 MB, as `scaletop cost` finds it.
+        let mut store = Store::new(60, 1440);
+        let mut f = GroupInfo::new(GroupId::new(Platform::Aws, "123/us-east-1", "fn"));
+        f.instance_type = Some("lambda-1024mb".into());
+        let id = f.id.clone();
+        store.apply(Update::Group(Box::new(f)));
+        for i in 0..120 {
+            let at = DateTime::from_timestamp(1_700_000_040 + i * 60, 0).unwrap();
+            let samples = [
+                (MetricKind::RequestRate, 10.0),
+                (MetricKind::Concurrency, 2.0),
+                (MetricKind::MaxMemoryUsedMb, 300.0),
+                (MetricKind::CpuTotalTimeMs, 40.0),
+                (MetricKind::DurationMs, 200.0),
+            ]
+            .into_iter()
+            .map(|(metric, value)| Sample {
+                group: id.clone(),
+                metric,
+                value,
+            })
+            .collect();
+            store.apply(Update::Samples { at, samples });
+        }
+        let out = run(job(&store));
+        let r = out.report.expect("priced");
+        let m = r.plans[0].memory.as_ref().expect("memory plan");
+        assert_eq!((m.needed_mb, m.lower), (425, true));
+        assert!(out
+            .recommendations
+            .iter()
+            .any(|r| r.artifact["memory_size_mb"] == 425));
     }
 }
