@@ -260,6 +260,7 @@ fn spreading_spot_over_all_the_regions_zones_is_recommended_where_it_saves() {
         stateless: true,
         startup_seconds: 60,
         spot_now: None,
+        lambda_metrics: Default::default(),
     };
     let opts = |zones: &[(&str, u32)]| Options {
         cluster: None,
@@ -316,6 +317,7 @@ fn spreading_spot_over_all_the_regions_zones_is_recommended_where_it_saves() {
     let (sp, _) = spot_of(group("ap-southeast-1"), opts(&[]));
     assert_eq!((sp.on_demand_base, sp.availability_zones), (3, 3));
     assert!(sp.spread.is_none() && (sp.saving.saving_pct - 62.0 * 6.0 / 9.0).abs() < 1e-9);
+}
 
 /// One x86 Lambda function for two days: 10 invocations/s of 200 ms (2 concurrent), 1,024 MB;
 /// `metrics` as its Max Memory Used / cpu_total_time / Duration.
@@ -362,6 +364,7 @@ fn lambda_memory_composes_with_arm_and_provisioned_concurrency_once() {
         terms: Vec::new(),
         source: "test".into(),
         off_hours: Default::default(),
+        availability_zones: Default::default(),
     };
     // Peak Max Memory Used 300 MB, 40 ms CPU in 200 ms = 0.2 vCPU:
     // max(300 x 1.2 = 360, 0.2 x 1.2 x 1769 = 424.56) -> 425 MB, duration unchanged.
