@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use crate::commands::cost::scenario::pod_shape;
 use crate::commands::cost::{off_hours_of, OffHoursGroup};
 use crate::engine::cost::plan::{
-    self, slo_instances, Billing, ClusterSpec, CostReport, GroupData, OffHours, Options,
+    self, slo_instances, Billing, ClusterSpec, CostReport, ExistingCommitment, GroupData, OffHours,
+    Options,
 };
 use crate::engine::replay::{ExtraSeries, ReplayInput};
 use crate::model::{GroupInfo, MetricKind};
@@ -40,6 +41,9 @@ pub struct CostJob {
     pub assumptions: Vec<String>,
     /// `[cost] availability_zones`: the zones groups span today.
     pub availability_zones: BTreeMap<String, u32>,
+    /// Commitments held today: the demo scenario's, else the config's (as `scaletop cost`
+    /// takes them), so the tab's figures are net of what is already reserved.
+    pub existing: Vec<ExistingCommitment>,
 }
 
 /// What the config says about the fleet that the store cannot: the nodes pod groups run on,
@@ -49,6 +53,8 @@ pub struct CostSettings {
     pub node_type: Option<String>,
     pub region: Option<String>,
     pub availability_zones: BTreeMap<String, u32>,
+    /// `[cost] commitments`: reservations and savings plans held today.
+    pub commitments: Vec<ExistingCommitment>,
 }
 
 impl CostSettings {
@@ -58,6 +64,7 @@ impl CostSettings {
             node_type: set(&c.node_type),
             region: set(&c.region),
             availability_zones: c.availability_zones.clone(),
+            commitments: c.commitments.clone(),
         }
     }
 }
@@ -279,6 +286,10 @@ pub fn job_with_demo(
         cluster,
         assumptions,
         availability_zones: settings.availability_zones.clone(),
+        existing: demo_scenario
+            .and_then(|n| crate::sim::Scenario::load(n).ok())
+            .map(|s| crate::commands::cost::scenario::existing(&s))
+            .unwrap_or_else(|| settings.commitments.clone()),
     }
 }
 
@@ -334,7 +345,7 @@ pub fn run(job: CostJob) -> CostOutcome {
         .and_then(|c| {
             plan::analyze(
                 &job.groups,
-                &[],
+                &job.existing,
                 &c,
                 &Options {
                     cluster: job.cluster.clone(),
@@ -441,6 +452,28 @@ mod tests {
             .assumptions
             .iter()
             .any(|a| a.contains("m5.xlarge nodes in us-east-1")));
+
+        // The config's reservations are part of the picture: 5 m5.xlarge reserved under a
+        // steady 10 are all used and cover half of the group's hours.
+        let settings = CostSettings {
+            commitments: vec![ExistingCommitment {
+                kind: "reserved_instance".into(),
+                instance_type: Some("m5.xlarge".into()),
+                region: Some("us-east-1".into()),
+                count: Some(5),
+                commitment_usd_per_hour: None,
+                effective_usd_per_hour: None,
+                starts: None,
+                ends: None,
+            }],
+            ..Default::default()
+        };
+        let r = run(job_with_demo(&store, None, &settings))
+            .report
+            .expect("priced");
+        let row = r.inventory.first().expect("the reservation is inventoried");
+        assert!((row.utilization_now.expect("utilization") - 1.0).abs() < 1e-9);
+        assert!((row.coverage_now.expect("coverage") - 0.5).abs() < 1e-9);
     }
 
     #[test]
