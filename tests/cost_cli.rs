@@ -717,3 +717,44 @@ fn serverless_memory_is_rightsized_from_use_and_emitted() {
         }
     }
 }
+
+/// A Lambda function from a series file (`--instance-type lambda-1024mb`), worked by hand: 10
+/// invocations/s of 200 ms at 1,024 MB for two days is 26.28 M invocations a month (730 h),
+/// 5.256 M GB-s x $0.0000166667 = $87.60 of duration plus 26.28 x $0.20 = $5.256 of requests:
+/// $92.856 a month. Max Memory Used 300 MB and 40 ms of CPU in 200 ms (0.2 vCPU) set the new
+/// memory: max(300 x 1.2 = 360, 0.2 x 1.2 x 1769 = 424.56) -> 425 MB.
+#[test]
+fn lambda_functions_from_a_series_file_are_costed_and_rightsized() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fn.csv");
+    let mut text = String::from("timestamp,group,metric,value\n");
+    for h in 0..48 {
+        let t = format!("2026-04-{:02}T{:02}:00:00Z", 6 + h / 24, h % 24);
+        let used = if h % 2 == 1 { 300 } else { 280 };
+        for (m, v) in [
+            ("request_rate", 10),
+            ("concurrency", 2),
+            ("duration", 200),
+            ("max_memory_used_mb", used),
+            ("cpu_total_time", 40),
+        ] {
+            text.push_str(&format!("{t},fn,{m},{v}\n"));
+        }
+    }
+    std::fs::write(&path, text).expect("write");
+    let p = path.to_string_lossy().into_owned();
+    let v = cost_json(&["--input", &p, "--instance-type", "lambda-1024mb"]);
+    let now = f(&v["totals"]["current_usd_month"]);
+    let want = 26.28e6 * 0.2 * 0.0000166667 + 26.28 * 0.20;
+    assert!((now - want).abs() < 0.01, "{now} vs {want}");
+    let notes = plan(&v, "fn")["notes"].to_string();
+    assert!(notes.contains("memory 1024 -> 425 MB"), "{notes}");
+    assert!(f(&v["totals"]["savings_by_kind"]["memory"]) > 0.0);
+    // Out of Lambda's range, or not a size at all: exit 2, saying what a Lambda type is.
+    for bad in ["lambda-64mb", "lambda-bigmb"] {
+        let out = scaletop(&["cost", "--input", &p, "--instance-type", bad]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("lambda-<MB>mb with 128 to 10240 MB"), "{err}");
+    }
+}

@@ -54,7 +54,9 @@ pub struct CostArgs {
     /// Seed of the simulated history (default: the config's demo seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Instance type of the groups in --input (e.g. m5.xlarge).
+    /// Instance type of the groups in --input (e.g. m5.xlarge), or lambda-<MB>mb for Lambda
+    /// functions (invocations as request_rate, concurrency; Max Memory Used, cpu_total_time and
+    /// duration size their memory).
     #[arg(long)]
     pub instance_type: Option<String>,
     /// Region prices are taken in (e.g. us-east-1, us-central1, eastus).

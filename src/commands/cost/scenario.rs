@@ -78,6 +78,15 @@ fn region_of(g: &SimGroup, s: &Scenario) -> Option<String> {
     s.commitments().iter().find_map(|c| c.region.clone())
 }
 
+/// "lambda-512mb" -> 512: a Lambda function's memory setting written as an instance type.
+pub fn lambda_memory_mb(t: &str) -> Option<f64> {
+    t.strip_prefix("lambda-")?
+        .strip_suffix("mb")?
+        .parse()
+        .ok()
+        .filter(|mb: &f64| mb.is_finite() && *mb > 0.0)
+}
+
 /// "pod-2cpu-4gi" -> (2, 4).
 pub fn pod_shape(t: &str) -> Option<(f64, f64)> {
     let rest = t.strip_prefix("pod-")?;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::commands::cost::scenario::pod_shape;
+use crate::commands::cost::scenario::{lambda_memory_mb, pod_shape};
 use crate::commands::cost::{off_hours_of, OffHoursGroup};
 use crate::engine::cost::plan::{
     self, slo_instances, Billing, ClusterSpec, CostReport, ExistingCommitment, GroupData, OffHours,
@@ -115,11 +115,6 @@ pub struct CostOutcome {
     pub skipped: Vec<String>,
 }
 
-/// "lambda-512mb" -> 512.
-fn lambda_memory(t: &str) -> Option<f64> {
-    t.strip_prefix("lambda-")?.strip_suffix("mb")?.parse().ok()
-}
-
 fn billing(
     info: &GroupInfo,
     catalog: &Catalog,
@@ -129,7 +124,7 @@ fn billing(
         .instance_type
         .as_deref()
         .ok_or("no instance type reported")?;
-    if let Some(mb) = lambda_memory(t) {
+    if let Some(mb) = lambda_memory_mb(t) {
         return Ok(Billing::Lambda {
             memory_mb: mb,
             functions: info
