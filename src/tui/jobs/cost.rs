@@ -74,13 +74,13 @@ impl CostSettings {
 /// first catalog region.
 fn cluster_of(
     hint: &CostSettings,
-    demo_scenario: Option<&str>,
+    demo_scenario: Option<&crate::sim::Scenario>,
     catalog: &Catalog,
     assumptions: &mut Vec<String>,
 ) -> Option<ClusterSpec> {
-    if let Some(s) = demo_scenario.and_then(|n| crate::sim::Scenario::load(n).ok()) {
+    if let Some(s) = demo_scenario {
         if let Some(c) = crate::commands::cost::scenario::cluster(
-            &s,
+            s,
             hint.node_type.as_deref(),
             hint.region.as_deref(),
             catalog,
@@ -174,6 +174,7 @@ pub fn job_with_demo(
     settings: &CostSettings,
 ) -> CostJob {
     let catalog = Catalog::built_in().ok();
+    let scenario = demo_scenario.and_then(|n| crate::sim::Scenario::load(n).ok());
     let mut assumptions = Vec::new();
     let any_pods = store
         .groups()
@@ -182,7 +183,7 @@ pub fn job_with_demo(
     let cluster = catalog
         .as_ref()
         .filter(|_| any_pods)
-        .and_then(|c| cluster_of(settings, demo_scenario, c, &mut assumptions));
+        .and_then(|c| cluster_of(settings, scenario.as_ref(), c, &mut assumptions));
     let mut groups = Vec::new();
     let mut ids = Vec::new();
     let mut replay = Vec::new();
@@ -281,9 +282,9 @@ pub fn job_with_demo(
         cluster,
         assumptions,
         availability_zones: settings.availability_zones.clone(),
-        existing: demo_scenario
-            .and_then(|n| crate::sim::Scenario::load(n).ok())
-            .map(|s| crate::commands::cost::scenario::existing(&s))
+        existing: scenario
+            .as_ref()
+            .map(crate::commands::cost::scenario::existing)
             .unwrap_or_else(|| settings.commitments.clone()),
     }
 }
