@@ -37,7 +37,15 @@ pub fn forecast(history: &[f64], period: usize, positive: bool, horizon: usize) 
         0.0
     };
     // Deviations from the line in units of line^e: e = 1 is a multiplicative season, 0 additive.
-    let unit = |t: f64| if e > 0.0 { line(t).powf(e) } else { 1.0 };
+    // A declining line that reaches zero ahead takes the season with it (a negative level has
+    // no fractional power: NaN would discard the whole forecast).
+    let unit = |t: f64| {
+        if e > 0.0 {
+            line(t).max(0.0).powf(e)
+        } else {
+            1.0
+        }
+    };
     let k = (n / p).min(PROFILE_SEASONS);
     let profile: Vec<f64> = (0..p)
         .map(|ph| {
@@ -197,6 +205,25 @@ mod tests {
         }
         let (_, slope) = trend_line(&y, 4).expect("line");
         assert!(slope.abs() < 0.5, "slope {slope}");
+    }
+
+    #[test]
+    fn a_decline_through_zero_stays_a_number() {
+        // Level 400 falling 10 per step, a season of period 2 whose swing grows with the square
+        // root of the level (elasticity 0.5): 60 steps ahead the line is below zero, where a
+        // fractional power has no value; the forecast stays finite (the caller floors at 0).
+        let y: Vec<f64> = (0..16)
+            .map(|i| {
+                let level = 400.0 - 10.0 * i as f64;
+                level + if i % 2 == 0 { 2.0 } else { -2.0 } * level.sqrt()
+            })
+            .collect();
+        let fc = forecast(&y, 2, true, 60);
+        assert_eq!(fc.len(), 60);
+        assert!(fc.iter().all(|v| v.is_finite()), "{fc:?}");
+        // Ahead, while the line is still positive, the forecast follows the truth.
+        let want = 400.0 - 10.0 * 16.0 + 2.0 * (240.0f64).sqrt();
+        assert!((fc[0] - want).abs() < 1.0, "{} vs {want}", fc[0]);
     }
 
     #[test]
