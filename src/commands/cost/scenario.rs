@@ -78,11 +78,14 @@ fn region_of(g: &SimGroup, s: &Scenario) -> Option<String> {
     s.commitments().iter().find_map(|c| c.region.clone())
 }
 
-/// "lambda-512mb" -> 512: a Lambda function's memory setting written as an instance type.
+/// "lambda-512mb" -> 512: a Lambda function's memory setting written as an instance type,
+/// optionally with its runtime after it ("lambda-1536mb-java").
 pub fn lambda_memory_mb(t: &str) -> Option<f64> {
-    t.strip_prefix("lambda-")?
-        .strip_suffix("mb")?
-        .parse()
+    let (mb, rest) = t.strip_prefix("lambda-")?.split_once("mb")?;
+    if !(rest.is_empty() || rest.starts_with('-')) {
+        return None;
+    }
+    mb.parse()
         .ok()
         .filter(|mb: &f64| mb.is_finite() && *mb > 0.0)
 }
@@ -558,6 +561,15 @@ pub fn keda_schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lambda_types_name_their_memory() {
+        assert_eq!(lambda_memory_mb("lambda-512mb"), Some(512.0));
+        assert_eq!(lambda_memory_mb("lambda-1536mb-java"), Some(1536.0));
+        assert_eq!(lambda_memory_mb("lambda-512mbx"), None);
+        assert_eq!(lambda_memory_mb("lambda-0mb"), None);
+        assert_eq!(lambda_memory_mb("m5.xlarge"), None);
+    }
 
     /// The ASG document a schedule recommendation carries replays, through the EC2 Auto
     /// Scaling model's own scheduled actions, to the capacity the schedule search found.
