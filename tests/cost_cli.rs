@@ -372,6 +372,23 @@ fn input_file_is_priced_and_bad_input_exits_2_naming_the_problem() {
         }
         assert!(out.stdout.is_empty(), "no partial report on bad input");
     };
+    // The input priced as m5.xlarge in us-east-1 under a config file that should be refused.
+    let bad_config = |cfg: &std::path::Path, want: &[&str]| {
+        let cfg = cfg.to_string_lossy();
+        bad(
+            &[
+                "--config",
+                &cfg,
+                "--input",
+                path,
+                "--instance-type",
+                "m5.xlarge",
+                "--region",
+                "us-east-1",
+            ],
+            want,
+        )
+    };
     bad(
         &[
             "--input",
@@ -450,19 +467,7 @@ fn input_file_is_priced_and_bad_input_exits_2_naming_the_problem() {
     ] {
         let cfg = dir.path().join("z.toml");
         std::fs::write(&cfg, format!("[cost]\navailability_zones = {zones}\n")).unwrap();
-        bad(
-            &[
-                "--config",
-                cfg.to_str().unwrap(),
-                "--input",
-                path,
-                "--instance-type",
-                "m5.xlarge",
-                "--region",
-                "us-east-1",
-            ],
-            &want,
-        );
+        bad_config(&cfg, &want);
     }
     // A wrong price file in config: exit 2 naming the file.
     let cfg = dir.path().join("c.toml");
@@ -477,19 +482,7 @@ fn input_file_is_priced_and_bad_input_exits_2_naming_the_problem() {
         format!("[pricing]\nfile = \"{}\"\n", prices.display()),
     )
     .unwrap();
-    bad(
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "--input",
-            path,
-            "--instance-type",
-            "m5.xlarge",
-            "--region",
-            "us-east-1",
-        ],
-        &["p.toml", "positive"],
-    );
+    bad_config(&cfg, &["p.toml", "positive"]);
 }
 
 /// Every key of a `[cost] commitments` entry is shown in config.example.toml, and the
