@@ -34,18 +34,24 @@ boto3.client("lambda", **kw).create_function(FunctionName="thumbnails", Runtime=
     Role=role, Handler="handler.handler", Code={"ZipFile": code.getvalue()})
 "#;
 
-#[test]
-fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
-    let Some((_guard, addr, py)) = support::start_moto() else {
-        return;
-    };
+/// moto_server with the ASG and Lambda function the requests are applied to; its guard, its
+/// endpoint URL and the Python that runs the checks.
+fn moto_with_setup() -> Option<(support::Guard, String, std::path::PathBuf)> {
+    let (guard, addr, py) = support::start_moto()?;
     let endpoint = format!("http://{addr}");
-
     let o = Command::new(&py)
         .args(["-c", SETUP, &endpoint])
         .output()
         .expect("setup");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Some((guard, endpoint, py))
+}
+
+#[test]
+fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
+    let Some((_guard, endpoint, py)) = moto_with_setup() else {
+        return;
+    };
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut ctx = emit_common::context();
@@ -99,15 +105,9 @@ fn emitted_aws_requests_apply_to_moto_and_read_back_equal() {
 /// --target aws` and applied to moto: UpdateFunctionConfiguration, MemorySize read back.
 #[test]
 fn lambda_memory_change_applies_to_moto_and_reads_back() {
-    let Some((_guard, addr, py)) = support::start_moto() else {
+    let Some((_guard, endpoint, py)) = moto_with_setup() else {
         return;
     };
-    let endpoint = format!("http://{addr}");
-    let o = Command::new(&py)
-        .args(["-c", SETUP, &endpoint])
-        .output()
-        .expect("setup");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let dir = tempfile::tempdir().expect("tempdir");
     let rec = serde_json::json!([{
         "schema": "scaletop.recommendation/v1",
@@ -122,17 +122,7 @@ fn lambda_memory_change_applies_to_moto_and_reads_back() {
     }]);
     let from = dir.path().join("recs.json");
     std::fs::write(&from, rec.to_string()).expect("write");
-    let out = dir.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_scaletop"))
-        .args(["emit", "--target", "aws", "--from"])
-        .arg(&from)
-        .arg("--out")
-        .arg(&out)
-        .env_remove("SCALETOP_CONFIG")
-        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
-        .output()
-        .expect("emit");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = support::emit_ok(dir.path(), &from, "aws");
     let o = Command::new(&py)
         .arg(SCRIPT)
         .arg(&endpoint)

@@ -70,24 +70,7 @@ fn kubernetes_off_hours_become_a_valid_keda_cron_schedule() {
 
     let from = dir.path().join("recs.json");
     std::fs::write(&from, serde_json::to_string(&vec![rec]).expect("json")).expect("write");
-    let out_dir = dir.path().join("out");
-    let out = support::scaletop_in(
-        dir.path(),
-        &[
-            "emit",
-            "--target",
-            "keda",
-            "--from",
-            from.to_str().expect("utf-8"),
-            "--out",
-            out_dir.to_str().expect("utf-8"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out_dir = support::emit_ok(dir.path(), &from, "keda");
     let id = rec["id"].as_str().expect("id");
     let file = out_dir
         .join(scaletop::emit::slug(id))

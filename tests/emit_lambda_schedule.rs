@@ -65,28 +65,6 @@ fn schedule_recommendation(dir: &Path) -> (PathBuf, String, Vec<u32>) {
     (path, rec["id"].as_str().expect("id").to_string(), levels)
 }
 
-fn emit(dir: &Path, from: &Path, target: &str) -> PathBuf {
-    let out_dir = dir.join(format!("out-{target}"));
-    let out = support::scaletop_in(
-        dir,
-        &[
-            "emit",
-            "--target",
-            target,
-            "--from",
-            from.to_str().expect("utf-8"),
-            "--out",
-            out_dir.to_str().expect("utf-8"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out_dir
-}
-
 /// The level each request's actions set from each minute of a UTC day (the schedule the
 /// platform runs), from the emitted put-scheduled-action files alone.
 fn levels_from_requests(bodies: &[Value]) -> Vec<(u32, u32)> {
@@ -118,7 +96,7 @@ fn lambda_concurrency_schedule_is_emitted_and_reads_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (from, id, levels) = schedule_recommendation(dir.path());
     assert_eq!(levels.len(), 24);
-    let aws = emit(dir.path(), &from, "aws");
+    let aws = support::emit_ok(dir.path(), &from, "aws");
     let rec_dir = aws.join(scaletop::emit::slug(&id)).join("aws");
     let mut files: Vec<PathBuf> = support::files_in(&rec_dir, "json");
     files.sort();
@@ -177,7 +155,7 @@ fn lambda_concurrency_schedule_is_emitted_and_reads_back() {
     assert!(reg_line < put_line, "{script}");
 
     // Terraform: the same target and actions.
-    let tf = emit(dir.path(), &from, "aws-terraform")
+    let tf = support::emit_ok(dir.path(), &from, "aws-terraform")
         .join(scaletop::emit::slug(&id))
         .join("aws.tf");
     if let Some(py) = support::python_with(&["hcl2"]) {
@@ -253,19 +231,7 @@ fn a_schedule_of_the_wrong_length_is_refused_and_nothing_written() {
     }]);
     let from = dir.path().join("r.json");
     std::fs::write(&from, rec.to_string()).expect("write");
-    let out_dir = dir.path().join("out");
-    let out = support::scaletop_in(
-        dir.path(),
-        &[
-            "emit",
-            "--target",
-            "aws",
-            "--from",
-            from.to_str().expect("utf-8"),
-            "--out",
-            out_dir.to_str().expect("utf-8"),
-        ],
-    );
+    let (out, out_dir) = support::emit_run(dir.path(), &from, "aws");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("3 levels") && err.contains("24"), "{err}");

@@ -304,3 +304,37 @@ pub fn scaletop_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .output()
         .expect("the scaletop binary runs")
 }
+
+/// `scaletop emit --target TARGET --from FROM --out DIR/out-TARGET` run in `dir`; the output
+/// and the out dir.
+pub fn emit_run(
+    dir: &Path,
+    from: &Path,
+    target: &str,
+) -> (std::process::Output, std::path::PathBuf) {
+    let out_dir = dir.join(format!("out-{target}"));
+    let out = scaletop_in(
+        dir,
+        &[
+            "emit",
+            "--target",
+            target,
+            "--from",
+            &from.to_string_lossy(),
+            "--out",
+            &out_dir.to_string_lossy(),
+        ],
+    );
+    (out, out_dir)
+}
+
+/// [`emit_run`] that must succeed; the out dir.
+pub fn emit_ok(dir: &Path, from: &Path, target: &str) -> std::path::PathBuf {
+    let (out, out_dir) = emit_run(dir, from, target);
+    assert!(
+        out.status.success(),
+        "emit --target {target}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out_dir
+}
